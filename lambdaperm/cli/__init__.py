@@ -1,0 +1,1 @@
+"""The `lambdaperm` command: one module per subcommand."""

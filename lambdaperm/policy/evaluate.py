@@ -1,0 +1,89 @@
+"""Evaluation of one policy against one request: which Allow and which Deny statements apply.
+
+A statement applies when its Action, Resource, Principal and every Condition match. Conditions are
+three-valued (see `conditions.py`): an undecidable condition never lets an Allow apply and always lets
+a Deny apply (fail closed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .arn import compile_arn_tokens
+from .kinds import Effect
+from .model import Policy, ResourceSpec, Statement
+from .principals import Caller, Strength
+from .request import AuthzRequest
+
+
+@dataclass(slots=True)
+class PolicyResult:
+    policy: Policy
+    position: int  # index of the policy among those of its type
+    allows: list[tuple[Statement, Strength]] = field(default_factory=list)
+    denies: list[Statement] = field(default_factory=list)
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.allows)
+
+    @property
+    def strength(self) -> Strength | None:
+        """The strongest way an Allow statement of this (resource) policy names the caller."""
+        return max((s for _, s in self.allows), default=None)
+
+
+def resource_matches(spec: ResourceSpec, req: AuthzRequest, missing: list[str]) -> bool:
+    resource, parts = req.resource, req.resource_parts
+    hit = False
+    for pattern in spec.static:
+        if pattern.match_parts(resource, parts):
+            hit = True
+            break
+    if not hit:
+        for template in spec.dynamic:
+            tokens = template.tokens(req.context, missing)
+            if tokens is not None and compile_arn_tokens(tokens, glob_service=False).match_parts(resource, parts):
+                hit = True
+                break
+    return hit != spec.negated
+
+
+def _principal_strength(stmt: Statement, caller: Caller) -> Strength | None:
+    spec = stmt.principal
+    if spec is None:
+        return Strength.EXACT  # identity-side documents apply to their own principal
+    if not stmt.not_principal:
+        return spec.match(caller)
+    # NotPrincipal (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html):
+    # each identity of the caller (session, role, account) is checked on its own. A Deny therefore
+    # applies unless every one is listed; an Allow (strict reading) applies only if none is listed.
+    if stmt.effect is Effect.DENY:
+        return None if spec.excludes_all(caller) else Strength.EXACT
+    return None if spec.excludes_any(caller) else Strength.EXACT
+
+
+def evaluate_policy(policy: Policy, position: int, req: AuthzRequest, missing: list[str]) -> PolicyResult:
+    result = PolicyResult(policy, position)
+    action = req.action_lower
+    for stmt in policy.candidates(action, req.service):
+        if not stmt.action.matches(action):
+            continue
+        if stmt.resource is not None and not resource_matches(stmt.resource, req, missing):
+            continue
+        strength = _principal_strength(stmt, req.caller)
+        if strength is None:
+            continue
+        verdict: bool | None = True
+        for condition in stmt.conditions:
+            one = condition.evaluate(req.context, missing)
+            if one is False:
+                verdict = False
+            elif one is None and verdict is True:
+                verdict = None
+        if stmt.effect is Effect.DENY:
+            if verdict is not False:
+                result.denies.append(stmt)
+        elif verdict is True:
+            result.allows.append((stmt, strength))
+    return result

@@ -1,0 +1,462 @@
+"""Parse and validate a policy document once into the frozen model, with the grammar and per-type
+rules of IAM (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html) and the
+size quotas of each policy type. Every failure is a `MalformedPolicyDocument` or `PolicySizeExceeded`
+with AWS's wording, the JSON path and (for text input) the line and column."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .arn import compile_arn_tokens
+from .conditions import Condition, compile_condition
+from .errors import MalformedPolicyDocument, PolicyError, PolicySizeExceeded
+from .glob import compile_glob, has_wildcard
+from .jsonpos import PathItem, format_path, locate, value_span
+from .kinds import Effect, PolicyType
+from .model import ActionSpec, Policy, ResourceSpec, Statement
+from .principals import PrincipalSpec, compile_principal
+from .variables import Template, parse_template
+
+MAX_DOCUMENT_CHARS = 131_072  # IAM's policyDocumentType maximum length (botocore iam model)
+MAX_DEPTH = 64  # far beyond any valid policy (object > Statement > Condition > operator > key > list)
+
+_VERSIONS = ("2012-10-17", "2008-10-17")
+_TOP_KEYS = frozenset({"Version", "Id", "Statement"})
+_STATEMENT_KEYS = frozenset(
+    {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource",
+     "Condition"}
+)
+_IAM_CHARS = re.compile(r"^[\u0009\u000A\u000D\u0020-\u00FF]*$")
+_ALNUM_SID = re.compile(r"^[0-9A-Za-z]*$")
+_SERVICE_PREFIX = re.compile(r"^[a-z0-9*?-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRules:
+    """Per-type grammar rules and quota (spec §1.1, §3.9, §4.1, §7)."""
+
+    principal: str  # "required" | "forbidden"
+    resource: str  # "required" | "forbidden"
+    not_principal: bool
+    alnum_sid: bool
+    iam_charset: bool
+    quota: int
+    quota_counts_whitespace: bool
+    quota_message: str  # format with {size} and {limit}
+
+
+_IAM_QUOTA = "Cannot exceed quota for PolicySize: {limit}"
+RULES: Mapping[PolicyType, TypeRules] = {
+    PolicyType.IDENTITY: TypeRules("forbidden", "required", False, True, True, 6144, False, _IAM_QUOTA),
+    PolicyType.BOUNDARY: TypeRules("forbidden", "required", False, True, True, 6144, False, _IAM_QUOTA),
+    PolicyType.SESSION: TypeRules(
+        "forbidden", "required", False, True, True, 2048, False,
+        "Packed policy consumes {percent}% of allotted space, please use smaller policy.",
+    ),
+    PolicyType.TRUST: TypeRules(
+        "required", "forbidden", False, True, True, 2048, False, "Cannot exceed quota for ACLSizePerRole: {limit}"
+    ),
+    PolicyType.RESOURCE: TypeRules(
+        "required", "required", True, False, False, 20480, True,
+        "The final policy size ({size}) is bigger than the limit ({limit}).",
+    ),
+    PolicyType.ENDPOINT: TypeRules(
+        "required", "required", True, False, False, 20480, True,
+        "Policy document exceeds the maximum size of {limit} characters ({size}).",
+    ),
+    PolicyType.SCP: TypeRules(
+        "forbidden", "required", False, True, False, 5120, False,
+        "The provided policy document exceeds the maximum size of {limit} characters ({size}).",
+    ),
+    PolicyType.RCP: TypeRules(
+        "required", "required", False, True, False, 5120, False,
+        "The provided policy document exceeds the maximum size of {limit} characters ({size}).",
+    ),
+}
+
+JsonValue = object
+
+
+def parse_policy(
+    doc: str | bytes | Mapping[str, object],
+    policy_type: PolicyType | str,
+    *,
+    name: str = "",
+    max_size: int | None = None,
+) -> Policy:
+    """Parse and validate `doc` as a policy of `policy_type`.
+
+    Raises MalformedPolicyDocument or PolicySizeExceeded (never anything else).
+    """
+    try:
+        ptype = PolicyType(policy_type)
+    except ValueError:
+        raise MalformedPolicyDocument(
+            "Syntax errors in policy.", detail=f"unknown policy type {policy_type!r}"
+        ) from None
+    text, obj = _load(doc, ptype)
+    try:
+        return _Parser(ptype, text, name, max_size).policy(obj)
+    except PolicyError as err:
+        if text is not None and err.line is None and err.path:
+            where = locate(text, _path_items(err.path))
+            if where:
+                err.located(*where)
+        raise
+
+
+def _load(doc: str | bytes | Mapping[str, object], ptype: PolicyType) -> tuple[str | None, JsonValue]:
+    text: str | None
+    if isinstance(doc, bytes | bytearray):
+        try:
+            text = bytes(doc).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise MalformedPolicyDocument(
+                "Syntax errors in policy.", detail=f"not UTF-8 text (byte {err.start})"
+            ) from None
+    elif isinstance(doc, str):
+        text = doc
+    elif isinstance(doc, Mapping):
+        try:
+            text = json.dumps(doc, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError) as err:
+            raise MalformedPolicyDocument(
+                "Syntax errors in policy.", detail=f"not a JSON document: {err}"
+            ) from None
+        return_text = None
+        return return_text, _decode(text)
+    else:
+        raise MalformedPolicyDocument(
+            "Syntax errors in policy.", detail=f"a policy is JSON text or an object, not {type(doc).__name__}"
+        )
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise PolicySizeExceeded(
+            "1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_DOCUMENT_CHARS}",
+            detail=f"the document has {len(text)} characters",
+        )
+    if RULES[ptype].iam_charset and not _IAM_CHARS.match(text):
+        bad = next(i for i, ch in enumerate(text) if not _IAM_CHARS.match(ch))
+        raise MalformedPolicyDocument(
+            "Syntax errors in policy.",
+            detail=f"character {text[bad]!r} is outside the characters IAM accepts (tab, newline, U+0020-U+00FF)",
+        ).located(*_line_col(text, bad))
+    return text, _decode(text)
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    from .jsonpos import line_col
+
+    return line_col(text, offset)
+
+
+def _reject_duplicates(pairs: list[tuple[str, JsonValue]]) -> dict[str, JsonValue]:
+    out: dict[str, JsonValue] = {}
+    for key, value in pairs:
+        if key in out:
+            raise MalformedPolicyDocument("Syntax errors in policy.", detail=f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _decode(text: str) -> JsonValue:
+    if _depth_exceeds(text, MAX_DEPTH):
+        raise MalformedPolicyDocument(
+            "Syntax errors in policy.", detail=f"the document nests deeper than {MAX_DEPTH} levels"
+        )
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant)
+    except json.JSONDecodeError as err:
+        raise MalformedPolicyDocument(
+            "Syntax errors in policy.", detail=f"invalid JSON: {err.msg}", line=err.lineno, column=err.colno
+        ) from None
+    except RecursionError:
+        raise MalformedPolicyDocument("Syntax errors in policy.", detail="the document nests too deeply") from None
+
+
+def _no_constant(name: str) -> JsonValue:
+    raise MalformedPolicyDocument("Syntax errors in policy.", detail=f"{name} is not valid JSON")
+
+
+def _depth_exceeds(text: str, limit: int) -> bool:
+    """Whether brackets nest deeper than `limit` (a cheap over-estimate that ignores strings is fine:
+    it only decides whether to read the text with string awareness)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+_PATH_TOKEN = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
+
+
+def _path_items(path: str) -> list[PathItem]:
+    items: list[PathItem] = []
+    for m in _PATH_TOKEN.finditer(path):
+        items.append(int(m.group(1)) if m.group(1) is not None else m.group(2))
+    return items
+
+
+def _syntax(detail: str, path: list[PathItem]) -> MalformedPolicyDocument:
+    return MalformedPolicyDocument("Syntax errors in policy.", detail=detail, path=format_path(path))
+
+
+class _Parser:
+    def __init__(self, ptype: PolicyType, text: str | None, name: str, max_size: int | None) -> None:
+        self.ptype = ptype
+        self.rules = RULES[ptype]
+        self.text = text
+        self.name = name
+        self.max_size = max_size if max_size is not None else self.rules.quota
+        self.substitute = False
+
+    def policy(self, obj: JsonValue) -> Policy:
+        if not isinstance(obj, dict):
+            raise _syntax("the policy must be a JSON object", [])
+        for key in obj:
+            if key not in _TOP_KEYS:
+                raise _syntax(f"unknown top-level field {key!r}", [key])
+        size = self._check_size(obj)
+        version = obj.get("Version")
+        if version is not None and version not in _VERSIONS:
+            raise MalformedPolicyDocument(
+                "The policy must contain a valid version string",
+                detail=f"Version must be 2012-10-17 or 2008-10-17, not {version!r}", path="Version",
+            )
+        pid = obj.get("Id")
+        if pid is not None and not isinstance(pid, str):
+            raise _syntax("Id must be a string", ["Id"])
+        self.substitute = version == "2012-10-17"
+        raw = obj.get("Statement")
+        if raw is None:
+            raise _syntax("the policy has no Statement", [])
+        items = raw if isinstance(raw, list) else [raw]
+        if not items:
+            raise _syntax("Statement is an empty list", ["Statement"])
+        statements = []
+        sids: set[str] = set()
+        for i, item in enumerate(items):
+            path: list[PathItem] = ["Statement", i] if isinstance(raw, list) else ["Statement"]
+            stmt = self.statement(item, i, path)
+            if stmt.sid:
+                if stmt.sid in sids:
+                    raise MalformedPolicyDocument(
+                        "Statement IDs (SID) in a single policy must be unique.",
+                        detail=f"Sid {stmt.sid!r} appears twice", path=format_path([*path, "Sid"]),
+                    )
+                sids.add(stmt.sid)
+            statements.append(stmt)
+        return Policy(self.ptype, version if isinstance(version, str) else None, pid,
+                      tuple(statements), self.name, size)
+
+    def _check_size(self, obj: dict[str, JsonValue]) -> int:
+        if self.rules.quota_counts_whitespace and self.text is not None and self.ptype is PolicyType.ENDPOINT:
+            size = len(self.text)
+        else:
+            compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+            size = len(compact.encode("utf-8")) if self.ptype is PolicyType.RESOURCE else len(compact)
+        if size > self.max_size:
+            percent = size * 100 // self.max_size
+            raise PolicySizeExceeded(
+                self.rules.quota_message.format(size=size, limit=self.max_size, percent=percent),
+                detail=f"{self.ptype.value} policy of {size} characters; the quota is {self.max_size}",
+            )
+        return size
+
+    def statement(self, item: JsonValue, index: int, path: list[PathItem]) -> Statement:
+        if not isinstance(item, dict):
+            raise _syntax("each statement must be a JSON object", path)
+        for key in item:
+            if key not in _STATEMENT_KEYS:
+                raise _syntax(f"unknown statement field {key!r}", [*path, key])
+        sid = item.get("Sid")
+        if sid is not None:
+            if not isinstance(sid, str):
+                raise _syntax("Sid must be a string", [*path, "Sid"])
+            if self.rules.alnum_sid and not _ALNUM_SID.match(sid):
+                raise MalformedPolicyDocument(
+                    "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the "
+                    "regular expression [0-9A-Za-z]*",
+                    detail=f"Sid {sid!r}", path=format_path([*path, "Sid"]),
+                )
+        effect = self._effect(item, path)
+        principal, not_principal = self._principal(item, path)
+        action = self._action(item, path)
+        resource = self._resource(item, path)
+        conditions = self._conditions(item.get("Condition"), [*path, "Condition"])
+        span = value_span(self.text, path) if self.text is not None else None
+        return Statement(index, sid or None, effect, principal, not_principal, action, resource,
+                         conditions, span)
+
+    def _effect(self, item: dict[str, JsonValue], path: list[PathItem]) -> Effect:
+        raw = item.get("Effect")
+        if raw is None:
+            raise _syntax("the statement has no Effect", path)
+        if raw not in ("Allow", "Deny"):
+            raise MalformedPolicyDocument(
+                f"Invalid effect: {raw}", detail="Effect must be Allow or Deny",
+                path=format_path([*path, "Effect"]),
+            )
+        return Effect(raw)
+
+    def _principal(self, item: dict[str, JsonValue], path: list[PathItem]) -> tuple[PrincipalSpec | None, bool]:
+        has_p, has_np = "Principal" in item, "NotPrincipal" in item
+        if self.rules.principal == "forbidden":
+            if has_p or has_np:
+                key = "Principal" if has_p else "NotPrincipal"
+                raise MalformedPolicyDocument(
+                    "Policy document should not specify a principal.", path=format_path([*path, key])
+                )
+            return None, False
+        if has_p and has_np:
+            raise _syntax("a statement takes Principal or NotPrincipal, not both", path)
+        if not has_p and not has_np:
+            raise MalformedPolicyDocument("Missing required field Principal", path=format_path(path))
+        if has_np and not self.rules.not_principal:
+            raise _syntax(f"NotPrincipal is not allowed in a {self.ptype.value} policy", [*path, "NotPrincipal"])
+        key = "Principal" if has_p else "NotPrincipal"
+        spec = compile_principal(item[key], format_path([*path, key]))
+        if self.ptype is PolicyType.RCP and not spec.wildcard:
+            raise _syntax('a resource control policy must name Principal "*"', [*path, key])
+        return spec, has_np
+
+    def _strings(self, raw: JsonValue, path: list[PathItem], what: str) -> list[str]:
+        values = raw if isinstance(raw, list) else [raw]
+        out = []
+        for i, v in enumerate(values):
+            if not isinstance(v, str):
+                where = [*path, i] if isinstance(raw, list) else path
+                raise _syntax(f"{what} values must be strings", where)
+            out.append(v)
+        return out
+
+    def _action(self, item: dict[str, JsonValue], path: list[PathItem]) -> ActionSpec:
+        has_a, has_na = "Action" in item, "NotAction" in item
+        if has_a and has_na:
+            raise _syntax("a statement takes Action or NotAction, not both", path)
+        if not has_a and not has_na:
+            raise MalformedPolicyDocument("Policy statement must contain actions.", path=format_path(path))
+        key = "Action" if has_a else "NotAction"
+        where = [*path, key]
+        patterns = self._strings(item[key], where, key)
+        if not patterns:
+            raise MalformedPolicyDocument("Policy statement must contain actions.", path=format_path(where))
+        services: set[str] | None = set()
+        literal: set[str] | None = set()
+        for i, pattern in enumerate(patterns):
+            if pattern == "*":
+                services = literal = None
+                continue
+            prefix, sep, rest = pattern.partition(":")
+            if not sep or not prefix or not rest or not _SERVICE_PREFIX.match(prefix.lower()):
+                raise MalformedPolicyDocument(
+                    "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
+                    detail=f"action {pattern!r}",
+                    path=format_path([*where, i] if isinstance(item[key], list) else where),
+                )
+            if services is not None:
+                if has_wildcard(prefix):
+                    services = None
+                else:
+                    services.add(prefix.lower())
+            if literal is not None:
+                if has_wildcard(pattern):
+                    literal = None
+                else:
+                    literal.add(pattern.lower())
+        lowered = tuple(p.lower() for p in patterns)
+        return ActionSpec(
+            negated=has_na,
+            patterns=tuple(patterns),
+            matchers=tuple(compile_glob(p) for p in lowered),
+            services=None if has_na or services is None else frozenset(services),
+            literal_actions=None if has_na or literal is None else frozenset(literal),
+        )
+
+    def _resource(self, item: dict[str, JsonValue], path: list[PathItem]) -> ResourceSpec | None:
+        has_r, has_nr = "Resource" in item, "NotResource" in item
+        if self.rules.resource == "forbidden":
+            if has_r or has_nr:
+                field = "Resource" if has_r else "NotResource"
+                raise MalformedPolicyDocument(f"Has prohibited field {field}", path=format_path([*path, field]))
+            return None
+        if has_r and has_nr:
+            raise _syntax("a statement takes Resource or NotResource, not both", path)
+        if not has_r and not has_nr:
+            raise MalformedPolicyDocument("Policy statement must contain resources.", path=format_path(path))
+        key = "Resource" if has_r else "NotResource"
+        where = [*path, key]
+        patterns = self._strings(item[key], where, key)
+        if not patterns:
+            raise MalformedPolicyDocument("Policy statement must contain resources.", path=format_path(where))
+        static = []
+        dynamic: list[Template] = []
+        for i, pattern in enumerate(patterns):
+            if pattern != "*" and not pattern.startswith("arn:"):
+                raise MalformedPolicyDocument(
+                    f'Resource {pattern} must be in ARN format or "*".',
+                    path=format_path([*where, i] if isinstance(item[key], list) else where),
+                )
+            template = parse_template(pattern, substitute=self.substitute)
+            if template.has_variables:
+                dynamic.append(template)
+            else:
+                static.append(compile_arn_tokens(template.tokens({}, None) or [], glob_service=False))
+        return ResourceSpec(has_nr, tuple(patterns), tuple(static), tuple(dynamic))
+
+    def _conditions(self, raw: JsonValue, path: list[PathItem]) -> tuple[Condition, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, dict):
+            raise _syntax("Condition must be an object of operators", path)
+        out: list[Condition] = []
+        for operator, block in raw.items():
+            where = [*path, operator]
+            if not isinstance(block, dict):
+                raise _syntax(f"condition operator {operator!r} must map to an object of keys", where)
+            if not block:
+                raise _syntax(f"condition operator {operator!r} has no keys", where)
+            for key, values in block.items():
+                kpath = [*where, key]
+                if not key:
+                    raise _syntax("empty condition key", kpath)
+                strings = self._condition_values(values, kpath)
+                out.append(
+                    compile_condition(operator, key, strings, substitute=self.substitute, path=format_path(kpath))
+                )
+        return tuple(out)
+
+    def _condition_values(self, raw: JsonValue, path: list[PathItem]) -> list[str]:
+        values = raw if isinstance(raw, list) else [raw]
+        out = []
+        for i, v in enumerate(values):
+            if isinstance(v, bool):
+                out.append("true" if v else "false")
+            elif isinstance(v, str):
+                out.append(v)
+            elif isinstance(v, int | float):
+                out.append(json.dumps(v))
+            else:
+                where = [*path, i] if isinstance(raw, list) else path
+                raise _syntax("condition values must be strings, numbers or booleans", where)
+        return out
