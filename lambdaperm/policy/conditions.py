@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from functools import lru_cache
 
 from .arn import ArnPattern, compile_arn_tokens
 from .errors import MalformedPolicyDocument
@@ -360,25 +361,36 @@ def _binary_test(spec: OperatorSpec, templates: list[Template], path: str) -> Va
     return test
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+@lru_cache(maxsize=8192)
+def parse_ip(value: str) -> tuple[int, int] | None:
+    """(IP version, address as an integer), or None; memoized because request addresses repeat."""
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    return address.version, int(address)
 
 
 def _ip_test(spec: OperatorSpec, templates: list[Template], path: str) -> ValueTest:
-    networks: list[Network] = []
+    ranges: list[tuple[int, int, int]] = []  # (version, first, last) of each network
     for t in templates:
         try:
-            networks.append(ipaddress.ip_network(t.text.strip(), strict=False))
+            net = ipaddress.ip_network(t.text.strip(), strict=False)
         except ValueError:
             raise MalformedPolicyDocument(
                 "Syntax errors in policy.", detail=f"{t.text!r} is not an IP address or CIDR", path=path
             ) from None
+        ranges.append((net.version, int(net.network_address), int(net.broadcast_address)))
 
     def test(v: str, _c: Context, _m: list[str] | None) -> bool | None:
-        try:
-            address = ipaddress.ip_address(v.strip())
-        except ValueError:
+        parsed = parse_ip(v)
+        if parsed is None:
             return None
-        return any(address.version == n.version and address in n for n in networks)
+        version, number = parsed
+        for net_version, first, last in ranges:
+            if version == net_version and first <= number <= last:
+                return True
+        return False
     return test
 
 

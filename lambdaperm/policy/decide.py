@@ -52,56 +52,61 @@ class PolicySet:
 
 @dataclass(slots=True)
 class _Evaluated:
+    """Every applicable policy's result, flat in deny-reporting order, plus the ones the flow reads."""
+
+    flat: list[tuple[str, PolicyResult]]
     identity: list[PolicyResult]
     resource: PolicyResult | None
     trust: PolicyResult | None
     boundary: PolicyResult | None
     session: list[PolicyResult]
     scps: list[list[PolicyResult]]
-    rcps: list[list[PolicyResult]]
     endpoint: PolicyResult | None
 
-    def by_type(self) -> Iterable[tuple[str, PolicyResult]]:
-        for r in self.identity:
-            yield "identity", r
-        if self.resource:
-            yield "resource", self.resource
-        if self.trust:
-            yield "trust", self.trust
-        if self.boundary:
-            yield "permissionsBoundary", self.boundary
-        for r in self.session:
-            yield "session", r
-        for level in self.scps:
-            for r in level:
-                yield "scp", r
-        for level in self.rcps:
-            for r in level:
-                yield "rcp", r
-        if self.endpoint:
-            yield "vpcEndpoint", self.endpoint
+
+_NON_MEMBERS = (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)
 
 
 def _evaluate_all(policies: PolicySet, req: AuthzRequest, missing: list[str]) -> _Evaluated:
-    caller = req.caller
-    member = caller.is_iam_principal  # has identity-side policies and is governed by SCPs
-    personal = member and caller.kind is not PrincipalKind.ROOT  # root has no identity policies
-
-    def one(policy: Policy | None, pos: int = 0) -> PolicyResult | None:
-        return evaluate_policy(policy, pos, req, missing) if policy is not None else None
-
-    return _Evaluated(
-        identity=[evaluate_policy(p, i, req, missing) for i, p in enumerate(policies.identity)] if personal else [],
-        resource=one(policies.resource),
-        trust=one(policies.trust),
-        boundary=one(policies.boundary) if personal else None,
-        session=[evaluate_policy(p, i, req, missing) for i, p in enumerate(policies.session)] if personal else [],
-        scps=[[evaluate_policy(p, i, req, missing) for i, p in enumerate(level)] for level in policies.scps]
-        if member else [],
-        rcps=[[evaluate_policy(p, i, req, missing) for i, p in enumerate(level)] for level in policies.rcps]
-        if req.service in RCP_SERVICES and caller.kind is not PrincipalKind.SERVICE else [],
-        endpoint=one(policies.endpoint),
-    )
+    kind = req.caller.kind
+    member = kind not in _NON_MEMBERS  # has identity-side policies and is governed by SCPs
+    personal = member and kind is not PrincipalKind.ROOT  # root has no identity policies
+    flat: list[tuple[str, PolicyResult]] = []
+    identity: list[PolicyResult] = []
+    session: list[PolicyResult] = []
+    scps: list[list[PolicyResult]] = []
+    resource = trust = boundary = endpoint = None
+    if personal:
+        for i, p in enumerate(policies.identity):
+            r = evaluate_policy(p, i, req, missing)
+            identity.append(r)
+            flat.append(("identity", r))
+    if policies.resource is not None:
+        resource = evaluate_policy(policies.resource, 0, req, missing)
+        flat.append(("resource", resource))
+    if policies.trust is not None:
+        trust = evaluate_policy(policies.trust, 0, req, missing)
+        flat.append(("trust", trust))
+    if personal:
+        if policies.boundary is not None:
+            boundary = evaluate_policy(policies.boundary, 0, req, missing)
+            flat.append(("permissionsBoundary", boundary))
+        for i, p in enumerate(policies.session):
+            r = evaluate_policy(p, i, req, missing)
+            session.append(r)
+            flat.append(("session", r))
+    if member:
+        for level in policies.scps:
+            results = [evaluate_policy(p, i, req, missing) for i, p in enumerate(level)]
+            scps.append(results)
+            flat.extend(("scp", r) for r in results)
+    if policies.rcps and req.service in RCP_SERVICES and kind is not PrincipalKind.SERVICE:
+        for level in policies.rcps:
+            flat.extend(("rcp", evaluate_policy(p, i, req, missing)) for i, p in enumerate(level))
+    if policies.endpoint is not None:
+        endpoint = evaluate_policy(policies.endpoint, 0, req, missing)
+        flat.append(("vpcEndpoint", endpoint))
+    return _Evaluated(flat, identity, resource, trust, boundary, session, scps, endpoint)
 
 
 def _matched(results: Iterable[tuple[str, PolicyResult]], effect: Effect) -> tuple[MatchedStatement, ...]:
@@ -117,16 +122,15 @@ def decide(policies: PolicySet, req: AuthzRequest) -> Decision:
     """Decide `req` against `policies` as AWS would."""
     missing: list[str] = []
     ev = _evaluate_all(policies, req, missing)
-    outcome, decided_by, bypass = _flow(policies, req, ev)
+    outcome, decided_by, bypass = _flow(req, ev)
     caller = req.caller
-    missing_keys = tuple(dict.fromkeys(missing))
+    missing_keys = tuple(dict.fromkeys(missing)) if missing else ()
     if outcome is EvalDecision.EXPLICIT_DENY:
-        matched = _matched(ev.by_type(), Effect.DENY)
+        matched = _matched(ev.flat, Effect.DENY)
+    elif bypass:
+        matched = _matched(((t, r) for t, r in ev.flat if t not in ("permissionsBoundary", "session")), Effect.ALLOW)
     else:
-        results = ev.by_type()
-        if outcome is EvalDecision.ALLOWED and bypass:
-            results = ((t, r) for t, r in results if t not in ("permissionsBoundary", "session"))
-        matched = _matched(results, Effect.ALLOW)
+        matched = _matched(ev.flat, Effect.ALLOW)
     if outcome is EvalDecision.ALLOWED:
         message = allowed_message(caller.arn, req.action, req.resource, decided_by)
     else:
@@ -135,9 +139,9 @@ def decide(policies: PolicySet, req: AuthzRequest) -> Decision:
     return Decision(outcome, decided_by, matched, missing_keys, message)
 
 
-def _flow(policies: PolicySet, req: AuthzRequest, ev: _Evaluated) -> tuple[EvalDecision, str, bool]:
+def _flow(req: AuthzRequest, ev: _Evaluated) -> tuple[EvalDecision, str, bool]:
     """(outcome, decidedBy, whether boundary and session policies were bypassed)."""
-    for ptype, result in ev.by_type():
+    for ptype, result in ev.flat:
         if result.denies:
             return EvalDecision.EXPLICIT_DENY, ptype, False
     caller = req.caller
@@ -160,7 +164,7 @@ def _flow(policies: PolicySet, req: AuthzRequest, ev: _Evaluated) -> tuple[EvalD
             return deny, "trust", False
     strength = gate.strength if gate is not None else None
 
-    if not caller.is_iam_principal:  # services and anonymous callers have only the resource side
+    if caller.kind in _NON_MEMBERS:  # services and anonymous callers have only the resource side
         return (EvalDecision.ALLOWED, granted_by, True) if strength is not None else (deny, granted_by, False)
 
     if same:

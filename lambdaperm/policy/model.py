@@ -26,8 +26,10 @@ class ActionSpec:
     literal_actions: frozenset[str] | None  # when every pattern is wildcard-free
 
     def matches(self, action_lower: str) -> bool:
-        hit = any(m(action_lower) for m in self.matchers)
-        return hit != self.negated
+        for matcher in self.matchers:
+            if matcher(action_lower):
+                return not self.negated
+        return self.negated
 
 
 @dataclass(frozen=True, slots=True)
