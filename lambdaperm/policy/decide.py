@@ -81,8 +81,9 @@ def _evaluate_all(policies: PolicySet, req: AuthzRequest, missing: list[str]) ->
             r = evaluate_policy(p, i, req, missing)
             identity.append(r)
             flat.append(("identity", r))
+    bounded = personal and policies.boundary is not None
     if policies.resource is not None:
-        resource = evaluate_policy(policies.resource, 0, req, missing)
+        resource = evaluate_policy(policies.resource, 0, req, missing, has_boundary=bounded)
         flat.append(("resource", resource))
     if policies.trust is not None:
         trust = evaluate_policy(policies.trust, 0, req, missing)
@@ -104,7 +105,7 @@ def _evaluate_all(policies: PolicySet, req: AuthzRequest, missing: list[str]) ->
         for level in policies.rcps:
             flat.extend(("rcp", evaluate_policy(p, i, req, missing)) for i, p in enumerate(level))
     if policies.endpoint is not None:
-        endpoint = evaluate_policy(policies.endpoint, 0, req, missing)
+        endpoint = evaluate_policy(policies.endpoint, 0, req, missing, has_boundary=bounded)
         flat.append(("vpcEndpoint", endpoint))
     return _Evaluated(flat, identity, resource, trust, boundary, session, scps, endpoint)
 

@@ -49,21 +49,25 @@ def resource_matches(spec: ResourceSpec, req: AuthzRequest, missing: list[str]) 
     return hit != spec.negated
 
 
-def _principal_strength(stmt: Statement, caller: Caller) -> Strength | None:
+def _principal_strength(stmt: Statement, caller: Caller, has_boundary: bool) -> Strength | None:
     spec = stmt.principal
     if spec is None:
         return Strength.EXACT  # identity-side documents apply to their own principal
     if not stmt.not_principal:
         return spec.match(caller)
-    # NotPrincipal (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html):
-    # each identity of the caller (session, role, account) is checked on its own. A Deny therefore
-    # applies unless every one is listed; an Allow (strict reading) applies only if none is listed.
-    if stmt.effect is Effect.DENY:
-        return None if spec.excludes_all(caller) else Strength.EXACT
-    return None if spec.excludes_any(caller) else Strength.EXACT
+    # NotPrincipal (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html)
+    # is Deny-only (the parser rejects it with Allow). AWS checks each identity of the caller in turn
+    # (account, then role, then session), so the Deny applies unless every one is listed; and it
+    # "will always deny any IAM principal that has a permissions boundary policy attached".
+    if has_boundary or not spec.excludes_all(caller):
+        return Strength.EXACT
+    return None
 
 
-def evaluate_policy(policy: Policy, position: int, req: AuthzRequest, missing: list[str]) -> PolicyResult:
+def evaluate_policy(
+    policy: Policy, position: int, req: AuthzRequest, missing: list[str], *, has_boundary: bool = False
+) -> PolicyResult:
+    """Which statements of `policy` apply to `req`. `has_boundary`: the caller has a permissions boundary."""
     result = PolicyResult(policy, position)
     action = req.action_lower
     for stmt in policy.candidates(action, req.service):
@@ -71,7 +75,7 @@ def evaluate_policy(policy: Policy, position: int, req: AuthzRequest, missing: l
             continue
         if stmt.resource is not None and not resource_matches(stmt.resource, req, missing):
             continue
-        strength = _principal_strength(stmt, req.caller)
+        strength = _principal_strength(stmt, req.caller, has_boundary)
         if strength is None:
             continue
         verdict: bool | None = True

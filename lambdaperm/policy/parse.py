@@ -68,11 +68,11 @@ RULES: Mapping[PolicyType, TypeRules] = {
         "Policy document exceeds the maximum size of {limit} characters ({size}).",
     ),
     PolicyType.SCP: TypeRules(
-        "forbidden", "required", False, True, False, 5120, False,
+        "forbidden", "required", False, True, False, 5120, True,
         "The provided policy document exceeds the maximum size of {limit} characters ({size}).",
     ),
     PolicyType.RCP: TypeRules(
-        "required", "required", False, True, False, 5120, False,
+        "required", "required", False, True, False, 5120, True,
         "The provided policy document exceeds the maximum size of {limit} characters ({size}).",
     ),
 }
@@ -247,6 +247,11 @@ class _Parser:
         if pid is not None and not isinstance(pid, str):
             raise _syntax("Id must be a string", ["Id"])
         self.substitute = version == "2012-10-17"
+        if self.ptype is PolicyType.RCP and version != "2012-10-17":
+            raise MalformedPolicyDocument(
+                "The policy must contain a valid version string",
+                detail='every resource control policy must include "Version": "2012-10-17"', path="Version",
+            )
         raw = obj.get("Statement")
         if raw is None:
             raise _syntax("the policy has no Statement", [])
@@ -270,8 +275,8 @@ class _Parser:
                       tuple(statements), self.name, size)
 
     def _check_size(self, obj: dict[str, JsonValue]) -> int:
-        if self.rules.quota_counts_whitespace and self.text is not None and self.ptype is PolicyType.ENDPOINT:
-            size = len(self.text)
+        if self.rules.quota_counts_whitespace and self.text is not None and self.ptype is not PolicyType.RESOURCE:
+            size = len(self.text)  # endpoint policies, SCPs and RCPs count every character
         else:
             compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
             size = len(compact.encode("utf-8")) if self.ptype is PolicyType.RESOURCE else len(compact)
@@ -304,6 +309,11 @@ class _Parser:
         action = self._action(item, path)
         resource = self._resource(item, path)
         conditions = self._conditions(item.get("Condition"), [*path, "Condition"])
+        if self.ptype is PolicyType.RCP and effect is Effect.ALLOW and not _is_full_access(item):
+            raise _syntax(
+                "in a resource control policy, Allow is only supported for RCPFullAWSAccess "
+                '(Principal, Action and Resource "*", no Condition)', [*path, "Effect"],
+            )
         span = value_span(self.text, path) if self.text is not None else None
         return Statement(index, sid or None, effect, principal, not_principal, action, resource,
                          conditions, span)
@@ -334,6 +344,11 @@ class _Parser:
             raise MalformedPolicyDocument("Missing required field Principal", path=format_path(path))
         if has_np and not self.rules.not_principal:
             raise _syntax(f"NotPrincipal is not allowed in a {self.ptype.value} policy", [*path, "NotPrincipal"])
+        if has_np and item.get("Effect") == "Allow":
+            raise _syntax(
+                'NotPrincipal must be used with "Effect": "Deny"; using it with Allow is not supported',
+                [*path, "NotPrincipal"],
+            )
         key = "Principal" if has_p else "NotPrincipal"
         spec = compile_principal(item[key], format_path([*path, key]))
         if self.ptype is PolicyType.RCP and not spec.wildcard:
@@ -460,3 +475,11 @@ class _Parser:
                 where = [*path, i] if isinstance(raw, list) else path
                 raise _syntax("condition values must be strings, numbers or booleans", where)
         return out
+
+
+def _is_full_access(item: dict[str, JsonValue]) -> bool:
+    """The shape of RCPFullAWSAccess, the only RCP statement that may Allow."""
+    def star(key: str) -> bool:
+        value = item.get(key)
+        return value == "*" or value == ["*"] or (key == "Principal" and value in ({"AWS": "*"}, {"AWS": ["*"]}))
+    return star("Principal") and star("Action") and star("Resource") and "Condition" not in item

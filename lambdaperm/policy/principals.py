@@ -163,10 +163,6 @@ class PrincipalSpec:
             return False
         return all(key in self.keys for key, _ in identities)
 
-    def excludes_any(self, caller: Caller) -> bool:
-        """NotPrincipal: whether some identity of the caller is listed."""
-        return self.wildcard or any(key in self.keys for key, _ in caller.identities)
-
 
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 
