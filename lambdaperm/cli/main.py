@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from lambdaperm import __version__
 
-from . import simulate, validate
+from . import serve, simulate, trail, validate
 
-SUBCOMMANDS = (simulate, validate)
+SUBCOMMANDS = (serve, simulate, validate, trail)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,13 +56,17 @@ class ArnPattern:
     any_value: bool
     literal: str | None
     segments: tuple[Matcher | None, ...] | None
+    # Resource patterns only: the service segment holds a wildcard, which AWS does not allow there.
+    # `segments` compares it literally; `lenient` globs it, for the side where matching more is stricter.
+    lenient: tuple[Matcher | None, ...] | None = None
 
-    def match_parts(self, value: str, parts: tuple[str, ...] | None) -> bool:
+    def match_parts(self, value: str, parts: tuple[str, ...] | None, *, lenient: bool = False) -> bool:
         if self.any_value:
             return True
-        if self.segments is None or parts is None:
+        segments = self.lenient if lenient and self.lenient is not None else self.segments
+        if segments is None or parts is None:
             return self.literal is not None and self.literal == value
-        for matcher, part in zip(self.segments, parts, strict=True):
+        for matcher, part in zip(segments, parts, strict=True):
             if matcher is not None and not matcher(part):
                 return False
         return True
@@ -72,11 +76,11 @@ class ArnPattern:
 
 
 def _segment_matcher(tokens: list[Token], *, literal: bool) -> Matcher | None:
-    if tokens == [STAR]:
-        return None
     if literal:
         text = "".join(t if isinstance(t, str) else ("*" if t is STAR else "?") for t in tokens)
         return text.__eq__
+    if tokens == [STAR]:
+        return None
     return compile_tokens(tokens)
 
 
@@ -91,7 +95,10 @@ def compile_arn_tokens(tokens: Sequence[Token], *, glob_service: bool) -> ArnPat
     matchers = tuple(
         _segment_matcher(seg, literal=(i == 2 and not glob_service)) for i, seg in enumerate(segments)
     )
-    return ArnPattern(False, plain, matchers)
+    lenient = None
+    if not glob_service and any(not isinstance(t, str) for t in segments[2]):
+        lenient = tuple(_segment_matcher(seg, literal=False) for seg in segments)
+    return ArnPattern(False, plain, matchers, lenient)
 
 
 def compile_resource(pattern: str) -> ArnPattern:

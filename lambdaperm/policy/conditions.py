@@ -356,8 +356,7 @@ def _binary_test(spec: OperatorSpec, templates: list[Template], path: str) -> Va
         wanted.add(raw)
 
     def test(v: str, _c: Context, _m: list[str] | None) -> bool | None:
-        raw = _b64(v)
-        return None if raw is None else raw in wanted
+        return v.encode("utf-8", "surrogatepass") in wanted  # the key's bytes vs the decoded policy value
     return test
 
 

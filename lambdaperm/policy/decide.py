@@ -26,7 +26,7 @@ from .decision import Decision, MatchedStatement, allowed_message, denial_messag
 from .evaluate import PolicyResult, evaluate_policy
 from .kinds import Effect, EvalDecision
 from .model import Policy
-from .principals import PrincipalKind, Strength
+from .principals import EXTERNAL_KINDS, PrincipalKind, Strength
 from .request import AuthzRequest
 
 # Services whose resources RCPs govern
@@ -48,6 +48,9 @@ class PolicySet:
     scps: tuple[tuple[Policy, ...], ...] = ()
     rcps: tuple[tuple[Policy, ...], ...] = ()
     endpoint: Policy | None = None
+    # The resource-side policy must explicitly allow even when absent (a role that does not exist, a
+    # KMS key): no identity policy alone can grant.
+    resource_required: bool = False
 
 
 @dataclass(slots=True)
@@ -62,9 +65,14 @@ class _Evaluated:
     session: list[PolicyResult]
     scps: list[list[PolicyResult]]
     endpoint: PolicyResult | None
+    resource_required: bool = False
 
 
-_NON_MEMBERS = (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)
+_NON_MEMBERS = EXTERNAL_KINDS
+
+# Resource policies that must allow explicitly, like trust policies: a KMS key policy
+# (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html).
+_REQUIRED_RESOURCE_POLICY = frozenset({"kms"})
 
 
 def _evaluate_all(policies: PolicySet, req: AuthzRequest, missing: list[str]) -> _Evaluated:
@@ -107,7 +115,8 @@ def _evaluate_all(policies: PolicySet, req: AuthzRequest, missing: list[str]) ->
     if policies.endpoint is not None:
         endpoint = evaluate_policy(policies.endpoint, 0, req, missing, has_boundary=bounded)
         flat.append(("vpcEndpoint", endpoint))
-    return _Evaluated(flat, identity, resource, trust, boundary, session, scps, endpoint)
+    return _Evaluated(flat, identity, resource, trust, boundary, session, scps, endpoint,
+                      policies.resource_required)
 
 
 def _matched(results: Iterable[tuple[str, PolicyResult]], effect: Effect) -> tuple[MatchedStatement, ...]:
@@ -157,6 +166,9 @@ def _flow(req: AuthzRequest, ev: _Evaluated) -> tuple[EvalDecision, str, bool]:
         return EvalDecision.ALLOWED, "root", True
 
     identity_ok = any(r.allowed for r in ev.identity) or caller.kind is PrincipalKind.ROOT
+    if caller.kind is PrincipalKind.FEDERATED_USER and not ev.session:
+        # GetFederationToken without a session policy: the session has no identity-based permissions.
+        identity_ok = False
     gate: PolicyResult | None = ev.resource
     granted_by = "resource"
     if ev.trust is not None:
@@ -164,6 +176,9 @@ def _flow(req: AuthzRequest, ev: _Evaluated) -> tuple[EvalDecision, str, bool]:
         if gate.strength is None:
             return deny, "trust", False
     strength = gate.strength if gate is not None else None
+    if strength is None and (ev.resource_required or (
+            req.service in _REQUIRED_RESOURCE_POLICY and ":key/" in req.resource)):
+        return deny, granted_by, False
 
     if caller.kind in _NON_MEMBERS:  # services and anonymous callers have only the resource side
         return (EvalDecision.ALLOWED, granted_by, True) if strength is not None else (deny, granted_by, False)

@@ -33,17 +33,21 @@ class PolicyResult:
         return max((s for _, s in self.allows), default=None)
 
 
-def resource_matches(spec: ResourceSpec, req: AuthzRequest, missing: list[str]) -> bool:
+def resource_matches(spec: ResourceSpec, req: AuthzRequest, missing: list[str], effect: Effect) -> bool:
+    """Resource/NotResource. A pattern with a wildcard in the service segment (not allowed by AWS) is
+    globbed only where matching more cannot widen access: for Deny/Resource and Allow/NotResource."""
     resource, parts = req.resource, req.resource_parts
+    lenient = (effect is Effect.DENY) != spec.negated
     hit = False
     for pattern in spec.static:
-        if pattern.match_parts(resource, parts):
+        if pattern.match_parts(resource, parts, lenient=lenient):
             hit = True
             break
     if not hit:
         for template in spec.dynamic:
             tokens = template.tokens(req.context, missing)
-            if tokens is not None and compile_arn_tokens(tokens, glob_service=False).match_parts(resource, parts):
+            if tokens is not None and compile_arn_tokens(tokens, glob_service=False).match_parts(
+                    resource, parts, lenient=lenient):
                 hit = True
                 break
     return hit != spec.negated
@@ -73,7 +77,7 @@ def evaluate_policy(
     for stmt in policy.candidates(action, req.service):
         if not stmt.action.matches(action):
             continue
-        if stmt.resource is not None and not resource_matches(stmt.resource, req, missing):
+        if stmt.resource is not None and not resource_matches(stmt.resource, req, missing, stmt.effect):
             continue
         strength = _principal_strength(stmt, req.caller, has_boundary)
         if strength is None:

@@ -78,17 +78,52 @@ def compile_tokens(tokens: Sequence[Token], *, ignore_case: bool = False) -> Mat
         if len(norm) == 2 and norm[0] is STAR and isinstance(norm[1], str):
             suffix = norm[1]
             return lambda value: value.endswith(suffix)
-    parts: list[str] = []
+    return _segments_matcher(norm)
+
+
+def _fixed(segment: list[Token]) -> re.Pattern[str]:
+    """A fixed-length regex for a star-free segment (`?` is `.`): it cannot backtrack."""
+    return re.compile("".join("." if t is QMARK else re.escape(str(t)) for t in segment), re.DOTALL)
+
+
+def _length(segment: list[Token]) -> int:
+    return sum(1 if t is QMARK else len(str(t)) for t in segment)
+
+
+def _segments_matcher(norm: list[Token]) -> Matcher:
+    """General glob: the star-free segments between stars are found leftmost, in order, which decides
+    a glob in time linear in the segments (no regex `.*` backtracking, so no ReDoS from a policy)."""
+    segments: list[list[Token]] = [[]]
     for tok in norm:
         if tok is STAR:
-            parts.append(".*")
-        elif tok is QMARK:
-            parts.append(".")
+            segments.append([])
         else:
-            parts.append(re.escape(str(tok)))
-    regex = re.compile("".join(parts), re.DOTALL)
-    fullmatch = regex.fullmatch
-    return lambda value: fullmatch(value) is not None
+            segments[-1].append(tok)
+    head, *middle, tail = segments if len(segments) > 1 else (segments[0], segments[0])
+    if len(segments) == 1:
+        only, size = _fixed(head), _length(head)
+        return lambda value: len(value) == size and only.fullmatch(value) is not None
+    head_re, tail_re = _fixed(head), _fixed(tail)
+    head_len, tail_len = _length(head), _length(tail)
+    middles = [(_fixed(m), _length(m)) for m in middle if m]
+    minimum = head_len + tail_len + sum(n for _, n in middles)
+
+    def match(value: str) -> bool:
+        if len(value) < minimum:
+            return False
+        if head_len and head_re.match(value) is None:
+            return False
+        tail_start = len(value) - tail_len
+        if tail_len and tail_re.fullmatch(value, tail_start) is None:
+            return False
+        pos = head_len
+        for regex, _n in middles:
+            found = regex.search(value, pos, tail_start)
+            if found is None:
+                return False
+            pos = found.end()
+        return True
+    return match
 
 
 def compile_glob(pattern: str, *, ignore_case: bool = False) -> Matcher:
@@ -97,11 +132,41 @@ def compile_glob(pattern: str, *, ignore_case: bool = False) -> Matcher:
 
 
 def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    """Whether `value` matches the IAM glob `pattern` (one-off; compile for repeated use)."""
+    """Whether `value` matches the IAM glob `pattern` (one-off; compile for repeated use).
+
+    Case-insensitive matching of non-ASCII text compares character by character (simple case folding),
+    so that `?` still stands for one character even where lower-casing would change the length.
+    """
     if ignore_case:
-        value = value.lower()
-    return compile_glob(pattern, ignore_case=ignore_case)(value)
+        if pattern.isascii() and value.isascii():
+            return compile_glob(pattern, ignore_case=True)(value.lower())
+        return _casefold_match(tokenize(pattern), value)
+    return compile_glob(pattern)(value)
 
 
 def has_wildcard(pattern: str) -> bool:
     return "*" in pattern or "?" in pattern
+
+
+def _casefold_match(tokens: list[Token], value: str) -> bool:
+    """Case-insensitive glob for non-ASCII text, character by character (dynamic programming)."""
+    def same(a: str, b: str) -> bool:
+        return a == b or a.casefold() == b.casefold() or a.lower() == b.lower() or a.upper() == b.upper()
+
+    pattern: list[str | object] = []
+    for tok in tokens:
+        pattern.extend(tok if isinstance(tok, str) else [tok])
+    reach = [True] + [False] * len(value)  # reach[j]: pattern prefix matches value[:j]
+    for item in pattern:
+        nxt = [False] * (len(value) + 1)
+        if item is STAR:
+            seen = False
+            for j in range(len(value) + 1):
+                seen = seen or reach[j]
+                nxt[j] = seen
+        else:
+            for j in range(len(value)):
+                if reach[j] and (item is QMARK or same(str(item), value[j])):
+                    nxt[j + 1] = True
+        reach = nxt
+    return reach[-1]

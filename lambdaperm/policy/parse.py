@@ -341,6 +341,11 @@ class _Parser:
         if has_p and has_np:
             raise _syntax("a statement takes Principal or NotPrincipal, not both", path)
         if not has_p and not has_np:
+            if self.ptype is PolicyType.TRUST:
+                raise MalformedPolicyDocument(
+                    "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: "
+                    "The passed in policy has a statement with no principals!", path=format_path(path),
+                )
             raise MalformedPolicyDocument("Missing required field Principal", path=format_path(path))
         if has_np and not self.rules.not_principal:
             raise _syntax(f"NotPrincipal is not allowed in a {self.ptype.value} policy", [*path, "NotPrincipal"])
@@ -373,6 +378,8 @@ class _Parser:
             raise MalformedPolicyDocument("Policy statement must contain actions.", path=format_path(path))
         key = "Action" if has_a else "NotAction"
         where = [*path, key]
+        if has_na and self.ptype is PolicyType.RCP:
+            raise _syntax("resource control policies do not support NotAction", where)
         patterns = self._strings(item[key], where, key)
         if not patterns:
             raise MalformedPolicyDocument("Policy statement must contain actions.", path=format_path(where))
@@ -387,6 +394,11 @@ class _Parser:
                 raise MalformedPolicyDocument(
                     "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.",
                     detail=f"action {pattern!r}",
+                    path=format_path([*where, i] if isinstance(item[key], list) else where),
+                )
+            if ":" in rest:
+                raise MalformedPolicyDocument(
+                    "Actions/Condition can contain only one colon.", detail=f"action {pattern!r}",
                     path=format_path([*where, i] if isinstance(item[key], list) else where),
                 )
             if services is not None:

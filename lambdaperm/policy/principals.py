@@ -32,6 +32,13 @@ class PrincipalKind(str, Enum):
     ROOT = "Account"
     SERVICE = "AWSService"
     ANONYMOUS = "Anonymous"
+    WEB_IDENTITY = "WebIdentityUser"  # an OIDC provider's user (AssumeRoleWithWebIdentity)
+    SAML = "SAMLUser"  # a SAML provider's user (AssumeRoleWithSAML)
+
+
+EXTERNAL_KINDS = frozenset(
+    {PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS, PrincipalKind.WEB_IDENTITY, PrincipalKind.SAML}
+)
 
 
 class Strength(IntEnum):
@@ -76,12 +83,15 @@ class Caller:
                 return ((("account", a), Strength.ACCOUNT),)
             case PrincipalKind.SERVICE:
                 return ((("service", self.name), Strength.EXACT),)
+            case PrincipalKind.WEB_IDENTITY | PrincipalKind.SAML:
+                return ((("federated", self.name), Strength.EXACT),)
             case PrincipalKind.ANONYMOUS:
                 return ()
 
     @property
     def is_iam_principal(self) -> bool:
-        return self.kind not in (PrincipalKind.SERVICE, PrincipalKind.ANONYMOUS)
+        """Whether the caller is an IAM identity of an account (with identity policies, under SCPs)."""
+        return self.kind not in EXTERNAL_KINDS
 
     @property
     def principal_arn(self) -> str:
@@ -89,12 +99,20 @@ class Caller:
         return self.role_arn if self.kind is PrincipalKind.ASSUMED_ROLE else self.arn
 
 
+_PROVIDER = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(oidc-provider|saml-provider)/.+$")
+
+
 def parse_caller(text: str, *, role_arn: str = "") -> Caller | None:
-    """The caller named by an ARN, a service principal name, or `*`/`anonymous`; None if not understood."""
+    """The caller named by an ARN, a service principal name, an OIDC/SAML provider ARN (its federated
+    users), or `*`/`anonymous`; None if not understood."""
     if text in ("*", "anonymous"):
         return Caller("anonymous", PrincipalKind.ANONYMOUS, "")
     if _SERVICE.match(text):
         return Caller(text, PrincipalKind.SERVICE, "", name=text)
+    provider = _PROVIDER.match(text)
+    if provider:
+        federated = PrincipalKind.WEB_IDENTITY if provider.group(2) == "oidc-provider" else PrincipalKind.SAML
+        return Caller(text, federated, "", name=text)
     key = arn_identity(text)
     if key is None:
         return None

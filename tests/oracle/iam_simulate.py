@@ -215,7 +215,7 @@ class IamSimulateOracle:
         if self.alive():
             return
         self.ensure_installed()
-        self._stderr_file = tempfile.TemporaryFile(mode="w+")
+        self._stderr_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the process
         try:
             self._proc = subprocess.Popen(
                 [str(self.node), str(DRIVER), str(self.cache_dir)],
@@ -279,9 +279,9 @@ class IamSimulateOracle:
     def evaluate(self, request: Mapping[str, Any]) -> OracleResult:
         return self.evaluate_many([request])[0]
 
-    def evaluate_many(self, requests: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> list[
-        OracleResult
-    ]:
+    def evaluate_many(
+        self, requests: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]
+    ) -> list[OracleResult]:
         """Send every request down the pipe (from a writer thread) while reading answers in order."""
         if not self.alive():
             self.start()

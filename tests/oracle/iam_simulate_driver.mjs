@@ -100,12 +100,23 @@ export function toSimulation(req) {
       policies: (level || []).map((p, j) => ({ name: `${kind}-${i}-${j}`, policy: asDoc(p) }))
     }))
 
+  // lambdaperm reads an empty list as "key absent" (AWS documents no present-but-empty state);
+  // iam-simulate would keep such a key present (Null -> false), so it is dropped here.
+  const contextVariables = {}
+  for (const [key, value] of Object.entries(req.context || {})) {
+    if (Array.isArray(value) && value.length === 0) {
+      mapping.push(`context ${key}=[] dropped`)
+      continue
+    }
+    contextVariables[key] = value
+  }
+
   const simulation = {
     request: {
       principal,
       action,
       resource: { resource: req.resource, accountId: resourceAccount },
-      contextVariables: req.context || {}
+      contextVariables
     },
     identityPolicies,
     serviceControlPolicies: levels(policies.scps, 'scp'),

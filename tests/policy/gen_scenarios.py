@@ -104,7 +104,16 @@ VPCES = ("vpce-0a1b2c3d4e5f6a7b8", "vpce-99999999999999999")
 VPCS = ("vpc-0123456789abcdef0", "vpc-fedcba9876543210f")
 TEAMS = ("blue", "red")
 ENVS = ("prod", "dev")
-TAG_KEY_SETS = (["env"], ["env", "team"], ["Owner"], ["team"], ["env", "cost-center"])
+TAG_KEY_SETS = (["env"], ["env", "team"], ["Owner"], ["team"], ["env", "cost-center"], [])
+CURRENT_TIMES = (("2025-06-15T12:00:00Z", "1749988800"), ("2026-02-01T08:30:00Z", "1769934600"))
+POLICY_DATES = (
+    "2025-01-01T00:00:00Z",
+    "2026-01-01T00:00:00Z",
+    "2025-06-15T12:00:00Z",
+    "1767225600",
+    "2025-12-31",
+)
+RCP_KINDS = frozenset({"s3obj", "s3bucket", "sqs", "dynamodb", "assume"})
 
 
 def _acct_of_arn(arn: str) -> str:
@@ -181,7 +190,8 @@ class ScenarioGenerator:
                     ("sqs", 9),
                     ("iamrole", 7),
                     ("iamuser", 3),
-                    ("assume", 10),
+                    # root cannot call AssumeRole at all (STS API reference); neither engine's model
+                    ("assume", 0 if principal_kind == "root" else 10),
                 ]
             )
         res_acct = ACCT_A if self.p(0.75) else ACCT_B
@@ -244,10 +254,7 @@ class ScenarioGenerator:
             return Principal("service", svc, None, service=svc)
         if kind == "anonymous":
             return Principal("anonymous", "*", None)
-        if self.p(0.68):
-            acct = res_acct
-        else:
-            acct = self.pick([a for a in ACCOUNTS if a != res_acct])
+        acct = res_acct if self.p(0.68) else self.pick([a for a in ACCOUNTS if a != res_acct])
         if kind == "root":
             return Principal("root", f"arn:aws:iam::{acct}:root", acct)
         if kind == "user":
@@ -287,6 +294,10 @@ class ScenarioGenerator:
             ctx["aws:PrincipalArn"] = pr.arn
             ctx["aws:PrincipalType"] = "Account"
             ctx["aws:userid"] = pr.account
+        elif pr.kind == "anonymous":
+            # IAM documents these two for anonymous callers (reference_policies_variables.html).
+            ctx["aws:PrincipalType"] = "Anonymous"
+            ctx["aws:userid"] = "anonymous"
         if pr.iam:
             assert pr.account is not None
             ctx["aws:PrincipalAccount"] = pr.account
@@ -304,6 +315,11 @@ class ScenarioGenerator:
         ctx["aws:SecureTransport"] = "true" if self.p(0.8) else "false"
         ctx["aws:RequestedRegion"] = REGION if self.p(0.85) else OTHER_REGION
         ctx["aws:ResourceAccount"] = res_acct
+        now_iso, now_epoch = self.pick(CURRENT_TIMES)
+        ctx["aws:CurrentTime"] = now_iso
+        ctx["aws:EpochTime"] = now_epoch
+        if pr.kind == "session" and self.p(0.5):
+            ctx["aws:TokenIssueTime"] = self.pick(("2025-06-15T11:00:00Z", "2024-12-31T23:00:00Z"))
         # Network origin: a VPC endpoint (no aws:SourceIp) or the internet.
         if pr.kind != "service":
             if self.p(0.15):
@@ -358,18 +374,22 @@ class ScenarioGenerator:
             pol["trust"] = self.trust_policy()
         else:
             need_rp = pr.kind in ("service", "anonymous")
-            if need_rp and self.p(0.95) or not need_rp and self.p(0.5):
+            if (need_rp and self.p(0.95)) or (not need_rp and self.p(0.5)):
                 pol["resource"] = self.resource_policy()
         if pr.iam and pr.account in ORG_ACCOUNTS and self.p(0.3):
             pol["scps"] = [self.scp_level() for _ in range(self.weighted([(1, 5), (2, 3), (3, 2)]))]
-        if res_acct in ORG_ACCOUNTS and self.p(0.2):
+        if res_acct in ORG_ACCOUNTS and self.p(0.22 if kind in RCP_KINDS else 0.06):
             pol["rcps"] = [self.rcp_level() for _ in range(self.weighted([(1, 3), (2, 1)]))]
         if "aws:SourceVpce" in ctx and self.p(0.6):
             pol["vpcEndpoint"] = self.endpoint_policy()
         return pol
 
-    def doc(self, statements: list[JSON]) -> JSON:
-        return {"Version": "2012-10-17", "Statement": statements}
+    def doc(self, statements: list[JSON], *, rcp: bool = False) -> JSON:
+        if rcp:
+            return {"Version": "2012-10-17", "Statement": statements}
+        version = self.weighted([("2012-10-17", 90), (None, 6), ("2008-10-17", 4)])
+        body: JSON = {"Statement": statements[0] if len(statements) == 1 and self.p(0.1) else statements}
+        return {"Version": version, **body} if version else body
 
     def maybe_sid(self, st: JSON, i: int) -> JSON:
         if self.p(0.3):
@@ -384,8 +404,6 @@ class ScenarioGenerator:
             effect = "Deny" if self.p(deny_p) else "Allow"
             relevance = 0.72 if flavor == "identity" else 0.8
             sts.append(self.maybe_sid(self.identity_statement(effect, relevance), i))
-        if self.p(0.15) and len(sts) == 1:
-            return {"Version": "2012-10-17", "Statement": sts[0]}
         return self.doc(sts)
 
     def identity_statement(self, effect: str, relevance: float, *, allow_not: bool = True) -> JSON:
@@ -431,7 +449,7 @@ class ScenarioGenerator:
                 return f"{svc}:*{name[-k:]}"
             if form == "qmark":
                 k = self.rng.randrange(len(name))
-                return f"{svc}:{name[:k]}?{name[k + 1:]}"
+                return f"{svc}:{name[:k]}?{name[k + 1 :]}"
             if form == "svc":
                 return f"{svc}:*"
             return "*"
@@ -468,7 +486,7 @@ class ScenarioGenerator:
     def matching_resource(self, arn: str, kind: str, acct: str) -> str:
         parts = arn.split(":", 5)
         head, res = ":".join(parts[:5]), parts[5]
-        forms: list[tuple[str, float]] = [("exact", 5), ("all", 2), ("tail", 3), ("qmark", 1)]
+        forms: list[tuple[str, float]] = [("exact", 5), ("all", 2), ("tail", 3), ("qmark", 1), ("mid", 2)]
         if kind not in ("s3obj", "s3bucket", "iamrole", "iamuser", "assume"):
             forms.append(("region", 1))
         if kind in ("dynamodb", "sqs", "iamrole", "iamuser", "assume"):
@@ -488,13 +506,21 @@ class ScenarioGenerator:
             start = sep + 1 if sep >= 0 else 0
             k = self.rng.randrange(start, len(res) + 1)
             return f"{head}:{res[:k]}*"
+        if form == "mid":
+            sep = min([i for i in (res.find("/"), res.find(":")) if i >= 0], default=-1)
+            start = sep + 1 if sep >= 0 else 0
+            if start >= len(res) - 1:
+                return arn
+            i = self.rng.randrange(start, len(res))
+            j = self.rng.randrange(i, len(res) + 1)
+            return f"{head}:{res[:i]}*{res[j:]}"
         if form == "qmark":
             sep = min([i for i in (res.find("/"), res.find(":")) if i >= 0], default=-1)
             start = sep + 1 if sep >= 0 else 0
             if start >= len(res):
                 return arn
             k = self.rng.randrange(start, len(res))
-            return f"{head}:{res[:k]}?{res[k + 1:]}"
+            return f"{head}:{res[:k]}?{res[k + 1 :]}"
         if form == "region":
             p = arn.split(":", 5)
             return ":".join([p[0], p[1], p[2], "*", p[4], p[5]])
@@ -655,7 +681,11 @@ class ScenarioGenerator:
                     "sts:AssumeRoleWithWebIdentity",
                 )
             )
-            st: JSON = {"Effect": effect, "Principal": self.principal_element(match=self.p(0.7)), "Action": acts}
+            st: JSON = {
+                "Effect": effect,
+                "Principal": self.principal_element(match=self.p(0.7)),
+                "Action": acts,
+            }
             if self.p(0.3 if effect == "Allow" else 0.6):
                 st["Condition"] = self.condition_block(effect)
             sts.append(self.maybe_sid(st, i))
@@ -664,7 +694,9 @@ class ScenarioGenerator:
     def scp_level(self) -> list[JSON]:
         docs: list[JSON] = []
         if self.p(0.85):
-            docs.append(self.doc([{"Sid": "FullAWSAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}]))
+            docs.append(
+                self.doc([{"Sid": "FullAWSAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}])
+            )
         elif self.p(0.6):
             docs.append(self.doc([self.identity_statement("Allow", 0.7, allow_not=True)]))
         if self.p(0.45) or not docs:
@@ -698,7 +730,7 @@ class ScenarioGenerator:
                     )
                 )
             sts.append(st)
-        return [self.doc(sts)]
+        return [self.doc(sts, rcp=True)]
 
     def endpoint_policy(self) -> JSON:
         sts: list[JSON] = []
@@ -763,7 +795,12 @@ class ScenarioGenerator:
             ("aws:SourceAccount", 1 if pr.kind == "service" else 0.3),
             ("aws:PrincipalServiceName", 1 if pr.kind == "service" else 0.2),
             ("aws:PrincipalIsAWSService", 1),
+            ("aws:CurrentTime", 2),
+            ("aws:EpochTime", 1),
+            ("aws:TokenIssueTime", 1 if pr.kind == "session" else 0.2),
         ]
+        if self.cur["kind"] == "lambda":
+            candidates.append(("lambda:FunctionUrlAuthType", 0.5))
         if self.cur["kind"] not in ("s3obj", "s3bucket"):
             candidates += [("aws:ResourceTag/env", 2), ("aws:ResourceTag/team", 1)]
         if action == "s3:ListBucket":
@@ -781,7 +818,11 @@ class ScenarioGenerator:
             return "Null", key, self.pick(("true", "false"))
 
         def vals(pool: list[str], actual: Any) -> Any:
-            out = list(dict.fromkeys(self.rng.sample(pool, k=min(len(pool), self.weighted([(1, 6), (2, 3), (3, 1)])))))
+            out = list(
+                dict.fromkeys(
+                    self.rng.sample(pool, k=min(len(pool), self.weighted([(1, 6), (2, 3), (3, 1)])))
+                )
+            )
             if actual is not None and not isinstance(actual, list) and self.p(0.5) and actual not in out:
                 out[self.rng.randrange(len(out))] = actual
             return out[0] if len(out) == 1 and self.p(0.7) else out
@@ -792,19 +833,51 @@ class ScenarioGenerator:
         if key == "aws:SourceIp":
             op = ifexists(self.weighted([("IpAddress", 3), ("NotIpAddress", 2)]))
             return op, key, vals(list(POLICY_CIDRS), None)
-        if key in ("aws:SecureTransport", "aws:MultiFactorAuthPresent", "aws:ViaAWSService", "aws:PrincipalIsAWSService"):
+        if key in (
+            "aws:SecureTransport",
+            "aws:MultiFactorAuthPresent",
+            "aws:ViaAWSService",
+            "aws:PrincipalIsAWSService",
+        ):
             value: Any = self.pick(("true", "false"))
             if self.p(0.1):
                 value = value == "true"  # JSON boolean
             return ifexists("Bool"), key, value
+        if key in ("aws:CurrentTime", "aws:TokenIssueTime") or (key == "aws:EpochTime" and self.p(0.6)):
+            op = ifexists(
+                self.pick(
+                    (
+                        "DateLessThan",
+                        "DateGreaterThan",
+                        "DateLessThanEquals",
+                        "DateGreaterThanEquals",
+                        "DateEquals",
+                        "DateNotEquals",
+                    )
+                )
+            )
+            pool = list(POLICY_DATES)
+            if key == "aws:EpochTime":
+                pool = [d for d in pool if d.isdigit()] + ["1749988800"]
+            return op, key, vals(pool, present if self.p(0.3) else None)
+        if key == "aws:EpochTime":
+            op = ifexists(self.pick(("NumericLessThan", "NumericGreaterThanEquals", "NumericEquals")))
+            return op, key, vals(["1749988800", "1767225600", "1800000000"], present if self.p(0.3) else None)
         if key == "aws:MultiFactorAuthAge":
-            op = ifexists(self.pick(("NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericEquals")))
+            op = ifexists(
+                self.pick(("NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericEquals"))
+            )
             v = self.pick(("30", "3600", "86400", "60"))
             return op, key, v if self.p(0.9) else int(v)
         if key in ("aws:TagKeys", "aws:CalledVia", "dynamodb:LeadingKeys"):
             setop = self.pick(("ForAnyValue", "ForAllValues"))
             base = self.weighted(
-                [("StringEquals", 4), ("StringLike", 2), ("StringNotEquals", 1), ("StringEqualsIgnoreCase", 1)]
+                [
+                    ("StringEquals", 4),
+                    ("StringLike", 2),
+                    ("StringNotEquals", 1),
+                    ("StringEqualsIgnoreCase", 1),
+                ]
             )
             pool = {
                 "aws:TagKeys": ["env", "team", "Owner", "owner", "cost-*", "t*"],
@@ -815,7 +888,9 @@ class ScenarioGenerator:
                 pool = [v for v in pool if "*" not in v]
             return f"{setop}:{base}", key, vals(pool, None)
         if key in ("aws:PrincipalArn", "aws:SourceArn"):
-            op = ifexists(self.weighted([("ArnLike", 4), ("ArnNotLike", 2), ("ArnEquals", 1), ("StringLike", 1)]))
+            op = ifexists(
+                self.weighted([("ArnLike", 4), ("ArnNotLike", 2), ("ArnEquals", 1), ("StringLike", 1)])
+            )
             if key == "aws:PrincipalArn":
                 pool = [
                     f"arn:aws:iam::{ACCT_A}:role/*",
@@ -824,6 +899,9 @@ class ScenarioGenerator:
                     f"arn:aws:iam::{ACCT_B}:*",
                     "arn:aws:iam::*:root",
                     f"arn:aws:iam::{ACCT_A}:role/AppRole",
+                    "arn:aws:iam::*",
+                    f"arn:aws:iam::{ACCT_A}:*",
+                    "arn:aws:*:*:*:*/Deployer",
                 ]
             else:
                 pool = [
@@ -837,12 +915,12 @@ class ScenarioGenerator:
             return op, key, vals(pool, present if self.p(0.5) else None)
         # plain strings
         pools: dict[str, list[str]] = {
-            "aws:PrincipalTag/team": ["blue", "red", "Blue", "${aws:ResourceTag/team}"],
+            "aws:PrincipalTag/team": ["blue", "red", "Blue", "${aws:ResourceTag/team}", "r?d", "b*e"],
             "aws:ResourceTag/env": ["prod", "dev", "Prod", "${aws:PrincipalTag/team}"],
             "aws:ResourceTag/team": ["blue", "red", "${aws:PrincipalTag/team}"],
             "aws:PrincipalOrgID": [ORG_ID, OTHER_ORG_ID],
             "aws:PrincipalAccount": [ACCT_A, ACCT_B, ACCT_C, "${aws:ResourceAccount}"],
-            "aws:RequestedRegion": [REGION, OTHER_REGION, "us-*"],
+            "aws:RequestedRegion": [REGION, OTHER_REGION, "us-*", "us-east-?"],
             "aws:SourceVpce": list(VPCES),
             "aws:username": ["alice", "bob", "Alice"],
             "aws:PrincipalType": ["User", "AssumedRole", "Account"],

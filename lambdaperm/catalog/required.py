@@ -1,0 +1,212 @@
+"""required_actions(): the IAM action(s), resources and context keys one API request needs.
+
+1. The operation must be one the catalog covers (botocore's operations of a covered service; the EC2
+   subset), else UnmappedOperation.
+2. Its needs come from the exception table (rules/), else the IAM action of the same name, which must
+   exist in the Service Authorization Reference, else UnmappedOperation (fail closed).
+3. Each need's resources are built from the reference's ARN templates for the action's resource types,
+   with variables bound from the request (bindings.py). A type whose template cannot be filled is skipped;
+   if no type can be built and one is required, the request does not name its resource:
+   UnresolvedResource (fail closed). `*` only for actions without resource-level permissions (no
+   resource types) or whose resource types are all optional.
+4. Context: the documented condition keys the request carries (context.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from . import arns, bindings, context, reference, services
+from .arns import Bindings
+from .errors import UnmappedOperation, UnresolvedResource
+from .model import RequiredAction
+from .params import strings
+from .reference import ActionInfo
+from .rules import Derived, Need, rule
+
+
+def required_actions(
+    service_name: str,
+    operation: str,
+    params: Mapping[str, object],
+    *,
+    account: str,
+    region: str,
+    partition: str = "aws",
+) -> list[RequiredAction]:
+    """The IAM actions `service_name`.`operation` with boto3-style `params` needs, in order.
+
+    Raises UnmappedOperation when the catalog does not cover the operation and UnresolvedResource when the
+    request does not name the resource an action is authorized on. An empty list means the operation needs
+    no permission (sts:GetCallerIdentity, sts:GetSessionToken).
+    """
+    prefix = services.IAM_PREFIX.get(service_name)
+    op = services.canonical_operation(service_name, operation) if prefix else None
+    if prefix is None or op is None:
+        raise UnmappedOperation(service_name, operation)
+    row = rule(service_name, op)
+    if row is not None:
+        needs = row.needs
+    elif reference.action(f"{prefix}:{op}") is not None:
+        needs = (Need(f"{prefix}:{op}"),)
+    else:
+        raise UnmappedOperation(service_name, op, f"no IAM action {prefix}:{op} in the Service Authorization "
+                                                  "Reference and no exception row")
+    request = _Request(service_name, op, params, context.Env(account, region, partition))
+    out: list[RequiredAction] = []
+    for need in needs:
+        for item in request.resolve(need):
+            _merge(out, item)
+    if needs and not out:  # conditional needs that all failed to apply: never "no permission needed"
+        raise UnresolvedResource(service_name, op, (), "the request names none of the resources the "
+                                 "operation is authorized on")
+    return out
+
+
+def _merge(out: list[RequiredAction], item: RequiredAction) -> None:
+    """Consecutive results for the same action and context become one (DeleteObjects: one per key)."""
+    for i, existing in enumerate(out):
+        if existing.action == item.action and existing.context == item.context:
+            resources = tuple(dict.fromkeys(existing.resources + item.resources))
+            out[i] = RequiredAction(existing.action, resources, existing.context)
+            return
+    out.append(item)
+
+
+class _Request:
+    """One request being mapped: the operation, its parameters, and where it is evaluated."""
+
+    def __init__(self, service: str, operation: str, params: Mapping[str, object], env: context.Env) -> None:
+        self.service = service
+        self.operation = operation
+        self.params = params
+        self.env = env
+        self.base: Bindings = {"Partition": (env.partition,), "Region": (env.region,),
+                               "Account": (env.account,)}
+        self.bound = {**self.base, **bindings.bind(service, params)}
+
+    def resolve(self, need: Need) -> list[RequiredAction]:
+        out: list[RequiredAction] = []
+        for scope in need.scopes(self.params):
+            if not all(w.holds(scope, self.params) for w in need.when):
+                continue
+            derived = need.derive(scope) if need.derive else [Derived()]
+            if not derived:
+                raise UnresolvedResource(self.service, self.operation, (need.each or "",),
+                                         f"cannot tell which resource {scope!r} names")
+            for d in derived:
+                out.append(self._one(need, scope, d))
+        return out
+
+    def _info(self, name: str) -> ActionInfo:
+        info = reference.action(name)
+        if info is None:  # a data error in the exception table: deny
+            raise UnmappedOperation(self.service, self.operation, f"unknown IAM action {name}")
+        return info
+
+    def _one(self, need: Need, scope: object, derived: Derived) -> RequiredAction:
+        info = self._info(derived.action or need.action)
+        scope_map = scope if isinstance(scope, Mapping) else {}
+        bound = dict(self.base) if need.isolate else dict(self.bound)
+        for source in need.sources:
+            bound.update(source.bind(scope_map))
+        bound.update({k: (v,) for k, v in need.fixed.items()})
+        bound.update(derived.bindings)
+        if need.star:
+            resources: tuple[str, ...] = ("*",)
+        elif need.arn:
+            resources = strings(scope, *need.arn)
+            if not resources:
+                raise UnresolvedResource(self.service, self.operation, need.arn,
+                                         f"{info.full_name} needs the {' or '.join(need.arn)} parameter")
+        else:
+            resources = self._resources(info, bound, derived.types or need.types, scope_map, need)
+        keys = context.documented(
+            (*info.condition_keys, *(k for r in info.resource_types for k in r.condition_keys)))
+        scopes = [self.params] if scope is self.params else [self.params, scope]
+        ctx = context.extract(keys, scopes, self.env)
+        ctx.update({k.lower(): (v,) for k, v in need.context.items()})
+        return RequiredAction(info.full_name, resources, ctx)
+
+    def _resources(self, info: ActionInfo, bound: Bindings, types: tuple[str, ...] | None,
+                   scope: Mapping[str, object], need: Need) -> tuple[str, ...]:
+        refs = info.resource_types
+        if types is not None:
+            refs = tuple(r for r in refs if r.name.lower() in {t.lower() for t in types}) or tuple(
+                reference.ResourceRef(t, True, ()) for t in types)
+            refs = tuple(reference.ResourceRef(r.name, True, r.condition_keys) for r in refs)
+        if not refs:
+            return ("*",)
+        arn_values = self._arn_values(scope, need)
+        built: dict[str, tuple[str, ...]] = {}
+        for ref in refs:
+            resource = reference.resource_type(info.prefix, ref.name)
+            if resource is None:
+                continue
+            template = bindings.TEMPLATE_OVERRIDES.get((info.prefix, resource.name), resource.arn)
+            found: list[str] = []
+            for value in arn_values:
+                parsed = arns.parse(resource.arn, value) or arns.parse(template, value)
+                if parsed is not None:
+                    filled = arns.fill(template, {**self.base, **_defaults(template), **parsed})
+                    found.extend(filled or (value,))
+            found.extend(arns.fill(template, bound) or ())
+            if found:
+                built[resource.name.lower()] = tuple(dict.fromkeys(found))
+        for sub, parents in bindings.DOMINATES.items():
+            if sub[0] == info.prefix and sub[1] in built:
+                for parent in parents:
+                    built.pop(parent, None)
+        if built:
+            return tuple(dict.fromkeys(arn for arns_ in built.values() for arn in arns_))
+        if arn_values:
+            raise UnresolvedResource(self.service, self.operation, (),
+                                     f"{info.full_name}: {arn_values[0]!r} is not an ARN of a resource type "
+                                     "the action is authorized on")
+        if any(r.required for r in refs):
+            raise self._unresolved(info, refs, bound)
+        return ("*",)
+
+    def _arn_values(self, scope: Mapping[str, object], need: Need) -> tuple[str, ...]:
+        """Values of the service's ARN parameters (in the item too, for per-item needs)."""
+        paths = bindings.ARN_PARAMS.get(self.service, ())
+        if need.isolate:
+            sources: tuple[object, ...] = (scope,)
+        elif scope is self.params:
+            sources = (self.params,)
+        else:
+            sources = (self.params, scope)
+        out: list[str] = []
+        for src in sources:
+            out.extend(v for v in strings(src, *paths) if v.startswith("arn:") and v not in out)
+        return tuple(out)
+
+    def _unresolved(self, info: ActionInfo, refs: tuple[reference.ResourceRef, ...],
+                    bound: Bindings) -> UnresolvedResource:
+        missing: list[str] = []
+        unnamed: list[str] = []
+        names: list[str] = []
+        for ref in refs:
+            resource = reference.resource_type(info.prefix, ref.name)
+            if resource is None or not ref.required:
+                continue
+            template = bindings.TEMPLATE_OVERRIDES.get((info.prefix, resource.name), resource.arn)
+            names.append(resource.name)
+            for var in arns.variables(template):
+                if not bound.get(var):
+                    params = bindings.params_for(self.service, var)
+                    missing.extend(p for p in params if p not in missing)
+                    unnamed.extend(() if params or var in unnamed else (var,))
+        # ...or an ARN parameter of the service could have named it.
+        missing.extend(p for p in bindings.ARN_PARAMS.get(self.service, ()) if p not in missing)
+        missing = missing or unnamed
+        return UnresolvedResource(
+            self.service, self.operation, tuple(missing),
+            f"{info.full_name} is authorized on a {' or '.join(names)} resource, but the request does not "
+            "name it" + (f" (missing: {', '.join(missing)})" if missing else ""),
+        )
+
+
+def _defaults(template: str) -> Bindings:
+    """Variables an ARN never carries but an override template adds (Lambda's qualifier suffix)."""
+    return {"QualifierSuffix": ("",)} if "${QualifierSuffix}" in template else {}

@@ -1,0 +1,109 @@
+"""DynamoDB operations whose authorization differs from the IAM action of the same name."""
+
+from __future__ import annotations
+
+import re
+
+from .. import identifiers as ids
+from ..arns import Bindings
+from ..bindings import Param, Parsed
+from .model import Derived, Need, Rule, When
+
+_TX = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html"
+_PARTIQL = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-iam.html"
+_BACKUP = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html"
+
+
+def _tables(*paths: str) -> Parsed:
+    return Parsed(ids.dynamodb_tables(*paths), paths, ("TableName",))
+
+
+# PartiQL: the statement's verb decides the action; its target table (or "table"."index") the resource.
+_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_\-.]*)'
+_TARGET = rf"(?P<table>{_IDENT})(?:\s*\.\s*(?P<index>{_IDENT}))?"
+_STATEMENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("dynamodb:PartiQLSelect", re.compile(rf"^\s*SELECT\b.*?\bFROM\s+{_TARGET}", re.I | re.S)),
+    ("dynamodb:PartiQLInsert", re.compile(rf"^\s*INSERT\s+INTO\s+{_TARGET}", re.I | re.S)),
+    ("dynamodb:PartiQLUpdate", re.compile(rf"^\s*UPDATE\s+{_TARGET}", re.I | re.S)),
+    ("dynamodb:PartiQLDelete", re.compile(rf"^\s*DELETE\s+FROM\s+{_TARGET}", re.I | re.S)),
+)
+
+
+def _unquote(identifier: str) -> str:
+    if identifier.startswith('"') and identifier.endswith('"'):
+        return identifier[1:-1].replace('""', '"')
+    return identifier
+
+
+def partiql(statement: object) -> list[Derived]:
+    """`SELECT ... FROM "T"."I"` → dynamodb:PartiQLSelect on the index; INSERT/UPDATE/DELETE on the table."""
+    if not isinstance(statement, str):
+        return []
+    for action, pattern in _STATEMENTS:
+        match = pattern.match(statement)
+        if match:
+            bindings: Bindings = {"TableName": (_unquote(match.group("table")),)}
+            if match.group("index"):
+                bindings["IndexName"] = (_unquote(match.group("index")),)
+            return [Derived(action, bindings)]
+    return []
+
+
+_PARTIQL_ACTIONS = tuple(action for action, _ in _STATEMENTS)
+
+
+def _transact_write(kind: str, action: str) -> Need:
+    return Need(action, each="TransactItems[]", when=(When(kind),), sources=(_tables(f"{kind}.TableName"),),
+                isolate=True, context={"dynamodb:EnclosingOperation": "TransactWriteItems"})
+
+
+RULES: tuple[Rule, ...] = (
+    # Batch operations are authorized as dynamodb:BatchGetItem/BatchWriteItem on every table named
+    # (observed AccessDenied text: "not authorized to perform: dynamodb:BatchWriteItem on resource:
+    # arn:aws:dynamodb:...:table/..." — aws-samples/aws-serverless-workshops#36, stelviodev/stelvio#136).
+    Rule("dynamodb", "BatchGetItem", (Need("dynamodb:BatchGetItem", sources=(_tables("RequestItems{}"),)),),
+         "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html"),
+    Rule("dynamodb", "BatchWriteItem",
+         (Need("dynamodb:BatchWriteItem", sources=(_tables("RequestItems{}"),)),),
+         "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html"),
+    # "Permissions for Put, Update, Delete, and Get actions are governed by the permissions used for the
+    # underlying PutItem, UpdateItem, DeleteItem, and GetItem operations"; ConditionCheck →
+    # dynamodb:ConditionCheckItem; dynamodb:EnclosingOperation names the transaction.
+    Rule("dynamodb", "TransactGetItems",
+         (Need("dynamodb:GetItem", each="TransactItems[]", sources=(_tables("Get.TableName"),), isolate=True,
+               context={"dynamodb:EnclosingOperation": "TransactGetItems"}),), _TX),
+    Rule("dynamodb", "TransactWriteItems",
+         (_transact_write("ConditionCheck", "dynamodb:ConditionCheckItem"),
+          _transact_write("Put", "dynamodb:PutItem"),
+          _transact_write("Update", "dynamodb:UpdateItem"),
+          _transact_write("Delete", "dynamodb:DeleteItem")), _TX),
+    Rule("dynamodb", "ExecuteStatement",
+         (Need("", each="Statement", derive=partiql, actions=_PARTIQL_ACTIONS, isolate=True),), _PARTIQL),
+    Rule("dynamodb", "BatchExecuteStatement",
+         (Need("", each="Statements[].Statement", derive=partiql, actions=_PARTIQL_ACTIONS,
+               isolate=True),), _PARTIQL),
+    Rule("dynamodb", "ExecuteTransaction",
+         (Need("", each="TransactStatements[].Statement", derive=partiql, actions=_PARTIQL_ACTIONS,
+               isolate=True, context={"dynamodb:EnclosingOperation": "ExecuteTransaction"}),), _PARTIQL),
+    # Restores are authorized on the source (backup or table) and on the target table.
+    Rule("dynamodb", "RestoreTableFromBackup",
+         (Need("dynamodb:RestoreTableFromBackup", sources=(_tables("TargetTableName"),)),), _BACKUP),
+    Rule("dynamodb", "RestoreTableToPointInTime",
+         (Need("dynamodb:RestoreTableToPointInTime",
+               sources=(_tables("SourceTableName", "TargetTableName"),)),),
+         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html"),
+    # Global tables (version 2017.11.29): the global table and the table in every replica Region.
+    Rule("dynamodb", "CreateGlobalTable",
+         (Need("dynamodb:CreateGlobalTable",
+               sources=(_tables("GlobalTableName"), Param("Region", ("ReplicationGroup[].RegionName",)))),),
+         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html"),
+    Rule("dynamodb", "UpdateGlobalTable",
+         (Need("dynamodb:UpdateGlobalTable",
+               sources=(_tables("GlobalTableName"),
+                        Param("Region", ("ReplicaUpdates[].Create.RegionName",
+                                         "ReplicaUpdates[].Delete.RegionName")))),),
+         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html"),
+    Rule("dynamodb", "UpdateGlobalTableSettings",
+         (Need("dynamodb:UpdateGlobalTableSettings", sources=(_tables("GlobalTableName"),)),),
+         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html"),
+)

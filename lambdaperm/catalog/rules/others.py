@@ -1,0 +1,137 @@
+"""Exception rows for IAM, STS, SQS, SNS, CloudWatch Logs, CloudTrail, Access Analyzer and EC2."""
+
+from __future__ import annotations
+
+from .. import identifiers as ids
+from ..bindings import Param, Parsed
+from .model import Derived, Need, Rule, When
+
+_STS = "https://docs.aws.amazon.com/STS/latest/APIReference"
+_SQS = ("https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
+        "sqs-api-permissions-reference.html")
+_SNS = "https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html"
+_EC2 = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html"
+
+# EC2 resource IDs carry their type in the prefix (CreateTags/DeleteTags take a list of any of them).
+# https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html
+EC2_ID_TYPES: dict[str, tuple[str, str]] = {
+    "vpc-": ("vpc", "VpcId"),
+    "subnet-": ("subnet", "SubnetId"),
+    "sg-": ("security-group", "SecurityGroupId"),
+    "sgr-": ("security-group-rule", "SecurityGroupRuleId"),
+    "eni-": ("network-interface", "NetworkInterfaceId"),
+    "vpce-": ("vpc-endpoint", "VpcEndpointId"),
+    "rtb-": ("route-table", "RouteTableId"),
+    "igw-": ("internet-gateway", "InternetGatewayId"),
+    "acl-": ("network-acl", "NaclId"),
+    "i-": ("instance", "InstanceId"),
+}
+
+
+def ec2_resource_id(value: object) -> list[Derived]:
+    """`vpc-0abc` → the vpc resource type with VpcId bound."""
+    if not isinstance(value, str):
+        return []
+    for prefix, (type_name, var) in EC2_ID_TYPES.items():
+        if value.startswith(prefix):
+            return [Derived(None, {var: (value,)}, (type_name,))]
+    return []
+
+
+def _ec2_create(op: str, var: str) -> Rule:
+    """A create is authorized on the new resource before it has an ID (`vpc/*`) and on what it uses."""
+    return Rule("ec2", op, (Need(f"ec2:{op}", fixed={var: "*"}),), _EC2)
+
+
+_TAG_SESSION = Need("sts:TagSession", when=(When("", "any_present", ("Tags", "TransitiveTagKeys")),))
+_SOURCE_IDENTITY = Need("sts:SetSourceIdentity", when=(When("SourceIdentity"),))
+
+RULES: tuple[Rule, ...] = (
+    # --- STS ---
+    # "No permissions are required to perform this operation" (and explicit denies don't apply).
+    Rule("sts", "GetCallerIdentity", (), f"{_STS}/API_GetCallerIdentity.html; spec §4.2"),
+    # "No permissions are required for users to perform this operation."
+    Rule("sts", "GetSessionToken", (), f"{_STS}/API_GetSessionToken.html"),
+    # Session tags need sts:TagSession, a source identity sts:SetSourceIdentity (spec §4.2).
+    Rule("sts", "AssumeRole", (Need("sts:AssumeRole"), _TAG_SESSION, _SOURCE_IDENTITY),
+         "spec §4.2; https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html"),
+    # --- IAM ---
+    # "The caller of this operation must be granted the PassRole permission on the IAM role."
+    Rule("iam", "AddRoleToInstanceProfile", (Need("iam:AddRoleToInstanceProfile"), Need("iam:PassRole")),
+         "https://docs.aws.amazon.com/IAM/latest/APIReference/API_AddRoleToInstanceProfile.html"),
+    # Renames need permission on the old and on the new name.
+    Rule("iam", "UpdateUser",
+         (Need("iam:UpdateUser", sources=(Param("UserNameWithPath", ("UserName", "NewUserName")),)),),
+         "https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateUser.html"),
+    Rule("iam", "UpdateGroup",
+         (Need("iam:UpdateGroup", sources=(Param("GroupNameWithPath", ("GroupName", "NewGroupName")),)),),
+         "https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateGroup.html"),
+    Rule("iam", "UpdateServerCertificate",
+         (Need("iam:UpdateServerCertificate",
+               sources=(Param("CertificateNameWithPath",
+                              ("ServerCertificateName", "NewServerCertificateName")),)),),
+         "https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateServerCertificate.html"),
+    # Without UserName, ListMFADevices lists the caller's own devices: authorized on the caller's user
+    # (the reference marks the type optional; `*` would miss `user/${aws:username}` policies).
+    Rule("iam", "ListMFADevices", (Need("iam:ListMFADevices", types=("user",)),),
+         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html"),
+    Rule("iam", "CreateServiceLinkedRole",
+         (Need("iam:CreateServiceLinkedRole",
+               sources=(Parsed(ids.iam_service_linked_role, ("AWSServiceName", "CustomSuffix"),
+                               ("RoleNameWithPath",)),)),),
+         "https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html"),
+    # --- SQS: batch actions use the permission of the single action. ---
+    Rule("sqs", "SendMessageBatch", (Need("sqs:SendMessage"),), _SQS),
+    Rule("sqs", "DeleteMessageBatch", (Need("sqs:DeleteMessage"),), _SQS),
+    Rule("sqs", "ChangeMessageVisibilityBatch", (Need("sqs:ChangeMessageVisibility"),), _SQS),
+    # --- SNS ---
+    # "sns:Publish: Grants permission to both publish and publish batch to a topic or endpoint."
+    Rule("sns", "PublishBatch", (Need("sns:Publish"),), _SNS),
+    # Publish to a topic (TopicArn), to a mobile endpoint (TargetArn: the endpoint ARN is the resource), or
+    # a direct SMS (PhoneNumber: no resource, `*`).
+    Rule("sns", "Publish",
+         (Need("sns:Publish", when=(When("TopicArn"),)),
+          Need("sns:Publish", when=(When("TargetArn"),), arn=("TargetArn",)),
+          Need("sns:Publish", when=(When("PhoneNumber"),), star=True)),
+         _SNS + "; https://docs.aws.amazon.com/sns/latest/dg/sms_publish-to-phone.html"),
+    # --- CloudWatch Logs ---
+    # "User with accountId: ... is not authorized to perform CreateLogGroup with Tags. An additional
+    # permission "logs:TagResource" is required." (observed: DataDog/cloudformation-template#61)
+    Rule("logs", "CreateLogGroup",
+         (Need("logs:CreateLogGroup"), Need("logs:TagResource", when=(When("tags"),), types=("log-group",))),
+         "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html"),
+    # Observed resource: "logs:DescribeLogGroups on resource:
+    # arn:aws:logs:us-east-1:...:log-group::log-stream:" (FormidableLabs/terraform-aws-serverless#49).
+    Rule("logs", "DescribeLogGroups",
+         (Need("logs:DescribeLogGroups", fixed={"LogGroupName": ""}, types=("log-group",)),),
+         "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/permissions-reference-cwl.html"),
+    # --- CloudTrail ---
+    # "linked to the cloudtrail:LookupEvents action and cloudtrail:ListInsightsData" (with TrailName).
+    Rule("cloudtrail", "ListInsightsMetricData",
+         (Need("cloudtrail:LookupEvents"), Need("cloudtrail:ListInsightsData", when=(When("TrailName"),))),
+         "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_ListInsightsMetricData.html"),
+    Rule("cloudtrail", "CreateEventDataStore",
+         (Need("cloudtrail:CreateEventDataStore", fixed={"EventDataStoreId": "*"}),),
+         "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html"),
+    Rule("cloudtrail", "CreateChannel",
+         (Need("cloudtrail:CreateChannel", fixed={"ChannelId": "*"}, types=("channel",)),
+          Need("cloudtrail:CreateChannel", arn=("Destinations[].Location",))),
+         "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html"),
+    Rule("cloudtrail", "CreateDashboard",
+         (Need("cloudtrail:CreateDashboard", sources=(Param("DashboardName", ("Name",)),)),),
+         "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html"),
+    # --- Access Analyzer ---
+    # "GetFinding and GetFindingV2 both use access-analyzer:GetFinding" (same for ListFindingsV2).
+    Rule("accessanalyzer", "GetFindingV2", (Need("access-analyzer:GetFinding"),),
+         "https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_GetFindingV2.html"),
+    Rule("accessanalyzer", "ListFindingsV2", (Need("access-analyzer:ListFindings"),),
+         "https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_ListFindingsV2.html"),
+    # --- EC2 ---
+    _ec2_create("CreateVpc", "VpcId"),
+    _ec2_create("CreateSubnet", "SubnetId"),
+    _ec2_create("CreateSecurityGroup", "SecurityGroupId"),
+    _ec2_create("CreateNetworkInterface", "NetworkInterfaceId"),
+    _ec2_create("CreateVpcEndpoint", "VpcEndpointId"),
+    Rule("ec2", "CreateTags", (Need("ec2:CreateTags", each="Resources[]", derive=ec2_resource_id),), _EC2),
+    Rule("ec2", "DeleteTags", (Need("ec2:DeleteTags", each="Resources[]", derive=ec2_resource_id),), _EC2),
+)

@@ -1,0 +1,56 @@
+"""`lambdaperm serve`: the AWS-compatible endpoint — one HTTP endpoint for every service, every call
+authenticated (SigV4), authorized by the policy engine and recorded as CloudTrail.
+
+    lambdaperm serve [--host 127.0.0.1] [--port 4566] [--state DIR | --in-memory] [--upstream URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from types import FrameType
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the AWS-compatible endpoint", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=4566)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--state", type=Path, default=Path(".lambdaperm"),
+                       help="state directory (SQLite, default ./.lambdaperm)")
+    where.add_argument("--in-memory", action="store_true", help="keep state in memory only")
+    p.add_argument("--upstream", help="forward authorized data-plane calls to this AWS-compatible endpoint")
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from lambdaperm.gateway import Server, ServerConfig
+    from lambdaperm.gateway.asgi import App
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        config = ServerConfig(host=args.host, port=args.port, state_dir=None if args.in_memory else args.state,
+                              upstream=args.upstream)
+        server = Server(config)
+    except (ValueError, OSError) as err:
+        print(f"lambdaperm serve: {err}", file=sys.stderr)
+        return 2
+    print(f"lambdaperm serving on http://{args.host}:{args.port} (state: {server.db.path})", flush=True)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler that was
+    # installed before it: make that a clean exit.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_cleanly)
+    uvicorn.run(App(server), host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                lifespan="on", timeout_graceful_shutdown=10)
+    return 0
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    sys.exit(0)

@@ -1,0 +1,85 @@
+"""The embedded moto backend: an authorized request is handed to moto's WSGI application in-process.
+
+moto picks the account from the `x-moto-account-id` header; we set it to the account the request acts
+in, so several local accounts keep separate resources. moto (and Flask) are imported on the first
+data-plane request, not at start-up.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from lambdaperm.protocol.http import HttpRequest, HttpResponse
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class MotoBackend:
+    def __init__(self) -> None:
+        self._app: WsgiApp | None = None
+        self._lock = threading.Lock()
+
+    def app(self) -> WsgiApp:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+                    self._app = DomainDispatcherApplication(create_backend_app)
+        return self._app
+
+    def handle(self, req: HttpRequest, account: str) -> HttpResponse:
+        host = req.host or "localhost"
+        server = urlsplit(f"//{host}")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": req.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": _wsgi_path(req.path),
+            "RAW_URI": req.path + (f"?{req.query_string}" if req.query_string else ""),
+            "REQUEST_URI": req.path + (f"?{req.query_string}" if req.query_string else ""),
+            "QUERY_STRING": req.query_string,
+            "SERVER_NAME": server.hostname or "localhost",
+            "SERVER_PORT": str(server.port or 80),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": req.remote_addr,
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": req.scheme,
+            "wsgi.input": io.BytesIO(req.body),
+            "wsgi.errors": io.StringIO(),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "CONTENT_LENGTH": str(len(req.body)),
+        }
+        for name, value in req.headers:
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = value
+            elif key != "CONTENT_LENGTH":
+                environ[f"HTTP_{key}"] = value
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+        status_holder: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            status_holder[:] = [status, headers]
+
+        chunks = self.app()(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        status, headers = status_holder
+        return HttpResponse(int(status.split(" ", 1)[0]), list(headers), body)
+
+
+def _wsgi_path(raw: str) -> str:
+    """WSGI's PATH_INFO is the decoded path, as latin-1 text of the UTF-8 bytes."""
+    from urllib.parse import unquote_to_bytes
+
+    return unquote_to_bytes(raw).decode("latin-1")

@@ -1,0 +1,79 @@
+"""The ASGI application: reads the HTTP request, runs the (synchronous) pipeline in a worker thread,
+writes the response. Requests larger than the limit are refused before they are read in full."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from lambdaperm.protocol import HttpRequest, HttpResponse
+
+from .pipeline import handle
+from .server import Server
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_BODY = 64 * 1024 * 1024  # larger than any API request lambdaperm serves (6 MB invoke payloads, S3 parts)
+
+
+class App:
+    def __init__(self, server: Server, workers: int = 32) -> None:
+        self.server = server
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambdaperm")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                await _send(send, HttpResponse(413, [("Content-Type", "application/json")],
+                                               b'{"message":"Request entity too large"}'))
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        client = scope.get("client") or ("127.0.0.1", 0)
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        req = HttpRequest(
+            method=scope["method"],
+            path=scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers, body=b"".join(chunks), remote_addr=client[0], scheme=scope.get("scheme", "http"),
+        )
+        loop = asyncio.get_running_loop()
+        response = await loop.run_in_executor(self.pool, handle, self.server, req)
+        await _send(send, response, head=req.method == "HEAD")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.pool.shutdown(wait=True)
+                self.server.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _send(send: Send, response: HttpResponse, *, head: bool = False) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers
+               if k.lower() not in ("content-length", "transfer-encoding", "connection")]
+    headers.append((b"content-length", str(len(response.body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else response.body})

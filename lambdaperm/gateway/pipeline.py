@@ -1,0 +1,195 @@
+"""The one pipeline every request goes through, in order:
+
+    route → authenticate → parse → authorize → dispatch | forward → record → serialize
+
+Every failure becomes the AWS error of the request's protocol; nothing but ServiceError (and the
+authentication failures, rendered per protocol) reaches the wire, and no bad input yields a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lambdaperm import __version__
+from lambdaperm.authn import AuthFailure, Credential, authenticate, render, scope
+from lambdaperm.authz import request_context
+from lambdaperm.catalog import RequiredAction, UnmappedOperation, required_actions
+from lambdaperm.policy import Caller, PrincipalKind
+from lambdaperm.protocol import HttpRequest, HttpResponse, Operation, ServiceError, identify, parse, serialize
+from lambdaperm.protocol import serialize_error
+from lambdaperm.services.context import RequestContext
+from lambdaperm.services.iam.principals import principal_tags
+from lambdaperm.services.sts import accepts_any_secret, resolve_key
+from lambdaperm.state.identity import Identity
+
+from .denials import access_denied, unmapped
+from .recording import record
+from .server import DATA_PLANE, Server
+
+log = logging.getLogger("lambdaperm.gateway")
+ANONYMOUS = Identity(Caller("anonymous", PrincipalKind.ANONYMOUS, ""), "anonymous")
+_IAM_ENTITY = re.compile(r"^arn:aws:iam::(\d{12}):(role|user)/([^/]+)$")
+_REGION = "us-east-1"
+
+
+@dataclass
+class Call:
+    """What the pipeline has learned about the request so far (for the error and the record)."""
+
+    req: HttpRequest
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    op: Operation | None = None
+    region: str = _REGION
+    identity: Identity | None = None
+    params: dict[str, Any] | None = None
+    resources: list[str] = field(default_factory=list)
+
+
+def handle(server: Server, req: HttpRequest) -> HttpResponse:
+    if req.path.startswith("/_lambdaperm/"):
+        return admin(server, req)
+    call = Call(req)
+    try:
+        response, output = _run(server, call)
+    except ServiceError as err:
+        _record(server, call, None, (err.code, err.message))
+        return serialize_error(call.op.service_name if call.op else "", err, call.request_id, request=req)
+    except AuthFailure as failure:
+        protocol = call.op.protocol if call.op else "query"
+        status, code, message = render(failure, protocol)
+        err = ServiceError(code, message, status)
+        return serialize_error(call.op.service_name if call.op else "", err, call.request_id, request=req)
+    _record(server, call, output, None if response.status < 400 else _error_of(response))
+    return response
+
+
+def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | None]:
+    req = call.req
+    claimed = scope(req)  # route: the credential scope names the service
+    call.op = op = identify(req, claimed.service if claimed else None)
+    if claimed is not None:
+        call.region = claimed.region
+    call.identity = identity = _authenticate(server, call)
+    call.params = params = parse(op, req)
+    _authorize(server, call, op, params, identity)
+    if op.service_name in server.services and op.name in server.services[op.service_name]:
+        ctx = RequestContext(identity=identity, region=call.region, request_id=call.request_id, now=call.now,
+                             records=server.records, trail=server.trail, source_ip=req.remote_addr,
+                             user_agent=req.header("user-agent", "") or "")
+        output = server.services[op.service_name][op.name](ctx, params)
+        return serialize(op, output, call.request_id), output
+    if op.service_name in DATA_PLANE:
+        response = server.dataplane.handle(req, _acting_account(call, identity))
+        if response.status >= 500 and server.config.upstream is None:
+            # moto answers an operation it does not implement (or a bug) with a bare 500 page
+            raise ServiceError("NotImplemented", f"lambdaperm's data plane could not serve {op.service_name}:"
+                               f"{op.name} (not implemented by the embedded moto backend)", 501)
+        return response, None
+    raise ServiceError("InvalidAction", f"The action {op.name} is not valid for this web service.", 400)
+
+
+def _authenticate(server: Server, call: Call) -> Identity:
+    req = call.req
+    claimed = scope(req)
+    if claimed is None and call.op is not None and call.op.service_name == "s3":
+        return ANONYMOUS
+    if claimed is not None and accepts_any_secret(claimed.access_key_id):
+        found = resolve_key(server.records, claimed.access_key_id)
+        if found is not None:
+            return found.identity
+
+    def lookup(key_id: str) -> Credential | None:
+        found = resolve_key(server.records, key_id)
+        if found is None or not found.active:
+            return None
+        return Credential(key_id, found.secret, found.session_token, found.expiration, found.identity)
+
+    verified = authenticate(req, lookup, call.now)
+    subject = verified.credential.subject
+    if not isinstance(subject, Identity):
+        raise AuthFailure("unknown_key", "The security token included in the request is invalid.")
+    return subject
+
+
+def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any], identity: Identity) -> None:
+    account = identity.account or "000000000000"
+    try:
+        needed = required_actions(op.service_name, op.name, params, account=account, region=call.region)
+    except UnmappedOperation:
+        raise unmapped(op.service_name, op.protocol, op.name) from None
+    needed = [_with_iam_paths(server, n) for n in needed]
+    call.resources = [r for n in needed for r in n.resources if r != "*"]
+    if not needed:
+        return
+    tags = principal_tags(server.records, identity) if identity.caller.is_iam_principal else {}
+    context = request_context(identity, now=call.now, region=call.region, source_ip=call.req.remote_addr,
+                              tags=tags, user_agent=call.req.header("user-agent", "") or "")
+    denied = server.authorizer.enforce(identity, needed, context)
+    if denied is not None:
+        raise access_denied(op.service_name, op.protocol, denied.decision.message)
+
+
+def _with_iam_paths(server: Server, need: RequiredAction) -> RequiredAction:
+    """The catalog builds IAM user/role ARNs from names; AWS authorizes the ARN with the entity's path."""
+    fixed = []
+    changed = False
+    for arn in need.resources:
+        m = _IAM_ENTITY.match(arn)
+        real = None
+        if m:
+            lookup = server.policies.role_arn if m.group(2) == "role" else server.policies.user_arn
+            real = lookup(m.group(1), m.group(3))
+        fixed.append(real or arn)
+        changed = changed or (real is not None and real != arn)
+    if not changed:
+        return need
+    return RequiredAction(need.action, tuple(fixed), need.context)
+
+
+def _acting_account(call: Call, identity: Identity) -> str:
+    return identity.account or "000000000000"
+
+
+def _error_of(response: HttpResponse) -> tuple[str, str]:
+    code = response.header("x-amzn-ErrorType") or ""
+    message = ""
+    try:
+        body = json.loads(response.body or b"{}")
+        if isinstance(body, dict):
+            code = code or str(body.get("__type", "")).rsplit("#", 1)[-1]
+            message = str(body.get("message") or body.get("Message") or "")
+    except (ValueError, UnicodeDecodeError):
+        m = re.search(rb"<Code>([^<]*)</Code>.*?<Message>([^<]*)</Message>", response.body or b"", re.S)
+        if m:
+            code, message = m.group(1).decode(errors="replace"), m.group(2).decode(errors="replace")
+    return (code.split(":", 1)[0] or f"HTTP{response.status}", message)
+
+
+def _record(server: Server, call: Call, output: dict[str, Any] | None, error: tuple[str, str] | None) -> None:
+    if call.op is None or call.identity is None:
+        return  # unauthenticated or unrouted requests are not recorded
+    try:
+        rec = record(identity=call.identity, service=call.op.service_name, operation=call.op.name,
+                     region=call.region, now=call.now, request_id=call.request_id,
+                     source_ip=call.req.remote_addr, user_agent=call.req.header("user-agent", "") or "",
+                     params=call.params, output=output, error=error, resources=call.resources,
+                     recipient=call.identity.account or "000000000000")
+        server.trail.append(rec)
+    except Exception:  # the trail must never turn a served call into a failure; it is logged
+        log.exception("could not record %s %s", call.op.service_name, call.op.name)
+
+
+def admin(server: Server, req: HttpRequest) -> HttpResponse:
+    if req.path in ("/_lambdaperm/health", "/_lambdaperm/health/"):
+        body = {"status": "ok", "version": __version__,
+                "services": sorted(set(server.services) | DATA_PLANE | {"cloudtrail"}),
+                "state": server.db.path, "upstream": server.config.upstream}
+        return HttpResponse(200, [("Content-Type", "application/json")], json.dumps(body).encode())
+    return HttpResponse(404, [("Content-Type", "application/json")], b'{"message": "Not Found"}')

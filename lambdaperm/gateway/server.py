@@ -1,0 +1,43 @@
+"""The server's parts, wired once: state, authorizer, services, data plane, trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambdaperm.authz import Authorizer
+from lambdaperm.dataplane import MotoBackend, Upstream
+from lambdaperm.services import cloudtrail, iam, sts
+from lambdaperm.services.context import Handler
+from lambdaperm.services.policy_sources import ServicePolicies
+from lambdaperm.state import Database, Records
+from lambdaperm.trail import TrailStore
+
+# our own control plane; every other supported service goes to the data plane
+SERVICES: dict[str, dict[str, Handler]] = {
+    "iam": iam.OPERATIONS, "sts": sts.OPERATIONS, "cloudtrail": cloudtrail.OPERATIONS,
+}
+DATA_PLANE = frozenset({"dynamodb", "s3", "sqs", "sns", "logs", "ec2"})
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    state_dir: Path | None = Path(".lambdaperm")  # None: in memory
+    upstream: str | None = None
+
+
+class Server:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.db = Database(config.state_dir)
+        self.records = Records(self.db)
+        self.policies = ServicePolicies(self.records)
+        self.authorizer = Authorizer(self.policies)
+        self.trail = TrailStore(self.db.connect)
+        self.dataplane: MotoBackend | Upstream = Upstream(config.upstream) if config.upstream else MotoBackend()
+        self.services = SERVICES
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,19 @@
+"""The protocol's internal report of input it cannot read; `parse` turns it into a ServiceError."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Kind = Literal["body", "encoding", "body_value", "value"]
+
+
+class BadInput(Exception):
+    """`body`: the body does not decode (bad JSON/XML, broken chunked encoding).
+    `encoding`: the transfer encoding of the body is broken (aws-chunked).
+    `body_value`: a decoded body holds a value of the wrong type (a string where a list belongs).
+    `value`: a parameter has the wrong type or form (`MaxItems=abc` in a query string or header)."""
+
+    def __init__(self, kind: Kind, message: str) -> None:
+        super().__init__(message)
+        self.kind: Kind = kind
+        self.message = message

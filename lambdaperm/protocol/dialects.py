@@ -1,0 +1,140 @@
+"""Quirks as data: which error each service answers when the protocol layer cannot read a request
+(an unknown operation, a body that does not decode, a value of the wrong type). Defaults per protocol,
+overrides per service. Sources: the AWS "Common Errors" pages (InvalidAction, MissingAction,
+MalformedQueryString), DynamoDB/Coral's `SerializationException` for JSON it cannot bind, Lambda's
+`InvalidRequestContentException`, Access Analyzer's `ValidationException` with a `reason`, S3's
+`MalformedXML`/`InvalidArgument`/`MethodNotAllowed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lambdaperm.protocol.errors import ServiceError
+
+Problem = Literal[
+    "unknown_operation",
+    "missing_operation",
+    "malformed_body",
+    "malformed_encoding",
+    "body_value",
+    "param_value",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorTemplate:
+    code: str
+    status: int
+    message: str  # str.format fields: {operation}, {version}, {detail}
+    fields: Mapping[str, object] = field(default_factory=dict)
+
+    def error(self, **values: str) -> ServiceError:
+        return ServiceError(self.code, self.message.format(**values), self.status, fields=dict(self.fields))
+
+
+_QUERY: Mapping[Problem, ErrorTemplate] = {
+    "unknown_operation": ErrorTemplate(
+        "InvalidAction", 400, "Could not find operation {operation} for version {version}"
+    ),
+    "missing_operation": ErrorTemplate("MissingAction", 400, "The request must contain the parameter Action"),
+    "malformed_body": ErrorTemplate("MalformedQueryString", 404, "{detail}"),
+    "body_value": ErrorTemplate("ValidationError", 400, "{detail}"),
+    "param_value": ErrorTemplate("ValidationError", 400, "{detail}"),
+}
+_EC2: Mapping[Problem, ErrorTemplate] = {
+    **_QUERY,
+    "unknown_operation": ErrorTemplate(
+        "InvalidAction", 400, "The action {operation} is not valid for this web service."
+    ),
+    "body_value": ErrorTemplate("InvalidParameterValue", 400, "{detail}"),
+    "param_value": ErrorTemplate("InvalidParameterValue", 400, "{detail}"),
+}
+_JSON: Mapping[Problem, ErrorTemplate] = {
+    "unknown_operation": ErrorTemplate("UnknownOperationException", 400, "Unknown operation {operation}"),
+    "missing_operation": ErrorTemplate("UnknownOperationException", 400, "Missing X-Amz-Target"),
+    "malformed_body": ErrorTemplate("SerializationException", 400, "{detail}"),
+    "body_value": ErrorTemplate("SerializationException", 400, "{detail}"),
+    "param_value": ErrorTemplate("SerializationException", 400, "{detail}"),
+}
+_REST_JSON: Mapping[Problem, ErrorTemplate] = {
+    **_JSON,
+    "missing_operation": ErrorTemplate("UnknownOperationException", 400, "Unknown operation {operation}"),
+    "param_value": ErrorTemplate("ValidationException", 400, "{detail}"),
+}
+_REST_XML: Mapping[Problem, ErrorTemplate] = {
+    "unknown_operation": ErrorTemplate(
+        "MethodNotAllowed", 405, "The specified method is not allowed against this resource."
+    ),
+    "missing_operation": ErrorTemplate(
+        "MethodNotAllowed", 405, "The specified method is not allowed against this resource."
+    ),
+    "malformed_body": ErrorTemplate(
+        "MalformedXML",
+        400,
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    ),
+    "body_value": ErrorTemplate(
+        "MalformedXML",
+        400,
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    ),
+    "param_value": ErrorTemplate("InvalidArgument", 400, "{detail}"),
+    "malformed_encoding": ErrorTemplate("IncompleteBody", 400, "The request body terminated unexpectedly"),
+}
+
+_BY_PROTOCOL: Mapping[str, Mapping[Problem, ErrorTemplate]] = {
+    "query": _QUERY,
+    "ec2": _EC2,
+    "json": _JSON,
+    "rest-json": _REST_JSON,
+    "rest-xml": _REST_XML,
+}
+
+_LAMBDA_BODY = "Could not parse request body into json: Could not parse payload into json: {detail}"
+_ANALYZER_REASON = "ValidationException"
+
+# (service, wire protocol) → overrides
+_BY_SERVICE: Mapping[tuple[str, str], Mapping[Problem, ErrorTemplate]] = {
+    ("sns", "query"): {
+        "body_value": ErrorTemplate("InvalidParameter", 400, "{detail}"),
+        "param_value": ErrorTemplate("InvalidParameter", 400, "{detail}"),
+    },
+    ("sqs", "query"): {
+        "body_value": ErrorTemplate("InvalidParameterValue", 400, "{detail}"),
+        "param_value": ErrorTemplate("InvalidParameterValue", 400, "{detail}"),
+    },
+    ("lambda", "rest-json"): {
+        "malformed_body": ErrorTemplate(
+            "InvalidRequestContentException", 400, _LAMBDA_BODY, {"Type": "User"}
+        ),
+        "body_value": ErrorTemplate("InvalidRequestContentException", 400, _LAMBDA_BODY, {"Type": "User"}),
+        "param_value": ErrorTemplate("InvalidParameterValueException", 400, "{detail}", {"Type": "User"}),
+    },
+    ("accessanalyzer", "rest-json"): {
+        "unknown_operation": ErrorTemplate(
+            _ANALYZER_REASON, 400, "Unknown operation {operation}", {"reason": "unknownOperation"}
+        ),
+        "missing_operation": ErrorTemplate(
+            _ANALYZER_REASON, 400, "Unknown operation {operation}", {"reason": "unknownOperation"}
+        ),
+        "malformed_body": ErrorTemplate(_ANALYZER_REASON, 400, "{detail}", {"reason": "cannotParse"}),
+        "body_value": ErrorTemplate(_ANALYZER_REASON, 400, "{detail}", {"reason": "cannotParse"}),
+        "param_value": ErrorTemplate(_ANALYZER_REASON, 400, "{detail}", {"reason": "cannotParse"}),
+    },
+}
+
+
+def protocol_error(service_name: str, protocol: str, problem: Problem, **values: str) -> ServiceError:
+    """The ServiceError this service answers for a protocol-level problem."""
+    overrides = _BY_SERVICE.get((service_name, protocol), {})
+    defaults = _BY_PROTOCOL.get(protocol, _JSON)
+    template = overrides.get(problem) or defaults.get(problem)
+    if template is None:  # a broken transfer encoding reads like a body that does not decode
+        template = overrides.get("malformed_body") or defaults["malformed_body"]
+    values.setdefault("operation", "")
+    values.setdefault("version", "")
+    values.setdefault("detail", "")
+    return template.error(**values)

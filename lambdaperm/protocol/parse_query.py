@@ -1,0 +1,127 @@
+"""Query and EC2 protocol input: flat `Name.member.N` / `Name.entry.N.key` parameters back into the nested
+values a boto3 call takes.
+https://smithy.io/2.0/aws/protocols/aws-query-protocol.html#request-serialization
+https://smithy.io/2.0/aws/protocols/aws-ec2-query-protocol.html
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from botocore.model import Shape  # type: ignore[import-untyped]
+
+from lambdaperm.protocol.naming import EC2_INPUT_NAMING, MODEL_NAMING, Naming, flattened
+from lambdaperm.protocol.scalars import from_text
+from lambdaperm.protocol.timestamps import ISO8601
+
+_MISSING = object()
+_INDEX = re.compile(r"[1-9][0-9]{0,8}")
+_CONTROL = frozenset({"Action", "Version"})
+
+
+class _Params:
+    """The flat parameters, with every dotted prefix indexed so walking the shape visits only what was
+    sent (recursive shapes stay finite)."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self.values: dict[str, str] = {}
+        for key, value in pairs:
+            if key not in _CONTROL:
+                self.values[key] = value
+        self.prefixes: set[str] = set()
+        self.children: dict[str, set[str]] = {}
+        for key in self.values:
+            parts = key.split(".")
+            for end in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:end])
+                self.prefixes.add(prefix)
+                if end < len(parts):
+                    self.children.setdefault(prefix, set()).add(parts[end])
+
+    def indices(self, prefix: str) -> list[int]:
+        found = self.children.get(prefix, set())
+        return sorted(int(part) for part in found if _INDEX.fullmatch(part))
+
+
+def parse_query_params(
+    shape: Shape | None, pairs: Iterable[tuple[str, str]], naming: Naming
+) -> dict[str, object]:
+    """The input parameters of a query/ec2 request. Raises BadInput for values of the wrong form."""
+    if shape is None:
+        return {}
+    params = _Params(pairs)
+    value = _read_structure(shape, "", params, naming)
+    return value if isinstance(value, dict) else {}
+
+
+def naming_for(protocol: str) -> Naming:
+    return EC2_INPUT_NAMING if protocol == "ec2" else MODEL_NAMING
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _read(shape: Shape, key: str, params: _Params, naming: Naming) -> object:
+    kind = shape.type_name
+    if kind == "structure":
+        return _read_structure(shape, key, params, naming)
+    if kind == "list":
+        return _read_list(shape, key, params, naming)
+    if kind == "map":
+        return _read_map(shape, key, params, naming)
+    if key not in params.values:
+        return _MISSING
+    return from_text(shape, params.values[key], key, ISO8601)
+
+
+def _read_structure(shape: Shape, key: str, params: _Params, naming: Naming) -> object:
+    if key and key not in params.prefixes:
+        return _MISSING
+    found: dict[str, object] = {}
+    for name, member in shape.members.items():
+        sub = _join(key, naming.member(shape, name, member))
+        if sub not in params.prefixes:
+            continue
+        value = _read(member, sub, params, naming)
+        if value is not _MISSING:
+            found[name] = value
+    if key and not found:
+        return _MISSING
+    return found
+
+
+def _read_list(shape: Shape, key: str, params: _Params, naming: Naming) -> object:
+    if key not in params.prefixes:
+        return _MISSING
+    if naming.lists_nest and not flattened(shape):
+        items_prefix = _join(key, naming.list_item(shape) or "member")
+    else:
+        items_prefix = key
+    items: list[object] = []
+    for index in params.indices(items_prefix):
+        value = _read(shape.member, f"{items_prefix}.{index}", params, naming)
+        if value is not _MISSING:
+            items.append(value)
+    if not items and params.values.get(key) != "":
+        return _MISSING
+    return items
+
+
+def _read_map(shape: Shape, key: str, params: _Params, naming: Naming) -> object:
+    if key not in params.prefixes:
+        return _MISSING
+    entries_prefix = key if flattened(shape) else _join(key, "entry")
+    key_name, value_name = naming.map_entry(shape)
+    result: dict[object, object] = {}
+    for index in params.indices(entries_prefix):
+        entry = f"{entries_prefix}.{index}"
+        map_key = _read(shape.key, f"{entry}.{key_name}", params, naming)
+        map_value = _read(shape.value, f"{entry}.{value_name}", params, naming)
+        if map_key is _MISSING or map_value is _MISSING:
+            continue
+        result[map_key] = map_value
+    if not result and params.values.get(key) != "":
+        return _MISSING
+    return result

@@ -1,0 +1,191 @@
+"""REST input (restJson1, restXml): members bound to the URI, the query string, headers, a header prefix
+map, and the body (the `payload` member — raw bytes for a blob/string payload — or the unbound members
+as a JSON object / XML element).
+https://smithy.io/2.0/spec/http-bindings.html
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from urllib.parse import parse_qsl, unquote
+
+from botocore.model import Shape  # type: ignore[import-untyped]
+
+from lambdaperm.protocol.bad_input import BadInput
+from lambdaperm.protocol.chunked import decode_aws_chunked, is_aws_chunked
+from lambdaperm.protocol.http import HttpRequest
+from lambdaperm.protocol.operation import Operation
+from lambdaperm.protocol.parse_json import decode_json, read_json, read_json_structure
+from lambdaperm.protocol.parse_xml import decode_xml, read_xml, read_xml_structure
+from lambdaperm.protocol.route import rest_route
+from lambdaperm.protocol.scalars import from_text
+from lambdaperm.protocol.timestamps import ISO8601, RFC822
+
+
+def parse_rest(op: Operation, req: HttpRequest) -> dict[str, object]:
+    shape = op.model.input_shape
+    if shape is None:
+        return {}
+    route, raw_labels = rest_route(req, op.service_name)
+    if route.operation != op.name:
+        raise BadInput("value", f"The request does not address {op.name}")
+    body, header = _body_and_headers(req)
+    query = _query_pairs(req.query_string)
+    literal_keys = {key for key, _ in route.query_literals}
+    bound_query = {
+        str(m.serialization.get("name", n))
+        for n, m in shape.members.items()
+        if m.serialization.get("location") == "querystring" and m.type_name != "map"
+    }
+    params: dict[str, object] = {}
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire = str(member.serialization.get("name", name))
+        value: object = None
+        if location == "uri":
+            raw = raw_labels.get(wire)
+            if raw is not None:
+                value = from_text(member, _unquote(raw, wire), wire, ISO8601)
+        elif location == "querystring":
+            value = _query_member(member, wire, query, literal_keys | bound_query)
+        elif location == "header":
+            text = header(wire)
+            if text is not None:
+                value = _header_value(member, text, wire)
+        elif location == "headers":
+            value = _prefixed_headers(req, wire) or None
+        if value is not None:
+            params[name] = value
+    try:
+        params.update(_body_members(op, shape, body))
+    except BadInput as exc:
+        if exc.kind != "value":
+            raise
+        raise BadInput("body_value", exc.message) from exc
+    return params
+
+
+def _body_and_headers(req: HttpRequest) -> tuple[bytes, Callable[[str], str | None]]:
+    """The decoded body and a header lookup that sees aws-chunked trailers and the decoded length."""
+    if not is_aws_chunked(req):
+        return req.body, req.header
+    body, trailers = decode_aws_chunked(req.body)
+
+    def header(name: str) -> str | None:
+        lowered = name.lower()
+        if lowered in trailers:
+            return trailers[lowered]
+        if lowered == "content-length":
+            return req.header("x-amz-decoded-content-length") or str(len(body))
+        if lowered == "content-encoding":
+            codings = [c.strip() for c in (req.header(name) or "").split(",") if c.strip()]
+            kept = [c for c in codings if c.lower() != "aws-chunked"]
+            return ",".join(kept) or None
+        return req.header(name)
+
+    return body, header
+
+
+def _query_pairs(query_string: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(query_string, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadInput("value", "The query string is not valid UTF-8") from exc
+
+
+def _unquote(raw: str, where: str) -> str:
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise BadInput("value", f"The URI label '{where}' is not valid UTF-8") from exc
+
+
+def _query_member(member: Shape, wire: str, query: list[tuple[str, str]], claimed: set[str]) -> object:
+    if member.type_name == "map":
+        value_shape = member.value
+        unclaimed = [(key, text) for key, text in query if key not in claimed]
+        if value_shape.type_name == "list":
+            lists: dict[str, list[object]] = {}
+            for key, text in unclaimed:
+                lists.setdefault(key, []).append(from_text(value_shape.member, text, key, ISO8601))
+            return lists or None
+        return {key: from_text(value_shape, text, key, ISO8601) for key, text in unclaimed} or None
+    values = [text for key, text in query if key == wire]
+    if not values:
+        return None
+    if member.type_name == "list":
+        return [from_text(member.member, text, wire, ISO8601) for text in values]
+    return from_text(member, values[-1], wire, ISO8601)
+
+
+def _header_value(member: Shape, text: str, wire: str) -> object:
+    if member.type_name == "list":
+        return [from_text(member.member, item, wire, RFC822) for item in split_header_list(text)]
+    if member.type_name == "string" and member.serialization.get("jsonvalue"):
+        try:
+            return json.loads(base64.b64decode(text, validate=True))
+        except (binascii.Error, ValueError, RecursionError) as exc:
+            raise BadInput("value", f"Header '{wire}' is not base64-encoded JSON") from exc
+    return from_text(member, text, wire, RFC822)
+
+
+def split_header_list(text: str) -> list[str]:
+    """`a, "b,c", "d\\"e"` → [a, b,c, d"e] (RFC 7230 lists with quoted strings)."""
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
+    escaped = False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current).strip())
+    return [item for item in items if item]
+
+
+def _prefixed_headers(req: HttpRequest, prefix: str) -> dict[str, str]:
+    lowered = prefix.lower()
+    found: dict[str, str] = {}
+    for name, value in req.headers:
+        if name.lower().startswith(lowered) and len(name) > len(prefix):
+            key = name[len(prefix) :]
+            found[key] = f"{found[key]},{value}" if key in found else value
+    return found
+
+
+def _body_members(op: Operation, shape: Shape, body: bytes) -> dict[str, object]:
+    payload = shape.serialization.get("payload")
+    if payload is not None:
+        member = shape.members[payload]
+        if not body:
+            return {}
+        if member.type_name == "blob":
+            return {payload: body}
+        if member.type_name == "string":
+            try:
+                return {payload: body.decode("utf-8")}
+            except UnicodeDecodeError as exc:
+                raise BadInput("body", "The body is not valid UTF-8") from exc
+        if op.protocol == "rest-xml":
+            return {
+                payload: read_xml(member, decode_xml(body), str(member.serialization.get("name", payload)))
+            }
+        return {payload: read_json(member, decode_json(body), payload)}
+    has_body_members = any("location" not in m.serialization for m in shape.members.values())
+    if not has_body_members or not body.strip():
+        return {}
+    if op.protocol == "rest-xml":
+        return read_xml_structure(shape, decode_xml(body), "", body_only=True)
+    return read_json_structure(shape, decode_json(body), "", body_only=True)

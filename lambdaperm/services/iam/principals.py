@@ -1,0 +1,95 @@
+"""The policies that apply to an IAM identity: what the authorizer needs about a caller.
+
+User: its inline and attached policies plus those of its groups; role session: the role's inline and
+attached policies, its boundary, and the session policies; root: none (implicitly allowed in its own
+account).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lambdaperm.policy import PrincipalKind
+from lambdaperm.state import Records
+from lambdaperm.state.identity import Identity
+
+from . import store
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPolicies:
+    """Policy documents (JSON text) with the names they are reported under."""
+
+    identity: tuple[tuple[str, str], ...]
+    boundary: str | None
+    session: tuple[str, ...]
+
+
+def managed_document(records: Records, arn: str) -> str | None:
+    from lambdaperm.catalog import aws_managed_policy
+
+    owner, _path, name = store.parse_policy_arn(arn)
+    if owner == "aws":
+        mp = aws_managed_policy(arn)
+        if mp is None:
+            return None
+        import json
+
+        return json.dumps(mp.document)
+    entity = records.get(store.POLICY, owner, name.lower())
+    if entity is None or entity["Arn"] != arn:
+        return None
+    for version in entity["Versions"]:
+        if version["VersionId"] == entity["DefaultVersionId"]:
+            return str(version["Document"])
+    return None
+
+
+def _entity_docs(records: Records, entity: dict[str, object], label: str) -> list[tuple[str, str]]:
+    docs: list[tuple[str, str]] = []
+    inline = entity.get("InlinePolicies")
+    if isinstance(inline, dict):
+        docs += [(f"{label} inline policy {n}", str(d)) for n, d in inline.items()]
+    attached = entity.get("AttachedPolicies")
+    if isinstance(attached, list):
+        for arn in attached:
+            doc = managed_document(records, str(arn))
+            if doc is not None:
+                docs.append((str(arn), doc))
+    return docs
+
+
+def policies_for(records: Records, identity: Identity) -> IdentityPolicies:
+    caller = identity.caller
+    account = caller.account
+    docs: list[tuple[str, str]] = []
+    boundary_arn = None
+    if caller.kind is PrincipalKind.USER:
+        user = records.get(store.USER, account, caller.name.lower())
+        if user is not None:
+            docs += _entity_docs(records, user, f"user {user['UserName']}")
+            for group_name in user.get("Groups", []):
+                group = records.get(store.GROUP, account, str(group_name).lower())
+                if group is not None:
+                    docs += _entity_docs(records, group, f"group {group['GroupName']}")
+            boundary_arn = user.get("PermissionsBoundary")
+    elif caller.kind in (PrincipalKind.ASSUMED_ROLE, PrincipalKind.ROLE):
+        role = records.get(store.ROLE, account, caller.name.lower())
+        if role is not None:
+            docs += _entity_docs(records, role, f"role {role['RoleName']}")
+            boundary_arn = role.get("PermissionsBoundary")
+    boundary = managed_document(records, boundary_arn) if boundary_arn else None
+    return IdentityPolicies(tuple(docs), boundary, identity.session_policies)
+
+
+def principal_tags(records: Records, identity: Identity) -> dict[str, str]:
+    caller = identity.caller
+    if caller.kind is PrincipalKind.USER:
+        user = records.get(store.USER, caller.account, caller.name.lower())
+        return dict(user.get("Tags", {})) if user else {}
+    if caller.kind is PrincipalKind.ASSUMED_ROLE:
+        role = records.get(store.ROLE, caller.account, caller.name.lower())
+        tags = dict(role.get("Tags", {})) if role else {}
+        tags.update(identity.tags)
+        return tags
+    return {}

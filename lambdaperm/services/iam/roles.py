@@ -1,0 +1,128 @@
+"""IAM roles and their trust policies.
+
+A trust policy is a resource-based policy on the role: Principal required, no Resource, and every IAM
+user or role it names must exist (AWS stores them as unique ids): `Invalid principal in policy:
+"AWS":"arn:aws:iam::123456789012:role/x"`. Quota: 2,048 characters without white space
+(`Cannot exceed quota for ACLSizePerRole: 2048`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambdaperm.policy import PolicyType
+from lambdaperm.policy.principals import arn_identity
+
+from ..context import Output, Params, RequestContext
+from . import store
+from .documents import TRUST_POLICY_QUOTA, encoded, validate
+from .errors import already_exists, delete_conflict, malformed, no_such_entity, validation
+from .ids import unique_id
+from .managed import find_policy
+from .tags import boundary_out, tag_dict
+
+
+def validate_trust(ctx: RequestContext, text: object) -> str:
+    doc = validate(text, PolicyType.TRUST, max_size=TRUST_POLICY_QUOTA)
+    for stmt in _statements(json.loads(doc)):
+        principal = stmt.get("Principal", stmt.get("NotPrincipal"))
+        if not isinstance(principal, dict):
+            continue
+        values = principal.get("AWS", [])
+        for value in values if isinstance(values, list) else [values]:
+            key = arn_identity(value) if isinstance(value, str) else None
+            if key is None or key[0] not in ("user", "role"):
+                continue
+            kind = store.USER if key[0] == "user" else store.ROLE
+            if store.find(ctx.records, kind, key[1], key[2]) is None:
+                raise malformed(f'Invalid principal in policy: "AWS":"{value}"')
+    return doc
+
+
+def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = doc.get("Statement", [])
+    return [s for s in (raw if isinstance(raw, list) else [raw]) if isinstance(s, dict)]
+
+
+def role_out(entity: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
+    out = {k: entity[k] for k in ("Path", "RoleName", "RoleId", "Arn", "CreateDate")}
+    out["AssumeRolePolicyDocument"] = encoded(entity["AssumeRolePolicyDocument"])
+    if entity.get("Description"):
+        out["Description"] = entity["Description"]
+    out["MaxSessionDuration"] = entity["MaxSessionDuration"]
+    if full:
+        if (boundary := boundary_out(entity)) is not None:
+            out["PermissionsBoundary"] = boundary
+        if entity.get("Tags"):
+            out["Tags"] = store.tags_out(entity)
+        out["RoleLastUsed"] = entity.get("RoleLastUsed") or {}
+    return out
+
+
+def _max_session(value: object) -> int:
+    if value is None:
+        return 3600
+    if not isinstance(value, int) or not 3600 <= value <= 43200:
+        raise validation(value, "maxSessionDuration", "Member must have value less than or equal to 43200")
+    return value
+
+
+def create_role(ctx: RequestContext, p: Params) -> Output:
+    name = store.check_name(p.get("RoleName"), "roleName")
+    path = store.check_path(p.get("Path"))
+    trust = validate_trust(ctx, p.get("AssumeRolePolicyDocument"))
+    tags = tag_dict(p.get("Tags", []))
+    boundary = p.get("PermissionsBoundary")
+    with ctx.records.db.transaction():
+        if store.find(ctx.records, store.ROLE, ctx.account, name):
+            raise already_exists(f"Role with name {name} already exists.")
+        if boundary and find_policy(ctx, boundary) is None:
+            raise no_such_entity(f"Policy {boundary} does not exist or is not attachable.")
+        entity = {"RoleName": name, "RoleId": unique_id("AROA"), "Path": path,
+                  "Arn": store.entity_arn(ctx, store.ROLE, path, name), "CreateDate": ctx.now.isoformat(),
+                  "AssumeRolePolicyDocument": trust, "Description": p.get("Description", ""),
+                  "MaxSessionDuration": _max_session(p.get("MaxSessionDuration")), "Tags": tags,
+                  "PermissionsBoundary": boundary, "InlinePolicies": {}, "AttachedPolicies": []}
+        store.save(ctx.records, store.ROLE, ctx.account, entity, "RoleName")
+    return {"Role": role_out(entity)}
+
+
+def get_role(ctx: RequestContext, p: Params) -> Output:
+    return {"Role": role_out(store.get(ctx.records, store.ROLE, ctx.account, p["RoleName"]))}
+
+
+def list_roles(ctx: RequestContext, p: Params) -> Output:
+    roles = store.with_path_prefix(ctx.records.list(store.ROLE, ctx.account), p)
+    return store.paginate([role_out(r, full=False) for r in roles], p, "Roles")
+
+
+def update_role(ctx: RequestContext, p: Params) -> Output:
+    with ctx.records.db.transaction():
+        entity = store.get(ctx.records, store.ROLE, ctx.account, p["RoleName"])
+        if "Description" in p:
+            entity["Description"] = p["Description"]
+        if "MaxSessionDuration" in p:
+            entity["MaxSessionDuration"] = _max_session(p["MaxSessionDuration"])
+        store.save(ctx.records, store.ROLE, ctx.account, entity, "RoleName")
+    return {}
+
+
+def update_assume_role_policy(ctx: RequestContext, p: Params) -> Output:
+    trust = validate_trust(ctx, p.get("PolicyDocument"))
+    with ctx.records.db.transaction():
+        entity = store.get(ctx.records, store.ROLE, ctx.account, p["RoleName"])
+        entity["AssumeRolePolicyDocument"] = trust
+        store.save(ctx.records, store.ROLE, ctx.account, entity, "RoleName")
+    return {}
+
+
+def delete_role(ctx: RequestContext, p: Params) -> Output:
+    with ctx.records.db.transaction():
+        entity = store.get(ctx.records, store.ROLE, ctx.account, p["RoleName"])
+        if entity.get("InlinePolicies"):
+            raise delete_conflict("Cannot delete entity, must delete policies first.")
+        if entity.get("AttachedPolicies"):
+            raise delete_conflict("Cannot delete entity, must detach all policies first.")
+        ctx.records.delete(store.ROLE, ctx.account, entity["RoleName"].lower())
+    return {}

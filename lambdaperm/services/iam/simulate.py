@@ -1,0 +1,146 @@
+"""SimulatePrincipalPolicy and SimulateCustomPolicy, answered by the same engine that authorizes
+every call (spec §4.4; https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdaperm.policy import (
+    AuthzRequest,
+    Caller,
+    MatchedStatement,
+    Policy,
+    PolicyError,
+    PolicySet,
+    PolicyType,
+    decide,
+    parse_caller,
+    parse_policy,
+    principal_context,
+)
+from lambdaperm.policy.principals import PrincipalKind
+from lambdaperm.protocol.errors import ServiceError
+
+from ..context import Output, Params, RequestContext
+from . import store
+from .principals import _entity_docs, managed_document
+
+
+def _parse(doc: str, ptype: PolicyType, name: str) -> Policy:
+    try:
+        return parse_policy(doc, ptype, name=name, max_size=10**6)
+    except PolicyError as err:
+        raise ServiceError("MalformedPolicyDocument", err.message, 400) from None
+
+
+def _source_type(name: str) -> tuple[str, str]:
+    """(SourcePolicyId, SourcePolicyType) for a policy name given when parsing."""
+    if name.startswith("arn:aws:iam::aws:policy"):
+        return name.rsplit("/", 1)[-1], "aws-managed"
+    if name.startswith("arn:aws:iam::"):
+        return name.rsplit("/", 1)[-1], "user-managed"
+    if name.startswith("PolicyInputList") or name.startswith("ResourcePolicy") or name.startswith("Permissions"):
+        return name, "IAM Policy" if name.startswith("PolicyInputList") else "resource"
+    kind, _, rest = name.partition(" ")
+    return rest.rsplit(" ", 1)[-1], kind
+
+
+def _matched(m: MatchedStatement) -> dict[str, Any]:
+    policy_id, policy_type = _source_type(m.policy_name)
+    if m.policy_type == "resource":
+        policy_type = "resource"
+    out: dict[str, Any] = {"SourcePolicyId": policy_id, "SourcePolicyType": policy_type}
+    if m.span:
+        out["StartPosition"] = {"Line": m.span[0], "Column": m.span[1]}
+        out["EndPosition"] = {"Line": m.span[2], "Column": m.span[3]}
+    return out
+
+
+def _context(entries: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in entries or []:
+        values = tuple(str(v) for v in entry.get("ContextKeyValues", []))
+        out[str(entry.get("ContextKeyName", "")).lower()] = values
+    return out
+
+
+def _evaluate(ctx: RequestContext, p: Params, caller: Caller, identity: list[Policy],
+              boundary: Policy | None) -> Output:
+    actions = p.get("ActionNames") or []
+    resources = p.get("ResourceArns") or ["*"]
+    resource_policy = None
+    if p.get("ResourcePolicy"):
+        resource_policy = _parse(p["ResourcePolicy"], PolicyType.RESOURCE, "ResourcePolicy")
+    boundaries = p.get("PermissionsBoundaryPolicyInputList") or []
+    if boundaries:
+        boundary = _parse(boundaries[0], PolicyType.BOUNDARY, "PermissionsBoundaryPolicyInputList.1")
+    policies = PolicySet(identity=tuple(identity), resource=resource_policy, boundary=boundary)
+    extra = _context(p.get("ContextEntries", []))
+    results = []
+    for action in actions:
+        for resource in resources:
+            context = principal_context(caller)
+            context.update(extra)
+            owner = p.get("ResourceOwner", "")
+            owner_account = owner.split(":")[4] if owner.startswith("arn:") and owner.count(":") >= 5 else ""
+            decision = decide(policies, AuthzRequest(caller, action, resource, context, owner_account))
+            matched = [_matched(m) for m in decision.matched_statements]
+            result: dict[str, Any] = {
+                "EvalActionName": action, "EvalResourceName": resource,
+                "EvalDecision": decision.outcome.value, "MatchedStatements": matched,
+                "MissingContextValues": list(decision.missing_context_values),
+                "OrganizationsDecisionDetail": {"AllowedByOrganizations": True},
+            }
+            if boundary is not None:
+                result["PermissionsBoundaryDecisionDetail"] = {
+                    "AllowedByPermissionsBoundary": decision.decided_by != "permissionsBoundary"}
+            if resource != "*":
+                result["EvalDecisionDetails"] = {}
+                result["ResourceSpecificResults"] = [{
+                    "EvalResourceName": resource, "EvalResourceDecision": decision.outcome.value,
+                    "MatchedStatements": matched, "MissingContextValues": list(decision.missing_context_values),
+                }]
+            results.append(result)
+    page = store.paginate(results, p, "EvaluationResults")
+    return page
+
+
+def simulate_principal_policy(ctx: RequestContext, p: Params) -> Output:
+    source = p["PolicySourceArn"]
+    caller_arn = p.get("CallerArn") or source
+    docs: list[tuple[str, str]] = []
+    boundary: Policy | None = None
+    for kind, fragment in ((store.USER, ":user/"), (store.GROUP, ":group/"), (store.ROLE, ":role/")):
+        if fragment in source:
+            name = source.rsplit("/", 1)[-1]
+            entity = store.get(ctx.records, kind, source.split(":")[4], name)
+            docs += _entity_docs(ctx.records, entity, f"{store.KIND_NAMES[kind]} {name}")
+            if kind == store.USER:
+                for group in entity.get("Groups", []):
+                    g = store.find(ctx.records, store.GROUP, ctx.account, group)
+                    if g:
+                        docs += _entity_docs(ctx.records, g, f"group {g['GroupName']}")
+            if entity.get("PermissionsBoundary"):
+                text = managed_document(ctx.records, entity["PermissionsBoundary"])
+                if text:
+                    boundary = _parse(text, PolicyType.BOUNDARY, entity["PermissionsBoundary"])
+            break
+    else:
+        raise ServiceError("InvalidInput", f"Invalid ARN: {source}", 400)
+    identity = [_parse(d, PolicyType.IDENTITY, n) for n, d in docs]
+    identity += [_parse(d, PolicyType.IDENTITY, f"PolicyInputList.{i + 1}")
+                 for i, d in enumerate(p.get("PolicyInputList") or [])]
+    caller = parse_caller(caller_arn if ":group/" not in caller_arn else f"arn:aws:iam::{ctx.account}:root")
+    if caller is None:
+        raise ServiceError("InvalidInput", f"Invalid ARN: {caller_arn}", 400)
+    return _evaluate(ctx, p, caller, identity, boundary)
+
+
+def simulate_custom_policy(ctx: RequestContext, p: Params) -> Output:
+    identity = [_parse(d, PolicyType.IDENTITY, f"PolicyInputList.{i + 1}")
+                for i, d in enumerate(p.get("PolicyInputList") or [])]
+    caller_arn = p.get("CallerArn") or f"arn:aws:iam::{ctx.account}:user/SimulatedUser"
+    caller = parse_caller(caller_arn)
+    if caller is None or caller.kind is not PrincipalKind.USER:
+        raise ServiceError("InvalidInput", "CallerArn must be the ARN of an IAM user.", 400)
+    return _evaluate(ctx, p, caller, identity, None)

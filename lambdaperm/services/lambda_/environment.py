@@ -1,0 +1,33 @@
+"""What the Lambda service needs from the rest of the server, injected by the gateway (services do not
+import the runtime or the data plane: they are siblings in the layer picture)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from .store import CodeStore
+
+
+class LambdaEnvironment(Protocol):
+    code: CodeStore
+
+    def s3_object(self, account: str, bucket: str, key: str, version: str | None) -> bytes | None:
+        """An object's bytes from the data plane, or None if it does not exist."""
+        ...
+
+    def vpc_of(self, account: str, region: str, subnet_ids: list[str], security_group_ids: list[str]) -> str:
+        """The VPC the subnets belong to; raises the AWS error when a subnet or group does not exist."""
+        ...
+
+    def invoke(self, spec: Any, payload: bytes, credentials: Any, *, request_id: str,
+               client_context: str | None) -> Any:
+        """Run the handler (lambdaperm.runtime.Runtime.invoke)."""
+        ...
+
+    def evict(self, function_arn: str) -> None:
+        """Forget warm workers of a function whose code or configuration changed."""
+        ...
+
+    def ship_logs(self, account: str, region: str, group: str, stream: str, text: str) -> None:
+        """Write an invocation's log lines to CloudWatch Logs (the data plane)."""
+        ...

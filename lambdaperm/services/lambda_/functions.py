@@ -1,0 +1,251 @@
+"""Functions and versions: Create/Get/List/Update/Delete, PublishVersion, ListVersionsByFunction,
+GetAccountSettings (spec §3.1; https://docs.aws.amazon.com/lambda/latest/api/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Output, Params, RequestContext
+from . import store
+from .config import ENI_ACTIONS, check_basics, check_role, check_zip
+from .errors import conflict, function_not_found, invalid, precondition_failed
+from .names import FunctionRef, parse_function
+from .roles import assumable_role, role_allows
+
+
+def ref_of(ctx: RequestContext, p: Params, *, qualifier: bool = True) -> FunctionRef:
+    return parse_function(p.get("FunctionName"), p.get("Qualifier") if qualifier else None,
+                          account=ctx.account, region=ctx.region)
+
+
+def _code_bytes(ctx: RequestContext, code: dict[str, Any]) -> bytes:
+    if code.get("ZipFile") is not None:
+        return check_zip(code["ZipFile"])
+    bucket, key = code.get("S3Bucket"), code.get("S3Key")
+    if bucket and key:
+        data = ctx.env.s3_object(ctx.account, bucket, key, code.get("S3ObjectVersion"))
+        if data is None:
+            raise invalid(f"Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The "
+                          "specified key does not exist.")
+        return check_zip(data)
+    if code.get("ImageUri"):
+        raise invalid("lambdaperm runs Zip packages only; container images are not supported.")
+    raise invalid("Please provide a source for function code.")
+
+
+def _vpc(ctx: RequestContext, p: Params, role: dict[str, Any]) -> dict[str, Any] | None:
+    vpc = p.get("VpcConfig")
+    if not vpc or not (vpc.get("SubnetIds") or vpc.get("SecurityGroupIds")):
+        return None
+    subnets, groups = list(vpc.get("SubnetIds") or []), list(vpc.get("SecurityGroupIds") or [])
+    vpc_id = ctx.env.vpc_of(ctx.account, ctx.region, subnets, groups)
+    for action in ENI_ACTIONS:
+        if not role_allows(ctx, role, action):
+            name = action.split(":", 1)[1]
+            raise invalid(f"The provided execution role does not have permissions to call {name} on EC2")
+    return {"SubnetIds": subnets, "SecurityGroupIds": groups, "VpcId": vpc_id,
+            "Ipv6AllowedForDualStack": bool(vpc.get("Ipv6AllowedForDualStack", False))}
+
+
+def _configuration(ctx: RequestContext, ref: FunctionRef, basics: dict[str, Any], role_arn: str, sha: tuple[str, str],
+                   size: int, vpc: dict[str, Any] | None) -> dict[str, Any]:
+    config = {
+        "FunctionName": ref.name, "FunctionArn": ref.arn, "Runtime": basics["Runtime"], "Role": role_arn,
+        "Handler": basics["Handler"], "CodeSize": size, "Description": basics["Description"],
+        "Timeout": basics["Timeout"], "MemorySize": basics["MemorySize"], "LastModified": store.timestamp(ctx.now),
+        "CodeSha256": sha[1], "Version": store.LATEST, "TracingConfig": {"Mode": "PassThrough"},
+        "RevisionId": store.new_revision(), "State": "Active", "LastUpdateStatus": "Successful",
+        "PackageType": "Zip", "Architectures": ["x86_64"], "EphemeralStorage": {"Size": 512},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{ref.name}"}, "_CodeHex": sha[0],
+    }
+    if basics.get("Environment"):
+        config["Environment"] = basics["Environment"]
+    if vpc:
+        config["VpcConfig"] = vpc
+    return config
+
+
+def create_function(ctx: RequestContext, p: Params) -> Output:
+    ref = parse_function(p.get("FunctionName"), None, account=ctx.account, region=ctx.region)
+    if ref.qualifier is not None or ref.account != ctx.account:
+        raise invalid("Invalid function name or ARN.")
+    role_arn = check_role(ctx, p.get("Role"))
+    basics = check_basics(p)
+    role = assumable_role(ctx, role_arn)
+    vpc = _vpc(ctx, p, role)
+    data = _code_bytes(ctx, p.get("Code") or {})
+    sha = ctx.env.code.put(data)
+    with ctx.records.db.transaction():
+        if store.find(ctx.records, ref) is not None:
+            raise conflict(f"Function already exist: {ref.name}")
+        fn = {"Name": ref.name, "Region": ref.region, "Account": ref.account, "Arn": ref.arn,
+              "Latest": _configuration(ctx, ref, basics, role_arn, sha, len(data), vpc), "Versions": {},
+              "NextVersion": 1, "Aliases": {}, "Policies": {}, "Tags": dict(p.get("Tags") or {}), "Urls": {},
+              "Mappings": {}}
+        if p.get("Publish"):
+            _publish(fn, ctx, None, p.get("Description"))
+        store.save(ctx.records, fn)
+    out = store.public(fn["Latest"])
+    if p.get("Publish"):
+        out = store.public(fn["Versions"][str(fn["NextVersion"] - 1)])
+    return out
+
+
+def _code_location(ctx: RequestContext, config: dict[str, Any]) -> dict[str, str]:
+    return {"RepositoryType": "S3", "Location": f"{ctx.env.endpoint_url}/_lambdaperm/code/{config['_CodeHex']}"}
+
+
+def get_function(ctx: RequestContext, p: Params) -> Output:
+    ref = ref_of(ctx, p)
+    fn = store.load(ctx.records, ref)
+    version, _alias = store.resolve_qualifier(fn, ref)
+    config = store.config_of(fn, version)
+    out: dict[str, Any] = {"Configuration": store.public(config), "Code": _code_location(ctx, config)}
+    if fn["Tags"]:
+        out["Tags"] = fn["Tags"]
+    return out
+
+
+def get_function_configuration(ctx: RequestContext, p: Params) -> Output:
+    ref = ref_of(ctx, p)
+    fn = store.load(ctx.records, ref)
+    version, _alias = store.resolve_qualifier(fn, ref)
+    return store.public(store.config_of(fn, version))
+
+
+def _page(items: list[Any], p: Params, key: str) -> Output:
+    start = int(p["Marker"]) if str(p.get("Marker") or "").isdigit() else 0
+    size = p.get("MaxItems") or 50
+    out: dict[str, Any] = {key: items[start : start + size]}
+    if start + size < len(items):
+        out["NextMarker"] = str(start + size)
+    return out
+
+
+def list_functions(ctx: RequestContext, p: Params) -> Output:
+    configs = []
+    for fn in ctx.records.list(store.FUNCTION, ctx.account):
+        if fn["Region"] != ctx.region:
+            continue
+        configs.append(store.public(fn["Latest"]))
+        if p.get("FunctionVersion") == "ALL":
+            configs += [store.public(v) for v in fn["Versions"].values()]
+    return _page(configs, p, "Functions")
+
+
+def _check_revision(p: Params, current: str) -> None:
+    if p.get("RevisionId") and p["RevisionId"] != current:
+        raise precondition_failed()
+
+
+def update_function_configuration(ctx: RequestContext, p: Params) -> Output:
+    ref = ref_of(ctx, p, qualifier=False)
+    fn = store.load(ctx.records, ref)
+    latest = fn["Latest"]
+    role_arn = check_role(ctx, p["Role"]) if p.get("Role") else latest["Role"]
+    role = assumable_role(ctx, role_arn)
+    basics = check_basics(p, latest)
+    vpc = _vpc(ctx, p, role) if "VpcConfig" in p else latest.get("VpcConfig")
+    with ctx.records.db.transaction():
+        fn = store.load(ctx.records, ref)
+        _check_revision(p, fn["Latest"]["RevisionId"])
+        latest = fn["Latest"]
+        latest.update({k: basics[k] for k in ("Runtime", "Handler", "Timeout", "MemorySize", "Description")})
+        latest["Role"] = role_arn
+        if "Environment" in basics:
+            latest["Environment"] = basics["Environment"]
+        if vpc:
+            latest["VpcConfig"] = vpc
+        else:
+            latest.pop("VpcConfig", None)
+        latest["LastModified"] = store.timestamp(ctx.now)
+        latest["RevisionId"] = store.new_revision()
+        store.save(ctx.records, fn)
+    ctx.env.evict(ref.arn)
+    return store.public(latest)
+
+
+def update_function_code(ctx: RequestContext, p: Params) -> Output:
+    ref = ref_of(ctx, p, qualifier=False)
+    store.load(ctx.records, ref)
+    data = _code_bytes(ctx, p)
+    sha = ctx.env.code.put(data)
+    with ctx.records.db.transaction():
+        fn = store.load(ctx.records, ref)
+        _check_revision(p, fn["Latest"]["RevisionId"])
+        latest = fn["Latest"]
+        latest.update({"CodeSha256": sha[1], "_CodeHex": sha[0], "CodeSize": len(data),
+                       "LastModified": store.timestamp(ctx.now), "RevisionId": store.new_revision()})
+        out = store.public(latest)
+        if p.get("Publish"):
+            out = store.public(_publish(fn, ctx, None, None))
+        store.save(ctx.records, fn)
+    ctx.env.evict(ref.arn)
+    return out
+
+
+def _publish(fn: dict[str, Any], ctx: RequestContext, code_sha: str | None, description: str | None) -> dict[str, Any]:
+    latest = fn["Latest"]
+    if code_sha and code_sha != latest["CodeSha256"]:
+        raise invalid(f"CodeSHA256 ({code_sha}) is different from current CodeSHA256 in $LATEST "
+                      f"({latest['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST.")
+    if fn["Versions"]:
+        newest = fn["Versions"][str(fn["NextVersion"] - 1)]
+        same = {k: v for k, v in newest.items() if k not in ("Version", "FunctionArn", "RevisionId", "LastModified",
+                                                              "Description")}
+        if same == {k: v for k, v in latest.items() if k in same} and description is None:
+            return dict(newest)
+    number = str(fn["NextVersion"])
+    fn["NextVersion"] += 1
+    version = dict(latest)
+    version.update({"Version": number, "FunctionArn": f"{fn['Arn']}:{number}", "RevisionId": store.new_revision(),
+                    "Description": description if description is not None else latest.get("Description", "")})
+    fn["Versions"][number] = version
+    latest["RevisionId"] = store.new_revision()
+    return dict(version)
+
+
+def publish_version(ctx: RequestContext, p: Params) -> Output:
+    ref = ref_of(ctx, p, qualifier=False)
+    with ctx.records.db.transaction():
+        fn = store.load(ctx.records, ref)
+        _check_revision(p, fn["Latest"]["RevisionId"])
+        version = _publish(fn, ctx, p.get("CodeSha256"), p.get("Description"))
+        store.save(ctx.records, fn)
+    return store.public(version)
+
+
+def list_versions_by_function(ctx: RequestContext, p: Params) -> Output:
+    fn = store.load(ctx.records, ref_of(ctx, p, qualifier=False))
+    versions = [store.public(fn["Latest"])] + [store.public(v) for v in fn["Versions"].values()]
+    return _page(versions, p, "Versions")
+
+
+def delete_function(ctx: RequestContext, p: Params) -> Output:
+    ref = ref_of(ctx, p)
+    with ctx.records.db.transaction():
+        fn = store.load(ctx.records, ref)
+        if ref.qualifier in (None,):
+            ctx.records.delete(store.FUNCTION, ref.account, store.key(ref))
+        elif ref.qualifier == store.LATEST:
+            raise invalid("$LATEST version cannot be deleted without deleting the function.")
+        else:
+            if ref.qualifier not in fn["Versions"]:
+                raise function_not_found(ref.addressed_arn)
+            users = [a for a, alias in fn["Aliases"].items() if alias["FunctionVersion"] == ref.qualifier]
+            if users:
+                raise conflict(f"Unable to delete version because the following aliases reference it: {users}")
+            del fn["Versions"][ref.qualifier]
+            fn["Policies"].pop(ref.qualifier, None)
+            store.save(ctx.records, fn)
+    ctx.env.evict(ref.arn)
+    return {}
+
+
+def get_account_settings(ctx: RequestContext, p: Params) -> Output:
+    functions = [fn for fn in ctx.records.list(store.FUNCTION, ctx.account) if fn["Region"] == ctx.region]
+    code_size = sum(fn["Latest"]["CodeSize"] + sum(v["CodeSize"] for v in fn["Versions"].values()) for fn in functions)
+    return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
+                             "CodeSizeZipped": 52428800, "ConcurrentExecutions": 1000,
+                             "UnreservedConcurrentExecutions": 1000},
+            "AccountUsage": {"TotalCodeSize": code_size, "FunctionCount": len(functions)}}

@@ -1,0 +1,42 @@
+"""The policies our own services hold, as the authorizer asks for them: an identity's policies (IAM),
+a role's trust policy for sts:AssumeRole* (and later a Lambda function's resource policy)."""
+
+from __future__ import annotations
+
+import re
+
+from lambdaperm.state import Records
+from lambdaperm.state.identity import Identity
+
+from .iam import store
+from .iam.principals import IdentityPolicies, policies_for
+
+_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+# Actions authorized against the role's trust policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+# id_roles_manage-assume.html; sts:TagSession and sts:SetSourceIdentity are checked there too).
+TRUST_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml",
+                           "sts:tagsession", "sts:setsourceidentity"})
+
+
+class ServicePolicies:
+    def __init__(self, records: Records) -> None:
+        self.records = records
+
+    def identity_policies(self, identity: Identity) -> IdentityPolicies:
+        return policies_for(self.records, identity)
+
+    def resource_policy(self, action: str, resource: str) -> tuple[str, str | None] | None:
+        if action.lower() in TRUST_ACTIONS:
+            m = _ROLE_ARN.match(resource)
+            if m:
+                role = self.records.get(store.ROLE, m.group(1), m.group(2).lower())
+                return "trust", (role["AssumeRolePolicyDocument"] if role else None)
+        return None
+
+    def role_arn(self, account: str, name: str) -> str | None:
+        role = self.records.get(store.ROLE, account, name.lower())
+        return str(role["Arn"]) if role else None
+
+    def user_arn(self, account: str, name: str) -> str | None:
+        user = self.records.get(store.USER, account, name.lower())
+        return str(user["Arn"]) if user else None

@@ -1,0 +1,73 @@
+"""The SQLite database: a connection per thread, WAL journal, and write transactions that take the
+write lock up front (BEGIN IMMEDIATE) so that read-modify-write sequences never lose an update."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+DB_FILE = "state.db"
+
+
+class Database:
+    """`Database(path)` for a file under a state directory, `Database(None)` for a private in-memory one."""
+
+    def __init__(self, state_dir: Path | None) -> None:
+        self.state_dir = state_dir
+        if state_dir is None:
+            self.uri = f"file:lambdaperm-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        else:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self.uri = (state_dir / DB_FILE).resolve().as_uri()
+        self._local = threading.local()
+        self._keepalive = self.connect()  # an in-memory database lives as long as one connection does
+        if state_dir is not None:
+            self._keepalive.execute("PRAGMA journal_mode=WAL")
+
+    @property
+    def path(self) -> str:
+        return str(self.state_dir / DB_FILE) if self.state_dir is not None else ":memory:"
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection (callers that keep one per thread should use `connection()`)."""
+        conn = sqlite3.connect(self.uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA synchronous=NORMAL" if self.state_dir is not None else "PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self.connect()
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises.
+
+        Nested use joins the outer transaction.
+        """
+        conn = self.connection()
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        self._keepalive.close()

@@ -1,0 +1,90 @@
+"""A small document store over SQLite: JSON records addressed by (namespace, account, key).
+
+Services keep their entities here (IAM users, roles, policies, access keys, sessions, Lambda functions…).
+Keys are compared case-insensitively where the service says so (IAM names): the caller passes the key it
+wants compared (`name.lower()` for IAM) and keeps the display name inside the record.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from .db import Database
+
+Record = dict[str, Any]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    namespace TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    data      TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    PRIMARY KEY (namespace, account, key)
+);
+CREATE INDEX IF NOT EXISTS records_order ON records (namespace, account, seq);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class Records:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.connection().executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        return self.db.connection()
+
+    def get(self, namespace: str, account: str, key: str) -> Record | None:
+        row = self._conn().execute(
+            "SELECT data FROM records WHERE namespace=? AND account=? AND key=?", (namespace, account, key)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, namespace: str, account: str, key: str, data: Record) -> None:
+        """Insert or replace (call inside `db.transaction()` for read-modify-write)."""
+        with self.db.transaction() as conn:
+            seq = self._next(conn)
+            conn.execute(
+                "INSERT INTO records (namespace, account, key, data, seq) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (namespace, account, key) DO UPDATE SET data=excluded.data",
+                (namespace, account, key, json.dumps(data, separators=(",", ":")), seq),
+            )
+
+    def delete(self, namespace: str, account: str, key: str) -> bool:
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "DELETE FROM records WHERE namespace=? AND account=? AND key=?", (namespace, account, key)
+            )
+            return cur.rowcount > 0
+
+    def list(self, namespace: str, account: str) -> list[Record]:
+        """All records of a namespace in an account, in creation order."""
+        rows = self._conn().execute(
+            "SELECT data FROM records WHERE namespace=? AND account=? ORDER BY seq", (namespace, account)
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def scan(self, namespace: str) -> Iterator[tuple[str, Record]]:
+        """(account, record) for every record of a namespace, across accounts."""
+        rows = self._conn().execute(
+            "SELECT account, data FROM records WHERE namespace=? ORDER BY seq", (namespace,)
+        ).fetchall()
+        for row in rows:
+            yield row[0], json.loads(row[1])
+
+    def count(self, namespace: str, account: str) -> int:
+        row = self._conn().execute(
+            "SELECT COUNT(*) FROM records WHERE namespace=? AND account=?", (namespace, account)
+        ).fetchone()
+        return int(row[0])
+
+    def _next(self, conn: sqlite3.Connection) -> int:
+        conn.execute(
+            "INSERT INTO counters (name, value) VALUES ('seq', 1) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + 1"
+        )
+        return int(conn.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
