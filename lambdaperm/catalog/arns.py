@@ -27,6 +27,7 @@ _PATTERNS: dict[str, str] = {
     "EntityPath": r".+",
     "LogGroupName": r"[^:]+",
     "LogStreamName": r"[^:]*",
+    "StreamLabel": r"[^/]+",
     "QualifierSuffix": r"(?::[^:/]+)?",
     "Token": r".+",
 }

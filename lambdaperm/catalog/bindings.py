@@ -72,7 +72,7 @@ SOURCES: dict[str, tuple[Source, ...]] = {
     ),
     "dynamodb": (
         Parsed(ids.dynamodb_tables("TableName", "TableCreationParameters.TableName"),
-               ("TableName",), ("TableName",)),
+               ("TableName", "TableCreationParameters.TableName"), ("TableName",)),
         _p("IndexName", "IndexName"),
         _p("GlobalTableName", "GlobalTableName"),
     ),
@@ -102,7 +102,7 @@ SOURCES: dict[str, tuple[Source, ...]] = {
     ),
     "cloudtrail": (
         _p("TrailName", "Name", "TrailName"),
-        _p("EventDataStoreId", "EventDataStore"),
+        _p("EventDataStoreId", "EventDataStore", "EventDataStores[]"),
         _p("ChannelId", "Channel"),
         _p("DashboardName", "DashboardId"),
     ),
@@ -141,6 +141,7 @@ SOURCES: dict[str, tuple[Source, ...]] = {
         _p("VpcId", "VpcId"),
         _p("SubnetId", "SubnetId", "SubnetIds[]"),
         _p("SecurityGroupId", "GroupId", "Groups[]", "SecurityGroupIds[]"),
+        _p("SecurityGroupRuleId", "SecurityGroupRules[].SecurityGroupRuleId", "SecurityGroupRuleIds[]"),
         _p("NetworkInterfaceId", "NetworkInterfaceId"),
         _p("VpcEndpointId", "VpcEndpointId", "VpcEndpointIds[]"),
         _p("RouteTableId", "RouteTableIds[]"),
@@ -157,13 +158,17 @@ ARN_PARAMS: dict[str, tuple[str, ...]] = {
              "destinationArn", "logGroupIdentifier", "logGroupIdentifiers[]", "logGroupArnList[]",
              "identifier"),
     "cloudtrail": ("Name", "TrailName", "ResourceArn", "ResourceId", "ResourceIdList[]", "EventDataStore",
-                   "Channel", "DashboardId"),
+                   "EventDataStores[]", "Channel", "DashboardId", "InsightSource"),
     "accessanalyzer": ("analyzerArn", "resourceArn"),
     "iam": ("PolicyArn", "OpenIDConnectProviderArn", "SAMLProviderArn", "Arn", "PolicySourceArn",
-            "SerialNumber"),
+            "SerialNumber", "EntityArn"),
     "sts": ("RoleArn",),
     "ec2": (),
 }
+
+# Suffixes an ARN parameter may carry that are not part of the resource's ARN: DescribeLogGroups returns
+# log group ARNs as `...:log-group:<name>:*`, and callers pass them back.
+ARN_SUFFIXES: dict[str, tuple[str, ...]] = {"logs": (":*",)}
 
 TEMPLATE_OVERRIDES: dict[tuple[str, str], str] = {
     # Lambda authorizes the ARN the caller addressed, qualified or not (spec §3.4).

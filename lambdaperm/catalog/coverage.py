@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
-from . import reference, services
+from . import arns, bindings, reference, services
 from .rules import rule
 
 _REGENERATE = ("python -c \"from lambdaperm.catalog import coverage_markdown; "
                "open('docs/coverage.md', 'w').write(coverage_markdown())\"")
 
-# Operations whose resource is only known from server state: they fail closed (UnresolvedResource) unless
-# the caller adds the parameter named here. Documented, not special-cased.
-STATE_PARAMS: dict[tuple[str, str], str] = {
-    ("iam", "GetAccessKeyLastUsed"): "UserName (the key's owner)",
-    ("iam", "ChangePassword"): "UserName (the caller)",
-    ("logs", "GetQueryResults"): "logGroupName (the query's log group)",
-}
-
-
 def _default_action(service: str, operation: str) -> str | None:
     info = reference.action(f"{services.IAM_PREFIX[service]}:{operation}")
     return info.full_name if info else None
+
+
+def optional_resource_params(service: str, operation: str) -> tuple[str, ...]:
+    """For an operation mapped by name: the parameters that name its required resource when the API makes
+    them all optional (IAM's UserName defaults to the caller; logs GetQueryResults names only a query).
+    Without one of them the request fails closed (UnresolvedResource). Empty when the API requires one."""
+    info = reference.action(f"{services.IAM_PREFIX[service]}:{operation}")
+    if info is None or rule(service, operation) is not None:
+        return ()
+    members = services.input_members(service, operation)
+    required = services.required_members(service, operation)
+    named: list[str] = []
+    for ref in info.resource_types:
+        resource = reference.resource_type(info.prefix, ref.name)
+        if not ref.required or resource is None:
+            continue
+        for var in arns.variables(resource.arn):
+            for param in (*bindings.params_for(service, var), *bindings.ARN_PARAMS.get(service, ())):
+                top = param.split(".")[0].split("[")[0].split("{")[0]
+                if top in required:
+                    return ()
+                if top in members and top not in named:
+                    named.append(top)
+    if not any(ref.required for ref in info.resource_types):
+        return ()
+    return tuple(named) or ("(none: the resource is server state)",)
 
 
 def mapped_operations() -> list[tuple[str, str, list[str]]]:
@@ -85,8 +102,9 @@ def coverage_markdown() -> str:
             how = "same name" if row is None else f"exception: {row.source}"
             if row is not None and row.note:
                 how += f" ({row.note})"
-            if (s, operation) in STATE_PARAMS:
-                how += f"; resource from state: needs {STATE_PARAMS[(s, operation)]}"
+            optional = optional_resource_params(s, operation)
+            if optional:
+                how += "; resource named only by optional " + ", ".join(optional) + ", else fails closed"
             shown = ", ".join(f"`{a}`" for a in actions) or "none (no permission needed)"
             lines.append(f"| `{operation}` | {shown} | {how} |")
         denied = [o for s, o in unmapped if s == service]

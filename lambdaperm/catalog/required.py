@@ -163,9 +163,26 @@ class _Request:
             raise UnresolvedResource(self.service, self.operation, (),
                                      f"{info.full_name}: {arn_values[0]!r} is not an ARN of a resource type "
                                      "the action is authorized on")
-        if any(r.required for r in refs):
+        if any(r.required for r in refs) or self._names_required_member(info, refs, need):
             raise self._unresolved(info, refs, bound)
         return ("*",)
+
+    def _names_required_member(self, info: ActionInfo, refs: tuple[reference.ResourceRef, ...],
+                               need: Need) -> bool:
+        """All the action's resource types are optional (S3 object actions: object or access point object;
+        DynamoDB ListExports: a table or none). `*` is right only when the request may leave them all out:
+        not when a parameter that names them is required by the API (S3 `Key`)."""
+        required = services.required_members(self.service, self.operation)
+        if not required:
+            return False
+        names: set[str] = set()
+        for ref in refs:
+            resource = reference.resource_type(info.prefix, ref.name)
+            template = resource.arn if resource else ""
+            for var in arns.variables(template):
+                params = bindings.params_for(self.service, var, need.sources)
+                names.update(p.split(".")[0].split("[")[0].split("{")[0] for p in params)
+        return bool(names & required)
 
     def _arn_values(self, scope: Mapping[str, object], need: Need) -> tuple[str, ...]:
         """Values of the service's ARN parameters (in the item too, for per-item needs)."""
@@ -176,9 +193,14 @@ class _Request:
             sources = (self.params,)
         else:
             sources = (self.params, scope)
+        suffixes = bindings.ARN_SUFFIXES.get(self.service, ())
         out: list[str] = []
         for src in sources:
-            out.extend(v for v in strings(src, *paths) if v.startswith("arn:") and v not in out)
+            for value in strings(src, *paths):
+                for suffix in suffixes:
+                    value = value.removesuffix(suffix)
+                if value.startswith("arn:") and value not in out:
+                    out.append(value)
         return tuple(out)
 
     def _unresolved(self, info: ActionInfo, refs: tuple[reference.ResourceRef, ...],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 # botocore service name -> IAM service prefix.
 # Source: each service's page in the Service Authorization Reference ("service prefix: ...").
@@ -55,16 +56,39 @@ VERSIONED_NAME_SERVICES: frozenset[str] = frozenset({"lambda"})
 
 
 @cache
-def botocore_operations(service: str) -> frozenset[str]:
-    """Every operation name of the botocore service model (empty for an unknown service)."""
+def _model(service: str) -> dict[str, Any]:
     from botocore.exceptions import UnknownServiceError  # type: ignore[import-untyped]
     from botocore.loaders import create_loader  # type: ignore[import-untyped]
 
     try:
-        model = create_loader().load_service_model(service, "service-2")
+        model: dict[str, Any] = create_loader().load_service_model(service, "service-2")
     except UnknownServiceError:
-        return frozenset()
-    return frozenset(model.get("operations", {}))
+        return {}
+    return model
+
+
+def botocore_operations(service: str) -> frozenset[str]:
+    """Every operation name of the botocore service model (empty for an unknown service)."""
+    return frozenset(_model(service).get("operations", {}))
+
+
+def _input_shape(service: str, operation: str) -> dict[str, Any]:
+    model = _model(service)
+    shape_name = model.get("operations", {}).get(operation, {}).get("input", {}).get("shape")
+    shape: dict[str, Any] = model.get("shapes", {}).get(shape_name, {}) if shape_name else {}
+    return shape
+
+
+@cache
+def required_members(service: str, operation: str) -> frozenset[str]:
+    """The input members botocore's model marks required for the operation."""
+    return frozenset(_input_shape(service, operation).get("required", ()))
+
+
+@cache
+def input_members(service: str, operation: str) -> frozenset[str]:
+    """Every top-level input member of the operation."""
+    return frozenset(_input_shape(service, operation).get("members", {}))
 
 
 def operations(service: str) -> frozenset[str]:

@@ -10,8 +10,8 @@ import argparse
 import logging
 import signal
 import sys
-from types import FrameType
 from pathlib import Path
+from types import FrameType
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

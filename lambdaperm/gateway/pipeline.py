@@ -11,48 +11,41 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from lambdaperm import __version__
-from lambdaperm.authn import AuthFailure, Credential, authenticate, render, scope
+from lambdaperm.authn import AuthFailure, render, scope
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction, UnmappedOperation, required_actions
-from lambdaperm.policy import Caller, PrincipalKind
-from lambdaperm.protocol import HttpRequest, HttpResponse, Operation, ServiceError, identify, parse, serialize
-from lambdaperm.protocol import serialize_error
+from lambdaperm.protocol import (
+    HttpRequest,
+    HttpResponse,
+    Operation,
+    ServiceError,
+    identify,
+    parse,
+    serialize,
+    serialize_error,
+)
 from lambdaperm.services.context import RequestContext
 from lambdaperm.services.iam.principals import principal_tags
-from lambdaperm.services.sts import accepts_any_secret, resolve_key
 from lambdaperm.state.identity import Identity
 
+from . import function_urls
+from .call import Call
+from .credentials import authenticate_call
 from .denials import access_denied, unmapped
 from .recording import record
 from .server import DATA_PLANE, Server
 
 log = logging.getLogger("lambdaperm.gateway")
-ANONYMOUS = Identity(Caller("anonymous", PrincipalKind.ANONYMOUS, ""), "anonymous")
 _IAM_ENTITY = re.compile(r"^arn:aws:iam::(\d{12}):(role|user)/([^/]+)$")
-_REGION = "us-east-1"
-
-
-@dataclass
-class Call:
-    """What the pipeline has learned about the request so far (for the error and the record)."""
-
-    req: HttpRequest
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    op: Operation | None = None
-    region: str = _REGION
-    identity: Identity | None = None
-    params: dict[str, Any] | None = None
-    resources: list[str] = field(default_factory=list)
 
 
 def handle(server: Server, req: HttpRequest) -> HttpResponse:
+    url = function_urls.match(req)
+    if url is not None:
+        return function_urls.handle(server, req, url[0], url[1])
     if req.path.startswith("/_lambdaperm/"):
         return admin(server, req)
     call = Call(req)
@@ -76,12 +69,13 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
     call.op = op = identify(req, claimed.service if claimed else None)
     if claimed is not None:
         call.region = claimed.region
-    call.identity = identity = _authenticate(server, call)
+    call.identity = identity = authenticate_call(server, call)
     call.params = params = parse(op, req)
     _authorize(server, call, op, params, identity)
     if op.service_name in server.services and op.name in server.services[op.service_name]:
         ctx = RequestContext(identity=identity, region=call.region, request_id=call.request_id, now=call.now,
-                             records=server.records, trail=server.trail, source_ip=req.remote_addr,
+                             records=server.records, trail=server.trail, env=server.lambda_env,
+                             source_ip=req.remote_addr,
                              user_agent=req.header("user-agent", "") or "")
         output = server.services[op.service_name][op.name](ctx, params)
         return serialize(op, output, call.request_id), output
@@ -93,29 +87,6 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
                                f"{op.name} (not implemented by the embedded moto backend)", 501)
         return response, None
     raise ServiceError("InvalidAction", f"The action {op.name} is not valid for this web service.", 400)
-
-
-def _authenticate(server: Server, call: Call) -> Identity:
-    req = call.req
-    claimed = scope(req)
-    if claimed is None and call.op is not None and call.op.service_name == "s3":
-        return ANONYMOUS
-    if claimed is not None and accepts_any_secret(claimed.access_key_id):
-        found = resolve_key(server.records, claimed.access_key_id)
-        if found is not None:
-            return found.identity
-
-    def lookup(key_id: str) -> Credential | None:
-        found = resolve_key(server.records, key_id)
-        if found is None or not found.active:
-            return None
-        return Credential(key_id, found.secret, found.session_token, found.expiration, found.identity)
-
-    verified = authenticate(req, lookup, call.now)
-    subject = verified.credential.subject
-    if not isinstance(subject, Identity):
-        raise AuthFailure("unknown_key", "The security token included in the request is invalid.")
-    return subject
 
 
 def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any], identity: Identity) -> None:

@@ -7,15 +7,17 @@ from pathlib import Path
 
 from lambdaperm.authz import Authorizer
 from lambdaperm.dataplane import MotoBackend, Upstream
-from lambdaperm.services import cloudtrail, iam, sts
+from lambdaperm.services import cloudtrail, iam, lambda_, sts
 from lambdaperm.services.context import Handler
 from lambdaperm.services.policy_sources import ServicePolicies
 from lambdaperm.state import Database, Records
 from lambdaperm.trail import TrailStore
 
+from .lambda_env import LambdaEnv
+
 # our own control plane; every other supported service goes to the data plane
 SERVICES: dict[str, dict[str, Handler]] = {
-    "iam": iam.OPERATIONS, "sts": sts.OPERATIONS, "cloudtrail": cloudtrail.OPERATIONS,
+    "iam": iam.OPERATIONS, "sts": sts.OPERATIONS, "cloudtrail": cloudtrail.OPERATIONS, "lambda": lambda_.OPERATIONS,
 }
 DATA_PLANE = frozenset({"dynamodb", "s3", "sqs", "sns", "logs", "ec2"})
 
@@ -38,6 +40,8 @@ class Server:
         self.trail = TrailStore(self.db.connect)
         self.dataplane: MotoBackend | Upstream = Upstream(config.upstream) if config.upstream else MotoBackend()
         self.services = SERVICES
+        self.lambda_env = LambdaEnv(config.state_dir, f"http://{config.host}:{config.port}")
 
     def close(self) -> None:
+        self.lambda_env.close()
         self.db.close()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class PolicyType(str, Enum):
+class PolicyType(StrEnum):
     """The kinds of policy document, each with its own grammar rules and size quota."""
 
     IDENTITY = "identity"
@@ -18,12 +18,12 @@ class PolicyType(str, Enum):
     ENDPOINT = "endpoint"
 
 
-class Effect(str, Enum):
+class Effect(StrEnum):
     ALLOW = "Allow"
     DENY = "Deny"
 
 
-class EvalDecision(str, Enum):
+class EvalDecision(StrEnum):
     """The three outcomes of IAM evaluation, spelled as SimulatePrincipalPolicy spells them."""
 
     ALLOWED = "allowed"

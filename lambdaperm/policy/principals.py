@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 from .errors import MalformedPolicyDocument
 
@@ -24,7 +24,7 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazon(aws)?\.com(\.cn)?$")
 
 
-class PrincipalKind(str, Enum):
+class PrincipalKind(StrEnum):
     USER = "User"
     ROLE = "Role"
     ASSUMED_ROLE = "AssumedRole"

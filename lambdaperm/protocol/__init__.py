@@ -13,6 +13,7 @@ from lambdaperm.protocol.models import SUPPORTED_SERVICES, service_model, servic
 from lambdaperm.protocol.operation import Operation
 from lambdaperm.protocol.parse import parse
 from lambdaperm.protocol.route import identify, request_protocol
+from lambdaperm.protocol.route_rest import preload
 from lambdaperm.protocol.serialize import serialize
 from lambdaperm.protocol.serialize_error import serialize_error
 
@@ -24,6 +25,7 @@ __all__ = [
     "ServiceError",
     "identify",
     "parse",
+    "preload",
     "request_protocol",
     "serialize",
     "serialize_error",

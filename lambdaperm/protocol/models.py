@@ -7,6 +7,7 @@ AWS SigV4 credential scopes name the *signing name* of a service (`metadata.sign
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from functools import cache
 
@@ -35,10 +36,14 @@ def _session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
+_LOADING = threading.Lock()
+
+
 @cache
 def service_model(service_name: str) -> ServiceModel:
     """The botocore model of one service (cached; loading EC2's takes ~0.2 s)."""
-    return _session().get_service_model(service_name)
+    with _LOADING:
+        return _session().get_service_model(service_name)
 
 
 @cache

@@ -8,7 +8,8 @@ rest-json/rest-xml → method + `requestUri` template (S3 path-style and virtual
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+import re
+from urllib.parse import parse_qs, parse_qsl
 
 from lambdaperm.protocol.bad_input import BadInput
 from lambdaperm.protocol.dialects import protocol_error
@@ -73,6 +74,22 @@ def _service(req: HttpRequest, signing_service: str | None) -> str:
             "this request: it names no service (unsigned, no X-Amz-Target, Action or host)"
         )
     return found
+
+
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def service_of_request(req: HttpRequest) -> str | None:
+    """A best guess at the service of any request, for rendering an error when identify() could not
+    finish: the credential scope's service name (read, not verified), else what an unsigned request shows."""
+    scope = _SCOPE.search(req.header("authorization") or "") or _SCOPE.search(
+        "Credential=" + dict(parse_qsl(req.query_string)).get("X-Amz-Credential", "")
+    )
+    if scope is not None:
+        candidates = services_for_signing_name(scope.group(1))
+        if candidates:
+            return _narrow(req, candidates) or candidates[0]
+    return _unsigned_service(req)
 
 
 def _narrow(req: HttpRequest, candidates: tuple[str, ...]) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from lambdaperm.protocol.models import operation_model, operation_names
+from lambdaperm.protocol.models import SUPPORTED_SERVICES, operation_model, operation_names, protocol_of
 
 _LABEL = re.compile(r"\{([^}]+)\}")
 
@@ -158,3 +158,12 @@ def match_route(
     if best is None:
         return None
     return best[1], best[2]
+
+
+def preload() -> None:
+    """Load every supported model and compile the REST routes now (at server start), not on the first
+    request."""
+    for name in SUPPORTED_SERVICES:
+        operation_names(name)
+        if protocol_of(name) in ("rest-json", "rest-xml"):
+            rest_routes(name)

@@ -20,7 +20,7 @@ from lambdaperm.protocol.http import HttpRequest, HttpResponse
 from lambdaperm.protocol.json_body import json_value
 from lambdaperm.protocol.legacy_query import legacy_code, shape_for_legacy_code
 from lambdaperm.protocol.models import SUPPORTED_SERVICES, error_shape, is_query_compatible, protocol_of
-from lambdaperm.protocol.route import request_protocol
+from lambdaperm.protocol.route import request_protocol, service_of_request
 from lambdaperm.protocol.serialize import json_content_type, query_namespace
 from lambdaperm.protocol.serialize_rest import request_id_headers
 from lambdaperm.protocol.xml_writer import XmlNode, render
@@ -30,7 +30,10 @@ def serialize_error(
     service_name: str, error: ServiceError, request_id: str, *, request: HttpRequest | None = None
 ) -> HttpResponse:
     """The error response. Pass the request when there is one: it tells a query-mode SQS call from a JSON
-    one, and a HEAD request (no body) from the others."""
+    one and a HEAD request (no body) from the others, and names the service when `service_name` is unknown
+    (identify() failed)."""
+    if service_name not in SUPPORTED_SERVICES and request is not None:
+        service_name = service_of_request(request) or service_name
     if service_name not in SUPPORTED_SERVICES:
         return _generic(error, request_id)
     protocol = request_protocol(request, service_name) if request is not None else protocol_of(service_name)

@@ -22,6 +22,7 @@ class RequestContext:
     now: datetime
     records: Records
     trail: Any = None  # the TrailStore, for CloudTrail's own API
+    env: Any = None  # collaborators injected by the gateway (the Lambda environment: runtime, data plane)
     source_ip: str = "127.0.0.1"
     user_agent: str = ""
     resources: list[dict[str, str]] = field(default_factory=list)  # for the CloudTrail record

@@ -10,8 +10,12 @@ from lambdaperm.state.identity import Identity
 
 from .iam import store
 from .iam.principals import IdentityPolicies, policies_for
+from .lambda_ import store as lambda_store
+from .lambda_.names import FunctionRef
+from .lambda_.permissions import policy_text
 
 _ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+_FUNCTION_ARN = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_.]+)(?::([^:]+))?$")
 # Actions authorized against the role's trust policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/
 # id_roles_manage-assume.html; sts:TagSession and sts:SetSourceIdentity are checked there too).
 TRUST_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml",
@@ -31,6 +35,11 @@ class ServicePolicies:
             if m:
                 role = self.records.get(store.ROLE, m.group(1), m.group(2).lower())
                 return "trust", (role["AssumeRolePolicyDocument"] if role else None)
+        m = _FUNCTION_ARN.match(resource)
+        if m and action.lower().startswith("lambda:"):
+            fn = lambda_store.find(self.records, FunctionRef(m.group(2), m.group(1), m.group(3), m.group(4)))
+            text = policy_text(fn, m.group(4)) if fn is not None else None
+            return ("resource", text) if text is not None else None
         return None
 
     def role_arn(self, account: str, name: str) -> str | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from lambdaperm.policy import Caller, PolicyError, PolicySizeExceeded, PolicyType, PrincipalKind, parse_policy
+from lambdaperm.policy import Caller, PolicyError, PolicyType, PrincipalKind, parse_policy
 from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.state import Records
 from lambdaperm.state.identity import Identity
@@ -128,6 +128,23 @@ def _session_policies(ctx: RequestContext, p: Params) -> list[str]:
     return docs
 
 
+def issue_role_session(records: Records, role: dict[str, Any], session_name: str, now: datetime, *,
+                       seconds: int = 3600, chained: bool = False, policies: list[str] | None = None,
+                       tags: dict[str, str] | None = None, source_identity: str | None = None) -> dict[str, Any]:
+    """Create temporary credentials for a session of `role` (what AssumeRole returns, and what Lambda
+    gives a function's code: the session named after the function)."""
+    creds = {"AccessKeyId": access_key_id("ASIA"), "SecretAccessKey": secret_access_key(),
+             "SessionToken": session_token(), "Expiration": now + timedelta(seconds=seconds)}
+    account = role["Arn"].split(":")[4]
+    session = {"Kind": "assumed-role", "AccessKeyId": creds["AccessKeyId"], "SecretAccessKey": creds["SecretAccessKey"],
+               "SessionToken": creds["SessionToken"], "Account": account, "RoleName": role["RoleName"],
+               "RoleArn": role["Arn"], "RoleId": role["RoleId"], "SessionName": session_name,
+               "Created": now.isoformat(), "Expiration": creds["Expiration"].isoformat(), "Chained": chained,
+               "SessionPolicies": policies or [], "Tags": tags or {}, "SourceIdentity": source_identity}
+    records.put(SESSION, store.GLOBAL, creds["AccessKeyId"], session)
+    return creds
+
+
 def assume_role(ctx: RequestContext, p: Params) -> Output:
     role_arn = p["RoleArn"]
     name = p.get("RoleSessionName", "")
@@ -156,22 +173,18 @@ def assume_role(ctx: RequestContext, p: Params) -> Output:
     tags = {t["Key"]: t["Value"] for t in p.get("Tags") or []}
     if len(tags) > 50:
         raise ServiceError("ValidationError", "The number of session tags cannot exceed 50.", 400)
-    creds = _credentials(ctx, seconds)
-    session = {"Kind": "assumed-role", "AccessKeyId": creds["AccessKeyId"], "SecretAccessKey": creds["SecretAccessKey"],
-               "SessionToken": creds["SessionToken"], "Account": m.group(1) if m else "", "RoleName": role["RoleName"],
-               "RoleArn": role["Arn"], "RoleId": role["RoleId"], "SessionName": name,
-               "Created": ctx.now.isoformat(), "Expiration": creds["Expiration"].isoformat(), "Chained": chained,
-               "SessionPolicies": policies, "Tags": tags, "SourceIdentity": p.get("SourceIdentity")}
-    ctx.records.put(SESSION, store.GLOBAL, creds["AccessKeyId"], session)
+    creds = issue_role_session(ctx.records, role, name, ctx.now, seconds=seconds, chained=chained,
+                               policies=policies, tags=tags, source_identity=p.get("SourceIdentity"))
+    account = role["Arn"].split(":")[4]
     with ctx.records.db.transaction():
-        fresh = store.find(ctx.records, store.ROLE, session["Account"], role["RoleName"])
+        fresh = store.find(ctx.records, store.ROLE, account, role["RoleName"])
         if fresh is not None:
             fresh["RoleLastUsed"] = {"LastUsedDate": ctx.now.isoformat(), "Region": ctx.region}
-            store.save(ctx.records, store.ROLE, session["Account"], fresh, "RoleName")
+            store.save(ctx.records, store.ROLE, account, fresh, "RoleName")
     out: dict[str, Any] = {
         "Credentials": creds,
         "AssumedRoleUser": {"AssumedRoleId": f"{role['RoleId']}:{name}",
-                            "Arn": f"arn:aws:sts::{session['Account']}:assumed-role/{role['RoleName']}/{name}"},
+                            "Arn": f"arn:aws:sts::{account}:assumed-role/{role['RoleName']}/{name}"},
     }
     if p.get("Policy") is not None:
         out["PackedPolicySize"] = len(json.dumps(json.loads(p["Policy"]), separators=(",", ":"))) * 100 \

@@ -4,8 +4,20 @@ per-protocol rendering table."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lambdaperm.authn import KINDS, PROTOCOLS, RENDERING, AuthFailure, Scope, render, scope, verify
+from lambdaperm.authn import (
+    KINDS,
+    PROTOCOLS,
+    RENDERING,
+    AuthFailure,
+    Credential,
+    Scope,
+    render,
+    scope,
+    verify,
+)
 from lambdaperm.protocol.http import HttpRequest
 from tests.authn.botocases import SIGNED_AT, capture
 
@@ -220,3 +232,70 @@ def test_rendering_table_is_complete() -> None:
     )
     with pytest.raises(ValueError):
         AuthFailure("nope", "x")
+
+
+_TOKENS = st.sampled_from(
+    [
+        "AWS4-HMAC-SHA256",
+        "AWS4-X",
+        "AWS",
+        " ",
+        ",",
+        "=",
+        "/",
+        ":",
+        ";",
+        "Credential=",
+        "SignedHeaders=",
+        "Signature=",
+        "AKID/20260314/us-east-1/s3/aws4_request",
+        "AKID/20260314/us-east-1/lambda/aws4_request",
+        "host;x-amz-date",
+        "abc",
+        "99991231T235959Z",
+        "20260314T150926Z",
+        "X-Amz-Expires=",
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+        "X-Amz-Credential=",
+        "X-Amz-Signature=",
+        "X-Amz-Date=",
+        "X-Amz-SignedHeaders=host",
+        "AWSAccessKeyId=",
+        "Expires=",
+        "&",
+        "%",
+        "%zz",
+        "604800",
+        "-1",
+        "9999999999",
+    ]
+)
+_GARBAGE = st.lists(_TOKENS | st.text(max_size=4), max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    authorization=st.none() | _GARBAGE,
+    query=_GARBAGE,
+    date=st.none()
+    | _GARBAGE
+    | st.sampled_from(["Sat, 14 Mar 2026 15:09:26 GMT", "Fri, 31 Dec 9999 23:59:59 GMT"]),
+    sha=st.none() | st.sampled_from(["UNSIGNED-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "e3b0", "x"]),
+    body=st.binary(max_size=40),
+)
+def test_garbage_only_ever_raises_auth_failure(
+    authorization: str | None, query: str, date: str | None, sha: str | None, body: bytes
+) -> None:
+    headers = [("Host", "localhost")]
+    for name, value in (("Authorization", authorization), ("X-Amz-Date", date), ("Date", date),
+                        ("x-amz-content-sha256", sha)):  # fmt: skip
+        if value is not None:
+            headers.append((name, value))
+    req = HttpRequest("PUT", "/b/k", query, headers, body)
+    secret = Credential("AKID", "secret", expiration=SIGNED_AT)
+    try:
+        scope(req)
+        verify(req, lambda akid: secret if akid == "AKID" else None, SIGNED_AT)
+    except AuthFailure as failure:
+        assert failure.kind in KINDS
+        assert all(isinstance(part, int | str) for part in render(failure, "rest-xml"))

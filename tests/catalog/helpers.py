@@ -15,7 +15,8 @@ def need(service: str, operation: str, params: Mapping[str, object] | None = Non
     return required_actions(service, operation, dict(params or {}), account=ACCOUNT, region=REGION)
 
 
-def pairs(service: str, operation: str,
-          params: Mapping[str, object] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+def pairs(
+    service: str, operation: str, params: Mapping[str, object] | None = None
+) -> list[tuple[str, tuple[str, ...]]]:
     """(action, resources) of every required action, in order."""
     return [(r.action, r.resources) for r in need(service, operation, params)]

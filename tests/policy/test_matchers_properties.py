@@ -116,7 +116,7 @@ def oracle_arn_like(pattern: str, value: str) -> bool:
 
 
 def test_oracle_sanity() -> None:
-    """The oracles themselves agree with hand-checked cases (so a bug in them cannot hide one in the engine)."""
+    """The oracles agree with hand-checked cases (so that a bug in them cannot hide one in the engine)."""
     assert oracle_glob("", "")
     assert not oracle_glob("", "a")
     assert oracle_glob("*", "")
@@ -634,7 +634,7 @@ def test_non_arn_shapes_match_only_identical_literals(pattern: str, value: str) 
 
 
 @st.composite
-def colon_crossing(draw: st.DrawFn) -> tuple[str, str, int]:
+def colon_crossing(draw: st.DrawFn) -> tuple[str, str]:
     """A pattern whose first five segments and resource part are otherwise literal, with a `*` in
     segment i (1..4); the value fills that `*` with text containing a colon. The 6th segment of the
     value then necessarily carries extra text before the pattern's literal resource part, so neither
@@ -646,16 +646,17 @@ def colon_crossing(draw: st.DrawFn) -> tuple[str, str, int]:
     before, after = draw(lit), draw(lit)
     pattern_segs = list(segs)
     pattern_segs[i] = before + "*" + after
-    fill = draw(st.text(alphabet="aAbB.-/", max_size=3)) + ":" + draw(st.text(alphabet="aAbB.-/:", max_size=3))
+    fill = (draw(st.text(alphabet="aAbB.-/", max_size=3)) + ":"
+            + draw(st.text(alphabet="aAbB.-/:", max_size=3)))
     value_segs = list(segs)
     value_segs[i] = before + fill + after
-    return ":".join(pattern_segs), ":".join(value_segs), i
+    return ":".join(pattern_segs), ":".join(value_segs)
 
 
 @SOME
 @given(colon_crossing())
-def test_star_never_crosses_a_segment_colon(pvi: tuple[str, str, int]) -> None:
-    pattern, value, i = pvi
+def test_star_never_crosses_a_segment_colon(pv: tuple[str, str]) -> None:
+    pattern, value = pv
     assert glob_match(pattern, value)  # plain StringLike does cross the colon
     assert not arn_like(pattern, value)
     assert not resource_match(pattern, value)

@@ -195,3 +195,35 @@ def test_real_clients_raise_modeled_exceptions() -> None:
         "Code": "UnauthorizedOperation",
         "Message": "You are not authorized.",
     }
+
+
+def test_errors_before_identify_find_the_service_from_the_request() -> None:
+    signed = HttpRequest(
+        "POST",
+        "/",
+        "",
+        [
+            ("Host", "localhost"),
+            (
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/iam/aws4_request, "
+                "SignedHeaders=host, Signature=abc",
+            ),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        b"Action=Nope&Version=2010-05-08",
+    )
+    error = ServiceError("InvalidAction", "Could not find operation Nope for version 2010-05-08", 400)
+    parsed = botocore_error("query", serialize_error("", error, "rid", request=signed))
+    assert parsed["Error"]["Code"] == "InvalidAction"
+    presigned = HttpRequest(
+        "GET",
+        "/b/k",
+        "X-Amz-Credential=AKID%2F20240101%2Fus-east-1%2Fs3%2Faws4_request",
+        [("Host", "localhost")],
+    )
+    response = serialize_error(
+        "", ServiceError("AccessDenied", "Access Denied", 403), "rid", request=presigned
+    )
+    assert response.header("x-amz-request-id") == "rid"
+    assert botocore_error("rest-xml", response)["Error"]["Code"] == "AccessDenied"

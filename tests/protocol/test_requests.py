@@ -455,3 +455,54 @@ def test_rest_xml_keys_and_payloads_round_trip(key: str, metadata: str, body: by
 def test_rest_json_labels_round_trip(name: str, qualifier: str, payload: bytes) -> None:
     params = {"FunctionName": name, "Qualifier": qualifier, "Payload": payload}
     assert call("lambda", "Invoke", params) == ("Invoke", params)
+
+
+def test_s3_header_lists() -> None:
+    params = {"Bucket": "b", "Key": "k", "ObjectAttributes": ["ETag", "Checksum", "ObjectSize"]}
+    assert call("s3", "GetObjectAttributes", params) == ("GetObjectAttributes", params)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params"),
+    [
+        (
+            "apigateway",
+            "GetExport",
+            {
+                "restApiId": "a",
+                "stageName": "s",
+                "exportType": "oas30",
+                "parameters": {"extensions": "postman", "x": "y z"},
+                "accepts": "x/y",
+            },
+        ),
+        (
+            "apigateway",
+            "ImportRestApi",
+            {"body": b"{}", "parameters": {"endpointConfigurationTypes": "REGIONAL"}, "failOnWarnings": True},
+        ),
+        (
+            "lex-runtime",
+            "PostContent",
+            {
+                "botName": "b",
+                "botAlias": "a",
+                "userId": "user-1",
+                "contentType": "text/plain",
+                "inputStream": b"hi",
+                "sessionAttributes": {"k": "v"},
+                "activeContexts": [{"name": "c"}],
+            },
+        ),
+    ],
+    ids=["querystring-map", "querystring-map-with-literal", "jsonvalue-headers"],
+)
+def test_rest_bindings_beyond_the_served_services(
+    service: str, operation: str, params: dict[str, Any]
+) -> None:
+    from lambdaperm.protocol import Operation
+    from lambdaperm.protocol.models import operation_model
+
+    req = botocore_request(service, operation, params)
+    op = Operation(service, operation, operation_model(service, operation), "rest-json")
+    assert parse(op, req) == params

@@ -405,3 +405,12 @@ def test_json_output_values(value: str, number: float, moment: datetime) -> None
     q = op_for("dynamodb", "Query")
     out = {"Items": [{value: {"N": str(number)}}], "ConsumedCapacity": {"CapacityUnits": number}}
     assert without_metadata(botocore_parse(q, serialize(q, out, REQUEST_ID))) == out
+
+
+def test_jsonvalue_headers() -> None:
+    op = op_for("lex-runtime", "PostContent")
+    output = {"sessionAttributes": {"k": "v"}, "intentName": "i"}
+    response = serialize(op, output, REQUEST_ID)
+    assert response.header("x-amz-lex-session-attributes") == "eyJrIjoidiJ9"
+    parsed = botocore_parse(op, response)
+    assert (parsed["sessionAttributes"], parsed["intentName"]) == ({"k": "v"}, "i")

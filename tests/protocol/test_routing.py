@@ -263,3 +263,12 @@ def test_aws_chunked_payloads_and_trailers() -> None:
         "ContentLength": 11,
         "ChecksumCRC32": "DUoRhQ==",
     }
+
+
+def test_preload_compiles_every_served_service() -> None:
+    from lambdaperm.protocol import SUPPORTED_SERVICES, preload
+    from lambdaperm.protocol.route_rest import rest_routes
+
+    preload()
+    assert "accessanalyzer" in SUPPORTED_SERVICES
+    assert {route.operation for route in rest_routes("lambda")["POST"]} >= {"Invoke", "AddPermission"}

@@ -75,6 +75,10 @@ RULES: tuple[Rule, ...] = (
     # (the reference marks the type optional; `*` would miss `user/${aws:username}` policies).
     Rule("iam", "ListMFADevices", (Need("iam:ListMFADevices", types=("user",)),),
          "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html"),
+    # A delegation request does not exist before it is created: `delegation-request/*`.
+    Rule("iam", "CreateDelegationRequest",
+         (Need("iam:CreateDelegationRequest", fixed={"DelegationRequestId": "*"}),),
+         "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html"),
     Rule("iam", "CreateServiceLinkedRole",
          (Need("iam:CreateServiceLinkedRole",
                sources=(Parsed(ids.iam_service_linked_role, ("AWSServiceName", "CustomSuffix"),
@@ -105,6 +109,9 @@ RULES: tuple[Rule, ...] = (
     Rule("logs", "DescribeLogGroups",
          (Need("logs:DescribeLogGroups", fixed={"LogGroupName": ""}, types=("log-group",)),),
          "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/permissions-reference-cwl.html"),
+    Rule("logs", "CreateScheduledQuery",
+         (Need("logs:CreateScheduledQuery", fixed={"ScheduledQueryId": "*"}),),
+         "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html"),
     # --- CloudTrail ---
     # "linked to the cloudtrail:LookupEvents action and cloudtrail:ListInsightsData" (with TrailName).
     Rule("cloudtrail", "ListInsightsMetricData",

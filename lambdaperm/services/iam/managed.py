@@ -93,9 +93,10 @@ def create_policy(ctx: RequestContext, p: Params) -> Output:
         if store.find(ctx.records, store.POLICY, ctx.account, name):
             raise already_exists(f"A policy called {name} already exists. Duplicate names are not allowed.")
         now = ctx.now.isoformat()
-        entity = {"PolicyName": name, "PolicyId": unique_id("ANPA"), "Arn": f"arn:aws:iam::{ctx.account}:policy{path}{name}",
-                  "Path": path, "DefaultVersionId": "v1", "CreateDate": now, "UpdateDate": now,
-                  "Description": p.get("Description", ""), "Versions": [{"VersionId": "v1", "Document": doc, "CreateDate": now}],
+        entity = {"PolicyName": name, "PolicyId": unique_id("ANPA"), "Path": path,
+                  "Arn": f"arn:aws:iam::{ctx.account}:policy{path}{name}", "DefaultVersionId": "v1",
+                  "CreateDate": now, "UpdateDate": now, "Description": p.get("Description", ""),
+                  "Versions": [{"VersionId": "v1", "Document": doc, "CreateDate": now}],
                   "NextVersion": 2, "Tags": {t["Key"]: t["Value"] for t in p.get("Tags", [])}}
         store.save(ctx.records, store.POLICY, ctx.account, entity, "PolicyName")
     return {"Policy": policy_out(ctx, entity)}
@@ -107,7 +108,7 @@ def get_policy(ctx: RequestContext, p: Params) -> Output:
 
 def delete_policy(ctx: RequestContext, p: Params) -> Output:
     arn = p["PolicyArn"]
-    owner, _, name = store.parse_policy_arn(arn)
+    owner = store.parse_policy_arn(arn)[0]
     with ctx.records.db.transaction():
         entity = get_policy_entity(ctx, arn)
         if owner == "aws":

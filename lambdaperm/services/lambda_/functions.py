@@ -25,7 +25,7 @@ def _code_bytes(ctx: RequestContext, code: dict[str, Any]) -> bytes:
     if bucket and key:
         data = ctx.env.s3_object(ctx.account, bucket, key, code.get("S3ObjectVersion"))
         if data is None:
-            raise invalid(f"Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The "
+            raise invalid("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The "
                           "specified key does not exist.")
         return check_zip(data)
     if code.get("ImageUri"):

@@ -1,0 +1,27 @@
+"""What the pipeline has learned about one request so far (for the error, the trail record)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lambdaperm.policy import Caller, PrincipalKind
+from lambdaperm.protocol import HttpRequest, Operation
+from lambdaperm.state.identity import Identity
+
+ANONYMOUS = Identity(Caller("anonymous", PrincipalKind.ANONYMOUS, ""), "anonymous")
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass
+class Call:
+    req: HttpRequest
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    op: Operation | None = None
+    region: str = DEFAULT_REGION
+    identity: Identity | None = None
+    params: dict[str, Any] | None = None
+    resources: list[str] = field(default_factory=list)

@@ -1,0 +1,84 @@
+"""The Lambda service's collaborators, wired: code archives beside the state, the runtime's warm
+workers, the data plane (S3 code, VPC lookups, CloudWatch Logs) and a pool for asynchronous invokes."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from lambdaperm.dataplane import moto_state
+from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
+from lambdaperm.services.lambda_.store import CodeStore
+
+log = logging.getLogger("lambdaperm.lambda")
+
+
+class LambdaEnv:
+    def __init__(self, state_dir: Path | None, endpoint_url: str) -> None:
+        self._tmp = None if state_dir is not None else tempfile.TemporaryDirectory(prefix="lambdaperm-")
+        base = state_dir if state_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
+        self.code = CodeStore(base / "code")
+        self.work_dir = base / "runtime"
+        self.endpoint_url = endpoint_url
+        self._runtime: Any = None
+        self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambdaperm-async")
+
+    @property
+    def runtime(self) -> Any:
+        if self._runtime is None:
+            from lambdaperm.runtime import Runtime
+
+            self._runtime = Runtime(self.work_dir, self.endpoint_url)
+        return self._runtime
+
+    def s3_object(self, account: str, bucket: str, key: str, version: str | None) -> bytes | None:
+        return moto_state.s3_object(account, bucket, key, version)
+
+    def vpc_of(self, account: str, region: str, subnet_ids: list[str], security_group_ids: list[str]) -> str:
+        return moto_state.vpc_of(account, region, subnet_ids, security_group_ids)
+
+    def invoke(self, target: Target, payload: bytes, credentials: SessionCredentials, *, request_id: str,
+               client_context: str | None) -> Any:
+        from lambdaperm.runtime import Credentials, FunctionSpec
+
+        spec = FunctionSpec(
+            function_name=target.function_name, function_arn=target.function_arn, version=target.version,
+            handler=target.handler, runtime=target.runtime, code_zip=self.code.path(target.code_hex),
+            code_sha256=target.code_hex, environment=target.environment, timeout=target.timeout,
+            memory_size=target.memory_size, region=target.region, account=target.account,
+            log_group=target.log_group,
+        )
+        creds = Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+        return self.runtime.invoke(spec, payload, creds, request_id=request_id, client_context=client_context)
+
+    def evict(self, function_arn: str) -> None:
+        if self._runtime is not None:
+            self._runtime.evict(function_arn)
+
+    def ship_logs(self, account: str, region: str, group: str, stream: str, text: str) -> None:
+        now = int(time.time() * 1000)
+        lines = [(now, line) for line in text.splitlines() if line]
+        try:
+            moto_state.put_logs(account, region, group, stream, lines)
+        except Exception:  # logs are best effort, as in Lambda: the invocation's result stands
+            log.exception("could not write logs to %s", group)
+
+    def submit(self, job: Callable[[], Any]) -> None:
+        def run() -> None:
+            try:
+                job()
+            except Exception:  # an asynchronous invocation has no caller to report to
+                log.exception("asynchronous invocation failed")
+        self._async.submit(run)
+
+    def close(self) -> None:
+        self._async.shutdown(wait=False, cancel_futures=True)
+        if self._runtime is not None:
+            self._runtime.shutdown()
+        if self._tmp is not None:
+            self._tmp.cleanup()

@@ -1,0 +1,142 @@
+"""Invoke: the function's Python code runs under its execution role (spec §3.5).
+
+Authorization already happened in the gateway (lambda:InvokeFunction on the addressed ARN, with the
+function policy of that qualifier). Here: InvocationType RequestResponse (200), Event (202, run in the
+background) and DryRun (204, nothing runs); the payload limits; the role's temporary credentials (a
+session named after the function); the logs, shipped to CloudWatch Logs only when the role allows it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from lambdaperm.protocol.errors import ServiceError
+
+from ..context import Output, Params, RequestContext
+from ..sts import issue_role_session
+from . import store
+from .errors import invalid
+from .functions import ref_of
+from .roles import role_allows, role_entity
+
+SYNC_LIMIT = 6 * 1024 * 1024
+ASYNC_LIMIT = 1024 * 1024
+LOG_TAIL = 4096
+LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What the runtime needs to run one version of a function."""
+
+    function_name: str
+    function_arn: str  # qualified with the version
+    version: str
+    handler: str
+    runtime: str
+    code_hex: str
+    environment: dict[str, str]
+    timeout: int
+    memory_size: int
+    region: str
+    account: str
+    log_group: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime
+
+
+_sessions: dict[tuple[str, str], SessionCredentials] = {}
+_sessions_lock = threading.Lock()
+
+
+def credentials_for(ctx: RequestContext, role: dict[str, Any], function_name: str) -> SessionCredentials:
+    """The execution role's credentials for this function, reused until five minutes before expiry."""
+    cache_key = (role["Arn"], function_name)
+    with _sessions_lock:
+        cached = _sessions.get(cache_key)
+        if cached is not None and cached.expiration - timedelta(minutes=5) > ctx.now:
+            return cached
+        creds = issue_role_session(ctx.records, role, function_name, ctx.now, seconds=3600)
+        fresh = SessionCredentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"],
+                                   creds["Expiration"])
+        _sessions[cache_key] = fresh
+        return fresh
+
+
+def _check_payload(payload: bytes, limit: int) -> None:
+    if len(payload) > limit:
+        raise ServiceError("RequestTooLargeException",
+                           f"Request must be smaller than {limit} bytes for the InvokeFunction operation", 413,
+                           fields={"Type": "User"})
+    if payload.strip():
+        try:
+            json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise ServiceError("InvalidRequestContentException",
+                               f"Could not parse request body into json: Could not parse payload into json: {err}",
+                               400, fields={"Type": "User"}) from None
+
+
+def target_of(fn: dict[str, Any], config: dict[str, Any], version: str) -> Target:
+    return Target(
+        function_name=fn["Name"], function_arn=f"{fn['Arn']}:{version}", version=version,
+        handler=config["Handler"], runtime=config["Runtime"], code_hex=config["_CodeHex"],
+        environment=dict((config.get("Environment") or {}).get("Variables") or {}), timeout=config["Timeout"],
+        memory_size=config["MemorySize"], region=fn["Region"], account=fn["Account"],
+        log_group=f"/aws/lambda/{fn['Name']}",
+    )
+
+
+def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *,
+        client_context: str | None = None) -> Any:
+    """Run one invocation synchronously and ship its logs; returns the runtime's result."""
+    config = store.config_of(fn, version)
+    if not str(config["Runtime"]).startswith("python"):
+        raise invalid(f"lambdaperm runs Python handlers only; the runtime {config['Runtime']} is not supported.")
+    role = role_entity(ctx, config["Role"])
+    if role is None:
+        raise invalid("The role defined for the function cannot be assumed by Lambda.")
+    creds = credentials_for(ctx, role, fn["Name"])
+    target = target_of(fn, config, version)
+    result = ctx.env.invoke(target, payload, creds, request_id=ctx.request_id, client_context=client_context)
+    if all(role_allows(ctx, role, action, f"arn:aws:logs:{fn['Region']}:{fn['Account']}:log-group:"
+                       f"{target.log_group}:*") for action in LOG_ACTIONS):
+        stream = f"{ctx.now:%Y/%m/%d}/[{version}]{ctx.request_id.replace('-', '')}"
+        ctx.env.ship_logs(fn["Account"], fn["Region"], target.log_group, stream, result.log_tail)
+    return result
+
+
+def invoke(ctx: RequestContext, p: Params) -> Output:
+    ref = ref_of(ctx, p)
+    fn = store.load(ctx.records, ref)
+    version, _alias = store.resolve_qualifier(fn, ref)
+    kind = p.get("InvocationType") or "RequestResponse"
+    payload = p.get("Payload") or b""
+    if not isinstance(payload, bytes | bytearray):
+        payload = str(payload).encode()
+    payload = bytes(payload)
+    _check_payload(payload, ASYNC_LIMIT if kind == "Event" else SYNC_LIMIT)
+    if kind == "DryRun":
+        return {"StatusCode": 204}
+    if kind == "Event":
+        ctx.env.submit(lambda: run(ctx, fn, version, payload))
+        return {"StatusCode": 202}
+    result = run(ctx, fn, version, payload, client_context=p.get("ClientContext"))
+    out: dict[str, Any] = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": version}
+    if result.function_error:
+        out["FunctionError"] = result.function_error
+    if p.get("LogType") == "Tail":
+        tail = result.log_tail.encode()[-LOG_TAIL:]
+        out["LogResult"] = base64.b64encode(tail).decode()
+    return out

@@ -1,0 +1,106 @@
+"""Event source mappings (spec §3.7): Lambda polls SQS, DynamoDB Streams and Kinesis with the execution
+role, so the role (not a function policy) must allow the polling actions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ..context import Output, Params, RequestContext
+from . import store
+from .errors import invalid, not_found
+from .functions import ref_of
+from .roles import role_allows, role_entity
+
+MAPPING = "lambda.mapping"  # account "", key uuid -> {function account/region/name, config}
+SQS_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+STREAM_ACTIONS = {"dynamodb": ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream",
+                               "dynamodb:ListStreams"),
+                  "kinesis": ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream",
+                              "kinesis:ListStreams")}
+
+
+def _check_role(ctx: RequestContext, role: dict[str, Any], source: str) -> None:
+    service = source.split(":")[2] if source.count(":") >= 5 else ""
+    if service == "sqs":
+        for action in SQS_ACTIONS:
+            if not role_allows(ctx, role, action, source):
+                raise invalid(f"The function execution role does not have permissions to call "
+                              f"{action.split(':')[1]} on SQS")
+    elif service in STREAM_ACTIONS:
+        if not all(role_allows(ctx, role, a, source) for a in STREAM_ACTIONS[service]):
+            raise invalid(f"Cannot access stream {source}. Please ensure the role can perform the GetRecords, "
+                          "GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.")
+    else:
+        raise invalid(f"Unrecognized event source, must be kinesis, dynamodb stream or sqs. Unsupported source "
+                      f"arn : {source}")
+
+
+def _out(m: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in m.items() if not k.startswith("_")}
+
+
+def create_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
+    ref = ref_of(ctx, p)
+    fn = store.load(ctx.records, ref)
+    version, _alias = store.resolve_qualifier(fn, ref)
+    source = p.get("EventSourceArn") or ""
+    role = role_entity(ctx, store.config_of(fn, version)["Role"])
+    if role is None:
+        raise invalid("The role defined for the function cannot be assumed by Lambda.")
+    _check_role(ctx, role, source)
+    enabled = p.get("Enabled", True)
+    mapping = {"UUID": str(uuid.uuid4()), "BatchSize": p.get("BatchSize") or 10,
+               "MaximumBatchingWindowInSeconds": p.get("MaximumBatchingWindowInSeconds", 0),
+               "EventSourceArn": source, "FunctionArn": ref.addressed_arn, "LastModified": ctx.now,
+               "State": "Enabled" if enabled else "Disabled", "StateTransitionReason": "USER_INITIATED",
+               "FunctionResponseTypes": p.get("FunctionResponseTypes") or [],
+               "_Account": fn["Account"], "_Region": fn["Region"], "_Name": fn["Name"],
+               "_Qualifier": ref.qualifier}
+    if source.split(":")[2] != "sqs":
+        mapping["StartingPosition"] = p.get("StartingPosition") or "LATEST"
+    stored = dict(mapping, LastModified=ctx.now.isoformat())
+    ctx.records.put(MAPPING, "", mapping["UUID"], stored)
+    return _out(mapping)
+
+
+def _load(ctx: RequestContext, uuid_: str) -> dict[str, Any]:
+    found = ctx.records.get(MAPPING, "", uuid_)
+    if found is None or found["_Account"] != ctx.account:
+        raise not_found(f"The resource you requested does not exist. (Service: Lambda, Status Code: 404, "
+                        f"Request ID: {ctx.request_id})")
+    return found
+
+
+def get_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
+    return _out(_load(ctx, p["UUID"]))
+
+
+def list_event_source_mappings(ctx: RequestContext, p: Params) -> Output:
+    items = [m for _, m in ctx.records.scan(MAPPING) if m["_Account"] == ctx.account and m["_Region"] == ctx.region]
+    if p.get("FunctionName"):
+        ref = ref_of(ctx, p, qualifier=False)
+        items = [m for m in items if m["_Name"] == ref.name]
+    if p.get("EventSourceArn"):
+        items = [m for m in items if m["EventSourceArn"] == p["EventSourceArn"]]
+    return {"EventSourceMappings": [_out(m) for m in items]}
+
+
+def delete_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
+    mapping = _load(ctx, p["UUID"])
+    ctx.records.delete(MAPPING, "", mapping["UUID"])
+    mapping["State"] = "Deleting"
+    return _out(mapping)
+
+
+def update_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
+    with ctx.records.db.transaction():
+        mapping = _load(ctx, p["UUID"])
+        for key in ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes"):
+            if key in p:
+                mapping[key] = p[key]
+        if "Enabled" in p:
+            mapping["State"] = "Enabled" if p["Enabled"] else "Disabled"
+        mapping["LastModified"] = ctx.now.isoformat()
+        ctx.records.put(MAPPING, "", mapping["UUID"], mapping)
+    return _out(mapping)

@@ -1,0 +1,40 @@
+"""The Lambda operation table: operation name (as in botocore's model) -> handler."""
+
+from __future__ import annotations
+
+from ..context import Handler
+from . import aliases, functions, invoke, mappings, permissions, tags, urls
+
+OPERATIONS: dict[str, Handler] = {
+    "CreateFunction": functions.create_function,
+    "GetFunction": functions.get_function,
+    "GetFunctionConfiguration": functions.get_function_configuration,
+    "ListFunctions": functions.list_functions,
+    "UpdateFunctionConfiguration": functions.update_function_configuration,
+    "UpdateFunctionCode": functions.update_function_code,
+    "DeleteFunction": functions.delete_function,
+    "PublishVersion": functions.publish_version,
+    "ListVersionsByFunction": functions.list_versions_by_function,
+    "GetAccountSettings": functions.get_account_settings,
+    "CreateAlias": aliases.create_alias,
+    "GetAlias": aliases.get_alias,
+    "UpdateAlias": aliases.update_alias,
+    "DeleteAlias": aliases.delete_alias,
+    "ListAliases": aliases.list_aliases,
+    "AddPermission": permissions.add_permission,
+    "RemovePermission": permissions.remove_permission,
+    "GetPolicy": permissions.get_policy,
+    "Invoke": invoke.invoke,
+    "CreateFunctionUrlConfig": urls.create_function_url_config,
+    "GetFunctionUrlConfig": urls.get_function_url_config,
+    "UpdateFunctionUrlConfig": urls.update_function_url_config,
+    "DeleteFunctionUrlConfig": urls.delete_function_url_config,
+    "CreateEventSourceMapping": mappings.create_event_source_mapping,
+    "GetEventSourceMapping": mappings.get_event_source_mapping,
+    "ListEventSourceMappings": mappings.list_event_source_mappings,
+    "DeleteEventSourceMapping": mappings.delete_event_source_mapping,
+    "UpdateEventSourceMapping": mappings.update_event_source_mapping,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTags": tags.list_tags,
+}
