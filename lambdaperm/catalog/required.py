@@ -116,9 +116,9 @@ class _Request:
             resources: tuple[str, ...] = ("*",)
         elif need.arn:
             resources = strings(scope, *need.arn)
-            if not resources:
+            if not resources or not all(r.startswith("arn:") for r in resources):
                 raise UnresolvedResource(self.service, self.operation, need.arn,
-                                         f"{info.full_name} needs the {' or '.join(need.arn)} parameter")
+                                         f"{info.full_name} needs an ARN in {' or '.join(need.arn)}")
         else:
             resources = self._resources(info, bound, derived.types or need.types, scope_map, need)
         keys = context.documented(

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from lambdaperm import __version__
 
-from . import serve, simulate, trail, validate
+from . import demo, serve, simulate, trail, validate
 
-SUBCOMMANDS = (serve, simulate, validate, trail)
+SUBCOMMANDS = (serve, demo, simulate, validate, trail)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -62,3 +62,43 @@ def put_logs(account: str, region: str, group: str, stream: str, lines: list[tup
     events = [{"timestamp": ts, "message": msg} for ts, msg in lines]
     if events:
         backend.put_log_events(group, stream, events)
+
+
+def lambda_subscriptions(account: str, region: str, topic_arn: str) -> list[tuple[str, str]]:
+    """(subscription ARN, function ARN) of a topic's `lambda` subscriptions."""
+    from moto.sns.models import sns_backends
+
+    backend = sns_backends[account][region]
+    subs, _next = backend.list_subscriptions_by_topic(topic_arn)
+    return [(s.arn, s.endpoint) for s in subs if s.protocol == "lambda"]
+
+
+def sqs_receive(account: str, region: str, queue: str, count: int) -> list[dict[str, Any]]:
+    """Receive up to `count` messages (the poller's view: as Lambda's event records need them)."""
+    from moto.sqs.models import sqs_backends
+
+    backend = sqs_backends[account][region]
+    messages = backend.receive_message(queue, count, 0, 30)
+    return [{"messageId": m.id, "receiptHandle": m.receipt_handle, "body": m.body,
+             "attributes": {"ApproximateReceiveCount": str(getattr(m, "approximate_receive_count", 1)),
+                            "SentTimestamp": str(getattr(m, "sent_timestamp", 0)),
+                            "SenderId": str(getattr(m, "sender_id", "")),
+                            "ApproximateFirstReceiveTimestamp": str(getattr(m, "approximate_first_receive_timestamp",
+                                                                            0))},
+             "messageAttributes": {}, "md5OfBody": m.body_md5} for m in messages]
+
+
+def sqs_delete(account: str, region: str, queue: str, receipt_handle: str) -> None:
+    from moto.sqs.models import sqs_backends
+
+    sqs_backends[account][region].delete_message(queue, receipt_handle)
+
+
+def sqs_visible_count(account: str, region: str, queue: str) -> int:
+    from moto.sqs.models import sqs_backends
+
+    try:
+        q = sqs_backends[account][region].get_queue(queue)
+    except Exception:  # the queue was deleted: nothing to poll
+        return 0
+    return int(q.approximate_number_of_messages)

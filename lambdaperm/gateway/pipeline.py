@@ -31,12 +31,12 @@ from lambdaperm.services.context import RequestContext
 from lambdaperm.services.iam.principals import principal_tags
 from lambdaperm.state.identity import Identity
 
-from . import function_urls
+from . import events, function_urls
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
 from .recording import record
-from .server import DATA_PLANE, Server
+from .server import DATA_PLANE, PRECHECKS, Server
 
 log = logging.getLogger("lambdaperm.gateway")
 _IAM_ENTITY = re.compile(r"^arn:aws:iam::(\d{12}):(role|user)/([^/]+)$")
@@ -55,7 +55,7 @@ def handle(server: Server, req: HttpRequest) -> HttpResponse:
         _record(server, call, None, (err.code, err.message))
         return serialize_error(call.op.service_name if call.op else "", err, call.request_id, request=req)
     except AuthFailure as failure:
-        protocol = call.op.protocol if call.op else "query"
+        protocol = call.op.protocol if call.op else request_protocol(req, service_of_request(req))
         status, code, message = render(failure, protocol)
         err = ServiceError(code, message, status)
         return serialize_error(call.op.service_name if call.op else "", err, call.request_id, request=req)
@@ -71,6 +71,9 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         call.region = claimed.region
     call.identity = identity = authenticate_call(server, call)
     call.params = params = parse(op, req)
+    precheck = PRECHECKS.get(op.service_name, {}).get(op.name)
+    if precheck is not None:
+        precheck(identity.account, params)
     _authorize(server, call, op, params, identity)
     if op.service_name in server.services and op.name in server.services[op.service_name]:
         ctx = RequestContext(identity=identity, region=call.region, request_id=call.request_id, now=call.now,
@@ -80,11 +83,17 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         output = server.services[op.service_name][op.name](ctx, params)
         return serialize(op, output, call.request_id), output
     if op.service_name in DATA_PLANE:
-        response = server.dataplane.handle(req, _acting_account(call, identity))
+        account = _acting_account(call, identity)
+        targets = None
+        if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
+            targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
+        response = server.dataplane.handle(req, account)
         if response.status >= 500 and server.config.upstream is None:
             # moto answers an operation it does not implement (or a bug) with a bare 500 page
             raise ServiceError("NotImplemented", f"lambdaperm's data plane could not serve {op.service_name}:"
                                f"{op.name} (not implemented by the embedded moto backend)", 501)
+        if response.status < 300:
+            _after(server, call, op.service_name, op.name, params, account, targets)
         return response, None
     raise ServiceError("InvalidAction", f"The action {op.name} is not valid for this web service.", 400)
 
@@ -122,6 +131,17 @@ def _with_iam_paths(server: Server, need: RequiredAction) -> RequiredAction:
     if not changed:
         return need
     return RequiredAction(need.action, tuple(fixed), need.context)
+
+
+def _after(server: Server, call: Call, service: str, operation: str, params: dict[str, Any], account: str,
+           targets: list[dict[str, Any]] | None) -> None:
+    """Event sources fed by a successful data-plane call (S3 notifications, SNS subscriptions)."""
+    if targets is not None:
+        events.store_bucket_notifications(server, params["Bucket"], account, call.region, targets)
+    elif service == "s3":
+        events.s3_object_event(server, operation, params, call.now)
+    elif (service, operation) == ("sns", "Publish"):
+        events.sns_publish_event(server, params, None, account, call.region, call.now)
 
 
 def _acting_account(call: Call, identity: Identity) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lambdaperm.authz import Authorizer
 from lambdaperm.dataplane import MotoBackend, Upstream
@@ -19,6 +20,7 @@ from .lambda_env import LambdaEnv
 SERVICES: dict[str, dict[str, Handler]] = {
     "iam": iam.OPERATIONS, "sts": sts.OPERATIONS, "cloudtrail": cloudtrail.OPERATIONS, "lambda": lambda_.OPERATIONS,
 }
+PRECHECKS = {"lambda": lambda_.PRECHECKS}
 DATA_PLANE = frozenset({"dynamodb", "s3", "sqs", "sns", "logs", "ec2"})
 
 
@@ -41,7 +43,16 @@ class Server:
         self.dataplane: MotoBackend | Upstream = Upstream(config.upstream) if config.upstream else MotoBackend()
         self.services = SERVICES
         self.lambda_env = LambdaEnv(config.state_dir, f"http://{config.host}:{config.port}")
+        self.poller: Any = None
+
+    def start_pollers(self) -> None:
+        from .events import SqsPoller
+
+        self.poller = SqsPoller(self)
+        self.poller.start()
 
     def close(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
         self.lambda_env.close()
         self.db.close()

@@ -12,7 +12,7 @@ from lambdaperm.protocol.http import HttpRequest, HttpResponse
 from lambdaperm.protocol.models import SUPPORTED_SERVICES, service_model, services_for_signing_name
 from lambdaperm.protocol.operation import Operation
 from lambdaperm.protocol.parse import parse
-from lambdaperm.protocol.route import identify, request_protocol
+from lambdaperm.protocol.route import identify, request_protocol, service_of_request
 from lambdaperm.protocol.route_rest import preload
 from lambdaperm.protocol.serialize import serialize
 from lambdaperm.protocol.serialize_error import serialize_error
@@ -30,5 +30,6 @@ __all__ = [
     "serialize",
     "serialize_error",
     "service_model",
+    "service_of_request",
     "services_for_signing_name",
 ]

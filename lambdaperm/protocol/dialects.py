@@ -94,7 +94,7 @@ _BY_PROTOCOL: Mapping[str, Mapping[Problem, ErrorTemplate]] = {
 }
 
 _LAMBDA_BODY = "Could not parse request body into json: Could not parse payload into json: {detail}"
-_ANALYZER_REASON = "ValidationException"
+_ANALYZER_CODE = "ValidationException"
 
 # (service, wire protocol) → overrides
 _BY_SERVICE: Mapping[tuple[str, str], Mapping[Problem, ErrorTemplate]] = {
@@ -107,22 +107,20 @@ _BY_SERVICE: Mapping[tuple[str, str], Mapping[Problem, ErrorTemplate]] = {
         "param_value": ErrorTemplate("InvalidParameterValue", 400, "{detail}"),
     },
     ("lambda", "rest-json"): {
-        "malformed_body": ErrorTemplate(
-            "InvalidRequestContentException", 400, _LAMBDA_BODY, {"Type": "User"}
-        ),
+        "malformed_body": ErrorTemplate("InvalidRequestContentException", 400, _LAMBDA_BODY, {"Type": "User"}),
         "body_value": ErrorTemplate("InvalidRequestContentException", 400, _LAMBDA_BODY, {"Type": "User"}),
         "param_value": ErrorTemplate("InvalidParameterValueException", 400, "{detail}", {"Type": "User"}),
     },
     ("accessanalyzer", "rest-json"): {
         "unknown_operation": ErrorTemplate(
-            _ANALYZER_REASON, 400, "Unknown operation {operation}", {"reason": "unknownOperation"}
+            _ANALYZER_CODE, 400, "Unknown operation {operation}", {"reason": "unknownOperation"}
         ),
         "missing_operation": ErrorTemplate(
-            _ANALYZER_REASON, 400, "Unknown operation {operation}", {"reason": "unknownOperation"}
+            _ANALYZER_CODE, 400, "Unknown operation {operation}", {"reason": "unknownOperation"}
         ),
-        "malformed_body": ErrorTemplate(_ANALYZER_REASON, 400, "{detail}", {"reason": "cannotParse"}),
-        "body_value": ErrorTemplate(_ANALYZER_REASON, 400, "{detail}", {"reason": "cannotParse"}),
-        "param_value": ErrorTemplate(_ANALYZER_REASON, 400, "{detail}", {"reason": "cannotParse"}),
+        "malformed_body": ErrorTemplate(_ANALYZER_CODE, 400, "{detail}", {"reason": "cannotParse"}),
+        "body_value": ErrorTemplate(_ANALYZER_CODE, 400, "{detail}", {"reason": "cannotParse"}),
+        "param_value": ErrorTemplate(_ANALYZER_CODE, 400, "{detail}", {"reason": "cannotParse"}),
     },
 }
 

@@ -96,3 +96,9 @@ def test_bad_parameter_types_do_not_crash() -> None:
     ):
         with contextlib.suppress(UnmappedOperation):
             required_actions("lambda", "Invoke", params, account=ACCOUNT, region=REGION)
+
+
+def test_resource_parameters_must_be_arns() -> None:
+    for role in ("*", "exec-role", ""):
+        with pytest.raises(UnresolvedResource):
+            need("lambda", "CreateFunction", {"FunctionName": "f", "Role": role, "Code": {}})

@@ -16,6 +16,7 @@ Usage::
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -94,9 +95,7 @@ class IamSimulateOracle:
 
     def __init__(self, cache_dir: Path | None = None, version_spec: str | None = None) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-        self.version_spec = version_spec or os.environ.get(
-            "LAMBDAPERM_IAM_SIMULATE_VERSION", DEFAULT_VERSION_SPEC
-        )
+        self.version_spec = version_spec or os.environ.get("LAMBDAPERM_IAM_SIMULATE_VERSION", DEFAULT_VERSION_SPEC)
         self.node = shutil.which("node")
         self.npm = shutil.which("npm")
         self._proc: subprocess.Popen[str] | None = None
@@ -121,6 +120,7 @@ class IamSimulateOracle:
                 cls._shared_failure = exc
                 raise
             cls._shared = oracle
+            atexit.register(oracle.close)
             return oracle
 
     def check_tools(self) -> None:
@@ -187,6 +187,11 @@ class IamSimulateOracle:
                 "--no-audit",
                 "--no-fund",
                 "--loglevel=error",
+                "--prefer-offline",
+                "--save-exact",
+                "--fetch-retries=1",
+                "--fetch-retry-mintimeout=2000",
+                "--fetch-retry-maxtimeout=10000",
                 f"{PACKAGE}@{self.version_spec}",
             ]
             try:
@@ -195,13 +200,13 @@ class IamSimulateOracle:
                 )
             except subprocess.TimeoutExpired as exc:
                 raise OracleUnavailable(
-                    f"`npm install {PACKAGE}@{self.version_spec}` timed out after {INSTALL_TIMEOUT_S}s "
-                    "(no network?)"
+                    f"`npm install {PACKAGE}@{self.version_spec}` timed out after {INSTALL_TIMEOUT_S}s (no network?)"
                 ) from exc
             except OSError as exc:
                 raise OracleUnavailable(f"cannot run npm: {exc}") from exc
             if proc.returncode != 0:
-                tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-5:]
+                lines = (proc.stderr or proc.stdout or "").strip().splitlines()
+                tail = [ln for ln in lines if " code " in ln or "errno" in ln or "network" in ln][:3] or lines[-3:]
                 raise OracleUnavailable(
                     f"`npm install {PACKAGE}@{self.version_spec}` failed (exit {proc.returncode}; "
                     f"no network?): {' | '.join(tail)}"
@@ -279,9 +284,7 @@ class IamSimulateOracle:
     def evaluate(self, request: Mapping[str, Any]) -> OracleResult:
         return self.evaluate_many([request])[0]
 
-    def evaluate_many(
-        self, requests: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]
-    ) -> list[OracleResult]:
+    def evaluate_many(self, requests: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> list[OracleResult]:
         """Send every request down the pipe (from a writer thread) while reading answers in order."""
         if not self.alive():
             self.start()

@@ -206,9 +206,7 @@ CASES: list[tuple[str, HttpRequest, str | None, str, int, str | None]] = [
     ),
     (
         "lambda-bad-header",
-        request(
-            "POST", "/2015-03-31/functions/f/invocations", headers={"X-Amz-Client-Context": "x"}, body=b"{}"
-        ),
+        request("POST", "/2015-03-31/functions/f/invocations", headers={"X-Amz-Client-Context": "x"}, body=b"{}"),
         "lambda",
         None,
         0,
@@ -311,9 +309,7 @@ def test_protocol_errors_carry_modeled_fields() -> None:
     response = serialize_error("accessanalyzer", error, "rid")
     assert json.loads(response.body)["reason"] == "cannotParse"
     lam = failure(request("POST", "/2015-03-31/functions", body=b"{oops"), "lambda")
-    assert lam.message.startswith(
-        "Could not parse request body into json: Could not parse payload into json:"
-    )
+    assert lam.message.startswith("Could not parse request body into json: Could not parse payload into json:")
     parsed = botocore_error("rest-json", serialize_error("lambda", lam, "rid"))
     assert parsed["Error"]["Code"] == "InvalidRequestContentException"
 

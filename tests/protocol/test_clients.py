@@ -199,9 +199,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {
             "Bucket": "bucket",
             "NotificationConfiguration": {
-                "LambdaFunctionConfigurations": [
-                    {"LambdaFunctionArn": FUNCTION_ARN, "Events": ["s3:ObjectCreated:*"]}
-                ]
+                "LambdaFunctionConfigurations": [{"LambdaFunctionArn": FUNCTION_ARN, "Events": ["s3:ObjectCreated:*"]}]
             },
         },
         {},
@@ -209,12 +207,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("service", "method", "params", "output"), CASES, ids=[f"{c[0]}.{c[1]}" for c in CASES]
-)
-def test_boto3_calls_round_trip(
-    service: str, method: str, params: dict[str, Any], output: dict[str, Any]
-) -> None:
+@pytest.mark.parametrize(("service", "method", "params", "output"), CASES, ids=[f"{c[0]}.{c[1]}" for c in CASES])
+def test_boto3_calls_round_trip(service: str, method: str, params: dict[str, Any], output: dict[str, Any]) -> None:
     _, seen, result = call(service, method, params, output)
     assert {key: seen[key] for key in params} == params
     assert {key: result[key] for key in output} == output
@@ -277,9 +271,7 @@ def test_s3_objects_both_addressing_styles() -> None:
 
 
 def test_s3_bucket_location_quirk() -> None:
-    _, _, result = call(
-        "s3", "get_bucket_location", {"Bucket": "bucket"}, {"LocationConstraint": "eu-west-1"}
-    )
+    _, _, result = call("s3", "get_bucket_location", {"Bucket": "bucket"}, {"LocationConstraint": "eu-west-1"})
     assert result == {"LocationConstraint": "eu-west-1"}
 
 
@@ -297,9 +289,7 @@ def test_aws_cli_round_trip() -> None:
         req = to_http_request(request)
         op = identify(req, signing_service(req))
         seen.append((op.name, parse(op, req)))
-        response = serialize(
-            op, {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/cli"}, "rid"
-        )
+        response = serialize(op, {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/cli"}, "rid")
         return AWSResponse(request.url, response.status, dict(response.headers), _Raw(response.body))
 
     driver.session.register("before-send", before_send)

@@ -55,9 +55,7 @@ CASES: list[tuple[str, str, ServiceError, dict[str, str]]] = [
     (
         "lambda",
         "rest-json",
-        ServiceError(
-            "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:1:function:f", 404
-        ),
+        ServiceError("ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:1:function:f", 404),
         {
             "Code": "ResourceNotFoundException",
             "Message": "Function not found: arn:aws:lambda:us-east-1:1:function:f",
@@ -79,9 +77,7 @@ CASES: list[tuple[str, str, ServiceError, dict[str, str]]] = [
 
 
 @pytest.mark.parametrize(("service", "protocol", "error", "expected"), CASES, ids=[c[2].code for c in CASES])
-def test_botocore_reads_our_errors(
-    service: str, protocol: str, error: ServiceError, expected: dict[str, str]
-) -> None:
+def test_botocore_reads_our_errors(service: str, protocol: str, error: ServiceError, expected: dict[str, str]) -> None:
     response = serialize_error(service, error, REQUEST_ID)
     assert response.status == error.status
     parsed = botocore_error(protocol, response)
@@ -151,9 +147,7 @@ def _raise(error: ServiceError) -> Any:
 def test_real_clients_raise_modeled_exceptions() -> None:
     lam = StubbedClient(
         "lambda",
-        _raise(
-            ServiceError("ResourceNotFoundException", "Function not found: f", 404, fields={"Type": "User"})
-        ),
+        _raise(ServiceError("ResourceNotFoundException", "Function not found: f", 404, fields={"Type": "User"})),
     )
     with pytest.raises(lam.client.exceptions.ResourceNotFoundException) as caught:
         lam.client.get_policy(FunctionName="f")
@@ -161,15 +155,11 @@ def test_real_clients_raise_modeled_exceptions() -> None:
     assert caught.value.response["Type"] == "User"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
-    iam = StubbedClient(
-        "iam", _raise(ServiceError("NoSuchEntity", "The role with name r cannot be found.", 404))
-    )
+    iam = StubbedClient("iam", _raise(ServiceError("NoSuchEntity", "The role with name r cannot be found.", 404)))
     with pytest.raises(iam.client.exceptions.NoSuchEntityException):
         iam.client.get_role(RoleName="r")
 
-    sqs = StubbedClient(
-        "sqs", _raise(ServiceError("QueueDoesNotExist", "The specified queue does not exist.", 400))
-    )
+    sqs = StubbedClient("sqs", _raise(ServiceError("QueueDoesNotExist", "The specified queue does not exist.", 400)))
     with pytest.raises(sqs.client.exceptions.QueueDoesNotExist):
         sqs.client.get_queue_url(QueueName="q")
 
@@ -222,8 +212,6 @@ def test_errors_before_identify_find_the_service_from_the_request() -> None:
         "X-Amz-Credential=AKID%2F20240101%2Fus-east-1%2Fs3%2Faws4_request",
         [("Host", "localhost")],
     )
-    response = serialize_error(
-        "", ServiceError("AccessDenied", "Access Denied", 403), "rid", request=presigned
-    )
+    response = serialize_error("", ServiceError("AccessDenied", "Access Denied", 403), "rid", request=presigned)
     assert response.header("x-amz-request-id") == "rid"
     assert botocore_error("rest-xml", response)["Error"]["Code"] == "AccessDenied"

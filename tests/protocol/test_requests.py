@@ -377,9 +377,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
-def call(
-    service: str, operation: str, params: dict[str, Any], **kwargs: Any
-) -> tuple[str, dict[str, object]]:
+def call(service: str, operation: str, params: dict[str, Any], **kwargs: Any) -> tuple[str, dict[str, object]]:
     req = botocore_request(service, operation, params, **kwargs)
     op = identify(req, signing_name_of(service))
     assert op.service_name == service
@@ -497,9 +495,7 @@ def test_s3_header_lists() -> None:
     ],
     ids=["querystring-map", "querystring-map-with-literal", "jsonvalue-headers"],
 )
-def test_rest_bindings_beyond_the_served_services(
-    service: str, operation: str, params: dict[str, Any]
-) -> None:
+def test_rest_bindings_beyond_the_served_services(service: str, operation: str, params: dict[str, Any]) -> None:
     from lambdaperm.protocol import Operation
     from lambdaperm.protocol.models import operation_model
 

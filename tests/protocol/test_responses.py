@@ -46,18 +46,14 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                     "Arn": "arn:aws:iam::123456789012:role/r",
                     "CreateDate": MOMENT,
                     "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": "%7B%7D"}],
-                    "AttachedManagedPolicies": [
-                        {"PolicyName": "p", "PolicyArn": "arn:aws:iam::aws:policy/p"}
-                    ],
+                    "AttachedManagedPolicies": [{"PolicyName": "p", "PolicyArn": "arn:aws:iam::aws:policy/p"}],
                     "InstanceProfileList": [],
                 }
             ],
             "Policies": [
                 {
                     "PolicyName": "p",
-                    "PolicyVersionList": [
-                        {"Document": "%7B%7D", "VersionId": "v1", "IsDefaultVersion": True}
-                    ],
+                    "PolicyVersionList": [{"Document": "%7B%7D", "VersionId": "v1", "IsDefaultVersion": True}],
                 }
             ],
             "IsTruncated": False,
@@ -243,9 +239,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "ListObjectsV2",
         {
             "IsTruncated": True,
-            "Contents": [
-                {"Key": "a&b", "LastModified": MILLIS, "ETag": '"e"', "Size": 3, "StorageClass": "STANDARD"}
-            ],
+            "Contents": [{"Key": "a&b", "LastModified": MILLIS, "ETag": '"e"', "Size": 3, "StorageClass": "STANDARD"}],
             "Name": "bucket",
             "Prefix": "",
             "MaxKeys": 1000,
@@ -386,9 +380,7 @@ def test_query_output_strings_and_times(description: str, tag: str, created: dat
 @given(
     value=st.text(st.characters(exclude_categories=("Cs",))),
     number=st.floats(allow_nan=False, allow_infinity=False),
-    moment=st.datetimes(
-        timezones=st.just(UTC), min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)
-    ),
+    moment=st.datetimes(timezones=st.just(UTC), min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)),
 )
 def test_json_output_values(value: str, number: float, moment: datetime) -> None:
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)

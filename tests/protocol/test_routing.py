@@ -83,9 +83,7 @@ S3_CASES = [
     S3_CASES,
     ids=[f"{c[0]} {c[3]}{c[1]}?{c[2]}" for c in S3_CASES],
 )
-def test_s3_routes(
-    method: str, path: str, query: str, host: str, headers: dict[str, str], operation: str
-) -> None:
+def test_s3_routes(method: str, path: str, query: str, host: str, headers: dict[str, str], operation: str) -> None:
     assert identify(request(method, path, query, host=host, **headers), "s3").name == operation
 
 
@@ -128,8 +126,7 @@ def test_lambda_labels_are_percent_decoded() -> None:
     arn = "arn:aws:lambda:us-east-1:123456789012:function:f:prod"
     req = request(
         "DELETE",
-        "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af%3Aprod"
-        "/policy/my.sid",
+        "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af%3Aprod/policy/my.sid",
         "RevisionId=r%2B1",
     )
     assert parse(identify(req, "lambda"), req) == {
@@ -143,8 +140,7 @@ def test_unsigned_requests_find_their_service() -> None:
     web_identity = request(
         "POST",
         "/",
-        body=b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=a"
-        b"&RoleSessionName=s&WebIdentityToken=t",
+        body=b"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=a&RoleSessionName=s&WebIdentityToken=t",
         Content_Type=FORM,
     )
     op = identify(web_identity, None)

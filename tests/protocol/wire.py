@@ -37,7 +37,7 @@ from lambdaperm.protocol import (
     serialize,
     serialize_error,
 )
-from lambdaperm.protocol.models import operation_model, protocol_of
+from lambdaperm.protocol.models import operation_model, protocol_of, services_for_signing_name
 
 ENDPOINT = "http://localhost:4566"
 REQUEST_ID = "7a62c49f-347e-4fc4-9331-6e8eEXAMPLE"
@@ -158,12 +158,6 @@ class StubbedClient:
             self.calls.append((op, params))
             response = serialize(op, self.handler(op, params), REQUEST_ID)
         except ServiceError as error:
-            response = serialize_error(op_service(req, service), error, REQUEST_ID, request=req)
+            served = services_for_signing_name(service or "")
+            response = serialize_error(served[0] if served else "", error, REQUEST_ID, request=req)
         return AWSResponse(request.url, response.status, dict(response.headers), _Raw(response.body))
-
-
-def op_service(req: HttpRequest, signing: str | None) -> str:
-    from lambdaperm.protocol.models import services_for_signing_name
-
-    found = services_for_signing_name(signing or "")
-    return found[0] if found else (signing or "")

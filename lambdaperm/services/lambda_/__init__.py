@@ -3,6 +3,6 @@
 https://docs.aws.amazon.com/lambda/latest/api/
 """
 
-from .operations import OPERATIONS
+from .operations import OPERATIONS, PRECHECKS
 
-__all__ = ["OPERATIONS"]
+__all__ = ["OPERATIONS", "PRECHECKS"]

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..context import Handler
 from . import aliases, functions, invoke, mappings, permissions, tags, urls
+from .errors import access_denied
+
+
+def _no_cross_account_role(account: str, params: dict[str, Any]) -> None:
+    """Lambda refuses a role of another account before it evaluates iam:PassRole (spec §3.1)."""
+    role = params.get("Role")
+    if isinstance(role, str) and role.count(":") >= 5 and role.split(":")[4] not in ("", account):
+        raise access_denied("Cross-account pass role is not allowed.")
+
+
+# Checks that come before authorization, as AWS orders them: (caller account, params) -> None or raise.
+PRECHECKS = {"CreateFunction": _no_cross_account_role, "UpdateFunctionConfiguration": _no_cross_account_role}
 
 OPERATIONS: dict[str, Handler] = {
     "CreateFunction": functions.create_function,

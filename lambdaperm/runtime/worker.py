@@ -1,0 +1,191 @@
+"""One worker process (a warm Lambda execution environment) seen from the server.
+
+The process is ``python -I -S -u bootstrap.py``: isolated mode (no PYTHON* variables, no user site, no
+script directory on sys.path), no ``site`` processing (see environment.library_paths), unbuffered stdio.
+Its cwd is the code directory, its environment is built by `environment.worker_environment`, it gets no
+file descriptor but its two pipes and the log file (``close_fds``), and it leads its own process group so
+that a kill also ends the processes its handler started.
+
+Output: the worker's fds 1 and 2 share one unlinked ``O_APPEND`` file of the parent's; the parent reads
+what was appended since the last look (`take_output`), so no reader thread is needed and a killed worker's
+last words are kept. Messages are frames on the pipes (see bootstrap.py), read against a deadline with
+poll(2): a timeout is exact to the millisecond and needs no timer thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from lambdaperm.runtime import bootstrap
+from lambdaperm.runtime.errors import WorkerStartError
+
+BOOTSTRAP = Path(bootstrap.__file__).resolve()
+FRAME = bootstrap.FRAME
+PIPE_SIZE = 1 << 20
+LOG_CAPTURE_LIMIT = 8 << 20  # keep at most the last 8 MiB of one invocation's output
+MAX_FRAME_BODY = bootstrap.MAX_RESPONSE_BYTES + (1 << 20)
+TRUNCATE_AT = 16 << 20  # recycle the log file between invocations once it holds this much
+EXIT_WAIT_SECONDS = 5.0
+
+ReplyKind = Literal["message", "timeout", "exit"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: ReplyKind
+    header: dict[str, Any] = field(default_factory=dict)
+    body: bytes = b""
+    returncode: int | None = None
+
+
+class Worker:
+    """Not thread-safe: one owner at a time (the pool guarantees it); `kill` may come from anywhere."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], log_fd: int, log_stream_name: str) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        self._proc = proc
+        self._in = proc.stdin.fileno()
+        self._out = proc.stdout.fileno()
+        self._log = log_fd
+        self._log_offset = 0
+        self._poll = select.poll()
+        self._poll.register(self._out, select.POLLIN | select.POLLHUP | select.POLLERR)
+        self.log_stream_name = log_stream_name
+        self.rss_kb = 0
+        self.idle_since = time.monotonic()
+        self.closed = False
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @classmethod
+    def spawn(cls, *, env: dict[str, str], cwd: Path, log_dir: Path, log_stream_name: str) -> Worker:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / f"worker-{uuid.uuid4().hex}.log"
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
+        try:
+            log_fd = os.open(path, flags, 0o600)
+        except OSError as e:
+            raise WorkerStartError(f"cannot create the worker's log file: {e}") from e
+        try:
+            os.unlink(path)
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-u", str(BOOTSTRAP)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_fd,
+                cwd=cwd, env=env, close_fds=True, start_new_session=True,
+            )
+        except OSError as e:
+            os.close(log_fd)
+            raise WorkerStartError(f"cannot start the worker process: {e}") from e
+        assert proc.stdin is not None and proc.stdout is not None
+        for pipe in (proc.stdin.fileno(), proc.stdout.fileno()):
+            with contextlib.suppress(OSError, AttributeError):
+                fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        os.set_blocking(proc.stdout.fileno(), False)
+        return cls(proc, log_fd, log_stream_name)
+
+    # ------------------------------------------------------------ messages
+
+    def request(self, header: dict[str, Any], body: bytes, deadline: float) -> Reply:
+        """Send one frame and wait for the answer until `deadline` (time.monotonic())."""
+        head = json.dumps(header, separators=(",", ":")).encode()
+        try:
+            self._write(FRAME.pack(len(head), len(body)) + head)
+            if body:
+                self._write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            return Reply("exit", returncode=self._wait_exit())
+        return self.receive(deadline)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._in, view) :]
+
+    def receive(self, deadline: float) -> Reply:
+        buf = bytearray()
+        need = FRAME.size
+        head_len = -1
+        while True:
+            while len(buf) < need:
+                remaining_ms = (deadline - time.monotonic()) * 1000
+                if remaining_ms <= 0 or not self._poll.poll(max(1, int(remaining_ms + 0.999))):
+                    if time.monotonic() >= deadline:
+                        return Reply("timeout")
+                    continue
+                try:
+                    chunk = os.read(self._out, need - len(buf))
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    return Reply("exit", returncode=self._wait_exit())
+                buf += chunk
+            if head_len >= 0:
+                break
+            head_len, body_len = FRAME.unpack_from(buf)
+            if body_len > MAX_FRAME_BODY:  # not our bootstrap talking: treat as a crash
+                self.kill()
+                return Reply("exit", returncode=self._wait_exit())
+            need = FRAME.size + head_len + body_len
+        header = json.loads(bytes(buf[FRAME.size : FRAME.size + head_len]))
+        self.rss_kb = int(header.get("rss", self.rss_kb))
+        return Reply("message", header, bytes(buf[FRAME.size + head_len :]))
+
+    # ------------------------------------------------------------ output
+
+    def take_output(self) -> str:
+        """What the process wrote to stdout/stderr since the last call."""
+        size = os.fstat(self._log).st_size
+        start = max(self._log_offset, size - LOG_CAPTURE_LIMIT)
+        data = os.pread(self._log, size - start, start) if size > start else b""
+        self._log_offset = size
+        if size >= TRUNCATE_AT:
+            os.ftruncate(self._log, 0)
+            self._log_offset = 0
+        return data.decode("utf-8", errors="replace")
+
+    # ------------------------------------------------------------ lifetime
+
+    def _wait_exit(self) -> int | None:
+        try:
+            return self._proc.wait(EXIT_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return self._proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its process group. Safe from any thread."""
+        if self._proc.returncode is not None:  # reaped: its pid may belong to someone else by now
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self._proc.kill()
+
+    def close(self) -> None:
+        """Kill, reap and release the descriptors (owner only)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(EXIT_WAIT_SECONDS)
+        for stream in (self._proc.stdin, self._proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        with contextlib.suppress(OSError):
+            os.close(self._log)
