@@ -189,6 +189,20 @@ DOMINATES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+# What AWS uses for a resource parameter the request leaves out. IAM API reference: "If you do not specify
+# a user name, IAM determines the user name implicitly based on the Amazon Web Services access key ID
+# signing the request"; GetAccessKeyLastUsed acts on the key's owner.
+IMPLICIT: dict[tuple[str, str], dict[str, str]] = {
+    ("iam", "*"): {"UserName": "caller"},
+    ("iam", "GetAccessKeyLastUsed"): {"UserName": "access-key-owner"},
+}
+
+
+def implicit(service: str, operation: str, missing: tuple[str, ...]) -> dict[str, str]:
+    table = IMPLICIT.get((service, operation)) or IMPLICIT.get((service, "*"), {})
+    return {param: meaning for param, meaning in table.items() if param in missing}
+
+
 def bind(service: str, params: Mapping[str, object], extra: tuple[Source, ...] = ()) -> Bindings:
     """All template variables the request parameters give (later sources override earlier ones)."""
     out: Bindings = {}

@@ -13,6 +13,9 @@ def _default_action(service: str, operation: str) -> str | None:
     return info.full_name if info else None
 
 
+STATE = "(server state)"
+
+
 def optional_resource_params(service: str, operation: str) -> tuple[str, ...]:
     """For an operation mapped by name: the parameters that name its required resource when the API makes
     them all optional (IAM's UserName defaults to the caller; logs GetQueryResults names only a query).
@@ -36,7 +39,7 @@ def optional_resource_params(service: str, operation: str) -> tuple[str, ...]:
                     named.append(top)
     if not any(ref.required for ref in info.resource_types):
         return ()
-    return tuple(named) or ("(none: the resource is server state)",)
+    return tuple(named) or (STATE,)
 
 
 def mapped_operations() -> list[tuple[str, str, list[str]]]:
@@ -103,7 +106,9 @@ def coverage_markdown() -> str:
             if row is not None and row.note:
                 how += f" ({row.note})"
             optional = optional_resource_params(s, operation)
-            if optional:
+            if optional == (STATE,):
+                how += "; the resource is known only from server state: fails closed (UnresolvedResource)"
+            elif optional:
                 how += "; resource named only by optional " + ", ".join(optional) + ", else fails closed"
             shown = ", ".join(f"`{a}`" for a in actions) or "none (no permission needed)"
             lines.append(f"| `{operation}` | {shown} | {how} |")

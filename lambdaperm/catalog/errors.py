@@ -21,10 +21,14 @@ class UnresolvedResource(UnmappedOperation):
 
     `missing` lists the request parameters that would name it. Some of them are implicit in AWS: IAM
     operations whose `UserName` is optional act on the calling user, and `GetAccessKeyLastUsed` acts on
-    the key's owner. A caller that knows the value (the gateway does) may add it to the parameters and
-    ask again; otherwise the request is denied.
+    the key's owner (`implicit` says which). A caller that knows the value (the gateway does) may add it
+    to the parameters and ask again; otherwise the request is denied.
     """
 
-    def __init__(self, service: str, operation: str, missing: tuple[str, ...], reason: str) -> None:
+    def __init__(self, service: str, operation: str, missing: tuple[str, ...], reason: str,
+                 implicit: dict[str, str] | None = None) -> None:
         self.missing = missing
+        #: parameter -> what AWS uses when it is left out: "caller" (the calling IAM user's name) or
+        #: "access-key-owner" (the user who owns the request's AccessKeyId).
+        self.implicit = implicit or {}
         super().__init__(service, operation, reason)

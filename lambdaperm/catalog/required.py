@@ -226,6 +226,7 @@ class _Request:
             self.service, self.operation, tuple(missing),
             f"{info.full_name} is authorized on a {' or '.join(names)} resource, but the request does not "
             "name it" + (f" (missing: {', '.join(missing)})" if missing else ""),
+            bindings.implicit(self.service, self.operation, tuple(missing)),
         )
 
 

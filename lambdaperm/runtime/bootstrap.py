@@ -22,6 +22,7 @@ any child process output land in the function's log): each message is a frame
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import importlib
 import json
@@ -311,10 +312,8 @@ def initialize(config: dict[str, Any]) -> Callable[[Any, LambdaContext], Any]:
     sys.path.extend(p for p in config["paths"] if p not in sys.path)
     limit = config.get("data_limit")
     if limit:
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-        except (ValueError, OSError):
-            pass
     import site  # with -S the module is imported but not run: only restore exit()/quit()/help()
 
     site.setquit()
@@ -356,7 +355,8 @@ def handle(request_handler: Callable[[Any, LambdaContext], Any], header: dict[st
             try:
                 client_context = json.loads(header["client_context"])
             except Exception as e:
-                raise Fault("Runtime.LambdaContextUnmarshalError", f"Unable to parse Client Context JSON: {e}") from None
+                message = f"Unable to parse Client Context JSON: {e}"
+                raise Fault("Runtime.LambdaContextUnmarshalError", message) from None
         context = LambdaContext(request_id, header["arn"], header["deadline_ms"], client_context)
         try:
             event = json.loads(body)

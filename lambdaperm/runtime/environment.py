@@ -26,7 +26,7 @@ SUPPORTED_RUNTIMES = frozenset(f"python3.{minor}" for minor in range(8, 14))
 
 def log_stream_name(version: str, now: datetime.datetime | None = None) -> str:
     """``2025/08/31/[$LATEST]3893...`` as Lambda names one execution environment's stream."""
-    day = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y/%m/%d")
+    day = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y/%m/%d")
     return f"{day}/[{version}]{uuid.uuid4().hex}"
 
 

@@ -60,7 +60,8 @@ def _platform_error(error_type: str, message: str) -> bytes:
 
 
 def timeout_payload(request_id: str, timeout: int) -> bytes:
-    return _platform_error("Sandbox.Timedout", f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds")
+    message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+    return _platform_error("Sandbox.Timedout", message)
 
 
 def exit_reason(returncode: int | None) -> str:

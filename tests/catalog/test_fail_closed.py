@@ -37,6 +37,7 @@ def test_unresolved_resource_names_the_missing_parameter() -> None:
     with pytest.raises(UnresolvedResource) as info:
         need("iam", "ListAccessKeys")
     assert info.value.missing[0] == "UserName"
+    assert info.value.implicit == {"UserName": "caller"}
     assert isinstance(info.value, UnmappedOperation)
     assert need("iam", "ListAccessKeys", {"UserName": "bob"})[0].resources == (
         f"arn:aws:iam::{ACCOUNT}:user/bob",
@@ -44,8 +45,12 @@ def test_unresolved_resource_names_the_missing_parameter() -> None:
     with pytest.raises(UnresolvedResource) as info:
         need("iam", "GetAccessKeyLastUsed", {"AccessKeyId": "AKIAEXAMPLE"})
     assert info.value.missing[0] == "UserName"
+    assert info.value.implicit == {"UserName": "access-key-owner"}
     with pytest.raises(UnresolvedResource):
         need("iam", "ListMFADevices")
+    with pytest.raises(UnresolvedResource) as info:
+        need("logs", "GetQueryResults", {"queryId": "q"})
+    assert info.value.implicit == {}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,262 @@
+"""Runtime: invoke a function's Python handler in a warm worker, as Lambda's Invoke does.
+
+A cold start (no idle worker in the function's pool, a free slot) starts a worker, which imports the
+handler (the init phase, limited to 10 s plus the function's timeout: AWS retries a failed 10 s init inside
+the invoke, under the function timeout). Then the invoke itself, limited to the function's timeout: on
+expiry the worker is killed and replaced, and the caller gets ``Sandbox.Timedout``. A worker that dies
+(os._exit, a signal) is replaced and the caller gets ``Runtime.ExitError``. A response over 6,291,556 bytes
+gives ``Function.ResponseSizeTooLarge``, and the environment is recycled (on AWS the runtime exits).
+
+Memory: MemorySize is reported (Max Memory Used is the worker's peak RSS). As a guard for the host, not as
+an emulation, the worker's data segment is capped with RLIMIT_DATA at MemorySize + 1 GiB (RLIMIT_AS is not
+used: glibc arenas and thread stacks reserve far more address space than they use, so it breaks ordinary
+threaded boto3 code). Allocations past it raise MemoryError in the handler.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambdaperm.runtime import logs, payloads
+from lambdaperm.runtime.code_store import CodeStore
+from lambdaperm.runtime.environment import library_paths, log_stream_name, worker_environment
+from lambdaperm.runtime.errors import RuntimeClosed
+from lambdaperm.runtime.invocation import Credentials, FunctionSpec, InvokeResult
+from lambdaperm.runtime.pool import PoolRetired, WorkerPool
+from lambdaperm.runtime.worker import BOOTSTRAP, Reply, Worker
+
+INIT_PHASE_SECONDS = 10.0
+DATA_LIMIT_OVERHEAD_MB = 1024
+UNHANDLED = "Unhandled"
+EXIT_ERROR = "Runtime.ExitError"
+
+PoolKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class _Init:
+    """How a cold start's init phase went."""
+
+    reply: Reply
+    duration_ms: float
+    output: str
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    payload: bytes
+    function_error: str | None
+    duration_ms: float
+    status: str | None = None  # REPORT's Status: a platform failure
+    error_type: str | None = None
+    reusable: bool = False
+
+
+def _outcome(reply: Reply, request_id: str, timeout: int, elapsed_ms: float) -> _Outcome:
+    """What an invoke's reply means for the caller, the REPORT line and the worker."""
+    match reply.kind, bool(reply.header.get("oversized")), reply.header.get("error_type"):
+        case "timeout", _, _:
+            return _Outcome(payloads.timeout_payload(request_id, timeout), UNHANDLED, timeout * 1000.0, "timeout")
+        case "exit", _, _:
+            return _Outcome(payloads.exit_payload(request_id, reply.returncode), UNHANDLED, elapsed_ms, "error",
+                            EXIT_ERROR)
+        case "message", True, _:  # awslambdaric's post fails with 413 and the runtime exits
+            return _Outcome(payloads.oversized_payload(), UNHANDLED, float(reply.header["ms"]), "error", EXIT_ERROR)
+        case "message", False, None:
+            return _Outcome(reply.body, None, float(reply.header["ms"]), reusable=True)
+        case _:
+            return _Outcome(reply.body, UNHANDLED, float(reply.header["ms"]), reusable=True)
+
+
+def _mb(kb: int) -> int:
+    return max(1, math.ceil(kb / 1024))
+
+
+def _client_context_json(client_context: str | None) -> str | None:
+    """X-Amz-Client-Context is base64 of a JSON document; the worker parses the JSON."""
+    if not client_context:
+        return None
+    try:
+        return base64.b64decode(client_context, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return client_context
+
+
+class Runtime:
+    """Thread-safe: invoke() is called from many server threads at once."""
+
+    def __init__(self, work_dir: Path, endpoint_url: str, *, max_workers_per_function: int = 4,
+                 idle_timeout: float = 600) -> None:
+        if max_workers_per_function < 1:
+            raise ValueError("max_workers_per_function must be at least 1")
+        self._work_dir = Path(work_dir)
+        self._endpoint_url = endpoint_url
+        self._cap = max_workers_per_function
+        self._idle_timeout = idle_timeout
+        self._code = CodeStore(self._work_dir / "code")
+        self._log_dir = self._work_dir / "run"
+        self._paths = library_paths()
+        self._pools: dict[PoolKey, WorkerPool] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._stop = threading.Event()
+        self._reaper: threading.Thread | None = None
+
+    # ------------------------------------------------------------ public API
+
+    def invoke(self, spec: FunctionSpec, payload: bytes, credentials: Credentials, *, request_id: str,
+               client_context: str | None = None) -> InvokeResult:
+        """Run the handler once. Raises CodeError (bad package), UnsupportedRuntime, WorkerStartError,
+        RuntimeClosed; every failure of the function itself is an InvokeResult with function_error."""
+        task_root = self._code.ensure(spec.code_zip, spec.code_sha256)
+        while True:
+            pool = self._pool_for(spec)
+            try:
+                worker = pool.acquire()
+                break
+            except PoolRetired:
+                continue
+        reusable = False
+        try:
+            init: _Init | None = None
+            if worker is None:
+                worker, init = self._start(spec, task_root, credentials)
+                pool.adopt(worker)
+                if init.reply.kind != "message" or init.reply.header.get("type") != "ready":
+                    return self._init_failure(spec, worker, init, request_id)
+            result, reusable = self._invoke(spec, worker, init, payload, credentials, request_id, client_context)
+            return result
+        finally:
+            pool.release(worker, reusable)
+
+    def evict(self, function_arn_prefix: str) -> None:
+        """Drop the warm workers of every function ARN equal to the prefix or extending it at a ':'
+        (``...:function:f`` evicts ``f:$LATEST`` and ``f:3`` but not ``...:function:foo``)."""
+        boundary = function_arn_prefix if function_arn_prefix.endswith(":") else function_arn_prefix + ":"
+        with self._lock:
+            keys = [k for k in self._pools if k[0] == function_arn_prefix or k[0].startswith(boundary)]
+            pools = [self._pools.pop(k) for k in keys]
+        for pool in pools:
+            pool.retire()
+
+    def shutdown(self) -> None:
+        """Kill every worker (busy ones too) and stop the reaper. Later invokes raise RuntimeClosed."""
+        with self._lock:
+            self._closed = True
+            pools = list(self._pools.values())
+            self._pools.clear()
+        self._stop.set()
+        for pool in pools:
+            pool.retire(kill_busy=True)
+        if self._reaper is not None and self._reaper is not threading.current_thread():
+            self._reaper.join()
+
+    def worker_pids(self, function_arn: str) -> list[int]:
+        """The pids of a function's live workers (for tests and diagnostics)."""
+        with self._lock:
+            pools = [p for k, p in self._pools.items() if k[0] == function_arn]
+        return [pid for pool in pools for pid in pool.pids()]
+
+    # ------------------------------------------------------------ pools
+
+    def _pool_for(self, spec: FunctionSpec) -> WorkerPool:
+        key = (spec.function_arn, spec.code_sha256, spec.config_hash())
+        stale: list[WorkerPool] = []
+        with self._lock:
+            if self._closed:
+                raise RuntimeClosed("the runtime has been shut down")
+            pool = self._pools.get(key)
+            if pool is None or pool.retired:
+                # A new code or configuration for this ARN: the old environments are done for.
+                for other in [k for k in self._pools if k[0] == spec.function_arn and k != key]:
+                    stale.append(self._pools.pop(other))
+                pool = self._pools[key] = WorkerPool(spec.function_arn, self._cap)
+                self._start_reaper()
+        for old in stale:
+            old.retire()
+        return pool
+
+    def _start_reaper(self) -> None:
+        if self._reaper is None and self._idle_timeout > 0:
+            self._reaper = threading.Thread(target=self._reap, name="lambdaperm-runtime-reaper", daemon=True)
+            self._reaper.start()
+
+    def _reap(self) -> None:
+        interval = min(max(self._idle_timeout / 4, 0.05), 30.0)
+        while not self._stop.wait(interval):
+            cutoff = time.monotonic() - self._idle_timeout
+            with self._lock:
+                pools = list(self._pools.items())
+            for key, pool in pools:
+                if pool.reap(cutoff):
+                    with self._lock:
+                        if self._pools.get(key) is pool:
+                            del self._pools[key]
+
+    # ------------------------------------------------------------ phases
+
+    def _start(self, spec: FunctionSpec, task_root: Path, credentials: Credentials) -> tuple[Worker, _Init]:
+        stream = log_stream_name(spec.version)
+        env = worker_environment(spec, task_root=task_root, runtime_dir=BOOTSTRAP.parent,
+                                 endpoint_url=self._endpoint_url, stream=stream, credentials=credentials)
+        started = time.monotonic()
+        worker = Worker.spawn(env=env, cwd=task_root, log_dir=self._log_dir, log_stream_name=stream)
+        config = {"type": "init", "task_root": str(task_root), "paths": self._paths,
+                  "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20}
+        try:
+            reply = worker.request(config, b"", started + INIT_PHASE_SECONDS + spec.timeout)
+            duration_ms = (time.monotonic() - started) * 1000
+            if reply.kind == "timeout":
+                worker.kill()
+            return worker, _Init(reply, duration_ms, worker.take_output())
+        except BaseException:
+            worker.close()
+            raise
+
+    def _init_failure(self, spec: FunctionSpec, worker: Worker, init: _Init, request_id: str) -> InvokeResult:
+        reply = init.reply
+        if reply.kind == "timeout":
+            status, error_type = "timeout", None
+            payload = payloads.timeout_payload(request_id, spec.timeout)
+        elif reply.kind == "exit":
+            status, error_type = "error", EXIT_ERROR
+            payload = payloads.exit_payload(request_id, reply.returncode)
+        else:  # the runtime's own init error document (requestId "", as awslambdaric posts it)
+            status, error_type = "error", str(reply.header.get("error_type") or "Runtime.Unknown")
+            payload = reply.body
+        before = init.output + logs.init_report_line(init.duration_ms, status, error_type)
+        report = logs.Report(request_id, init.duration_ms, spec.memory_size, _mb(worker.rss_kb),
+                             status=status, error_type=error_type or None)
+        text = logs.invocation_log(before=before, output="", version=spec.version, report=report)
+        return InvokeResult(payload, UNHANDLED, text, init.duration_ms, init.duration_ms, request_id,
+                            worker.log_stream_name)
+
+    def _invoke(self, spec: FunctionSpec, worker: Worker, init: _Init | None, payload: bytes,
+                credentials: Credentials, request_id: str, client_context: str | None) -> tuple[InvokeResult, bool]:
+        before = init.output if init is not None else worker.take_output()
+        header = {
+            "type": "invoke", "id": request_id, "arn": spec.function_arn,
+            "deadline_ms": int(time.time() * 1000) + spec.timeout * 1000,
+            "client_context": _client_context_json(client_context),
+            "creds": [credentials.access_key_id, credentials.secret_access_key, credentials.session_token],
+        }
+        started = time.monotonic()
+        reply = worker.request(header, payload or b"{}", started + spec.timeout)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        if reply.kind == "timeout":
+            worker.kill()
+        output = worker.take_output()
+        outcome = _outcome(reply, request_id, spec.timeout, elapsed_ms)
+        init_ms = init.duration_ms if init is not None else None
+        report = logs.Report(request_id, outcome.duration_ms, spec.memory_size, _mb(worker.rss_kb), init_ms,
+                             outcome.status, outcome.error_type)
+        text = logs.invocation_log(before=before, output=output, version=spec.version, report=report)
+        result = InvokeResult(outcome.payload, outcome.function_error, text, outcome.duration_ms, init_ms,
+                              request_id, worker.log_stream_name)
+        return result, outcome.reusable
