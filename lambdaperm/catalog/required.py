@@ -208,9 +208,10 @@ class _Request:
         missing: list[str] = []
         unnamed: list[str] = []
         names: list[str] = []
-        for ref in refs:
+        wanted = [r for r in refs if r.required] or list(refs)
+        for ref in wanted:
             resource = reference.resource_type(info.prefix, ref.name)
-            if resource is None or not ref.required:
+            if resource is None:
                 continue
             template = bindings.TEMPLATE_OVERRIDES.get((info.prefix, resource.name), resource.arn)
             names.append(resource.name)

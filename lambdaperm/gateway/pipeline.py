@@ -16,7 +16,7 @@ from typing import Any
 from lambdaperm import __version__
 from lambdaperm.authn import AuthFailure, render, scope
 from lambdaperm.authz import request_context
-from lambdaperm.catalog import RequiredAction, UnmappedOperation, required_actions
+from lambdaperm.catalog import RequiredAction, UnmappedOperation, UnresolvedResource, required_actions
 from lambdaperm.protocol import (
     HttpRequest,
     HttpResponse,
@@ -102,6 +102,14 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     account = identity.account or "000000000000"
     try:
         needed = required_actions(op.service_name, op.name, params, account=account, region=call.region)
+    except UnresolvedResource as err:
+        implied = _implicit_params(server, err.implicit, params, identity)
+        if implied is None:
+            raise unmapped(op.service_name, op.protocol, op.name) from None
+        try:
+            needed = required_actions(op.service_name, op.name, implied, account=account, region=call.region)
+        except UnmappedOperation:
+            raise unmapped(op.service_name, op.protocol, op.name) from None
     except UnmappedOperation:
         raise unmapped(op.service_name, op.protocol, op.name) from None
     needed = [_with_iam_paths(server, n) for n in needed]
@@ -114,6 +122,23 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     denied = server.authorizer.enforce(identity, needed, context)
     if denied is not None:
         raise access_denied(op.service_name, op.protocol, denied.decision.message)
+
+
+def _implicit_params(server: Server, implicit: dict[str, str], params: dict[str, Any],
+                     identity: Identity) -> dict[str, Any] | None:
+    """Parameters AWS fills in when the request leaves them out: the calling user, or an access key's owner."""
+    filled = dict(params)
+    for name, source in implicit.items():
+        if source == "caller" and identity.user_name:
+            filled[name] = identity.user_name
+        elif source == "access-key-owner":
+            key = server.records.get("iam.access_key", "", str(params.get("AccessKeyId", "")))
+            if key is None:
+                return None
+            filled[name] = key["UserName"]
+        else:
+            return None
+    return filled
 
 
 def _with_iam_paths(server: Server, need: RequiredAction) -> RequiredAction:

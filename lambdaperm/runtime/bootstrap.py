@@ -163,7 +163,8 @@ def _alias(path: str) -> str:
     return TASK_ROOT_ALIAS + "/" + path[len(root) :] if _task_root and path.startswith(root) else path
 
 
-def make_error(message: str, error_type: str, trace: list[str] | None, request_id: str | None = None) -> dict[str, Any]:
+def make_error(message: str, error_type: str, trace: list[str] | None,
+               request_id: str | None = None) -> dict[str, Any]:
     return {
         "errorMessage": message or "",
         "errorType": error_type or "",
@@ -280,13 +281,15 @@ def load_handler(handler: str) -> Callable[[Any, LambdaContext], Any]:
         raise Fault("Runtime.MalformedHandlerName", f"Bad handler '{handler}': {e}") from None
     try:
         if modname.split(".")[0] in sys.builtin_module_names:
-            raise Fault("Runtime.BuiltInModuleConflict", f"Cannot use built-in module {modname} as a handler module")
+            message = f"Cannot use built-in module {modname} as a handler module"
+            raise Fault("Runtime.BuiltInModuleConflict", message)
         module = importlib.import_module(modname.replace("/", "."))
     except ImportError as e:
         raise Fault("Runtime.ImportModuleError", f"Unable to import module '{modname}': {e}") from None
     except SyntaxError as e:
         trace = [f'  File "{_alias(e.filename or "")}" Line {e.lineno}\n    {e.text}']
-        raise Fault("Runtime.UserCodeSyntaxError", f"Syntax error in module '{modname}': {e}", trace) from None
+        message = f"Syntax error in module '{modname}': {e}"
+        raise Fault("Runtime.UserCodeSyntaxError", message, trace) from None
     try:
         return getattr(module, fname)  # type: ignore[no-any-return]
     except AttributeError:
@@ -330,7 +333,8 @@ def apply_credentials(creds: list[str]) -> None:
     """Credentials come with every invocation (the caller refreshes them); env is what boto3 reads."""
     env = os.environ
     access_key, secret_key, token = creds
-    current = (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY"), env.get("AWS_SESSION_TOKEN", ""))
+    current = (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY"),
+               env.get("AWS_SESSION_TOKEN", ""))
     if current == (access_key, secret_key, token):
         return
     env["AWS_ACCESS_KEY_ID"] = access_key
@@ -344,9 +348,10 @@ def apply_credentials(creds: list[str]) -> None:
         boto3.DEFAULT_SESSION = None  # type: ignore[attr-defined]
 
 
-def handle(request_handler: Callable[[Any, LambdaContext], Any], header: dict[str, Any], body: bytes) -> tuple[
-    str | None, bytes
-]:
+Handler = Callable[[Any, LambdaContext], Any]
+
+
+def handle(request_handler: Handler, header: dict[str, Any], body: bytes) -> tuple[str | None, bytes]:
     """awslambdaric's handle_event_request: returns (errorType or None, payload)."""
     request_id = header["id"]
     try:
@@ -408,7 +413,8 @@ def main() -> None:
         error_type, payload = handle(request_handler, header, body)
         elapsed = (time.perf_counter() - started) * 1000
         oversized = len(payload) > MAX_RESPONSE_BYTES
-        result = {"type": "result", "error_type": error_type, "oversized": oversized, "ms": elapsed, "rss": _rss_kb()}
+        result = {"type": "result", "error_type": error_type, "oversized": oversized, "ms": elapsed,
+                  "rss": _rss_kb()}
         write_frame(proto_out, result, b"" if oversized else payload)
         _request_id = ""
 

@@ -34,8 +34,9 @@ class FunctionSpec:
 
     def config_hash(self) -> str:
         """Everything but the code that a warm environment depends on: a change means new workers."""
-        config = [self.function_name, self.version, self.handler, self.runtime, sorted(self.environment.items()),
-                  self.timeout, self.memory_size, self.region, self.account, self.log_group]
+        config = [self.function_name, self.version, self.handler, self.runtime,
+                  sorted(self.environment.items()), self.timeout, self.memory_size, self.region, self.account,
+                  self.log_group]
         return hashlib.sha256(json.dumps(config).encode()).hexdigest()[:32]
 
 

@@ -3,12 +3,14 @@
     START RequestId: <id> Version: <v>
     <handler output>
     END RequestId: <id>
-    REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t
+    REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t
+    Max Memory Used: 40 MB\t                                        (one line, each field ends with a tab)
 
 On a cold start the init phase's output comes first and REPORT adds ``Init Duration: x ms``; since August
 2025 the billed duration includes the init phase (docs example: Duration 15.74 ms + Init 130.49 ms →
 Billed 147 ms). A platform failure adds ``Status: timeout`` or ``Status: error\tError Type: <type>``; a
-failed init is reported by ``INIT_REPORT Init Duration: x ms\tPhase: init\tStatus: error\tError Type: <type>``.
+failed init is reported by
+``INIT_REPORT Init Duration: x ms\tPhase: init\tStatus: error\tError Type: <type>``.
 https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html
 """
 

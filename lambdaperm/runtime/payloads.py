@@ -2,10 +2,12 @@
 runtime) writes when an invocation fails outside the handler.
 
 Formats as AWS returns them (compact JSON, errorType first), confirmed from real invoke output:
-- ``{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: <id> Error: Task timed out after 3.00 seconds"}``
-- ``{"errorType":"Runtime.ExitError","errorMessage":"RequestId: <id> Error: Runtime exited with error: exit status 1"}``
-- ``{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"Response payload size exceeded maximum allowed
-  payload size (6291556 bytes)."}``
+- ``{"errorType":"Sandbox.Timedout",
+  "errorMessage":"RequestId: <id> Error: Task timed out after 3.00 seconds"}``
+- ``{"errorType":"Runtime.ExitError",
+  "errorMessage":"RequestId: <id> Error: Runtime exited with error: exit status 1"}``
+- ``{"errorType":"Function.ResponseSizeTooLarge",
+  "errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes)."}``
 https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
 """
 

@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lambdaperm.runtime import logs, payloads
 from lambdaperm.runtime.code_store import CodeStore
@@ -52,7 +53,7 @@ class _Init:
 class _Outcome:
     payload: bytes
     function_error: str | None
-    duration_ms: float
+    duration_ms: float  # Duration on the REPORT line
     status: str | None = None  # REPORT's Status: a platform failure
     error_type: str | None = None
     reusable: bool = False
@@ -62,16 +63,17 @@ def _outcome(reply: Reply, request_id: str, timeout: int, elapsed_ms: float) -> 
     """What an invoke's reply means for the caller, the REPORT line and the worker."""
     match reply.kind, bool(reply.header.get("oversized")), reply.header.get("error_type"):
         case "timeout", _, _:
-            return _Outcome(payloads.timeout_payload(request_id, timeout), UNHANDLED, timeout * 1000.0, "timeout")
+            payload = payloads.timeout_payload(request_id, timeout)
+            return _Outcome(payload, UNHANDLED, timeout * 1000.0, "timeout")
         case "exit", _, _:
-            return _Outcome(payloads.exit_payload(request_id, reply.returncode), UNHANDLED, elapsed_ms, "error",
-                            EXIT_ERROR)
+            payload = payloads.exit_payload(request_id, reply.returncode)
+            return _Outcome(payload, UNHANDLED, elapsed_ms, "error", EXIT_ERROR)
         case "message", True, _:  # awslambdaric's post fails with 413 and the runtime exits
-            return _Outcome(payloads.oversized_payload(), UNHANDLED, float(reply.header["ms"]), "error", EXIT_ERROR)
+            return _Outcome(payloads.oversized_payload(), UNHANDLED, reply.header["ms"], "error", EXIT_ERROR)
         case "message", False, None:
-            return _Outcome(reply.body, None, float(reply.header["ms"]), reusable=True)
-        case _:
-            return _Outcome(reply.body, UNHANDLED, float(reply.header["ms"]), reusable=True)
+            return _Outcome(reply.body, None, reply.header["ms"], reusable=True)
+        case _:  # the handler raised: the runtime's error document
+            return _Outcome(reply.body, UNHANDLED, reply.header["ms"], reusable=True)
 
 
 def _mb(kb: int) -> int:
@@ -115,13 +117,7 @@ class Runtime:
         """Run the handler once. Raises CodeError (bad package), UnsupportedRuntime, WorkerStartError,
         RuntimeClosed; every failure of the function itself is an InvokeResult with function_error."""
         task_root = self._code.ensure(spec.code_zip, spec.code_sha256)
-        while True:
-            pool = self._pool_for(spec)
-            try:
-                worker = pool.acquire()
-                break
-            except PoolRetired:
-                continue
+        pool, worker = self._acquire(spec)
         reusable = False
         try:
             init: _Init | None = None
@@ -130,7 +126,14 @@ class Runtime:
                 pool.adopt(worker)
                 if init.reply.kind != "message" or init.reply.header.get("type") != "ready":
                     return self._init_failure(spec, worker, init, request_id)
-            result, reusable = self._invoke(spec, worker, init, payload, credentials, request_id, client_context)
+            header = {
+                "type": "invoke", "id": request_id, "arn": spec.function_arn,
+                "deadline_ms": int(time.time() * 1000) + spec.timeout * 1000,
+                "client_context": _client_context_json(client_context),
+                "creds": [credentials.access_key_id, credentials.secret_access_key,
+                          credentials.session_token],
+            }
+            result, reusable = self._invoke(spec, worker, init, header, payload or b"{}")
             return result
         finally:
             pool.release(worker, reusable)
@@ -164,6 +167,15 @@ class Runtime:
         return [pid for pool in pools for pid in pool.pids()]
 
     # ------------------------------------------------------------ pools
+
+    def _acquire(self, spec: FunctionSpec) -> tuple[WorkerPool, Worker | None]:
+        """The function's pool and an idle worker of it, or None with a slot reserved for a cold start."""
+        while True:
+            pool = self._pool_for(spec)
+            try:
+                return pool, pool.acquire()
+            except PoolRetired:  # evicted or reaped while we waited: the next lookup makes a new pool
+                continue
 
     def _pool_for(self, spec: FunctionSpec) -> WorkerPool:
         key = (spec.function_arn, spec.code_sha256, spec.config_hash())
@@ -237,17 +249,12 @@ class Runtime:
         return InvokeResult(payload, UNHANDLED, text, init.duration_ms, init.duration_ms, request_id,
                             worker.log_stream_name)
 
-    def _invoke(self, spec: FunctionSpec, worker: Worker, init: _Init | None, payload: bytes,
-                credentials: Credentials, request_id: str, client_context: str | None) -> tuple[InvokeResult, bool]:
+    def _invoke(self, spec: FunctionSpec, worker: Worker, init: _Init | None, header: dict[str, Any],
+                event: bytes) -> tuple[InvokeResult, bool]:
+        request_id = header["id"]
         before = init.output if init is not None else worker.take_output()
-        header = {
-            "type": "invoke", "id": request_id, "arn": spec.function_arn,
-            "deadline_ms": int(time.time() * 1000) + spec.timeout * 1000,
-            "client_context": _client_context_json(client_context),
-            "creds": [credentials.access_key_id, credentials.secret_access_key, credentials.session_token],
-        }
         started = time.monotonic()
-        reply = worker.request(header, payload or b"{}", started + spec.timeout)
+        reply = worker.request(header, event, started + spec.timeout)
         elapsed_ms = (time.monotonic() - started) * 1000
         if reply.kind == "timeout":
             worker.kill()

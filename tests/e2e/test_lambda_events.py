@@ -56,10 +56,9 @@ def recorder(server: Endpoint) -> dict[str, Any]:
 def events_seen(server: Endpoint, count: int, timeout: float = 20) -> list[dict[str, Any]]:
     ddb = server.client("dynamodb", region=REGION)
     deadline = time.monotonic() + timeout
-    items: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
+    while True:
         items = ddb.scan(TableName="events")["Items"]
-        if len(items) >= count:
+        if len(items) >= count or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     return [json.loads(i["event"]["S"]) for i in items]

@@ -451,7 +451,11 @@ class Harness:
             doc = bytes(doc).decode("utf-8")
         if isinstance(doc, str):
             text = doc
-            decoded = json.loads(doc)
+            try:
+                decoded = json.loads(doc)
+            except (ValueError, RecursionError) as err:
+                self.fail("accepted a text that is not JSON", type(err).__name__, _call(doc, ptype))
+                return
         else:
             text = ""
             decoded = doc
@@ -827,6 +831,18 @@ def mutate_object(obj: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return obj
 
 
+def strip_allow(obj: object, rng: random.Random) -> Any:
+    """A copy of `obj` with every "Allow" string replaced (mostly by "Deny"): documents on which the
+    no-Allow safety property applies, yet close to valid."""
+    if isinstance(obj, dict):
+        return {strip_allow(k, rng): strip_allow(v, rng) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [strip_allow(v, rng) for v in obj]
+    if isinstance(obj, str) and "Allow" in obj:
+        return obj.replace("Allow", rng.choice(["Deny", "Deny", "Deny", "allow", "ALLOW", "Alow"]))
+    return obj
+
+
 def invalid_utf8(rng: random.Random, base: bytes) -> bytes:
     bad = rng.choice([b"\xff", b"\xfe", b"\xc0\xaf", b"\x80", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80",
                       b"\xe2\x82", b"\xf4\x90\x80\x80"])
@@ -952,6 +968,8 @@ def test_fuzz_mutations_of_valid_policies() -> None:
     with _alarm_handler():
         while _COUNTS["mutation"] < budget:
             ptype, seed = rng.choice(SEED_LIST)
+            if rng.random() < 0.2:
+                seed = strip_allow(seed, rng)
             roll = rng.random()
             if roll < 0.45:
                 text = render(seed, rng)
@@ -980,7 +998,7 @@ def test_fuzz_mutations_of_valid_policies() -> None:
                     h.agree(obj, ptype, as_object, text, h.check(text, ptype))
             if rng.random() < 0.15:  # the same kind of input, judged as another type of policy
                 h.check(render(mutate_object(seed, rng), rng), rng.choice(TYPES))
-    finish(h, "mutation", budget, min_accepted=2000, min_decisions=2000, min_safety_checks=300)
+    finish(h, "mutation", budget, min_accepted=1500, min_decisions=1500, min_safety_checks=100)
 
 
 # ---- structurally random JSON (hypothesis) ----

@@ -1,0 +1,115 @@
+"""Pools of warm workers: the concurrency cap, thread safety, eviction, idle reaping, shutdown."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from lambdaperm.runtime import Runtime, RuntimeClosed
+from tests.runtime.conftest import ENDPOINT, Functions, invoke, pid_alive
+
+SPAN = """
+import os, time
+def handler(event, context):
+    start = time.time()
+    time.sleep(event.get("sleep", 0))
+    return {"pid": os.getpid(), "start": start, "end": time.time(), "id": context.aws_request_id}
+"""
+
+
+def _max_overlap(spans: list[tuple[float, float]]) -> int:
+    edges = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
+    level = peak = 0
+    for _, step in edges:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def test_concurrency_cap(tmp_path: Path, functions: Functions) -> None:
+    rt = Runtime(tmp_path / "work", ENDPOINT, max_workers_per_function=2)
+    try:
+        spec = functions.spec({"app.py": SPAN})
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(lambda i: invoke(rt, spec, b'{"sleep": 0.3}', request_id=f"r{i}"), range(6)))
+        bodies = [json.loads(r.payload) for r in results]
+        assert [b["id"] for b in bodies] == [f"r{i}" for i in range(6)]
+        assert len({b["pid"] for b in bodies}) == 2
+        assert _max_overlap([(b["start"], b["end"]) for b in bodies]) == 2
+        assert sum(r.init_duration_ms is not None for r in results) == 2
+        assert len(rt.worker_pids(spec.function_arn)) == 2
+    finally:
+        rt.shutdown()
+
+
+def test_many_threads_many_functions(runtime: Runtime, functions: Functions) -> None:
+    specs = [functions.spec({"app.py": SPAN}, name=f"f{i}") for i in range(3)]
+
+    def call(i: int) -> tuple[str, int, str]:
+        spec = specs[i % 3]
+        body = json.loads(invoke(runtime, spec, request_id=f"q{i}").payload)
+        return spec.function_name, body["pid"], body["id"]
+
+    with ThreadPoolExecutor(12) as pool:
+        seen = list(pool.map(call, range(120)))
+    assert [s[2] for s in seen] == [f"q{i}" for i in range(120)]
+    for name in ("f0", "f1", "f2"):
+        pids = {pid for fn, pid, _ in seen if fn == name}
+        assert 1 <= len(pids) <= 4
+    assert not {p for fn, p, _ in seen if fn == "f0"} & {p for fn, p, _ in seen if fn == "f1"}
+
+
+def test_evict_drops_warm_workers(runtime: Runtime, functions: Functions) -> None:
+    spec = functions.spec({"app.py": SPAN}, name="f")
+    other = functions.spec({"app.py": SPAN}, name="fx")  # shares the prefix "...:function:f" but not "f:"
+    pid = json.loads(invoke(runtime, spec).payload)["pid"]
+    other_pid = json.loads(invoke(runtime, other).payload)["pid"]
+    runtime.evict(spec.function_arn.rsplit(":", 1)[0])  # the unqualified ARN
+    assert not pid_alive(pid) and pid_alive(other_pid)
+    after = invoke(runtime, spec)
+    assert after.init_duration_ms is not None and json.loads(after.payload)["pid"] != pid
+    assert invoke(runtime, other).init_duration_ms is None
+
+
+def test_evict_lets_a_busy_invocation_finish(runtime: Runtime, functions: Functions) -> None:
+    spec = functions.spec({"app.py": SPAN})
+    with ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke, runtime, spec, b'{"sleep": 0.4}')
+        time.sleep(0.25)
+        runtime.evict(spec.function_arn)
+        result = busy.result()
+    assert result.function_error is None
+    assert not pid_alive(json.loads(result.payload)["pid"])  # closed when it came back
+
+
+def test_idle_workers_are_reaped(tmp_path: Path, functions: Functions) -> None:
+    rt = Runtime(tmp_path / "work", ENDPOINT, idle_timeout=0.2)
+    try:
+        spec = functions.spec({"app.py": SPAN})
+        pid = json.loads(invoke(rt, spec).payload)["pid"]
+        deadline = time.monotonic() + 3
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not pid_alive(pid)
+        assert invoke(rt, spec).init_duration_ms is not None
+    finally:
+        rt.shutdown()
+
+
+def test_shutdown_kills_everything(tmp_path: Path, functions: Functions) -> None:
+    rt = Runtime(tmp_path / "work", ENDPOINT)
+    spec = functions.spec({"app.py": SPAN})
+    with ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke, rt, spec, b'{"sleep": 30}')
+        time.sleep(0.3)
+        pids = rt.worker_pids(spec.function_arn)
+        rt.shutdown()
+        result = busy.result(timeout=5)
+    assert result.function_error == "Unhandled" and b"Runtime.ExitError" in result.payload
+    assert pids and not any(pid_alive(p) for p in pids)
+    with pytest.raises(RuntimeClosed):
+        invoke(rt, spec)
