@@ -28,7 +28,7 @@ def identity_policy(n: int, seed: int = 7) -> dict[str, object]:
         {"Sid": "Queues", "Effect": "Allow", "Action": "sqs:*", "Resource": f"arn:aws:sqs:*:{ACCOUNT}:app-*"},
         {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:Create*", "logs:PutLogEvents"], "Resource": "*"},
         {"Sid": "OfficeOnly", "Effect": "Deny", "Action": "*", "Resource": "*",
-         "Condition": {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.0/24"]},
+         "Condition": {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.0.0/16"]},
                        "Bool": {"aws:ViaAWSService": "false"}}},
         {"Sid": "Describe", "Effect": "Allow", "Action": ["ec2:Describe*", "cloudwatch:Get*"], "Resource": "*"},
         {"Sid": "Kms", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"},
@@ -84,7 +84,8 @@ def distinct_requests(count: int, seed: int = 11) -> list[dict[str, object]]:
     out = []
     for i in range(count):
         action, resource = kinds[rng.randrange(len(kinds))]
-        ip = f"203.0.113.{rng.randrange(256)}" if rng.random() < 0.9 else f"192.0.2.{rng.randrange(256)}"
+        # a distinct source address per request, so that no two requests are equal (1 in 10 from outside)
+        ip = f"198.51.{i // 256 % 256}.{i % 256}" if rng.random() < 0.9 else f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"
         out.append({"principal": USER, "action": action, "resource": resource(i),
                     "context": {"aws:SourceIp": ip, "aws:ViaAWSService": "false", "aws:RequestedRegion": REGION}})
     return out

@@ -7,8 +7,8 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-l
  2  RCPs: RCPFullAWSAccess is always attached at every level, so only their Denies act
  3  SCPs (IAM principals): every level, root first, must Allow                     else implicitDeny
  4  VPC endpoint policy, when the call came through one, must Allow                  else implicitDeny
- 5  the resource account's root user                                                 -> allowed
- 6  trust policy (sts:AssumeRole*): must Allow the caller explicitly                 else implicitDeny
+ 5  trust policy (sts:AssumeRole*): must Allow the caller explicitly, root included  else implicitDeny
+ 6  the resource account's root user (no trust policy involved)                      -> allowed
  7  same account: identity Allow, or a resource-policy Allow; cross-account: both     else implicitDeny
     (a same-account resource policy that names the exact user/session, or "*", also skips 8 and 9;
      one that names the role skips only the identity requirement; one that names the account skips nothing)
@@ -48,8 +48,8 @@ class PolicySet:
     scps: tuple[tuple[Policy, ...], ...] = ()
     rcps: tuple[tuple[Policy, ...], ...] = ()
     endpoint: Policy | None = None
-    # The resource-side policy must explicitly allow even when absent (a role that does not exist, a
-    # KMS key): no identity policy alone can grant.
+    # The role's trust policy must allow even though there is none (the role does not exist): no identity
+    # policy alone can grant sts:AssumeRole.
     resource_required: bool = False
 
 
@@ -109,7 +109,7 @@ def _evaluate_all(policies: PolicySet, req: AuthzRequest, missing: list[str]) ->
             results = [evaluate_policy(p, i, req, missing) for i, p in enumerate(level)]
             scps.append(results)
             flat.extend(("scp", r) for r in results)
-    if policies.rcps and req.service in RCP_SERVICES and kind is not PrincipalKind.SERVICE:
+    if policies.rcps and req.service in RCP_SERVICES:  # every caller, service principals included
         for level in policies.rcps:
             flat.extend(("rcp", evaluate_policy(p, i, req, missing)) for i, p in enumerate(level))
     if policies.endpoint is not None:
@@ -162,7 +162,9 @@ def _flow(req: AuthzRequest, ev: _Evaluated) -> tuple[EvalDecision, str, bool]:
     if ev.endpoint is not None and not ev.endpoint.allowed:
         return deny, "vpcEndpoint", False
     same = req.same_account
-    if caller.kind is PrincipalKind.ROOT and same:
+    if ev.trust is not None and ev.trust.strength is None:
+        return deny, "trust", False  # a trust policy must name the caller, the root user included
+    if caller.kind is PrincipalKind.ROOT and same and ev.trust is None:
         return EvalDecision.ALLOWED, "root", True
 
     identity_ok = any(r.allowed for r in ev.identity) or caller.kind is PrincipalKind.ROOT
@@ -176,9 +178,10 @@ def _flow(req: AuthzRequest, ev: _Evaluated) -> tuple[EvalDecision, str, bool]:
         if gate.strength is None:
             return deny, "trust", False
     strength = gate.strength if gate is not None else None
-    if strength is None and (ev.resource_required or (
-            req.service in _REQUIRED_RESOURCE_POLICY and ":key/" in req.resource)):
-        return deny, granted_by, False
+    if strength is None and ev.resource_required:
+        return deny, "trust", False  # the role does not exist: no trust policy can name the caller
+    if strength is None and req.service in _REQUIRED_RESOURCE_POLICY and ":key/" in req.resource:
+        return deny, "resource", False
 
     if caller.kind in _NON_MEMBERS:  # services and anonymous callers have only the resource side
         return (EvalDecision.ALLOWED, granted_by, True) if strength is not None else (deny, granted_by, False)

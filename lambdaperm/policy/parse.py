@@ -121,13 +121,13 @@ def _load(doc: str | bytes | Mapping[str, object], ptype: PolicyType) -> tuple[s
         text = doc
     elif isinstance(doc, Mapping):
         try:
-            text = json.dumps(doc, ensure_ascii=False)
+            dumped = json.dumps(doc, ensure_ascii=False)
         except (TypeError, ValueError, RecursionError) as err:
             raise MalformedPolicyDocument(
                 "Syntax errors in policy.", detail=f"not a JSON document: {err}"
             ) from None
-        return_text = None
-        return return_text, _decode(text)
+        _check_text(dumped, ptype, locate_errors=False)
+        return None, _decode(dumped)
     else:
         raise MalformedPolicyDocument(
             "Syntax errors in policy.", detail=f"a policy is JSON text or an object, not {type(doc).__name__}"
@@ -138,13 +138,26 @@ def _load(doc: str | bytes | Mapping[str, object], ptype: PolicyType) -> tuple[s
             f"Member must have length less than or equal to {MAX_DOCUMENT_CHARS}",
             detail=f"the document has {len(text)} characters",
         )
+    _check_text(text, ptype, locate_errors=True)
+    return text, _decode(text)
+
+
+def _check_text(text: str, ptype: PolicyType, *, locate_errors: bool) -> None:
+    """Lone surrogates are not text; IAM's policy types accept only tab, newline and U+0020-U+00FF."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        error = MalformedPolicyDocument(
+            "Syntax errors in policy.", detail=f"not valid Unicode text (lone surrogate at {err.start})"
+        )
+        raise error.located(*_line_col(text, err.start)) if locate_errors else error from None
     if RULES[ptype].iam_charset and not _IAM_CHARS.match(text):
         bad = next(i for i, ch in enumerate(text) if not _IAM_CHARS.match(ch))
-        raise MalformedPolicyDocument(
+        error = MalformedPolicyDocument(
             "Syntax errors in policy.",
             detail=f"character {text[bad]!r} is outside the characters IAM accepts (tab, newline, U+0020-U+00FF)",
-        ).located(*_line_col(text, bad))
-    return text, _decode(text)
+        )
+        raise error.located(*_line_col(text, bad)) if locate_errors else error
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -175,6 +188,8 @@ def _decode(text: str) -> JsonValue:
         ) from None
     except RecursionError:
         raise MalformedPolicyDocument("Syntax errors in policy.", detail="the document nests too deeply") from None
+    except ValueError as err:  # e.g. an integer longer than Python's 4,300-digit conversion limit
+        raise MalformedPolicyDocument("Syntax errors in policy.", detail=f"invalid JSON: {err}") from None
 
 
 def _no_constant(name: str) -> JsonValue:
@@ -275,10 +290,12 @@ class _Parser:
                       tuple(statements), self.name, size)
 
     def _check_size(self, obj: dict[str, JsonValue]) -> int:
+        compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        # the decoded text: escapes (\\uXXXX) cannot smuggle a lone surrogate or a character IAM refuses
+        _check_text(compact, self.ptype, locate_errors=False)
         if self.rules.quota_counts_whitespace and self.text is not None and self.ptype is not PolicyType.RESOURCE:
             size = len(self.text)  # endpoint policies, SCPs and RCPs count every character
         else:
-            compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
             size = len(compact.encode("utf-8")) if self.ptype is PolicyType.RESOURCE else len(compact)
         if size > self.max_size:
             percent = size * 100 // self.max_size

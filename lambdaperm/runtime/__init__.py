@@ -21,6 +21,7 @@ from lambdaperm.runtime.errors import (
     WorkerStartError,
 )
 from lambdaperm.runtime.invocation import Credentials, FunctionSpec, InvokeResult
+from lambdaperm.runtime.logs import log_result
 from lambdaperm.runtime.payloads import MAX_RESPONSE_BYTES, MAX_SYNC_REQUEST_BYTES, validate_payload
 from lambdaperm.runtime.runtime import Runtime
 
@@ -38,5 +39,6 @@ __all__ = [
     "RuntimeClosed",
     "UnsupportedRuntime",
     "WorkerStartError",
+    "log_result",
     "validate_payload",
 ]

@@ -35,7 +35,10 @@ _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplemente
 
 
 def sha_dirname(code_sha256: str) -> str:
-    """A file-name-safe key: Lambda's CodeSha256 is base64 (it holds '/' and '+'), so use its hex."""
+    """A file-name-safe key: Lambda's CodeSha256 is base64 (it holds '/' and '+'), so use its hex; a hex
+    digest is used as it is."""
+    if len(code_sha256) == 64 and all(c in "0123456789abcdef" for c in code_sha256):
+        return code_sha256
     try:
         raw = base64.b64decode(code_sha256, validate=True)
     except (binascii.Error, ValueError):

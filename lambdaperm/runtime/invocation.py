@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -44,7 +44,7 @@ class FunctionSpec:
 class Credentials:
     access_key_id: str
     secret_access_key: str
-    session_token: str = field(repr=False)
+    session_token: str
 
     def __repr__(self) -> str:  # never print a secret
         return f"Credentials(access_key_id={self.access_key_id!r})"

@@ -16,8 +16,11 @@ https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
+
+LOG_RESULT_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,8 @@ def invocation_log(*, before: str, output: str, version: str, report: Report) ->
     """The whole text of one invocation: init-phase (or between-invocations) output, then START..REPORT."""
     return (as_lines(before) + start_line(report.request_id, version) + as_lines(output)
             + end_line(report.request_id) + report_line(report))
+
+
+def log_result(log_tail: str) -> str:
+    """X-Amz-Log-Result: base64 of the last 4 KB of the invocation's log (``X-Amz-Log-Type: Tail``)."""
+    return base64.b64encode(log_tail.encode("utf-8")[-LOG_RESULT_BYTES:]).decode("ascii")

@@ -16,9 +16,12 @@ from __future__ import annotations
 import json
 import signal
 
+from lambdaperm.runtime.bootstrap import MAX_RESPONSE_BYTES
 from lambdaperm.runtime.errors import PayloadError
 
-MAX_RESPONSE_BYTES = 6291556  # synchronous response limit: 6 MiB + 100 bytes, as AWS enforces it
+__all__ = ["MAX_RESPONSE_BYTES", "MAX_SYNC_REQUEST_BYTES", "exit_payload", "exit_reason", "oversized_payload",
+           "timeout_payload", "validate_payload"]
+
 MAX_SYNC_REQUEST_BYTES = 6291456  # synchronous request payload limit (the caller enforces it)
 
 # Go's names for signals, as the Lambda service prints "Runtime exited with error: signal: <name>".

@@ -27,6 +27,7 @@ class WorkerPool:
         self._busy: set[Worker] = set()
         self._slots = 0  # workers alive or being started
         self.retired = False
+        self._killing = False  # shut down: busy workers are killed, not waited for
 
     def acquire(self) -> Worker | None:
         """An idle worker, or None: a slot is reserved and the caller starts the worker (then `adopt`)."""
@@ -47,7 +48,7 @@ class WorkerPool:
         """A worker started in a reserved slot is now busy (so shutdown can kill it)."""
         with self._cond:
             self._busy.add(worker)
-            if self.retired:
+            if self._killing:
                 worker.kill()
 
     def release(self, worker: Worker | None, reusable: bool) -> None:
@@ -68,6 +69,7 @@ class WorkerPool:
     def retire(self, *, kill_busy: bool = False) -> None:
         with self._cond:
             self.retired = True
+            self._killing = self._killing or kill_busy
             idle, self._idle = self._idle, []
             self._slots -= len(idle)
             busy = list(self._busy)

@@ -97,7 +97,7 @@ class Runtime:
                  idle_timeout: float = 600) -> None:
         if max_workers_per_function < 1:
             raise ValueError("max_workers_per_function must be at least 1")
-        self._work_dir = Path(work_dir)
+        self._work_dir = Path(work_dir).resolve()  # the code dir becomes cwd and sys.path[0]
         self._endpoint_url = endpoint_url
         self._cap = max_workers_per_function
         self._idle_timeout = idle_timeout
@@ -122,8 +122,7 @@ class Runtime:
         try:
             init: _Init | None = None
             if worker is None:
-                worker, init = self._start(spec, task_root, credentials)
-                pool.adopt(worker)
+                worker, init = self._start(spec, task_root, credentials, pool)
                 if init.reply.kind != "message" or init.reply.header.get("type") != "ready":
                     return self._init_failure(spec, worker, init, request_id)
             header = {
@@ -213,12 +212,14 @@ class Runtime:
 
     # ------------------------------------------------------------ phases
 
-    def _start(self, spec: FunctionSpec, task_root: Path, credentials: Credentials) -> tuple[Worker, _Init]:
+    def _start(self, spec: FunctionSpec, task_root: Path, credentials: Credentials,
+               pool: WorkerPool) -> tuple[Worker, _Init]:
         stream = log_stream_name(spec.version)
         env = worker_environment(spec, task_root=task_root, runtime_dir=BOOTSTRAP.parent,
                                  endpoint_url=self._endpoint_url, stream=stream, credentials=credentials)
         started = time.monotonic()
         worker = Worker.spawn(env=env, cwd=task_root, log_dir=self._log_dir, log_stream_name=stream)
+        pool.adopt(worker)  # from now on shutdown() can kill it, even mid-init
         config = {"type": "init", "task_root": str(task_root), "paths": self._paths,
                   "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20}
         try:

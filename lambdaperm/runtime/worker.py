@@ -1,7 +1,8 @@
 """One worker process (a warm Lambda execution environment) seen from the server.
 
-The process is ``python -I -S -u bootstrap.py``: isolated mode (no PYTHON* variables, no user site, no
-script directory on sys.path), no ``site`` processing (see environment.library_paths), unbuffered stdio.
+The process is ``python -I -S -u -c <import bootstrap.py>``: isolated mode (no PYTHON* variables, no user
+site, no script directory on sys.path), no ``site`` processing (see environment.library_paths), unbuffered
+stdio; plus ``-B`` when the server itself doesn't write bytecode (PYTHONDONTWRITEBYTECODE, which -I hides).
 Its cwd is the code directory, its environment is built by `environment.worker_environment`, it gets no
 file descriptor but its two pipes and the log file (``close_fds``), and it leads its own process group so
 that a kill also ends the processes its handler started.
@@ -32,7 +33,12 @@ from lambdaperm.runtime import bootstrap
 from lambdaperm.runtime.errors import WorkerStartError
 
 BOOTSTRAP = Path(bootstrap.__file__).resolve()
+# Import the bootstrap (from its cached .pyc: running the file as a script would recompile it, 5 ms per
+# cold start), then take it off sys.path and sys.modules so a handler's own "bootstrap" module is its own.
+STUB = (f"import sys; sys.path.insert(0, {str(BOOTSTRAP.parent)!r}); import bootstrap; del sys.path[0]; "
+        "del sys.modules['bootstrap']; bootstrap.main()")
 FRAME = bootstrap.FRAME
+INTERPRETER_FLAGS = ("-I", "-S", "-u", *(("-B",) if sys.flags.dont_write_bytecode else ()))
 PIPE_SIZE = 1 << 20
 LOG_CAPTURE_LIMIT = 8 << 20  # keep at most the last 8 MiB of one invocation's output
 MAX_FRAME_BODY = bootstrap.MAX_RESPONSE_BYTES + (1 << 20)
@@ -83,7 +89,7 @@ class Worker:
         try:
             os.unlink(path)
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-u", str(BOOTSTRAP)],
+                [sys.executable, *INTERPRETER_FLAGS, "-c", STUB],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_fd,
                 cwd=cwd, env=env, close_fds=True, start_new_session=True,
             )

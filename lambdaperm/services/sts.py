@@ -146,6 +146,9 @@ def issue_role_session(records: Records, role: dict[str, Any], session_name: str
 
 
 def assume_role(ctx: RequestContext, p: Params) -> Output:
+    if ctx.identity.caller.kind is PrincipalKind.ROOT:
+        # https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html: not with root credentials
+        raise ServiceError("AccessDenied", "Roles may not be assumed by root accounts.", 403)
     role_arn = p["RoleArn"]
     name = p.get("RoleSessionName", "")
     if not _SESSION_NAME.match(name):

@@ -121,10 +121,13 @@ def test_assume_role_trust_rules(server: Endpoint) -> None:
     assert f"is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::{ACCOUNT}:role/NamesAccount" \
         in message
     # a role that does not exist cannot be assumed, whatever the identity policy says
+    admin_key, admin_secret = make_user(server, "admin", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     with pytest.raises(ClientError) as missing:
-        server.client("sts", key="111122223333").assume_role(
+        server.client("sts", key=admin_key, secret=admin_secret).assume_role(
             RoleArn=f"arn:aws:iam::{ACCOUNT}:role/Nope", RoleSessionName="s3")
-    assert error(missing)[0] == "AccessDenied"
+    assert error(missing)[:2] == ("AccessDenied", f"User: arn:aws:iam::{ACCOUNT}:user/admin is not authorized to "
+                                  f"perform: sts:AssumeRole on resource: arn:aws:iam::{ACCOUNT}:role/Nope")
     # chaining: at most one hour
     with pytest.raises(ClientError) as chained:
         iam.update_assume_role_policy(RoleName="NamesBob", PolicyDocument=trust(
@@ -140,7 +143,12 @@ def test_session_credentials_carry_the_role(server: Endpoint) -> None:
     iam = server.client("iam")
     iam.create_role(RoleName="Writer", AssumeRolePolicyDocument=trust({"AWS": ACCOUNT}), MaxSessionDuration=3600)
     iam.put_role_policy(RoleName="Writer", PolicyName="table", PolicyDocument=json.dumps(TABLE_POLICY))
-    sts = server.client("sts")
+    with pytest.raises(ClientError) as root:
+        server.client("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/Writer", RoleSessionName="root")
+    assert error(root) == ("AccessDenied", "Roles may not be assumed by root accounts.", 403)
+    key, secret = make_user(server, "writer-user", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/Writer"}]})
+    sts = server.client("sts", key=key, secret=secret)
     with pytest.raises(ClientError) as too_long:
         sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/Writer", RoleSessionName="writer", DurationSeconds=7200)
     assert error(too_long)[:2] == ("ValidationError",

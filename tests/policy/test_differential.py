@@ -735,69 +735,10 @@ KNOWN_DIVERGENCES: tuple[Divergence, ...] = (
 # lambdaperm bugs found by this test and reported; the random cases they explain are tolerated, and each
 # minimal case is an xfail(strict=True) test, so fixing the engine turns it into a failure that asks for
 # the entry to be deleted.
-ENGINE_BUGS: tuple[Divergence, ...] = (
-    Divergence(
-        key="rcp-skipped-for-service-principals",
-        wrong="lambdaperm",
-        rule="RCPs restrict every principal that accesses a resource in a member account, service "
-        "principals included (only service-linked roles are exempt); AWS's own confused-deputy RCP "
-        "example targets service principals with Bool aws:PrincipalIsAWSService=true.",
-        url="https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_examples.html",
-        applies=lambda sc: (
-            _principal_kind(sc) == "service"
-            and bool(sc.get("policies", {}).get("rcps"))
-            and _service_of(sc) in RCP_SERVICE_PREFIXES
-        ),
-        neutralize=_drop_policy("rcps"),
-        minimal={
-            "principal": "events.amazonaws.com",
-            "action": "sqs:SendMessage",
-            "resource": f"arn:aws:sqs:us-east-1:{_A}:jobs",
-            "context": {},
-            "policies": {
-                "resource": _doc(
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "events.amazonaws.com"},
-                        "Action": "sqs:SendMessage",
-                        "Resource": f"arn:aws:sqs:us-east-1:{_A}:jobs",
-                    }
-                ),
-                "rcps": [[_doc({"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*"})]],
-            },
-        },
-        aws="explicitDeny",
-        oracle="explicitDeny",
-    ),
-    Divergence(
-        key="root-assumes-role-without-trust",
-        wrong="lambdaperm",
-        rule="AssumeRole cannot be called with root user credentials, and a trust policy must explicitly "
-        "allow the caller; lambdaperm's 'resource account root is allowed' shortcut runs before the trust "
-        "gate. (Root + sts:AssumeRole* is kept out of the random scenarios: iam-simulate does not model "
-        "the root-user ban either.)",
-        url="https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html",
-        applies=lambda sc: False,
-        neutralize=lambda sc: sc,
-        minimal={
-            "principal": f"arn:aws:iam::{_A}:root",
-            "action": "sts:AssumeRole",
-            "resource": f"arn:aws:iam::{_A}:role/AppRole",
-            "context": {},
-            "policies": {
-                "trust": _doc(
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": f"arn:aws:iam::{_B}:user/alice"},
-                        "Action": "sts:AssumeRole",
-                    }
-                )
-            },
-        },
-        aws="implicitDeny",
-        oracle="implicitDeny",
-    ),
-)
+# Bugs the differential test found in lambdaperm, now fixed (minimal cases kept in
+# tests/policy/cases/differential_regressions.json): RCPs skipped for service principals; the root user
+# allowed sts:AssumeRole without the trust policy.
+ENGINE_BUGS: tuple[Divergence, ...] = ()
 
 ALL_ENTRIES = KNOWN_DIVERGENCES + ENGINE_BUGS
 

@@ -183,7 +183,7 @@ def _random_case(draw: st.DrawFn, text: str) -> str:
     return "".join(c.swapcase() if mask >> (i % 16) & 1 else c for i, c in enumerate(text))
 
 
-SHAPES = ("empty", "literal", "star", "prefix", "suffix", "regex")
+SHAPES = ("empty", "literal", "star", "prefix", "suffix", "general")
 
 
 def pattern_shape(pattern: str) -> str:
@@ -201,12 +201,12 @@ def pattern_shape(pattern: str) -> str:
         stripped_l = pattern.lstrip("*")
         if "*" not in stripped_l:
             return "suffix"
-    return "regex"
+    return "general"  # several stars and/or `?`: the general matcher
 
 
 _lit = st.text(alphabet=VALUE_ALPHABET, min_size=1, max_size=6)
 _stars = st.integers(1, 3).map(lambda n: "*" * n)
-_regex_patterns = glob_patterns.filter(lambda p: pattern_shape(p) == "regex")
+_general_patterns = glob_patterns.filter(lambda p: pattern_shape(p) == "general")
 
 # Patterns spread deliberately over every fast path.
 shaped_pattern = st.one_of(
@@ -215,7 +215,7 @@ shaped_pattern = st.one_of(
     _stars,
     st.builds(lambda a, b: a + b, _lit, _stars),
     st.builds(lambda a, b: a + b, _stars, _lit),
-    _regex_patterns,
+    _general_patterns,
 )
 
 
@@ -227,7 +227,7 @@ def _examples(n: int) -> settings:
     return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-MANY = _examples(2000)  # the central properties use 4,000-5,000 (set inline)
+MANY = _examples(2000)  # the central oracle properties use 3,000 (set inline)
 SOME = _examples(1000)
 FEW = _examples(500)
 
@@ -266,7 +266,7 @@ glob_pairs = st.one_of(
 )
 
 
-@_examples(4000)
+@_examples(3000)
 @given(glob_pairs)
 def _check_glob_against_oracle(kind_pv: tuple[str, tuple[str, str]]) -> None:
     kind, (pattern, value) = kind_pv
@@ -309,7 +309,7 @@ def test_glob_case_sensitive_by_default(literal: str) -> None:
 _SHAPES_SEEN: Counter[str] = Counter()
 
 
-@_examples(2000)
+@_examples(1500)
 @given(st.data())
 def _check_compiled_fast_paths(data: st.DataObject) -> None:
     pattern = data.draw(shaped_pattern)
@@ -574,7 +574,7 @@ def _service_is_bare_star(pattern: str) -> bool:
 _ARN_OUTCOMES: Counter[str] = Counter()
 
 
-@_examples(4000)
+@_examples(3000)
 @given(arn_pattern_and_value())
 def _check_arn_matchers(pv: tuple[str, str]) -> None:
     pattern, value = pv
@@ -599,7 +599,7 @@ def test_arn_matchers_against_oracle() -> None:
     # the generators must produce a real mix: matches, non-matches, ArnLike-only matches (service glob)
     assert _ARN_OUTCOMES["True:True"] >= 500, dict(_ARN_OUTCOMES)
     assert _ARN_OUTCOMES["False:False"] >= 500, dict(_ARN_OUTCOMES)
-    assert _ARN_OUTCOMES["False:True"] >= 50, dict(_ARN_OUTCOMES)
+    assert _ARN_OUTCOMES["False:True"] >= 30, dict(_ARN_OUTCOMES)
 
 
 @SOME

@@ -31,7 +31,10 @@ def _sha(path: Path) -> str:
     return base64.b64encode(hashlib.sha256(path.read_bytes()).digest()).decode()
 
 
-@pytest.mark.parametrize("name", ["../evil.py", "a/../../evil.py", "/tmp/evil.py", "ok/..", "./a/./../../evil.py"])
+ESCAPING = ["../evil.py", "a/../../evil.py", "/tmp/evil.py", "ok/..", "./a/./../../evil.py"]
+
+
+@pytest.mark.parametrize("name", ESCAPING)
 def test_entries_escaping_the_directory_are_refused(tmp_path: Path, name: str) -> None:
     archive = _zip(tmp_path / "bad.zip", [("app.py", b"x = 1\n"), (name, b"boom")])
     store = CodeStore(tmp_path / "code")
@@ -86,6 +89,7 @@ def test_unzipped_once_per_sha(tmp_path: Path) -> None:
 def test_sha_dirname() -> None:
     digest = hashlib.sha256(b"code").digest()
     assert sha_dirname(base64.b64encode(digest).decode()) == digest.hex()
+    assert sha_dirname(digest.hex()) == digest.hex()
     assert sha_dirname("not/base64+!") == hashlib.sha256(b"not/base64+!").hexdigest()
 
 

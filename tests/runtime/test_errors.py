@@ -30,9 +30,10 @@ def test_handler_exception(runtime: Runtime, functions: Functions) -> None:
         ],
     }
     assert result.payload == json.dumps(expected).encode()  # simplejson's default separators, key order
-    record = ("[ERROR] KeyError: 'action'\rTraceback (most recent call last):\r"
-              '\xa0\xa0File "/var/task/app.py", line 3, in handler\r\xa0\xa0\xa0\xa0return helper.lookup(event)\r'
-              '\xa0\xa0File "/var/task/helper.py", line 2, in lookup\r\xa0\xa0\xa0\xa0return event["action"]\n')
+    nbsp2, nbsp4 = "\xa0" * 2, "\xa0" * 4
+    record = ("[ERROR] KeyError: 'action'\nTraceback (most recent call last):\n"
+              f'{nbsp2}File "/var/task/app.py", line 3, in handler\n{nbsp4}return helper.lookup(event)\n'
+              f'{nbsp2}File "/var/task/helper.py", line 2, in lookup\n{nbsp4}return event["action"]\n')
     assert record in result.log_tail
     again = invoke(runtime, spec, b'{"action": "ok"}')  # the worker survives a handler exception
     assert again.payload == b'"ok"' and again.init_duration_ms is None
@@ -42,13 +43,15 @@ def test_import_error(runtime: Runtime, functions: Functions) -> None:
     spec = functions.spec({"app.py": "x = 1\n"}, handler="nope.handler")
     result = invoke(runtime, spec, request_id="req-imp")
     assert result.function_error == "Unhandled"
-    assert result.payload == (b'{"errorMessage": "Unable to import module \'nope\': No module named \'nope\'", '
-                              b'"errorType": "Runtime.ImportModuleError", "requestId": "", "stackTrace": []}')
-    assert ("[ERROR] Runtime.ImportModuleError: Unable to import module 'nope': No module named 'nope'\r"
+    assert result.payload == (b'{"errorMessage": "Unable to import module \'nope\': No module named '
+                              b'\'nope\'", "errorType": "Runtime.ImportModuleError", "requestId": "", '
+                              b'"stackTrace": []}')
+    assert ("[ERROR] Runtime.ImportModuleError: Unable to import module 'nope': No module named 'nope'\n"
             "Traceback (most recent call last):\n") in result.log_tail
     assert "\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError\n" in result.log_tail
-    assert result.log_tail.index("INIT_REPORT Init Duration: ") < result.log_tail.index("START RequestId: req-imp")
-    assert "\tStatus: error\tError Type: Runtime.ImportModuleError\t\n" in result.log_tail.splitlines(True)[-1]
+    log = result.log_tail
+    assert log.index("INIT_REPORT Init Duration: ") < log.index("START RequestId: req-imp")
+    assert log.splitlines(True)[-1].endswith("\tStatus: error\tError Type: Runtime.ImportModuleError\t\n")
     assert invoke(runtime, spec).init_duration_ms is not None  # every invoke retries the init
     assert runtime.worker_pids(spec.function_arn) == []
 
@@ -60,7 +63,8 @@ def test_missing_and_malformed_handler(runtime: Runtime, functions: Functions) -
     malformed = json.loads(invoke(runtime, functions.spec({"app.py": ""}, name="m", handler="app")).payload)
     assert (malformed["errorType"], malformed["errorMessage"]) == (
         "Runtime.MalformedHandlerName", "Bad handler 'app': not enough values to unpack (expected 2, got 1)")
-    builtin = json.loads(invoke(runtime, functions.spec({"app.py": ""}, name="b", handler="sys.exit")).payload)
+    conflict = functions.spec({"app.py": ""}, name="b", handler="sys.exit")
+    builtin = json.loads(invoke(runtime, conflict).payload)
     assert (builtin["errorType"], builtin["errorMessage"]) == (
         "Runtime.BuiltInModuleConflict", "Cannot use built-in module sys as a handler module")
 
@@ -72,8 +76,10 @@ def test_syntax_error_and_exception_at_import(runtime: Runtime, functions: Funct
     assert syntax["stackTrace"][0].startswith('  File "/var/task/app.py" Line 1\n    def handler(:')
     raising = functions.spec({"app.py": "raise ValueError('bad config')\n"}, name="r")
     failed = json.loads(invoke(runtime, raising).payload)
-    assert (failed["errorType"], failed["errorMessage"], failed["requestId"]) == ("ValueError", "bad config", "")
-    assert failed["stackTrace"][-1] == "  File \"/var/task/app.py\", line 1, in <module>\n    raise ValueError('bad config')\n"
+    assert (failed["errorType"], failed["errorMessage"], failed["requestId"]) == ("ValueError", "bad config",
+                                                                                  "")
+    assert failed["stackTrace"][-1] == ('  File "/var/task/app.py", line 1, in <module>\n'
+                                        "    raise ValueError('bad config')\n")
 
 
 def test_result_not_serializable(runtime: Runtime, functions: Functions) -> None:
@@ -105,8 +111,8 @@ def test_response_too_large(runtime: Runtime, functions: Functions) -> None:
     assert at_limit.function_error is None and len(at_limit.payload) == 6291556
     over = invoke(runtime, spec, b'{"n": 6291555}')
     assert over.function_error == "Unhandled"
-    assert over.payload == (b'{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"Response payload size '
-                            b'exceeded maximum allowed payload size (6291556 bytes)."}')
+    assert over.payload == (b'{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"Response payload '
+                            b'size exceeded maximum allowed payload size (6291556 bytes)."}')
     assert "\tStatus: error\tError Type: Runtime.ExitError\t" in over.log_tail
     after = invoke(runtime, spec, b'{"pid": true}')  # the environment was recycled, as on AWS
     assert after.init_duration_ms is not None and json.loads(after.payload)["pid"] != pid

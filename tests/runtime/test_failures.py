@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +99,31 @@ def test_crash_during_init(runtime: Runtime, functions: Functions) -> None:
     assert result.payload == (b'{"errorType":"Runtime.ExitError","errorMessage":"RequestId: req-i Error: '
                               b'Runtime exited with error: exit status 7"}')
     assert "\tPhase: init\tStatus: error\tError Type: Runtime.ExitError\n" in result.log_tail
+
+
+ORPHAN_SCRIPT = """
+import json, os, signal, sys, threading, time
+sys.path.insert(0, {repo!r})
+from tests.runtime.conftest import Functions, invoke
+from lambdaperm.runtime import Runtime
+from pathlib import Path
+root = Path({root!r})
+rt = Runtime(root / "work", "http://127.0.0.1:9")
+spec = Functions(root).spec({{"app.py": "import os, time\\ndef handler(e, c):\\n    time.sleep(e['s'])\\n"
+                                        "    return os.getpid()\\n"}})
+print(invoke(rt, spec, b'{{"s": 0}}').payload.decode(), flush=True)
+threading.Thread(target=invoke, args=(rt, spec, b'{{"s": 60}}'), daemon=True).start()
+time.sleep(0.3)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_workers_do_not_outlive_a_killed_server(tmp_path: Path) -> None:
+    repo = str(Path(__file__).resolve().parents[2])
+    script = ORPHAN_SCRIPT.format(repo=repo, root=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    pid = int(proc.stdout.split()[0])
+    deadline = time.monotonic() + 6  # the worker is busy in its handler: its orphan check ends it
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not pid_alive(pid)

@@ -26,7 +26,8 @@ def handler(event, context):
     cc = context.client_context
     return {
         "function_name": context.function_name, "function_version": context.function_version,
-        "invoked_function_arn": context.invoked_function_arn, "memory_limit_in_mb": context.memory_limit_in_mb,
+        "invoked_function_arn": context.invoked_function_arn,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
         "aws_request_id": context.aws_request_id, "log_group_name": context.log_group_name,
         "log_stream_name": context.log_stream_name, "remaining": context.get_remaining_time_in_millis(),
         "identity": [context.identity.cognito_identity_id, context.identity.cognito_identity_pool_id],
@@ -110,7 +111,8 @@ def test_environment_is_lambdas_and_nothing_of_the_server(runtime: Runtime, func
     root = env["LAMBDA_TASK_ROOT"]
     assert out["cwd"] == root == out["path0"] and Path(root).name != "" and "work/code" in root
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "fn" and env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
-    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128" and env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/fn"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/fn"
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == REGION  # reserved: the function can't override
     assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.11" and env["_HANDLER"] == "app.handler"
     assert env["AWS_ENDPOINT_URL"] == ENDPOINT
@@ -174,7 +176,8 @@ def test_print_and_logging_output_in_the_log(runtime: Runtime, functions: Functi
     assert re.fullmatch(r"\[INFO\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\tr1\tvia logging", lines[4])
     assert lines[5] == "END RequestId: r1"
     assert re.fullmatch(r"REPORT RequestId: r1\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
-                        r"Memory Size: 256 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms\t", lines[6])
+                        r"Memory Size: 256 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms\t",
+                        lines[6])
     assert len(lines) == 7
     warm = invoke(runtime, spec, request_id="r2")
     assert warm.log_tail.splitlines()[0] == "START RequestId: r2 Version: $LATEST"

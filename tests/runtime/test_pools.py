@@ -35,7 +35,8 @@ def test_concurrency_cap(tmp_path: Path, functions: Functions) -> None:
     try:
         spec = functions.spec({"app.py": SPAN})
         with ThreadPoolExecutor(6) as pool:
-            results = list(pool.map(lambda i: invoke(rt, spec, b'{"sleep": 0.3}', request_id=f"r{i}"), range(6)))
+            calls = [pool.submit(invoke, rt, spec, b'{"sleep": 0.3}', request_id=f"r{i}") for i in range(6)]
+            results = [call.result() for call in calls]
         bodies = [json.loads(r.payload) for r in results]
         assert [b["id"] for b in bodies] == [f"r{i}" for i in range(6)]
         assert len({b["pid"] for b in bodies}) == 2
@@ -84,6 +85,17 @@ def test_evict_lets_a_busy_invocation_finish(runtime: Runtime, functions: Functi
         result = busy.result()
     assert result.function_error is None
     assert not pid_alive(json.loads(result.payload)["pid"])  # closed when it came back
+
+
+def test_evict_during_a_cold_start_lets_it_finish(runtime: Runtime, functions: Functions) -> None:
+    spec = functions.spec({"app.py": "import time\ntime.sleep(0.4)\n" + SPAN})
+    with ThreadPoolExecutor(1) as pool:
+        cold = pool.submit(invoke, runtime, spec)
+        time.sleep(0.15)
+        runtime.evict(spec.function_arn)
+        result = cold.result()
+    assert result.function_error is None and result.init_duration_ms is not None
+    assert not pid_alive(json.loads(result.payload)["pid"])
 
 
 def test_idle_workers_are_reaped(tmp_path: Path, functions: Functions) -> None:
