@@ -574,11 +574,11 @@ def in_process_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         local = InProcess(server)
         found = setup(local.client, with_user=True)
         assert found is not None
-        key, secret, _ = found
-        check_enforcement(lambda service: local.client(service, key, secret))
+        key_id, secret, _ = found
+        check_enforcement(lambda service: local.client(service, key_id, secret))
         out: dict[str, Any] = {}
         for call in CALLS:
-            client = local.client(service_of(call), key, secret)
+            client = local.client(service_of(call), key_id, secret)
             fn = call_fn(call)
             for i in range(20):
                 fn(client, f"warm-{i}")
@@ -611,10 +611,10 @@ def in_process_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                     for name, xs in cols.items():
                         pass_medians.setdefault(f"{label}{name}", []).append(statistics.median(xs))
                         pooled.setdefault(f"{label}{name}", []).extend(xs)
-            for key, medians in pass_medians.items():
-                entry[f"{key}_us"] = statistics.median(medians)
-                entry[f"{key}_min_us"] = min(medians)
-                entry[f"{key}_p90_us"] = percentile(sorted(pooled[key]), 0.9)
+            for stat, medians in pass_medians.items():
+                entry[f"{stat}_us"] = statistics.median(medians)
+                entry[f"{stat}_min_us"] = min(medians)
+                entry[f"{stat}_p90_us"] = percentile(sorted(pooled[stat]), 0.9)
             entry["samples"] = len(captured) * args.passes
             entry["clock_overhead_us"] = {k: v / 1e3 for k, v in overhead.items()}
             if entry["auth_total_us"] > AUTH_TARGET_US or args.profile:

@@ -33,7 +33,8 @@ def identity_policy(n: int, seed: int = 7) -> dict[str, object]:
         {"Sid": "Describe", "Effect": "Allow", "Action": ["ec2:Describe*", "cloudwatch:Get*"], "Resource": "*"},
         {"Sid": "Kms", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"},
         {"Sid": "NoDeleteTables", "Effect": "Deny", "Action": "dynamodb:Delete*", "Resource": "*"},
-        {"Sid": "Topics", "Effect": "Allow", "Action": "sns:Publish", "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:app-*"},
+        {"Sid": "Topics", "Effect": "Allow", "Action": "sns:Publish",
+         "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:app-*"},
         {"Sid": "Events", "Effect": "Allow", "Action": "events:PutEvents", "Resource": "*"},
     ]
     rng = random.Random(seed)
@@ -85,7 +86,8 @@ def distinct_requests(count: int, seed: int = 11) -> list[dict[str, object]]:
     for i in range(count):
         action, resource = kinds[rng.randrange(len(kinds))]
         # a distinct source address per request, so that no two requests are equal (1 in 10 from outside)
-        ip = f"198.51.{i // 256 % 256}.{i % 256}" if rng.random() < 0.9 else f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"
+        inside = rng.random() < 0.9
+        ip = f"198.51.{i // 256 % 256}.{i % 256}" if inside else f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"
         out.append({"principal": USER, "action": action, "resource": resource(i),
                     "context": {"aws:SourceIp": ip, "aws:ViaAWSService": "false", "aws:RequestedRegion": REGION}})
     return out

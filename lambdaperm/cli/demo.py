@@ -78,7 +78,8 @@ def _start_server() -> tuple[subprocess.Popen[bytes], str]:
             return proc, url
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"lambdaperm serve exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+                detail = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"lambdaperm serve exited: {detail}") from None
             time.sleep(0.05)
     proc.terminate()
     raise RuntimeError("lambdaperm serve did not start")

@@ -24,8 +24,10 @@ from lambdaperm.protocol import (
     ServiceError,
     identify,
     parse,
+    request_protocol,
     serialize,
     serialize_error,
+    service_of_request,
 )
 from lambdaperm.services.context import RequestContext
 from lambdaperm.services.iam.principals import principal_tags

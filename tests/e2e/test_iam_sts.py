@@ -265,6 +265,21 @@ def test_bad_input_is_a_4xx(server: Endpoint) -> None:
     status, body = send("iam", b"Action=NoSuchThing&Version=2010-05-08",
                         {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 400 and b"InvalidAction" in body
+    garbled = urllib.request.Request(server.url + "/", data=b"Action=ListUsers&Version=2010-05-08", method="POST",
+                                     headers={"Authorization": "AWS4-HMAC-SHA256 garbage",
+                                              "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        urllib.request.urlopen(garbled, timeout=10)
+        raise AssertionError("a garbled Authorization header was accepted")
+    except urllib.error.HTTPError as err:
+        assert 400 <= err.code < 500 and b"<Code>" in err.read()
+    unsigned = urllib.request.Request(server.url + "/", data=b"Action=ListUsers&Version=2010-05-08", method="POST",
+                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        urllib.request.urlopen(unsigned, timeout=10)
+        raise AssertionError("an unsigned IAM call was accepted")
+    except urllib.error.HTTPError as err:
+        assert err.code == 403 and b"MissingAuthenticationToken" in err.read()
 
 
 def test_concurrent_writes_are_not_lost(server: Endpoint) -> None:

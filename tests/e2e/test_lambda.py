@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .conftest import Endpoint
-from .lambda_helpers import HANDLER, LAMBDA_TRUST, make_role, payload, zip_of
+from .lambda_helpers import HANDLER, make_role, payload, zip_of
 from .test_iam_sts import error, make_user
 
 ACCOUNT = "000000000000"

@@ -33,7 +33,8 @@ def handler(event, context):
         TableName="events", Item={"id": {"S": context.aws_request_id}, "event": {"S": json.dumps(event)}})
     if any("fail" in json.dumps(r) for r in event.get("Records", [])):
         raise RuntimeError("asked to fail")
-    return {"statusCode": 201, "headers": {"x-seen": "yes"}, "body": json.dumps({"records": len(event.get("Records", []))})}
+    records = len(event.get("Records", []))
+    return {"statusCode": 201, "headers": {"x-seen": "yes"}, "body": json.dumps({"records": records})}
 """
 
 
@@ -164,7 +165,8 @@ def test_demo_runs(server: Endpoint) -> None:
                           timeout=180, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    assert "is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-west-2:444455556666:table/other" in out
+    assert ("is not authorized to perform: dynamodb:PutItem on resource: "
+            "arn:aws:dynamodb:us-west-2:444455556666:table/other") in out
     assert ("User: arn:aws:iam::999988887777:root is not authorized to perform: lambda:InvokeFunction on resource: "
             "arn:aws:lambda:us-west-2:444455556666:function:my-s3-function") in out
     assert "table test now holds" in out and "Demo complete" in out
