@@ -29,6 +29,7 @@ class MotoBackend:
                 if self._app is None:
                     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+                    _leave_lambda_delivery_to_lambdaperm()
                     self._app = DomainDispatcherApplication(create_backend_app)
         return self._app
 
@@ -83,3 +84,22 @@ def _wsgi_path(raw: str) -> str:
     from urllib.parse import unquote_to_bytes
 
     return unquote_to_bytes(raw).decode("latin-1")
+
+
+def _leave_lambda_delivery_to_lambdaperm() -> None:
+    """moto's SNS would deliver `lambda` subscriptions to moto's own Lambda backend (where our functions do
+    not exist, failing the Publish). lambdaperm delivers them itself, through the function policy, so moto's
+    delivery is switched off for that protocol only."""
+    from moto.sns.models import Subscription
+
+    original = Subscription.publish
+    if getattr(original, "_lambdaperm", False):
+        return
+
+    def publish(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.protocol == "lambda":
+            return None
+        return original(self, *args, **kwargs)
+
+    publish._lambdaperm = True  # type: ignore[attr-defined]
+    Subscription.publish = publish  # type: ignore[method-assign]
