@@ -62,7 +62,7 @@ class LambdaEnv:
 
     def ship_logs(self, account: str, region: str, group: str, stream: str, text: str) -> None:
         now = int(time.time() * 1000)
-        lines = [(now, line) for line in text.splitlines() if line]
+        lines = [(now, line) for line in _events(text)]
         try:
             moto_state.put_logs(account, region, group, stream, lines)
         except Exception:  # logs are best effort, as in Lambda: the invocation's result stands
@@ -82,3 +82,17 @@ class LambdaEnv:
             self._runtime.shutdown()
         if self._tmp is not None:
             self._tmp.cleanup()
+
+
+def _events(text: str) -> list[str]:
+    """Log events as Lambda ships them: one per line, except that continuation lines (a multi-line
+    `[ERROR]` record, a traceback) stay with the line they continue."""
+    events: list[str] = []
+    for line in text.split("\n"):
+        if not line:
+            continue
+        if events and (line[0] in " \t\u00a0" or line.startswith("Traceback")):
+            events[-1] += "\n" + line
+        else:
+            events.append(line)
+    return events

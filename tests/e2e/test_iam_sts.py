@@ -323,3 +323,35 @@ def test_aws_cli(server: Endpoint) -> None:
                            "get-caller-identity", "--output", "json"], capture_output=True, text=True, env=env,
                           timeout=60)
     assert json.loads(proc.stdout)["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+
+
+def test_external_id_and_session_policy(server: Endpoint) -> None:
+    iam = server.client("iam")
+    key, secret = make_user(server, "partner", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+    iam.create_role(RoleName="WithExternalId", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": ACCOUNT},
+                                                "Action": "sts:AssumeRole",
+                                                "Condition": {"StringEquals": {"sts:ExternalId": "s3cret"}}}]}))
+    iam.put_role_policy(RoleName="WithExternalId", PolicyName="rw", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}))
+    sts = server.client("sts", key=key, secret=secret)
+    arn = f"arn:aws:iam::{ACCOUNT}:role/WithExternalId"
+    with pytest.raises(ClientError) as without:
+        sts.assume_role(RoleArn=arn, RoleSessionName="nope")
+    assert error(without)[0] == "AccessDenied"
+    with pytest.raises(ClientError) as wrong:
+        sts.assume_role(RoleArn=arn, RoleSessionName="nope", ExternalId="guess")
+    assert error(wrong)[0] == "AccessDenied"
+    session_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:ListTables", "Resource": "*"}]}
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName="narrow", ExternalId="s3cret",
+                            Policy=json.dumps(session_policy))["Credentials"]
+    ddb = server.client("dynamodb", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
+                        token=creds["SessionToken"], region="us-west-2")
+    assert "TableNames" in ddb.list_tables()
+    with pytest.raises(ClientError) as narrowed:
+        ddb.describe_table(TableName="test")
+    code, message, _ = error(narrowed)
+    assert code == "AccessDeniedException"
+    assert message.endswith("because no session policy allows the dynamodb:DescribeTable action")

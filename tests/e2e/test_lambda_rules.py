@@ -134,3 +134,20 @@ def test_denied_sns_delivery_is_recorded(server: Endpoint, basic_role: str) -> N
     assert found[0]["errorMessage"] == (f"User: sns.amazonaws.com is not authorized to perform: lambda:InvokeFunction "
                                         f"on resource: {arn} because no resource-based policy allows the "
                                         "lambda:InvokeFunction action")
+
+
+def test_dead_letter_queue_needs_send_permission(server: Endpoint, basic_role: str) -> None:
+    sqs = server.client("sqs", region=REGION)
+    sqs.create_queue(QueueName="dlq")
+    dlq = f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"
+    lam = server.client("lambda", region=REGION)
+    with pytest.raises(ClientError) as denied:
+        lam.create_function(FunctionName="dlq-fn", Runtime="python3.11", Role=basic_role, Handler="app.handler",
+                            Code={"ZipFile": CODE}, DeadLetterConfig={"TargetArn": dlq})
+    assert error(denied)[:2] == ("InvalidParameterValueException",
+                                 "The provided execution role does not have permissions to call SendMessage on SQS")
+    server.client("iam").put_role_policy(RoleName="plain-role", PolicyName="dlq", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dlq}]}))
+    config = lam.create_function(FunctionName="dlq-fn", Runtime="python3.11", Role=basic_role, Handler="app.handler",
+                                 Code={"ZipFile": CODE}, DeadLetterConfig={"TargetArn": dlq})
+    assert config["DeadLetterConfig"] == {"TargetArn": dlq}

@@ -47,6 +47,19 @@ def _vpc(ctx: RequestContext, p: Params, role: dict[str, Any]) -> dict[str, Any]
             "Ipv6AllowedForDualStack": bool(vpc.get("Ipv6AllowedForDualStack", False))}
 
 
+def _dead_letter(ctx: RequestContext, p: Params, role: dict[str, Any]) -> None:
+    """A dead-letter queue or topic the execution role cannot write to is refused at creation (spec §3.7)."""
+    target = (p.get("DeadLetterConfig") or {}).get("TargetArn")
+    if not target:
+        return
+    service = target.split(":")[2] if target.count(":") >= 5 else ""
+    action = {"sqs": ("sqs:SendMessage", "SendMessage on SQS"), "sns": ("sns:Publish", "Publish on SNS")}.get(service)
+    if action is None:
+        raise invalid(f"The target arn {target} is not an SQS queue or SNS topic.")
+    if not role_allows(ctx, role, action[0], target):
+        raise invalid(f"The provided execution role does not have permissions to call {action[1]}")
+
+
 def _configuration(ctx: RequestContext, ref: FunctionRef, basics: dict[str, Any], role_arn: str, sha: tuple[str, str],
                    size: int, vpc: dict[str, Any] | None) -> dict[str, Any]:
     config = {
@@ -73,6 +86,7 @@ def create_function(ctx: RequestContext, p: Params) -> Output:
     basics = check_basics(p)
     role = assumable_role(ctx, role_arn)
     vpc = _vpc(ctx, p, role)
+    _dead_letter(ctx, p, role)
     data = _code_bytes(ctx, p.get("Code") or {})
     sha = ctx.env.code.put(data)
     with ctx.records.db.transaction():
@@ -82,6 +96,8 @@ def create_function(ctx: RequestContext, p: Params) -> Output:
               "Latest": _configuration(ctx, ref, basics, role_arn, sha, len(data), vpc), "Versions": {},
               "NextVersion": 1, "Aliases": {}, "Policies": {}, "Tags": dict(p.get("Tags") or {}), "Urls": {},
               "Mappings": {}}
+        if (p.get("DeadLetterConfig") or {}).get("TargetArn"):
+            fn["Latest"]["DeadLetterConfig"] = {"TargetArn": p["DeadLetterConfig"]["TargetArn"]}
         if p.get("Publish"):
             _publish(fn, ctx, None, p.get("Description"))
         store.save(ctx.records, fn)

@@ -112,7 +112,7 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     result = ctx.env.invoke(target, payload, creds, request_id=ctx.request_id, client_context=client_context)
     if all(role_allows(ctx, role, action, f"arn:aws:logs:{fn['Region']}:{fn['Account']}:log-group:"
                        f"{target.log_group}:*") for action in LOG_ACTIONS):
-        stream = f"{ctx.now:%Y/%m/%d}/[{version}]{ctx.request_id.replace('-', '')}"
+        stream = getattr(result, "log_stream_name", None) or f"{ctx.now:%Y/%m/%d}/[{version}]{ctx.request_id[:32]}"
         ctx.env.ship_logs(fn["Account"], fn["Region"], target.log_group, stream, result.log_tail)
     return result
 
