@@ -6,10 +6,11 @@ Not a benchmark by itself. Before the server starts, it wraps (at run time, in t
 lambdaperm file is changed) the functions one request goes through with a perf_counter timer: the
 pipeline's stages (route, authenticate, parse, authorize, dispatch, record, serialize), and inside an
 Invoke the steps of `services.lambda_.invoke.run` and of the runtime (code store, pool, the worker round
-trip, log capture). Each HTTP request gets a thread-local dict of stage -> seconds (inclusive, summed over
-repeated calls), and the ASGI app's whole handling of each request is timed too (receive → response sent,
-which adds the executor hop and uvicorn's send). When the server exits (SIGTERM), everything is written to
-OUT.json. The wrappers cost about 1 µs each, a few dozen per invoke.
+trip, log capture), and the cyclic garbage collector's runs (gc.callbacks). Each HTTP request gets a
+thread-local dict of stage -> seconds (inclusive, summed over repeated calls), and the ASGI app's whole
+handling of each request is timed too (receive → response sent, which adds the executor hop and uvicorn's
+send). When the server exits (SIGTERM), everything is written to OUT.json. The wrappers cost about 1 µs
+each, a few dozen per invoke.
 
 With LAMBDA_INVOKE_CPROFILE=N in the environment each request's pipeline also runs under cProfile (in its
 own thread), and the profiles of the last N hello invokes, the last N put invokes and the last N nested
@@ -21,6 +22,7 @@ from __future__ import annotations
 import atexit
 import cProfile
 import functools
+import gc
 import json
 import os
 import pstats
@@ -64,7 +66,17 @@ def patch(owner: Any, name: str, stage: str) -> None:
     setattr(owner, name, timed(stage, getattr(owner, name)))
 
 
+def _gc_callback(phase: str, info: dict[str, int]) -> None:
+    """Time the cyclic garbage collector inside requests (it runs in whichever thread allocates)."""
+    if phase == "start":
+        _tl.gc_start = _clock()
+    elif getattr(_tl, "gc_start", None) is not None:
+        _add(f"gc: generation {info.get('generation')} collections (mean)", _clock() - _tl.gc_start)
+        _tl.gc_start = None
+
+
 def install() -> None:
+    gc.callbacks.append(_gc_callback)
     from lambdaperm.authz.enforce import Authorizer
     from lambdaperm.gateway import asgi, pipeline
     from lambdaperm.gateway.lambda_env import LambdaEnv
@@ -170,6 +182,13 @@ def install() -> None:
     from lambdaperm.dataplane.moto_backend import MotoBackend
 
     patch(MotoBackend, "handle", "dispatch: data plane (moto)")
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    patch(DomainDispatcherApplication, "get_application", "moto: get_application (which backend)")
+    patch(BaseResponse, "setup_class", "moto: setup_class")
+    patch(DynamoHandler, "put_item", "moto: DynamoHandler.put_item")
 
 
 def _asgi_key(scope: dict[str, Any]) -> str:

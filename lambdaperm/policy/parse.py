@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from .arn import compile_arn_tokens
 from .conditions import Condition, compile_condition
@@ -16,12 +15,11 @@ from .errors import MalformedPolicyDocument, PolicyError, PolicySizeExceeded
 from .glob import compile_glob, has_wildcard
 from .jsonpos import PathItem, format_path, locate, value_span
 from .kinds import Effect, PolicyType
+from .loading import JsonValue, check_text, load
 from .model import ActionSpec, Policy, ResourceSpec, Statement
 from .principals import PrincipalSpec, compile_principal
+from .rules import RULES
 from .variables import Template, parse_template
-
-MAX_DOCUMENT_CHARS = 131_072  # IAM's policyDocumentType maximum length (botocore iam model)
-MAX_DEPTH = 64  # far beyond any valid policy (object > Statement > Condition > operator > key > list)
 
 _VERSIONS = ("2012-10-17", "2008-10-17")
 _TOP_KEYS = frozenset({"Version", "Id", "Statement"})
@@ -29,55 +27,10 @@ _STATEMENT_KEYS = frozenset(
     {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource",
      "Condition"}
 )
-_IAM_CHARS = re.compile(r"^[\u0009\u000A\u000D\u0020-\u00FF]*$")
 _ALNUM_SID = re.compile(r"^[0-9A-Za-z]*$")
 _SERVICE_PREFIX = re.compile(r"^[a-z0-9*?-]+$")
 
 
-@dataclass(frozen=True, slots=True)
-class TypeRules:
-    """Per-type grammar rules and quota (spec §1.1, §3.9, §4.1, §7)."""
-
-    principal: str  # "required" | "forbidden"
-    resource: str  # "required" | "forbidden"
-    not_principal: bool
-    alnum_sid: bool
-    iam_charset: bool
-    quota: int
-    quota_counts_whitespace: bool
-    quota_message: str  # format with {size} and {limit}
-
-
-_IAM_QUOTA = "Cannot exceed quota for PolicySize: {limit}"
-RULES: Mapping[PolicyType, TypeRules] = {
-    PolicyType.IDENTITY: TypeRules("forbidden", "required", False, True, True, 6144, False, _IAM_QUOTA),
-    PolicyType.BOUNDARY: TypeRules("forbidden", "required", False, True, True, 6144, False, _IAM_QUOTA),
-    PolicyType.SESSION: TypeRules(
-        "forbidden", "required", False, True, True, 2048, False,
-        "Packed policy consumes {percent}% of allotted space, please use smaller policy.",
-    ),
-    PolicyType.TRUST: TypeRules(
-        "required", "forbidden", False, True, True, 2048, False, "Cannot exceed quota for ACLSizePerRole: {limit}"
-    ),
-    PolicyType.RESOURCE: TypeRules(
-        "required", "required", True, False, False, 20480, True,
-        "The final policy size ({size}) is bigger than the limit ({limit}).",
-    ),
-    PolicyType.ENDPOINT: TypeRules(
-        "required", "required", True, False, False, 20480, True,
-        "Policy document exceeds the maximum size of {limit} characters ({size}).",
-    ),
-    PolicyType.SCP: TypeRules(
-        "forbidden", "required", False, True, False, 5120, True,
-        "The provided policy document exceeds the maximum size of {limit} characters ({size}).",
-    ),
-    PolicyType.RCP: TypeRules(
-        "required", "required", False, True, False, 5120, True,
-        "The provided policy document exceeds the maximum size of {limit} characters ({size}).",
-    ),
-}
-
-JsonValue = object
 
 
 def parse_policy(
@@ -97,7 +50,7 @@ def parse_policy(
         raise MalformedPolicyDocument(
             "Syntax errors in policy.", detail=f"unknown policy type {policy_type!r}"
         ) from None
-    text, obj = _load(doc, ptype)
+    text, obj = load(doc, ptype)
     try:
         return _Parser(ptype, text, name, max_size).policy(obj)
     except PolicyError as err:
@@ -106,120 +59,6 @@ def parse_policy(
             if where:
                 err.located(*where)
         raise
-
-
-def _load(doc: str | bytes | Mapping[str, object], ptype: PolicyType) -> tuple[str | None, JsonValue]:
-    text: str | None
-    if isinstance(doc, bytes | bytearray):
-        try:
-            text = bytes(doc).decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise MalformedPolicyDocument(
-                "Syntax errors in policy.", detail=f"not UTF-8 text (byte {err.start})"
-            ) from None
-    elif isinstance(doc, str):
-        text = doc
-    elif isinstance(doc, Mapping):
-        try:
-            dumped = json.dumps(doc, ensure_ascii=False)
-        except (TypeError, ValueError, RecursionError) as err:
-            raise MalformedPolicyDocument(
-                "Syntax errors in policy.", detail=f"not a JSON document: {err}"
-            ) from None
-        _check_text(dumped, ptype, locate_errors=False)
-        return None, _decode(dumped)
-    else:
-        raise MalformedPolicyDocument(
-            "Syntax errors in policy.", detail=f"a policy is JSON text or an object, not {type(doc).__name__}"
-        )
-    if len(text) > MAX_DOCUMENT_CHARS:
-        raise PolicySizeExceeded(
-            "1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {MAX_DOCUMENT_CHARS}",
-            detail=f"the document has {len(text)} characters",
-        )
-    _check_text(text, ptype, locate_errors=True)
-    return text, _decode(text)
-
-
-def _check_text(text: str, ptype: PolicyType, *, locate_errors: bool) -> None:
-    """Lone surrogates are not text; IAM's policy types accept only tab, newline and U+0020-U+00FF."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        error = MalformedPolicyDocument(
-            "Syntax errors in policy.", detail=f"not valid Unicode text (lone surrogate at {err.start})"
-        )
-        raise error.located(*_line_col(text, err.start)) if locate_errors else error from None
-    if RULES[ptype].iam_charset and not _IAM_CHARS.match(text):
-        bad = next(i for i, ch in enumerate(text) if not _IAM_CHARS.match(ch))
-        error = MalformedPolicyDocument(
-            "Syntax errors in policy.",
-            detail=f"character {text[bad]!r} is outside the characters IAM accepts (tab, newline, U+0020-U+00FF)",
-        )
-        raise error.located(*_line_col(text, bad)) if locate_errors else error
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    from .jsonpos import line_col
-
-    return line_col(text, offset)
-
-
-def _reject_duplicates(pairs: list[tuple[str, JsonValue]]) -> dict[str, JsonValue]:
-    out: dict[str, JsonValue] = {}
-    for key, value in pairs:
-        if key in out:
-            raise MalformedPolicyDocument("Syntax errors in policy.", detail=f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _decode(text: str) -> JsonValue:
-    if _depth_exceeds(text, MAX_DEPTH):
-        raise MalformedPolicyDocument(
-            "Syntax errors in policy.", detail=f"the document nests deeper than {MAX_DEPTH} levels"
-        )
-    try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant)
-    except json.JSONDecodeError as err:
-        raise MalformedPolicyDocument(
-            "Syntax errors in policy.", detail=f"invalid JSON: {err.msg}", line=err.lineno, column=err.colno
-        ) from None
-    except RecursionError:
-        raise MalformedPolicyDocument("Syntax errors in policy.", detail="the document nests too deeply") from None
-    except ValueError as err:  # e.g. an integer longer than Python's 4,300-digit conversion limit
-        raise MalformedPolicyDocument("Syntax errors in policy.", detail=f"invalid JSON: {err}") from None
-
-
-def _no_constant(name: str) -> JsonValue:
-    raise MalformedPolicyDocument("Syntax errors in policy.", detail=f"{name} is not valid JSON")
-
-
-def _depth_exceeds(text: str, limit: int) -> bool:
-    """Whether brackets nest deeper than `limit` (a cheap over-estimate that ignores strings is fine:
-    it only decides whether to read the text with string awareness)."""
-    if text.count("[") + text.count("{") <= limit:
-        return False
-    depth = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif ch in "]}":
-            depth -= 1
-    return False
 
 
 _PATH_TOKEN = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
@@ -292,7 +131,7 @@ class _Parser:
     def _check_size(self, obj: dict[str, JsonValue]) -> int:
         compact = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
         # the decoded text: escapes (\\uXXXX) cannot smuggle a lone surrogate or a character IAM refuses
-        _check_text(compact, self.ptype, locate_errors=False)
+        check_text(compact, self.ptype, locate_errors=False)
         if self.rules.quota_counts_whitespace and self.text is not None and self.ptype is not PolicyType.RESOURCE:
             size = len(self.text)  # endpoint policies, SCPs and RCPs count every character
         else:
