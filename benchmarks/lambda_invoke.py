@@ -145,6 +145,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def core_busy(cpu: int | None) -> tuple[float, float]:
+    """(busy, steal) seconds of one core since boot, from /proc/stat (all processes, not only ours)."""
+    if cpu is None:
+        return 0.0, 0.0
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith(f"cpu{cpu} "):
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in line.split()[1:9])
+            tick = os.sysconf("SC_CLK_TCK")
+            return (user + nice + system + irq + softirq + steal) / tick, steal / tick
+    return 0.0, 0.0
+
+
 def children_of(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -160,14 +172,25 @@ class Server:
     proc: subprocess.Popen[bytes]
     url: str
     started_s: float
+    core: int | None = None
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
-    def cpu(self) -> tuple[float, float]:
-        """(server process, its live workers) CPU seconds."""
-        return cpu_seconds(self.pid), sum(cpu_seconds(c) for c in children_of(self.pid))
+    def cpu(self) -> tuple[float, float, float, float]:
+        """CPU seconds of the server process and of its live workers; busy and steal seconds of its core."""
+        busy, steal = core_busy(self.core)
+        return cpu_seconds(self.pid), sum(cpu_seconds(c) for c in children_of(self.pid)), busy, steal
+
+
+def cpu_shares(before: tuple[float, ...], after: tuple[float, ...], count: int, wall: float) -> dict[str, float]:
+    """Per call: server and worker CPU ms; over the wall time: the share of the server's core that our
+    processes used, that other processes used (the machine is shared), and that the hypervisor stole."""
+    server, worker, busy, steal = (a - b for a, b in zip(after, before, strict=True))
+    return {"server_cpu_ms": server * 1e3 / count, "worker_cpu_ms": worker * 1e3 / count,
+            "server_util": (server + worker) / wall, "core_others": max(busy - steal - server - worker, 0.0) / wall,
+            "core_steal": steal / wall}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -197,7 +220,7 @@ def launch(cpu: int | None, log: Path, script: list[str] | None = None, extra_en
         try:
             with urllib.request.urlopen(health, timeout=2) as resp:
                 if resp.status == 200:
-                    return Server(proc, f"http://127.0.0.1:{port}", time.perf_counter() - start)
+                    return Server(proc, f"http://127.0.0.1:{port}", time.perf_counter() - start, cpu)
         except OSError:
             pass
         time.sleep(0.01)
@@ -277,7 +300,7 @@ def warm_case(bench: Bench, server: Server, call: Callable[[], Any], name: str, 
     for _ in range(warmup):
         call()
     samples = [0.0] * count
-    cpu0, wcpu0 = server.cpu()
+    before = server.cpu()
     pcpu0, t0 = time.process_time(), time.perf_counter()
     for i in range(count):
         start = time.perf_counter()
@@ -285,13 +308,12 @@ def warm_case(bench: Bench, server: Server, call: Callable[[], Any], name: str, 
         samples[i] = time.perf_counter() - start
     wall = time.perf_counter() - t0
     pcpu1 = time.process_time()
-    cpu1, wcpu1 = server.cpu()
+    after = server.cpu()
     if name == "put":
         bench.put_invokes += warmup + count
     ordered = sorted(samples)
     return {"p50_ms": percentile(ordered, 0.5) * 1e3, "p99_ms": percentile(ordered, 0.99) * 1e3,
-            "mean_ms": statistics.fmean(samples) * 1e3, "wall_s": wall,
-            "server_cpu_ms": (cpu1 - cpu0) * 1e3 / count, "worker_cpu_ms": (wcpu1 - wcpu0) * 1e3 / count,
+            "mean_ms": statistics.fmean(samples) * 1e3, "wall_s": wall, **cpu_shares(before, after, count, wall),
             "client_cpu_ms": (pcpu1 - pcpu0) * 1e3 / count}
 
 
@@ -319,21 +341,20 @@ def throughput_case(bench: Bench, server: Server, clients: list[Any], name: str,
     for th in threads:
         th.start()
     barrier.wait()
-    cpu0, wcpu0 = server.cpu()
+    before = server.cpu()
     pcpu0, t0 = time.process_time(), time.perf_counter()
     for th in threads:
         th.join()
     wall = time.perf_counter() - t0
     pcpu1 = time.process_time()
-    cpu1, wcpu1 = server.cpu()
+    after = server.cpu()
     done = per_thread * n
     if name == "put":
         bench.put_invokes += done + warmup * n
     lat = sorted(x for xs in latencies for x in xs)
     return {"invokes": done, "wall_s": wall, "rps": done / wall, "p50_ms": percentile(lat, 0.5) * 1e3,
-            "p99_ms": percentile(lat, 0.99) * 1e3, "server_cpu_ms": (cpu1 - cpu0) * 1e3 / done,
-            "worker_cpu_ms": (wcpu1 - wcpu0) * 1e3 / done, "client_cpu_ms": (pcpu1 - pcpu0) * 1e3 / done,
-            "server_util": (cpu1 - cpu0 + wcpu1 - wcpu0) / wall}
+            "p99_ms": percentile(lat, 0.99) * 1e3, **cpu_shares(before, after, done, wall),
+            "client_cpu_ms": (pcpu1 - pcpu0) * 1e3 / done}
 
 
 BOTO3_PROBE = """import sys, time
@@ -534,14 +555,17 @@ def main() -> int:
                 warm[name].append(r)
                 print(f"rep {rep + 1} warm {name:5}: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
                       f"CPU/call server {r['server_cpu_ms']:.2f} ms + workers {r['worker_cpu_ms']:.2f} ms, "
-                      f"client {r['client_cpu_ms']:.2f} ms", flush=True)
+                      f"client {r['client_cpu_ms']:.2f} ms; core {args.server_cpu}: ours "
+                      f"{r['server_util'] * 100:.0f} %, others {r['core_others'] * 100:.0f} %, steal "
+                      f"{r['core_steal'] * 100:.0f} %", flush=True)
             for name in ("hello", "put"):
                 r = throughput_case(bench, server, clients, name, args.throughput, 5 if rep == 0 else 1)
                 thr[name].append(r)
                 print(f"rep {rep + 1} {args.threads} thr {name:5}: {r['rps']:.0f} invokes/s, p50 {r['p50_ms']:.1f} ms,"
-                      f" CPU/invoke server {r['server_cpu_ms']:.2f} + workers {r['worker_cpu_ms']:.2f} ms "
-                      f"(server core {r['server_util'] * 100:.0f} % busy), client {r['client_cpu_ms']:.2f} ms",
-                      flush=True)
+                      f" CPU/invoke server {r['server_cpu_ms']:.2f} + workers {r['worker_cpu_ms']:.2f} ms, "
+                      f"client {r['client_cpu_ms']:.2f} ms; core {args.server_cpu}: ours "
+                      f"{r['server_util'] * 100:.0f} %, others {r['core_others'] * 100:.0f} %, steal "
+                      f"{r['core_steal'] * 100:.0f} %", flush=True)
         count = make_client("dynamodb", server.url).scan(TableName=TABLE, Select="COUNT")["Count"]
         if count != bench.put_invokes:
             bench.errors.append(f"table {TABLE} holds {count} items, {bench.put_invokes} put invokes were made")
@@ -604,8 +628,9 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> None:
               f"client {w[k]['client_cpu_ms']['median']:.2f}")
     for k in ("hello", "put"):
         print(f"  {args.threads} threads {k}: {t[k]['server_cpu_ms']['median']:.2f} + "
-              f"{t[k]['worker_cpu_ms']['median']:.2f} (server core {t[k]['server_util']['median'] * 100:.0f} % "
-              f"busy); client {t[k]['client_cpu_ms']['median']:.2f}; p50 {fmt(t[k]['p50_ms'])} ms")
+              f"{t[k]['worker_cpu_ms']['median']:.2f} (server core: ours {t[k]['server_util']['median'] * 100:.0f} %,"
+              f" other processes {t[k]['core_others']['median'] * 100:.0f} %); client "
+              f"{t[k]['client_cpu_ms']['median']:.2f}; p50 {fmt(t[k]['p50_ms'])} ms")
     if "stages" in result:
         s = result["stages"]
         m = s["medians_ms"]

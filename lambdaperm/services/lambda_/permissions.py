@@ -15,6 +15,7 @@ from ..context import Output, Params, RequestContext
 from . import store
 from .errors import conflict, invalid, not_found, precondition_failed, validation
 from .functions import ref_of
+from .names import FunctionRef
 
 POLICY_LIMIT = 20480
 _PATTERNS = {
@@ -137,13 +138,7 @@ def remove_permission(ctx: RequestContext, p: Params) -> Output:
     ref = ref_of(ctx, p)
     with ctx.records.db.transaction():
         fn = store.load(ctx.records, ref)
-        if ref.qualifier not in (None, store.LATEST):
-            store.resolve_qualifier(fn, ref)
-        slot = "" if ref.qualifier in (None, store.LATEST) else str(ref.qualifier)
-        statements = fn["Policies"].get(slot)
-        if not statements:
-            raise not_found("No policy is associated with the given resource.")
-        holder = _revision_holder(fn, None if slot == "" else slot)
+        slot, statements, holder = _policy_of(fn, ref, "No policy is associated with the given resource.")
         if p.get("RevisionId") and p["RevisionId"] != holder["RevisionId"]:
             raise precondition_failed()
         kept = [s for s in statements if s["Sid"] != sid]
@@ -161,14 +156,20 @@ def remove_permission(ctx: RequestContext, p: Params) -> Output:
 def get_policy(ctx: RequestContext, p: Params) -> Output:
     ref = ref_of(ctx, p)
     fn = store.load(ctx.records, ref)
+    _slot, statements, holder = _policy_of(fn, ref, "The resource you requested does not exist.")
+    return {"Policy": document(statements), "RevisionId": holder["RevisionId"]}
+
+
+def _policy_of(fn: dict[str, Any], ref: FunctionRef, missing: str) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    """(policy slot, its statements, the RevisionId holder) of the qualifier a call addressed; `missing` is
+    the 404 message when that qualifier has no policy ($LATEST shares the unqualified one)."""
     if ref.qualifier not in (None, store.LATEST):
         store.resolve_qualifier(fn, ref)
     slot = "" if ref.qualifier in (None, store.LATEST) else str(ref.qualifier)
     statements = fn["Policies"].get(slot)
     if not statements:
-        raise not_found("The resource you requested does not exist.")
-    holder = _revision_holder(fn, None if slot == "" else slot)
-    return {"Policy": document(statements), "RevisionId": holder["RevisionId"]}
+        raise not_found(missing)
+    return slot, statements, _revision_holder(fn, slot or None)
 
 
 def policy_text(fn: dict[str, Any], qualifier: str | None) -> str | None:
