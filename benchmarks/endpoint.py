@@ -614,6 +614,7 @@ def in_process_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             for stat, medians in pass_medians.items():
                 entry[f"{stat}_us"] = statistics.median(medians)
                 entry[f"{stat}_min_us"] = min(medians)
+                entry[f"{stat}_pass_medians_us"] = medians
                 entry[f"{stat}_p90_us"] = percentile(sorted(pooled[stat]), 0.9)
             entry["samples"] = len(captured) * args.passes
             entry["clock_overhead_us"] = {k: v / 1e3 for k, v in overhead.items()}

@@ -64,6 +64,7 @@ import time
 import urllib.request
 import uuid
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,15 +184,6 @@ class Server:
         busy, steal = core_busy(self.core)
         return cpu_seconds(self.pid), sum(cpu_seconds(c) for c in children_of(self.pid)), busy, steal
 
-
-def cpu_shares(before: tuple[float, ...], after: tuple[float, ...], count: int, wall: float) -> dict[str, float]:
-    """Per call: server and worker CPU ms; over the wall time: the share of the server's core that our
-    processes used, that other processes used (the machine is shared), and that the hypervisor stole."""
-    server, worker, busy, steal = (a - b for a, b in zip(after, before, strict=True))
-    return {"server_cpu_ms": server * 1e3 / count, "worker_cpu_ms": worker * 1e3 / count,
-            "server_util": (server + worker) / wall, "core_others": max(busy - steal - server - worker, 0.0) / wall,
-            "core_steal": steal / wall}
-
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -200,6 +192,15 @@ def cpu_shares(before: tuple[float, ...], after: tuple[float, ...], count: int, 
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def cpu_shares(before: tuple[float, ...], after: tuple[float, ...], count: int, wall: float) -> dict[str, float]:
+    """Per call: server and worker CPU ms; over the wall time: the share of the server's core that our
+    processes used, that other processes used (the machine is shared), and that the hypervisor stole."""
+    server, worker, busy, steal = (a - b for a, b in zip(after, before, strict=True))
+    return {"server_cpu_ms": server * 1e3 / count, "worker_cpu_ms": worker * 1e3 / count,
+            "server_util": (server + worker) / wall, "core_others": max(busy - steal - server - worker, 0.0) / wall,
+            "core_steal": steal / wall}
 
 
 def launch(cpu: int | None, log: Path, script: list[str] | None = None, extra_env: dict[str, str] | None = None
@@ -573,6 +574,9 @@ def main() -> int:
         result["put_invokes"] = bench.put_invokes
     finally:
         server.stop()
+    # the server logs (and drops) a trail record it could not write: count them
+    lost = re.findall(r"could not record (\S+ \S+)", log.read_text(errors="replace")) if log.exists() else []
+    result["trail_records_lost"] = dict(Counter(lost))
     result["errors"] = bench.errors
     result["cold"] = {k: {"wall_ms": spread([r["wall_ms"] for rows in v for r in rows]),
                           "init_ms": spread([r["init_ms"] for rows in v for r in rows]),
@@ -601,7 +605,8 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> None:
     c, w, t = result["cold"], result["warm"], result["throughput"]
     print(f"\nload average {result['load_average'][0]:.2f} → {result['load_average'][1]:.2f}; "
           f"{result['runtime_s']:.0f} s; errors: {len(result['errors'])} {result['errors'][:3]}; "
-          f"items {result['items_in_table']} / put invokes {result['put_invokes']}\n")
+          f"items {result['items_in_table']} / put invokes {result['put_invokes']}; trail records the server "
+          f"could not write (logged as 'could not record'): {result['trail_records_lost'] or 'none'}\n")
     print(f"| case | result: median (min–max) over {args.repeats} repeats | target | |")
     print("|---|---|---|---|")
     for k in ("hello", "put"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -125,7 +126,9 @@ def _hmac(key: bytes, message: str) -> bytes:
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
 
 
+@lru_cache(maxsize=1024)
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The SigV4 signing key; memoized, since it depends only on the secret and the scope (one per day)."""
     k_date = _hmac(f"AWS4{secret}".encode(), date)
     return _hmac(_hmac(_hmac(k_date, region), service), TERMINATOR)
 

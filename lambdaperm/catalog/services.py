@@ -67,6 +67,7 @@ def _model(service: str) -> dict[str, Any]:
     return model
 
 
+@cache
 def botocore_operations(service: str) -> frozenset[str]:
     """Every operation name of the botocore service model (empty for an unknown service)."""
     return frozenset(_model(service).get("operations", {}))

@@ -8,7 +8,7 @@ anonymous only for S3 (bucket policies may allow them); elsewhere they fail as A
 from __future__ import annotations
 
 from lambdaperm.authn import AuthFailure, Credential, authenticate, scope
-from lambdaperm.services.sts import accepts_any_secret, resolve_key
+from lambdaperm.services.sts import accepts_any_secret
 from lambdaperm.state.identity import Identity
 
 from .call import ANONYMOUS, Call
@@ -21,12 +21,12 @@ def authenticate_call(server: Server, call: Call) -> Identity:
     if claimed is None and call.op is not None and call.op.service_name == "s3":
         return ANONYMOUS
     if claimed is not None and accepts_any_secret(claimed.access_key_id):
-        found = resolve_key(server.records, claimed.access_key_id)
+        found = server.policies.key(claimed.access_key_id)
         if found is not None:
             return found.identity
 
     def lookup(key_id: str) -> Credential | None:
-        found = resolve_key(server.records, key_id)
+        found = server.policies.key(key_id)
         if found is None or not found.active:
             return None
         return Credential(key_id, found.secret, found.session_token, found.expiration, found.identity)

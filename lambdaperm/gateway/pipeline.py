@@ -30,7 +30,6 @@ from lambdaperm.protocol import (
     service_of_request,
 )
 from lambdaperm.services.context import RequestContext
-from lambdaperm.services.iam.principals import principal_tags
 from lambdaperm.state.identity import Identity
 
 from . import events, function_urls
@@ -118,7 +117,7 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     call.resources = [r for n in needed for r in n.resources if r != "*"]
     if not needed:
         return
-    tags = principal_tags(server.records, identity) if identity.caller.is_iam_principal else {}
+    tags = server.policies.principal_tags(identity) if identity.caller.is_iam_principal else {}
     context = request_context(identity, now=call.now, region=call.region, source_ip=call.req.remote_addr,
                               tags=tags, user_agent=call.req.header("user-agent", "") or "")
     denied = server.authorizer.enforce(identity, needed, context)

@@ -39,7 +39,7 @@ class Server:
         self.records = Records(self.db)
         self.policies = ServicePolicies(self.records)
         self.authorizer = Authorizer(self.policies)
-        self.trail = TrailStore(self.db.connect)
+        self.trail = TrailStore(self.db.connection, owns_connections=False)
         self.dataplane: MotoBackend | Upstream = Upstream(config.upstream) if config.upstream else MotoBackend()
         self.services = SERVICES
         self.lambda_env = LambdaEnv(config.state_dir, f"http://{config.host}:{config.port}")

@@ -4,15 +4,17 @@ a role's trust policy for sts:AssumeRole* (and later a Lambda function's resourc
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from lambdaperm.state import Records
+from lambdaperm.state import Derived, Records
 from lambdaperm.state.identity import Identity
 
 from .iam import store
-from .iam.principals import IdentityPolicies, policies_for
+from .iam.principals import IdentityPolicies, policies_for, principal_tags
 from .lambda_ import store as lambda_store
 from .lambda_.names import FunctionRef
 from .lambda_.permissions import policy_text
+from .sts import resolve_key
 
 _ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
 _FUNCTION_ARN = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_.]+)(?::([^:]+))?$")
@@ -23,11 +25,24 @@ TRUST_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithwebidentity", "s
 
 
 class ServicePolicies:
+    """Answers from the records, memoized until the records change (the request path reads the same user,
+    role and policies on every call)."""
+
     def __init__(self, records: Records) -> None:
         self.records = records
+        self._cache = Derived(records)
 
     def identity_policies(self, identity: Identity) -> IdentityPolicies:
-        return policies_for(self.records, identity)
+        key = ("policies", identity.caller, identity.session_policies)
+        return self._cache.get(key, lambda: policies_for(self.records, identity))  # type: ignore[no-any-return]
+
+    def principal_tags(self, identity: Identity) -> dict[str, str]:
+        key = ("tags", identity.caller, tuple(sorted(identity.tags.items())))
+        return self._cache.get(key, lambda: principal_tags(self.records, identity))  # type: ignore[no-any-return]
+
+    def key(self, key_id: str) -> Any:
+        """The credential behind an access key id (sts.resolve_key), memoized."""
+        return self._cache.get(("key", key_id), lambda: resolve_key(self.records, key_id))
 
     def resource_policy(self, action: str, resource: str) -> tuple[str, str | None] | None:
         if action.lower() in TRUST_ACTIONS:
@@ -43,9 +58,13 @@ class ServicePolicies:
         return None
 
     def role_arn(self, account: str, name: str) -> str | None:
-        role = self.records.get(store.ROLE, account, name.lower())
-        return str(role["Arn"]) if role else None
+        def compute() -> str | None:
+            role = self.records.get(store.ROLE, account, name.lower())
+            return str(role["Arn"]) if role else None
+        return self._cache.get(("role", account, name.lower()), compute)  # type: ignore[no-any-return]
 
     def user_arn(self, account: str, name: str) -> str | None:
-        user = self.records.get(store.USER, account, name.lower())
-        return str(user["Arn"]) if user else None
+        def compute() -> str | None:
+            user = self.records.get(store.USER, account, name.lower())
+            return str(user["Arn"]) if user else None
+        return self._cache.get(("user", account, name.lower()), compute)  # type: ignore[no-any-return]

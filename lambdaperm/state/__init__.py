@@ -1,6 +1,6 @@
 """Durable state in SQLite: one file under the state directory, WAL, one transaction per write."""
 
 from .db import Database
-from .records import Records
+from .records import Derived, Records
 
-__all__ = ["Database", "Records"]
+__all__ = ["Database", "Derived", "Records"]

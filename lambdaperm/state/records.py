@@ -31,8 +31,12 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 
 
 class Records:
+    """`version` counts this process's writes: a cache of anything derived from records stays valid while
+    the version it was computed at is current (the server is the database's only writer)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.version = 0
         db.connection().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
@@ -46,6 +50,7 @@ class Records:
 
     def put(self, namespace: str, account: str, key: str, data: Record) -> None:
         """Insert or replace (call inside `db.transaction()` for read-modify-write)."""
+        self.version += 1
         with self.db.transaction() as conn:
             seq = self._next(conn)
             conn.execute(
@@ -55,6 +60,7 @@ class Records:
             )
 
     def delete(self, namespace: str, account: str, key: str) -> bool:
+        self.version += 1
         with self.db.transaction() as conn:
             cur = conn.execute(
                 "DELETE FROM records WHERE namespace=? AND account=? AND key=?", (namespace, account, key)
@@ -88,3 +94,26 @@ class Records:
             "ON CONFLICT (name) DO UPDATE SET value = value + 1"
         )
         return int(conn.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
+
+
+class Derived:
+    """A cache of values computed from the records, dropped whenever the records change."""
+
+    def __init__(self, records: Records, limit: int = 8192) -> None:
+        self.records = records
+        self.limit = limit
+        self._version = -1
+        self._values: dict[object, object] = {}
+
+    def get(self, key: object, compute: Any) -> Any:
+        if self._version != self.records.version:
+            self._values = {}
+            self._version = self.records.version
+        values = self._values
+        if key in values:
+            return values[key]
+        value = compute()
+        if len(values) >= self.limit:
+            values.clear()
+        values[key] = value
+        return value

@@ -89,8 +89,12 @@ _ATTRIBUTE_SQL: dict[str, tuple[str, int]] = {
 class TrailStore:
     """CloudTrail records in SQLite. `connect()` returns a new connection to the database each time."""
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(self, connect: Callable[[], sqlite3.Connection], *, owns_connections: bool = True) -> None:
+        """`connect` gives a connection per use, closed after it; with `owns_connections=False` it lends a
+        long-lived one (a per-thread connection of the server), which is kept open: no connect and no
+        WAL checkpoint per record on the request path."""
         self._connect = connect
+        self._owns = owns_connections
         self._token_key = self._migrate()
 
     def append(self, record: dict[str, Any]) -> None:
@@ -202,7 +206,8 @@ class TrailStore:
                 raise
             conn.commit()
         finally:
-            conn.close()
+            if self._owns:
+                conn.close()
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -210,7 +215,8 @@ class TrailStore:
         try:
             yield conn
         finally:
-            conn.close()
+            if self._owns:
+                conn.close()
 
 
 def _row(record: dict[str, Any]) -> tuple[object, ...]:
