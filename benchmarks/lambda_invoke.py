@@ -466,7 +466,7 @@ def stages_run(args: argparse.Namespace, log: Path) -> dict[str, Any]:
             [r.get(k, 0.0) for r in rs]) * 1e3 for k in keys}
         if asgi[col]:
             medians[col]["asgi: receive → response sent"] = statistics.median(asgi[col]) * 1e3
-    result: dict[str, Any] = {"invokes": n, "medians_ms": medians,
+    result: dict[str, Any] = {"invokes": n, "medians_ms": medians, "not_timed": data.get("skipped", []),
                               "client_p50_ms": dict(zip(("hello", "put"), wall, strict=True))}
     if args.profile:
         _, out, _ = instrumented_run(args, log, n)
@@ -647,6 +647,8 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> None:
             if any(x is not None for x in cells):
                 label = "· " * depth + key
                 print(f"| {label} | " + " | ".join("" if x is None else f"{x:.3f}" for x in cells) + " |")
+        if s["not_timed"]:
+            print(f"\n(not in this lambdaperm, not timed: {', '.join(s['not_timed'])})")
         client = s["client_p50_ms"]
         print(f"\nclient-observed p50 on that server: hello {client['hello']:.2f} ms, put {client['put']:.2f} ms")
         for col, top in s.get("cprofile", {}).items():

@@ -41,6 +41,7 @@ _done: dict[str, list[dict[str, float]]] = {}
 _asgi: dict[str, list[float]] = {}
 _profiles: dict[str, list[cProfile.Profile]] = {}
 _dumped: list[bool] = []
+_skipped: list[str] = []
 _done_lock = threading.Lock()
 _clock = time.perf_counter
 
@@ -63,6 +64,10 @@ def timed(stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def patch(owner: Any, name: str, stage: str) -> None:
+    """Wrap owner.name; a name the current lambdaperm no longer has is skipped (and listed in OUT.json)."""
+    if not callable(getattr(owner, name, None)):
+        _skipped.append(f"{getattr(owner, '__name__', owner)}.{name}")
+        return
     setattr(owner, name, timed(stage, getattr(owner, name)))
 
 
@@ -143,7 +148,10 @@ def install() -> None:
     patch(pipeline, "_record", "record (trail)")
     patch(pipeline, "request_context", "authorize: request_context")
     patch(pipeline, "required_actions", "authorize: required_actions")
-    patch(pipeline, "principal_tags", "authorize: principal_tags")
+    patch(pipeline, "principal_tags", "authorize: principal_tags")  # before 26467c8
+    from lambdaperm.services.policy_sources import ServicePolicies
+
+    patch(ServicePolicies, "principal_tags", "authorize: principal_tags")  # since 26467c8
     pipeline.RequestContext = timed("dispatch: RequestContext", pipeline.RequestContext)
     lambda_.OPERATIONS["Invoke"] = timed("dispatch: Invoke", lambda_.OPERATIONS["Invoke"])
     patch(Authorizer, "enforce", "authorize: enforce")  # the Server's authorizer is an instance of it
@@ -207,7 +215,7 @@ def dump(path: Path) -> None:
         if _dumped:
             return
         _dumped.append(True)
-        path.write_text(json.dumps({"stages": _done, "asgi": _asgi}))
+        path.write_text(json.dumps({"stages": _done, "asgi": _asgi, "skipped": _skipped}))
         # cProfile of the last `PROFILE` requests of each kind: hello and put invokes, the nested PutItems
         n = PROFILE
         invokes, puts = _profiles.get("lambda:Invoke", []), _profiles.get("dynamodb:PutItem", [])

@@ -6,9 +6,11 @@ only reached over TLS (see docs/fidelity.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 
-from lambdaperm.policy import PrincipalKind, principal_context
+from lambdaperm.policy import Caller, PrincipalKind, principal_context
 from lambdaperm.state.identity import Identity
 
 
@@ -22,24 +24,33 @@ def request_context(
     org_id: str = "",
     user_agent: str = "",
 ) -> dict[str, tuple[str, ...]]:
-    caller = identity.caller
-    keys = principal_context(caller, org_id=org_id)
-    keys["aws:currenttime"] = (now.strftime("%Y-%m-%dT%H:%M:%SZ"),)
+    keys = dict(_identity_keys(identity.caller, identity.principal_id, identity.session_created, identity.mfa,
+                               identity.source_identity, tuple(sorted(tags.items())), org_id))
+    keys["aws:currenttime"] = (f"{now:%Y-%m-%dT%H:%M:%SZ}",)
     keys["aws:epochtime"] = (str(int(now.timestamp())),)
-    keys["aws:securetransport"] = ("true",)
-    keys["aws:viaawsservice"] = ("false",)
     keys["aws:requestedregion"] = (region,)
     if source_ip:
         keys["aws:sourceip"] = (source_ip,)
     if user_agent:
         keys["aws:useragent"] = (user_agent,)
+    return keys
+
+
+@lru_cache(maxsize=4096)
+def _identity_keys(caller: Caller, principal_id: str, session_created: datetime | None, mfa: bool,
+                   source_identity: str | None, tags: tuple[tuple[str, str], ...],
+                   org_id: str) -> Mapping[str, tuple[str, ...]]:
+    """The keys that depend on the caller alone (computed once per identity)."""
+    keys = principal_context(caller, org_id=org_id)
+    keys["aws:securetransport"] = ("true",)
+    keys["aws:viaawsservice"] = ("false",)
     if caller.kind is not PrincipalKind.SERVICE:
-        keys["aws:userid"] = (identity.principal_id,)
-    for key, value in tags.items():
+        keys["aws:userid"] = (principal_id,)
+    for key, value in tags:
         keys[f"aws:principaltag/{key.lower()}"] = (value,)
-    if identity.session_created is not None:
-        keys["aws:tokenissuetime"] = (identity.session_created.strftime("%Y-%m-%dT%H:%M:%SZ"),)
-        keys["aws:multifactorauthpresent"] = ("true" if identity.mfa else "false",)
-    if identity.source_identity:
-        keys["aws:sourceidentity"] = (identity.source_identity,)
+    if session_created is not None:
+        keys["aws:tokenissuetime"] = (session_created.strftime("%Y-%m-%dT%H:%M:%SZ"),)
+        keys["aws:multifactorauthpresent"] = ("true" if mfa else "false",)
+    if source_identity:
+        keys["aws:sourceidentity"] = (source_identity,)
     return keys

@@ -25,3 +25,4 @@ class Call:
     identity: Identity | None = None
     params: dict[str, Any] | None = None
     resources: list[str] = field(default_factory=list)
+    scope: Any = None  # the credential scope the request claims (authn.Scope), read once

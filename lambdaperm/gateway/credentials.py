@@ -17,7 +17,7 @@ from .server import Server
 
 def authenticate_call(server: Server, call: Call) -> Identity:
     req = call.req
-    claimed = scope(req)
+    claimed = call.scope if call.scope is not None else scope(req)
     if claimed is None and call.op is not None and call.op.service_name == "s3":
         return ANONYMOUS
     if claimed is not None and accepts_any_secret(claimed.access_key_id):

@@ -66,7 +66,7 @@ def handle(server: Server, req: HttpRequest) -> HttpResponse:
 
 def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | None]:
     req = call.req
-    claimed = scope(req)  # route: the credential scope names the service
+    call.scope = claimed = scope(req)  # route: the credential scope names the service
     call.op = op = identify(req, claimed.service if claimed else None)
     if claimed is not None:
         call.region = claimed.region
