@@ -30,7 +30,12 @@ Cases, each repeated `--repeats` times (median and min–max over the repeats):
 Every response is checked (StatusCode 200, no FunctionError, payload {"ok": true}); at the end the number
 of items in `bench` must equal the number of put invokes, and a function whose handler writes to another
 table must get AccessDeniedException (authorization is on). CPU time per invoke of the server process and
-of its workers is read from /proc.
+of its workers is read from /proc, and so is the busy time of the server's core (/proc/stat): the share
+other processes took from it during a case is printed ("others"), since the machine may be shared. Trail
+records the server could not write (it logs "could not record ...") are counted from its log.
+
+Also a reference for the put handler's init: `import boto3` and `boto3.client("dynamodb")` timed in a bare
+interpreter started as the runtime starts workers (-I -S), on the server core.
 
 Also a floor: the warm p50 of sts.get_caller_identity from the same kind of client (boto3 + HTTP + the
 pipeline with nothing behind it).

@@ -3,9 +3,10 @@ write lock up front (BEGIN IMMEDIATE) so that read-modify-write sequences never 
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import tempfile
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,28 +15,33 @@ DB_FILE = "state.db"
 
 
 class Database:
-    """`Database(path)` for a file under a state directory, `Database(None)` for a private in-memory one."""
+    """`Database(path)` for a file under a state directory; `Database(None)` for a throw-away one.
+
+    The throw-away database is a file in a private temporary directory, removed on close: SQLite's shared
+    in-memory databases lock whole tables and do not honour the busy timeout, so concurrent writers would
+    fail ("database table is locked") where a WAL file simply waits.
+    """
 
     def __init__(self, state_dir: Path | None) -> None:
+        self.ephemeral = state_dir is None
         self.state_dir = state_dir
-        if state_dir is None:
-            self.uri = f"file:lambdaperm-{uuid.uuid4().hex}?mode=memory&cache=shared"
-        else:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            self.uri = (state_dir / DB_FILE).resolve().as_uri()
+        directory = state_dir if state_dir is not None else Path(tempfile.mkdtemp(prefix="lambdaperm-state-"))
+        self._tmp = None if state_dir is not None else directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.file = directory / DB_FILE
+        self.uri = self.file.resolve().as_uri()
         self._local = threading.local()
-        self._keepalive = self.connect()  # an in-memory database lives as long as one connection does
-        if state_dir is not None:
-            self._keepalive.execute("PRAGMA journal_mode=WAL")
+        self._keepalive = self.connect()  # keeps the WAL open: no checkpoint-and-delete per connection
+        self._keepalive.execute("PRAGMA journal_mode=WAL")
 
     @property
     def path(self) -> str:
-        return str(self.state_dir / DB_FILE) if self.state_dir is not None else ":memory:"
+        return ":memory:" if self.ephemeral else str(self.file)
 
     def connect(self) -> sqlite3.Connection:
         """A new connection (callers that keep one per thread should use `connection()`)."""
         conn = sqlite3.connect(self.uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA synchronous=NORMAL" if self.state_dir is not None else "PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA synchronous=OFF" if self.ephemeral else "PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.row_factory = sqlite3.Row
         return conn
@@ -71,3 +77,5 @@ class Database:
             conn.close()
             self._local.conn = None
         self._keepalive.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)

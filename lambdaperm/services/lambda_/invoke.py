@@ -110,11 +110,25 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     creds = credentials_for(ctx, role, fn["Name"])
     target = target_of(fn, config, version)
     result = ctx.env.invoke(target, payload, creds, request_id=ctx.request_id, client_context=client_context)
-    if all(role_allows(ctx, role, action, f"arn:aws:logs:{fn['Region']}:{fn['Account']}:log-group:"
-                       f"{target.log_group}:*") for action in LOG_ACTIONS):
+    if _may_write_logs(ctx, role, f"arn:aws:logs:{fn['Region']}:{fn['Account']}:log-group:{target.log_group}:*"):
         stream = getattr(result, "log_stream_name", None) or f"{ctx.now:%Y/%m/%d}/[{version}]{ctx.request_id[:32]}"
         ctx.env.ship_logs(fn["Account"], fn["Region"], target.log_group, stream, result.log_tail)
     return result
+
+
+_log_permission: dict[tuple[int, int, str, str], bool] = {}
+
+
+def _may_write_logs(ctx: RequestContext, role: dict[str, Any], log_group_arn: str) -> bool:
+    """Whether the role allows the three logs actions (memoized until the records change)."""
+    key = (id(ctx.records), ctx.records.version, role["Arn"], log_group_arn)
+    found = _log_permission.get(key)
+    if found is None:
+        found = all(role_allows(ctx, role, action, log_group_arn) for action in LOG_ACTIONS)
+        if len(_log_permission) > 4096:
+            _log_permission.clear()
+        _log_permission[key] = found
+    return found
 
 
 def invoke(ctx: RequestContext, p: Params) -> Output:
