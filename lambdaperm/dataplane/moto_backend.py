@@ -19,8 +19,13 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class MotoBackend:
+    # Services whose moto backend app does not depend on the request's host or path (S3's does: virtual-host
+    # and path-style buckets are two apps), so the app can be picked without moto's per-request lookup.
+    DIRECT = frozenset({"dynamodb", "sqs", "sns", "logs", "ec2", "cloudtrail"})
+
     def __init__(self) -> None:
         self._app: WsgiApp | None = None
+        self._direct: dict[str, WsgiApp] = {}
         self._lock = threading.Lock()
 
     def app(self) -> WsgiApp:
@@ -33,7 +38,20 @@ class MotoBackend:
                     self._app = DomainDispatcherApplication(create_backend_app)
         return self._app
 
-    def handle(self, req: HttpRequest, account: str) -> HttpResponse:
+    def _app_for(self, service: str | None) -> WsgiApp:
+        dispatcher = self.app()
+        if service not in self.DIRECT:
+            return dispatcher
+        app = self._direct.get(service)
+        if app is None:
+            from moto.moto_server.werkzeug_app import create_backend_app
+
+            with self._lock:
+                app = self._direct.get(service) or create_backend_app(service)  # type: ignore[arg-type]
+                self._direct[service] = app
+        return app
+
+    def handle(self, req: HttpRequest, account: str, service: str | None = None) -> HttpResponse:
         host = req.host or "localhost"
         server = urlsplit(f"//{host}")
         environ: dict[str, Any] = {
@@ -68,7 +86,7 @@ class MotoBackend:
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
             status_holder[:] = [status, headers]
 
-        chunks = self.app()(environ, start_response)
+        chunks = self._app_for(service)(environ, start_response)
         try:
             body = b"".join(chunks)
         finally:

@@ -88,7 +88,7 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         targets = None
         if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
             targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
-        response = server.dataplane.handle(req, account)
+        response = server.dataplane.handle(req, account, op.service_name)
         if response.status >= 500 and server.config.upstream is None:
             # moto answers an operation it does not implement (or a bug) with a bare 500 page
             raise ServiceError("NotImplemented", f"lambdaperm's data plane could not serve {op.service_name}:"
