@@ -190,17 +190,17 @@ def _error_of(response: HttpResponse) -> tuple[str, str]:
 
 
 def _record(server: Server, call: Call, output: dict[str, Any] | None, error: tuple[str, str] | None) -> None:
+    """Queue the call's CloudTrail record; it is built and written off the request path."""
     if call.op is None or call.identity is None:
         return  # unauthenticated or unrouted requests are not recorded
-    try:
-        rec = record(identity=call.identity, service=call.op.service_name, operation=call.op.name,
-                     region=call.region, now=call.now, request_id=call.request_id,
-                     source_ip=call.req.remote_addr, user_agent=call.req.header("user-agent", "") or "",
-                     params=call.params, output=output, error=error, resources=call.resources,
-                     recipient=call.identity.account or "000000000000")
-        server.trail.append(rec)
-    except Exception:  # the trail must never turn a served call into a failure; it is logged
-        log.exception("could not record %s %s", call.op.service_name, call.op.name)
+    identity, op = call.identity, call.op
+
+    def build() -> dict[str, Any]:
+        return record(identity=identity, service=op.service_name, operation=op.name, region=call.region,
+                      now=call.now, request_id=call.request_id, source_ip=call.req.remote_addr,
+                      user_agent=call.req.header("user-agent", "") or "", params=call.params, output=output,
+                      error=error, resources=call.resources, recipient=identity.account or "000000000000")
+    server.trail.submit(build)
 
 
 def admin(server: Server, req: HttpRequest) -> HttpResponse:

@@ -15,6 +15,7 @@ from lambdaperm.state import Database, Records
 from lambdaperm.trail import TrailStore
 
 from .lambda_env import LambdaEnv
+from .trail_writer import TrailWriter
 
 # our own control plane; every other supported service goes to the data plane
 SERVICES: dict[str, dict[str, Handler]] = {
@@ -39,7 +40,8 @@ class Server:
         self.records = Records(self.db)
         self.policies = ServicePolicies(self.records)
         self.authorizer = Authorizer(self.policies)
-        self.trail = TrailStore(self.db.connection, owns_connections=False)
+        self.trail_store = TrailStore(self.db.connection, owns_connections=False)
+        self.trail = TrailWriter(self.trail_store)
         self.dataplane: MotoBackend | Upstream = Upstream(config.upstream) if config.upstream else MotoBackend()
         self.services = SERVICES
         self.lambda_env = LambdaEnv(config.state_dir, f"http://{config.host}:{config.port}")
@@ -55,4 +57,5 @@ class Server:
         if self.poller is not None:
             self.poller.stop()
         self.lambda_env.close()
+        self.trail.close()
         self.db.close()

@@ -99,23 +99,30 @@ class TrailStore:
 
     def append(self, record: dict[str, Any]) -> None:
         """Store one record (as `build_record` made it). A second record with the same eventID is refused."""
-        row = _row(record)
-        text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
-        resources = lookup_resources(record)
+        self.append_many([record])
+
+    def append_many(self, records: list[dict[str, Any]]) -> None:
+        """Store records in one transaction (all or none)."""
+        prepared = [(_row(r), json.dumps(r, separators=(",", ":"), ensure_ascii=False), lookup_resources(r), r)
+                    for r in records]
+        if not prepared:
+            return
         try:
             with self._transaction() as conn:
-                cur = conn.execute(
-                    "INSERT INTO trail_events (event_id, account, region, event_time, event_name,"
-                    " event_source, username, access_key_id, read_only, category, record)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (*row, text))
-                seq = cur.lastrowid
-                conn.executemany(
-                    "INSERT INTO trail_resources (seq, position, resource_type, resource_name, arn)"
-                    " VALUES (?,?,?,?,?)",
-                    [(seq, i, rtype, name, arn) for i, (rtype, name, arn) in enumerate(resources)])
+                for row, text, resources, _record in prepared:
+                    cur = conn.execute(
+                        "INSERT INTO trail_events (event_id, account, region, event_time, event_name,"
+                        " event_source, username, access_key_id, read_only, category, record)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (*row, text))
+                    seq = cur.lastrowid
+                    conn.executemany(
+                        "INSERT INTO trail_resources (seq, position, resource_type, resource_name, arn)"
+                        " VALUES (?,?,?,?,?)",
+                        [(seq, i, rtype, name, arn) for i, (rtype, name, arn) in enumerate(resources)])
         except sqlite3.IntegrityError as exc:
-            raise TrailError(f"eventID {record['eventID']!r} is already in the trail ({exc})") from None
+            ids = ", ".join(repr(r["eventID"]) for r in records)
+            raise TrailError(f"eventID {ids} is already in the trail ({exc})") from None
 
     def lookup_events(
         self,
