@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .decision import Decision, MatchedStatement, allowed_message, denial_message
+from .decision import Decision, MatchedStatement
 from .evaluate import PolicyResult, evaluate_policy
 from .kinds import Effect, EvalDecision
 from .model import Policy
@@ -141,12 +141,8 @@ def decide(policies: PolicySet, req: AuthzRequest) -> Decision:
         matched = _matched(((t, r) for t, r in ev.flat if t not in ("permissionsBoundary", "session")), Effect.ALLOW)
     else:
         matched = _matched(ev.flat, Effect.ALLOW)
-    if outcome is EvalDecision.ALLOWED:
-        message = allowed_message(caller.arn, req.action, req.resource, decided_by)
-    else:
-        with_reason = req.same_account or caller.kind is PrincipalKind.SERVICE
-        message = denial_message(caller.arn, req.action, req.resource, outcome, decided_by, with_reason=with_reason)
-    return Decision(outcome, decided_by, matched, missing_keys, message)
+    with_reason = req.same_account or caller.kind is PrincipalKind.SERVICE
+    return Decision(outcome, decided_by, matched, missing_keys, (caller.arn, req.action, req.resource, with_reason))
 
 
 def _flow(req: AuthzRequest, ev: _Evaluated) -> tuple[EvalDecision, str, bool]:

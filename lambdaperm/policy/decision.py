@@ -55,7 +55,15 @@ class Decision:
     decided_by: str
     matched_statements: tuple[MatchedStatement, ...]
     missing_context_values: tuple[str, ...]
-    message: str
+    # (caller, action, resource, with_reason): the message is worded only when someone reads it
+    wording: tuple[str, str, str, bool]
+
+    @property
+    def message(self) -> str:
+        caller, action, resource, with_reason = self.wording
+        if self.outcome is EvalDecision.ALLOWED:
+            return allowed_message(caller, action, resource, self.decided_by)
+        return denial_message(caller, action, resource, self.outcome, self.decided_by, with_reason=with_reason)
 
     @property
     def allowed(self) -> bool:
