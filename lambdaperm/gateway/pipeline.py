@@ -190,7 +190,8 @@ def _error_of(response: HttpResponse) -> tuple[str, str]:
 
 
 def _record(server: Server, call: Call, output: dict[str, Any] | None, error: tuple[str, str] | None) -> None:
-    """Queue the call's CloudTrail record; it is built and written off the request path."""
+    """The call's CloudTrail record, committed (with the other calls' waiting at that moment) before the
+    call is answered."""
     if call.op is None or call.identity is None:
         return  # unauthenticated or unrouted requests are not recorded
     identity, op = call.identity, call.op
@@ -200,7 +201,8 @@ def _record(server: Server, call: Call, output: dict[str, Any] | None, error: tu
                       now=call.now, request_id=call.request_id, source_ip=call.req.remote_addr,
                       user_agent=call.req.header("user-agent", "") or "", params=call.params, output=output,
                       error=error, resources=call.resources, recipient=identity.account or "000000000000")
-    server.trail.submit(build)
+    if not server.trail.submit(build).wait(timeout=30):
+        log.error("the trail record of %s %s was not committed in 30 s", op.service_name, op.name)
 
 
 def admin(server: Server, req: HttpRequest) -> HttpResponse:

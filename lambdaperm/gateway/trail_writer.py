@@ -1,10 +1,9 @@
-"""CloudTrail records written off the request path.
+"""CloudTrail records written by one writer thread, with group commit.
 
-A request hands its record's parts to a queue and returns; one writer thread builds the records and
-appends them in batches (one transaction per batch). Reads (LookupEvents) first wait for the queue to
-drain, so a client always finds the records of the calls it has seen answered. Like CloudTrail itself,
-delivery is not transactional with the call: a crash can lose the records of the last few milliseconds of
-calls (a clean shutdown flushes everything).
+A request hands its record's parts to a queue; the writer builds the records and appends every record
+waiting at that moment in one transaction, then wakes the requests, which answer only once their record is
+committed — so an acknowledged call never loses its record, even on a crash, and concurrent requests share
+commits instead of queueing for the write lock one by one.
 """
 
 from __future__ import annotations
@@ -29,12 +28,15 @@ class TrailWriter:
         self._thread = threading.Thread(target=self._run, name="lambdaperm-trail", daemon=True)
         self._thread.start()
 
-    def submit(self, build: Callable[[], dict[str, Any]]) -> None:
-        """Queue a record, built by `build` on the writer thread."""
-        self._queue.put(build)
+    def submit(self, build: Callable[[], dict[str, Any]]) -> threading.Event:
+        """Queue a record, built by `build` on the writer thread; the event is set once it is committed."""
+        done = threading.Event()
+        self._queue.put((build, done))
+        return done
 
     def append(self, record: dict[str, Any]) -> None:
-        self._queue.put(lambda: record)
+        """Record and wait for the commit."""
+        self.submit(lambda: record).wait(timeout=30)
 
     def flush(self) -> None:
         self._queue.join()
@@ -61,18 +63,23 @@ class TrailWriter:
                     break
             stop = False
             records = []
+            waiting = []
             for item in items:
                 if item is _STOP:
                     stop = True
                     continue
+                build, done = item  # type: ignore[misc]
+                waiting.append(done)
                 try:
-                    records.append(item())  # type: ignore[operator]
+                    records.append(build())
                 except Exception:  # one unbuildable record must not lose the others
                     log.exception("could not build a trail record")
             try:
                 self.store.append_many(records)
             except Exception:
                 log.exception("could not record %d trail records", len(records))
+            for done in waiting:
+                done.set()
             for _ in items:
                 self._queue.task_done()
             if stop:
