@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from lambdaperm.catalog import RequiredAction
-from lambdaperm.policy import AuthzRequest, Decision, Policy, PolicyError, PolicySet, PolicyType, decide, parse_policy
+from lambdaperm.policy import (
+    AuthzRequest,
+    Decision,
+    EvalDecision,
+    Policy,
+    PolicyError,
+    PolicySet,
+    PolicyType,
+    decide,
+    parse_policy,
+)
 from lambdaperm.state.identity import Identity
 
 _CACHE_LIMIT = 4096
@@ -35,6 +45,10 @@ class PolicySource(Protocol):
         (document None when the role does not exist: then nothing can allow), "resource" otherwise;
         None when the resource has no policy."""
         ...
+
+
+class UnreadablePolicy(Exception):
+    """A resource's policy exists but does not parse: nothing about it can be trusted, so deny."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +94,8 @@ class Authorizer:
             slot, text = found
             ptype = PolicyType.TRUST if slot == "trust" else PolicyType.RESOURCE
             compiled = self.compile(text, ptype, slot) if text is not None else None
+            if text is not None and compiled is None:
+                raise UnreadablePolicy(f"the {slot} policy of {resource} cannot be read")
             if slot == "trust":
                 trust, required = compiled, True
             else:
@@ -100,10 +116,20 @@ class Authorizer:
                 account = _account_of(resource)
                 if account == "aws":  # AWS managed policies belong to no account: access is the caller's own
                     account = identity.account
+                elif not account:  # an S3 ARN: the bucket's owner, when the source knows it
+                    owner = getattr(self.source, "resource_account", None)
+                    account = (owner(resource) if owner is not None else None) or ""
                 if account:
                     merged["aws:resourceaccount"] = (account,)
                 req = AuthzRequest(identity.caller, need.action, resource, merged, account)
-                decision = decide(self.policy_set(identity, need.action, resource), req)
+                try:
+                    policies = self.policy_set(identity, need.action, resource)
+                except UnreadablePolicy:
+                    # fail closed: an unreadable resource policy may hold a Deny
+                    decision = Decision(EvalDecision.EXPLICIT_DENY, "resource", (), (),
+                                        (identity.caller.arn, need.action, resource, req.same_account))
+                    return Denied(decision, need.action, resource)
+                decision = decide(policies, req)
                 if not decision.allowed:
                     return Denied(decision, need.action, resource)
         return None

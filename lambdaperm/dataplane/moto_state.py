@@ -102,3 +102,37 @@ def sqs_visible_count(account: str, region: str, queue: str) -> int:
     except Exception:  # the queue was deleted: nothing to poll
         return 0
     return int(q.approximate_number_of_messages)
+
+
+def resource_policy(arn: str) -> tuple[str, str | None] | None:
+    """(owner account, policy text or None) of a data-plane resource that can carry a resource-based
+    policy — an S3 bucket (or an object in it), an SQS queue, an SNS topic — or None when `arn` names none
+    of these (or nothing that exists)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    service, region, account, resource = parts[2], parts[3], parts[4], parts[5]
+    try:
+        if service == "s3" and resource:
+            from moto.s3.models import s3_backends
+
+            bucket = resource.split("/", 1)[0]
+            owner = s3_backends.bucket_accounts.get(bucket)
+            if owner is None:
+                return None
+            found = s3_backends[owner[1]][owner[0]].buckets.get(bucket)
+            policy = getattr(found, "policy", None)
+            return owner[1], policy.decode() if isinstance(policy, bytes) else policy
+        if service == "sqs":
+            from moto.sqs.models import sqs_backends
+
+            queue = sqs_backends[account][region].queues.get(resource)
+            return (account, queue.policy) if queue is not None else None
+        if service == "sns":
+            from moto.sns.models import sns_backends
+
+            topic = sns_backends[account][region].topics.get(arn)
+            return (account, topic.policy) if topic is not None else None
+    except (KeyError, AttributeError, UnicodeDecodeError):
+        return None
+    return None

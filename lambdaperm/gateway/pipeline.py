@@ -32,7 +32,7 @@ from lambdaperm.protocol import (
 from lambdaperm.services.context import RequestContext
 from lambdaperm.state.identity import Identity
 
-from . import events, function_urls
+from . import events, function_urls, policy_writes
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
@@ -67,7 +67,12 @@ def handle(server: Server, req: HttpRequest) -> HttpResponse:
 def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | None]:
     req = call.req
     call.scope = claimed = scope(req)  # route: the credential scope names the service
-    call.op = op = identify(req, claimed.service if claimed else None)
+    try:
+        call.op = op = identify(req, claimed.service if claimed else None)
+    except ServiceError:
+        if claimed is not None:
+            raise
+        call.op = op = identify(req, "s3")  # an unsigned request naming no service: anonymous S3 (a browser)
     if claimed is not None:
         call.region = claimed.region
     call.identity = identity = authenticate_call(server, call)
@@ -86,6 +91,7 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
     if op.service_name in DATA_PLANE:
         account = _acting_account(call, identity)
         targets = None
+        policy_writes.check(op.service_name, op.name, params)
         if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
             targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
         response = server.dataplane.handle(req, account, op.service_name)
@@ -171,6 +177,12 @@ def _after(server: Server, call: Call, service: str, operation: str, params: dic
 
 
 def _acting_account(call: Call, identity: Identity) -> str:
+    """The account whose data-plane resources the call acts on: the owner named in the resource ARNs (a
+    cross-account call the resource policy allowed), else the caller's own."""
+    for arn in call.resources:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and len(parts[4]) == 12 and parts[4].isdigit():
+            return parts[4]
     return identity.account or "000000000000"
 
 

@@ -15,6 +15,7 @@ from lambdaperm.state import Database, Records
 from lambdaperm.trail import TrailStore
 
 from .lambda_env import LambdaEnv
+from .policy_source import CompositePolicies
 from .trail_writer import TrailWriter
 
 # our own control plane; every other supported service goes to the data plane
@@ -39,10 +40,10 @@ class Server:
         self.db = Database(config.state_dir)
         self.records = Records(self.db)
         self.policies = ServicePolicies(self.records)
-        self.authorizer = Authorizer(self.policies)
         self.trail_store = TrailStore(self.db.connection, owns_connections=False)
         self.trail = TrailWriter(self.trail_store)
         self.dataplane: MotoBackend | Upstream = Upstream(config.upstream) if config.upstream else MotoBackend()
+        self.authorizer = Authorizer(CompositePolicies(self.policies, embedded_data_plane=config.upstream is None))
         self.services = SERVICES
         self.lambda_env = LambdaEnv(config.state_dir, f"http://{config.host}:{config.port}")
         self.poller: Any = None
