@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +31,7 @@ class Database:
         self.file = directory / DB_FILE
         self.uri = self.file.resolve().as_uri()
         self._local = threading.local()
+        self.commit_hooks: list[Callable[[], None]] = []  # run after every write transaction commits
         self._keepalive = self.connect()  # keeps the WAL open: no checkpoint-and-delete per connection
         self._keepalive.execute("PRAGMA journal_mode=WAL")
 
@@ -70,6 +71,8 @@ class Database:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        for hook in self.commit_hooks:
+            hook()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -7,6 +7,7 @@ wants compared (`name.lower()` for IAM) and keeps the display name inside the re
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -31,13 +32,19 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 
 
 class Records:
-    """`version` counts this process's writes: a cache of anything derived from records stays valid while
-    the version it was computed at is current (the server is the database's only writer)."""
+    """`version` changes after every committed write of this process: a cache of anything derived from
+    records stays valid while the version it was computed at is current (the server is the database's only
+    writer). It moves at commit time, so a value computed while a write was in flight is dropped too."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._versions = itertools.count(1)
         self.version = 0
+        db.commit_hooks.append(self._bump)
         db.connection().executescript(_SCHEMA)
+
+    def _bump(self) -> None:
+        self.version = next(self._versions)
 
     def _conn(self) -> sqlite3.Connection:
         return self.db.connection()
@@ -50,7 +57,6 @@ class Records:
 
     def put(self, namespace: str, account: str, key: str, data: Record) -> None:
         """Insert or replace (call inside `db.transaction()` for read-modify-write)."""
-        self.version += 1
         with self.db.transaction() as conn:
             seq = self._next(conn)
             conn.execute(
@@ -60,7 +66,6 @@ class Records:
             )
 
     def delete(self, namespace: str, account: str, key: str) -> bool:
-        self.version += 1
         with self.db.transaction() as conn:
             cur = conn.execute(
                 "DELETE FROM records WHERE namespace=? AND account=? AND key=?", (namespace, account, key)
