@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from lambdaperm import __version__
@@ -108,7 +109,7 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
 def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any], identity: Identity) -> None:
     account = identity.account or "000000000000"
     try:
-        needed = required_actions(op.service_name, op.name, params, account=account, region=call.region)
+        needed = _required_actions(op.service_name, op.name, params, account, call.region)
     except UnresolvedResource as err:
         implied = _implicit_params(server, err.implicit, params, identity)
         if implied is None:
@@ -129,6 +130,42 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     denied = server.authorizer.enforce(identity, needed, context)
     if denied is not None:
         raise access_denied(op.service_name, op.protocol, denied.decision.message)
+
+
+_REQUIRED_CACHE: dict[object, list[RequiredAction]] = {}
+
+
+class _Unfreezable(Exception):
+    pass
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable image of request parameters (dict items keep their type tag so that {} != [])."""
+    if isinstance(value, dict):
+        return ("d", tuple(sorted((k, _freeze(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return ("l", tuple(_freeze(v) for v in value))
+    if isinstance(value, str | int | float | bool | bytes | datetime) or value is None:
+        return (type(value).__name__, value)
+    raise _Unfreezable
+
+
+def _required_actions(service: str, operation: str, params: dict[str, Any], account: str,
+                      region: str) -> list[RequiredAction]:
+    """catalog.required_actions, memoized: it is a pure function of its arguments, and the same calls
+    (same operation on the same resources) repeat."""
+    try:
+        key = (service, operation, account, region, _freeze(params))
+    except _Unfreezable:
+        return required_actions(service, operation, params, account=account, region=region)
+    found = _REQUIRED_CACHE.get(key)
+    if found is not None:
+        return found
+    needed = required_actions(service, operation, params, account=account, region=region)
+    if len(_REQUIRED_CACHE) >= 4096:
+        _REQUIRED_CACHE.clear()
+    _REQUIRED_CACHE[key] = needed
+    return needed
 
 
 def _implicit_params(server: Server, implicit: dict[str, str], params: dict[str, Any],
