@@ -3,7 +3,10 @@ workers, the data plane (S3 code, VPC lookups, CloudWatch Logs) and a pool for a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +30,27 @@ class LambdaEnv:
         self.endpoint_url = endpoint_url
         self._runtime: Any = None
         self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambdaperm-async")
+        self._url_key = secrets.token_bytes(32)  # signs code download URLs (valid for this process only)
+
+    CODE_URL_SECONDS = 600
+
+    def code_url(self, code_hex: str) -> str:
+        """A presigned, short-lived URL of a code archive (what GetFunction's Code.Location is in AWS)."""
+        expires = int(time.time()) + self.CODE_URL_SECONDS
+        signature = self._sign(code_hex, expires)
+        return f"{self.endpoint_url}/_lambdaperm/code/{code_hex}?Expires={expires}&Signature={signature}"
+
+    def code_for_url(self, code_hex: str, expires: str, signature: str) -> bytes | None:
+        """The archive, if the URL's signature is ours and has not expired."""
+        if not expires.isdigit() or int(expires) < time.time():
+            return None
+        if not hmac.compare_digest(signature, self._sign(code_hex, int(expires))):
+            return None
+        path = self.code.path(code_hex)
+        return path.read_bytes() if path.is_file() else None
+
+    def _sign(self, code_hex: str, expires: int) -> str:
+        return hmac.new(self._url_key, f"{code_hex}:{expires}".encode(), hashlib.sha256).hexdigest()
 
     @property
     def runtime(self) -> Any:

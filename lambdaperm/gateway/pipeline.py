@@ -260,4 +260,13 @@ def admin(server: Server, req: HttpRequest) -> HttpResponse:
                 "services": sorted(set(server.services) | DATA_PLANE | {"cloudtrail"}),
                 "state": server.db.path, "upstream": server.config.upstream}
         return HttpResponse(200, [("Content-Type", "application/json")], json.dumps(body).encode())
+    if req.path.startswith("/_lambdaperm/code/") and req.method in ("GET", "HEAD"):
+        query = dict(req.query())
+        data = server.lambda_env.code_for_url(req.path.rsplit("/", 1)[-1], query.get("Expires", ""),
+                                              query.get("Signature", ""))
+        if data is None:
+            return HttpResponse(403, [("Content-Type", "application/xml")],
+                                b"<Error><Code>AccessDenied</Code><Message>Request has expired or the signature "
+                                b"does not match</Message></Error>")
+        return HttpResponse(200, [("Content-Type", "application/zip")], data)
     return HttpResponse(404, [("Content-Type", "application/json")], b'{"message": "Not Found"}')

@@ -151,3 +151,22 @@ def test_dead_letter_queue_needs_send_permission(server: Endpoint, basic_role: s
     config = lam.create_function(FunctionName="dlq-fn", Runtime="python3.11", Role=basic_role, Handler="app.handler",
                                  Code={"ZipFile": CODE}, DeadLetterConfig={"TargetArn": dlq})
     assert config["DeadLetterConfig"] == {"TargetArn": dlq}
+
+
+def test_code_location_is_a_short_lived_signed_url(server: Endpoint, basic_role: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    lam = server.client("lambda", region=REGION)
+    lam.create_function(FunctionName="code-fn", Runtime="python3.11", Role=basic_role, Handler="app.handler",
+                        Code={"ZipFile": CODE})
+    location = lam.get_function(FunctionName="code-fn")["Code"]["Location"]
+    with urllib.request.urlopen(location, timeout=10) as resp:
+        assert resp.read() == CODE
+    tampered = location.replace("Signature=", "Signature=0")
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(tampered, timeout=10)
+    assert denied.value.code == 403
+    with pytest.raises(urllib.error.HTTPError) as unsigned:
+        urllib.request.urlopen(location.split("?", 1)[0], timeout=10)
+    assert unsigned.value.code == 403

@@ -10,6 +10,11 @@ from .store import CodeStore
 
 class LambdaEnvironment(Protocol):
     code: CodeStore
+    endpoint_url: str
+
+    def code_url(self, code_hex: str) -> str:
+        """A presigned, short-lived download URL of a code archive."""
+        ...
 
     def s3_object(self, account: str, bucket: str, key: str, version: str | None) -> bytes | None:
         """An object's bytes from the data plane, or None if it does not exist."""

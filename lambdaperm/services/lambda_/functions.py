@@ -108,7 +108,7 @@ def create_function(ctx: RequestContext, p: Params) -> Output:
 
 
 def _code_location(ctx: RequestContext, config: dict[str, Any]) -> dict[str, str]:
-    return {"RepositoryType": "S3", "Location": f"{ctx.env.endpoint_url}/_lambdaperm/code/{config['_CodeHex']}"}
+    return {"RepositoryType": "S3", "Location": ctx.env.code_url(config["_CodeHex"])}
 
 
 def get_function(ctx: RequestContext, p: Params) -> Output:
