@@ -80,13 +80,18 @@ class Authorizer:
             self._compiled[key] = policy
         return policy
 
+    def _readable(self, text: str, ptype: PolicyType, name: str) -> Policy:
+        policy = self.compile(text, ptype, name)
+        if policy is None:  # a stored document that no longer parses may hold a Deny: nothing is allowed
+            raise UnreadablePolicy(f"the {name} policy cannot be read")
+        return policy
+
     def policy_set(self, identity: Identity, action: str, resource: str) -> PolicySet:
         ip = self.source.identity_policies(identity)
-        identity_docs = tuple(p for name, text in ip.identity
-                              if (p := self.compile(text, PolicyType.IDENTITY, name)) is not None)
-        boundary = self.compile(ip.boundary, PolicyType.BOUNDARY, "permissions boundary") if ip.boundary else None
-        session = tuple(p for i, text in enumerate(ip.session)
-                        if (p := self.compile(text, PolicyType.SESSION, f"session policy {i + 1}")) is not None)
+        identity_docs = tuple(self._readable(text, PolicyType.IDENTITY, name) for name, text in ip.identity)
+        boundary = self._readable(ip.boundary, PolicyType.BOUNDARY, "permissions boundary") if ip.boundary else None
+        session = tuple(self._readable(text, PolicyType.SESSION, f"session policy {i + 1}")
+                        for i, text in enumerate(ip.session))
         resource_policy = trust = None
         required = False
         found = self.source.resource_policy(action, resource)
@@ -125,7 +130,7 @@ class Authorizer:
                 try:
                     policies = self.policy_set(identity, need.action, resource)
                 except UnreadablePolicy:
-                    # fail closed: an unreadable resource policy may hold a Deny
+                    # fail closed: an unreadable policy may hold a Deny
                     decision = Decision(EvalDecision.EXPLICIT_DENY, "resource", (), (),
                                         (identity.caller.arn, need.action, resource, req.same_account))
                     return Denied(decision, need.action, resource)

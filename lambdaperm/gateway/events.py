@@ -32,7 +32,7 @@ from lambdaperm.services.lambda_ import store as lambda_store
 from lambdaperm.services.lambda_.invoke import run
 from lambdaperm.services.lambda_.mappings import MAPPING
 from lambdaperm.services.lambda_.names import parse_function
-from lambdaperm.services.lambda_.roles import role_allows, role_entity
+from lambdaperm.services.lambda_.roles import role_entity, session_identity
 from lambdaperm.state.identity import Identity
 
 from .recording import record
@@ -221,9 +221,14 @@ class SqsPoller:
                              trail=self.server.trail, env=self.server.lambda_env)
         role = role_entity(ctx, lambda_store.config_of(fn, version)["Role"])
         source = mapping["EventSourceArn"]
-        if role is None or not all(role_allows(ctx, role, a, source) for a in
-                                   ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")):
-            return 0  # messages stay in the queue
+        if role is None:
+            return 0
+        session = session_identity(role, fn["Name"], now)
+        context = request_context(session, now=now, region=region, source_ip="", tags={})
+        needed = [RequiredAction(a, (source,), {}) for a in
+                  ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")]
+        if self.server.authorizer.enforce(session, needed, context) is not None:
+            return 0  # denied (by the role, or by the queue policy): the messages stay in the queue
         messages = moto_state.sqs_receive(account, region, queue, int(mapping.get("BatchSize") or 10))
         if not messages:
             return 0

@@ -11,6 +11,7 @@ from lambdaperm.state.identity import Identity
 
 from .iam import store
 from .iam.principals import IdentityPolicies, policies_for, principal_tags
+from .iam.roles import pinned_trust
 from .lambda_ import store as lambda_store
 from .lambda_.names import FunctionRef
 from .lambda_.permissions import policy_text
@@ -33,7 +34,7 @@ class ServicePolicies:
         self._cache = Derived(records)
 
     def identity_policies(self, identity: Identity) -> IdentityPolicies:
-        key = ("policies", identity.caller, identity.session_policies)
+        key = ("policies", identity.caller, identity.principal_id, identity.role_id, identity.session_policies)
         return self._cache.get(key, lambda: policies_for(self.records, identity))  # type: ignore[no-any-return]
 
     def principal_tags(self, identity: Identity) -> dict[str, str]:
@@ -49,7 +50,9 @@ class ServicePolicies:
             m = _ROLE_ARN.match(resource)
             if m:
                 role = self.records.get(store.ROLE, m.group(1), m.group(2).lower())
-                return "trust", (role["AssumeRolePolicyDocument"] if role else None)
+                if role is None or role["Arn"] != resource:  # the path is part of the ARN
+                    return "trust", None
+                return "trust", self._cache.get(("trust", resource), lambda: pinned_trust(self.records, role))
         m = _FUNCTION_ARN.match(resource)
         if m and action.lower().startswith("lambda:"):
             fn = lambda_store.find(self.records, FunctionRef(m.group(2), m.group(1), m.group(3), m.group(4)))

@@ -157,7 +157,7 @@ def assume_role(ctx: RequestContext, p: Params) -> Output:
                            "[\\w+=,.@-]*", 400)
     m = re.match(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$", role_arn)
     role = store.find(ctx.records, store.ROLE, m.group(1), m.group(2)) if m else None
-    if role is None:
+    if role is None or role["Arn"] != role_arn:  # the path is part of the ARN: role/x/R is not role/R
         # authorization already ran against the (absent) trust policy; AWS answers the same way
         raise ServiceError("AccessDenied", f"User: {ctx.identity.caller.arn} is not authorized to perform: "
                            f"sts:AssumeRole on resource: {role_arn}", 403)

@@ -113,7 +113,9 @@ def delete_policy(ctx: RequestContext, p: Params) -> Output:
         entity = get_policy_entity(ctx, arn)
         if owner == "aws":
             raise invalid_input(f"Policy {arn} is an AWS managed policy and cannot be deleted.")
-        if attachment_count(ctx, arn):
+        in_use_as_boundary = any(e.get("PermissionsBoundary") == arn for kind in (store.USER, store.ROLE)
+                                 for e in ctx.records.list(kind, ctx.account))
+        if attachment_count(ctx, arn) or in_use_as_boundary:
             raise delete_conflict("Cannot delete a policy attached to entities.")
         ctx.records.delete(store.POLICY, ctx.account, entity["PolicyName"].lower())
     return {}

@@ -59,13 +59,22 @@ def _entity_docs(records: Records, entity: dict[str, object], label: str) -> lis
     return docs
 
 
+# A boundary whose document cannot be found allows nothing (fail closed, never "no boundary").
+ALLOWS_NOTHING = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"none:none","Resource":"*"}]}'
+NO_POLICIES = IdentityPolicies((), None, ())
+
+
 def policies_for(records: Records, identity: Identity) -> IdentityPolicies:
+    """The caller's policies. A session is bound to the unique id of its role (or user): once that entity
+    is deleted — even if re-created under the same name — the session has no permissions."""
     caller = identity.caller
     account = caller.account
     docs: list[tuple[str, str]] = []
     boundary_arn = None
     if caller.kind is PrincipalKind.USER:
         user = records.get(store.USER, account, caller.name.lower())
+        if user is not None and identity.principal_id not in (user["UserId"], ""):
+            return NO_POLICIES
         if user is not None:
             docs += _entity_docs(records, user, f"user {user['UserName']}")
             for group_name in user.get("Groups", []):
@@ -75,10 +84,12 @@ def policies_for(records: Records, identity: Identity) -> IdentityPolicies:
             boundary_arn = user.get("PermissionsBoundary")
     elif caller.kind in (PrincipalKind.ASSUMED_ROLE, PrincipalKind.ROLE):
         role = records.get(store.ROLE, account, caller.name.lower())
+        if role is not None and identity.role_id is not None and identity.role_id != role["RoleId"]:
+            return NO_POLICIES
         if role is not None:
             docs += _entity_docs(records, role, f"role {role['RoleName']}")
             boundary_arn = role.get("PermissionsBoundary")
-    boundary = managed_document(records, boundary_arn) if boundary_arn else None
+    boundary = (managed_document(records, boundary_arn) or ALLOWS_NOTHING) if boundary_arn else None
     return IdentityPolicies(tuple(docs), boundary, identity.session_policies)
 
 

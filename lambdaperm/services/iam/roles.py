@@ -13,6 +13,7 @@ from typing import Any
 
 from lambdaperm.policy import PolicyType
 from lambdaperm.policy.principals import arn_identity
+from lambdaperm.state import Records
 
 from ..context import Output, Params, RequestContext
 from . import store
@@ -23,21 +24,62 @@ from .managed import find_policy
 from .tags import boundary_out, tag_dict
 
 
-def validate_trust(ctx: RequestContext, text: object) -> str:
+def validate_trust(ctx: RequestContext, text: object) -> tuple[str, dict[str, str]]:
+    """The document, and the unique id of every user and role it names (all must exist).
+
+    AWS stores those principals as unique ids: a user or role deleted and re-created under the same name
+    is a different principal, and the old trust policy no longer names it."""
     doc = validate(text, PolicyType.TRUST, max_size=TRUST_POLICY_QUOTA)
-    for stmt in _statements(json.loads(doc)):
-        principal = stmt.get("Principal", stmt.get("NotPrincipal"))
-        if not isinstance(principal, dict):
+    ids: dict[str, str] = {}
+    for value in _aws_principals(json.loads(doc)):
+        key = arn_identity(value)
+        if key is None or key[0] not in ("user", "role"):
             continue
-        values = principal.get("AWS", [])
-        for value in values if isinstance(values, list) else [values]:
-            key = arn_identity(value) if isinstance(value, str) else None
-            if key is None or key[0] not in ("user", "role"):
-                continue
-            kind = store.USER if key[0] == "user" else store.ROLE
-            if store.find(ctx.records, kind, key[1], key[2]) is None:
-                raise malformed(f'Invalid principal in policy: "AWS":"{value}"')
-    return doc
+        kind = store.USER if key[0] == "user" else store.ROLE
+        entity = store.find(ctx.records, kind, key[1], key[2])
+        if entity is None:
+            raise malformed(f'Invalid principal in policy: "AWS":"{value}"')
+        ids[value] = entity["UserId" if kind == store.USER else "RoleId"]
+    return doc, ids
+
+
+def _aws_principals(doc: dict[str, Any]) -> list[str]:
+    out = []
+    for stmt in _statements(doc):
+        principal = stmt.get("Principal", stmt.get("NotPrincipal"))
+        if isinstance(principal, dict):
+            values = principal.get("AWS", [])
+            out += [v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str)]
+    return out
+
+
+def pinned_trust(records: Records, role: dict[str, Any]) -> str:
+    """The trust policy as it applies now: a named user or role that no longer is the entity the policy was
+    saved with (deleted, or deleted and re-created) is replaced by the unique id it had, which names nobody."""
+    text = str(role["AssumeRolePolicyDocument"])
+    ids: dict[str, str] = role.get("TrustPrincipalIds") or {}
+    stale = {}
+    for arn, saved_id in ids.items():
+        key = arn_identity(arn)
+        if key is None:
+            continue
+        kind = store.USER if key[0] == "user" else store.ROLE
+        entity = records.get(kind, key[1], key[2].lower())
+        if entity is None or entity["UserId" if kind == store.USER else "RoleId"] != saved_id:
+            stale[arn] = saved_id
+    if not stale:
+        return text
+    doc = json.loads(text)
+    for stmt in _statements(doc):
+        for field in ("Principal", "NotPrincipal"):
+            principal = stmt.get(field)
+            if isinstance(principal, dict) and "AWS" in principal:
+                values = principal["AWS"]
+                if isinstance(values, list):
+                    principal["AWS"] = [stale.get(v, v) for v in values]
+                else:
+                    principal["AWS"] = stale.get(values, values)
+    return json.dumps(doc)
 
 
 def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -45,9 +87,10 @@ def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in (raw if isinstance(raw, list) else [raw]) if isinstance(s, dict)]
 
 
-def role_out(entity: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
+def role_out(entity: dict[str, Any], *, full: bool = True, records: Records | None = None) -> dict[str, Any]:
     out = {k: entity[k] for k in ("Path", "RoleName", "RoleId", "Arn", "CreateDate")}
-    out["AssumeRolePolicyDocument"] = encoded(entity["AssumeRolePolicyDocument"])
+    trust = pinned_trust(records, entity) if records is not None else entity["AssumeRolePolicyDocument"]
+    out["AssumeRolePolicyDocument"] = encoded(trust)
     if entity.get("Description"):
         out["Description"] = entity["Description"]
     out["MaxSessionDuration"] = entity["MaxSessionDuration"]
@@ -71,7 +114,7 @@ def _max_session(value: object) -> int:
 def create_role(ctx: RequestContext, p: Params) -> Output:
     name = store.check_name(p.get("RoleName"), "roleName")
     path = store.check_path(p.get("Path"))
-    trust = validate_trust(ctx, p.get("AssumeRolePolicyDocument"))
+    trust, trust_ids = validate_trust(ctx, p.get("AssumeRolePolicyDocument"))
     tags = tag_dict(p.get("Tags", []))
     boundary = p.get("PermissionsBoundary")
     with ctx.records.db.transaction():
@@ -81,7 +124,8 @@ def create_role(ctx: RequestContext, p: Params) -> Output:
             raise no_such_entity(f"Policy {boundary} does not exist or is not attachable.")
         entity = {"RoleName": name, "RoleId": unique_id("AROA"), "Path": path,
                   "Arn": store.entity_arn(ctx, store.ROLE, path, name), "CreateDate": ctx.now.isoformat(),
-                  "AssumeRolePolicyDocument": trust, "Description": p.get("Description", ""),
+                  "AssumeRolePolicyDocument": trust, "TrustPrincipalIds": trust_ids,
+                  "Description": p.get("Description", ""),
                   "MaxSessionDuration": _max_session(p.get("MaxSessionDuration")), "Tags": tags,
                   "PermissionsBoundary": boundary, "InlinePolicies": {}, "AttachedPolicies": []}
         store.save(ctx.records, store.ROLE, ctx.account, entity, "RoleName")
@@ -89,7 +133,7 @@ def create_role(ctx: RequestContext, p: Params) -> Output:
 
 
 def get_role(ctx: RequestContext, p: Params) -> Output:
-    return {"Role": role_out(store.get(ctx.records, store.ROLE, ctx.account, p["RoleName"]))}
+    return {"Role": role_out(store.get(ctx.records, store.ROLE, ctx.account, p["RoleName"]), records=ctx.records)}
 
 
 def list_roles(ctx: RequestContext, p: Params) -> Output:
@@ -109,10 +153,11 @@ def update_role(ctx: RequestContext, p: Params) -> Output:
 
 
 def update_assume_role_policy(ctx: RequestContext, p: Params) -> Output:
-    trust = validate_trust(ctx, p.get("PolicyDocument"))
+    trust, trust_ids = validate_trust(ctx, p.get("PolicyDocument"))
     with ctx.records.db.transaction():
         entity = store.get(ctx.records, store.ROLE, ctx.account, p["RoleName"])
         entity["AssumeRolePolicyDocument"] = trust
+        entity["TrustPrincipalIds"] = trust_ids
         store.save(ctx.records, store.ROLE, ctx.account, entity, "RoleName")
     return {}
 

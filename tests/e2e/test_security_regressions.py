@@ -1,0 +1,100 @@
+"""Fail-open paths found by review, each pinned by a test: a made-up path in a role ARN, a deleted
+boundary policy, trust policies and sessions after a principal is deleted and re-created."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .conftest import Endpoint
+from .test_iam_sts import error
+
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def trust(principal: Any) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
+
+
+def user(server: Endpoint, account: str, name: str, policy: dict[str, Any] | None = None) -> tuple[str, str]:
+    iam = server.client("iam", key=account)
+    iam.create_user(UserName=name)
+    if policy:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def test_a_made_up_path_does_not_reach_another_role(server: Endpoint) -> None:
+    account = "222200000001"
+    iam = server.client("iam", key=account)
+    iam.create_role(RoleName="Admin", AssumeRolePolicyDocument=trust(account))
+    iam.attach_role_policy(RoleName="Admin", PolicyArn=ADMIN)
+    key, secret = user(server, account, "alice", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{account}:role/sandbox/*"}]})
+    sts = server.client("sts", key=key, secret=secret)
+    for arn in (f"arn:aws:iam::{account}:role/Admin", f"arn:aws:iam::{account}:role/sandbox/Admin"):
+        with pytest.raises(ClientError) as denied:
+            sts.assume_role(RoleArn=arn, RoleSessionName="s1")
+        assert error(denied)[0] == "AccessDenied"
+
+
+def test_a_boundary_policy_in_use_cannot_be_deleted(server: Endpoint) -> None:
+    account = "222200000002"
+    iam = server.client("iam", key=account)
+    boundary = iam.create_policy(PolicyName="bnd", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}))["Policy"]["Arn"]
+    key, secret = user(server, account, "bob")
+    iam.attach_user_policy(UserName="bob", PolicyArn=ADMIN)
+    iam.put_user_permissions_boundary(UserName="bob", PermissionsBoundary=boundary)
+    bob = server.client("iam", key=key, secret=secret)
+    with pytest.raises(ClientError) as bounded:
+        bob.list_users()
+    assert error(bounded)[1].endswith("because no permissions boundary allows the iam:ListUsers action")
+    with pytest.raises(ClientError) as in_use:
+        iam.delete_policy(PolicyArn=boundary)
+    assert error(in_use)[0] == "DeleteConflict"
+    with pytest.raises(ClientError) as still:
+        bob.list_users()
+    assert error(still)[0] == "AccessDenied"
+
+
+def test_trust_does_not_follow_a_recreated_user(server: Endpoint) -> None:
+    account = "222200000003"
+    iam = server.client("iam", key=account)
+    iam.create_user(UserName="dave")
+    dave_arn = f"arn:aws:iam::{account}:user/dave"
+    iam.create_role(RoleName="DaveRole", AssumeRolePolicyDocument=trust(dave_arn))
+    iam.delete_user(UserName="dave")
+    key, secret = user(server, account, "dave")  # another person under the same name
+    with pytest.raises(ClientError) as denied:
+        server.client("sts", key=key, secret=secret).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/DaveRole", RoleSessionName="s1")
+    assert error(denied)[0] == "AccessDenied"
+    shown = iam.get_role(RoleName="DaveRole")["Role"]["AssumeRolePolicyDocument"]
+    principal = shown["Statement"][0]["Principal"]["AWS"]
+    assert principal.startswith("AIDA")  # the unique id of the deleted user, as AWS shows it
+
+
+def test_an_old_session_does_not_gain_a_recreated_roles_permissions(server: Endpoint) -> None:
+    account = "222200000004"
+    iam = server.client("iam", key=account)
+    key, secret = user(server, account, "erin", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+    iam.create_role(RoleName="R", AssumeRolePolicyDocument=trust(f"arn:aws:iam::{account}:user/erin"))
+    creds = server.client("sts", key=key, secret=secret).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/R", RoleSessionName="old")["Credentials"]
+    old = server.client("iam", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
+                        token=creds["SessionToken"])
+    with pytest.raises(ClientError):
+        old.list_roles()
+    iam.delete_role(RoleName="R")
+    iam.create_role(RoleName="R", AssumeRolePolicyDocument=trust(f"arn:aws:iam::{account}:user/erin"))
+    iam.attach_role_policy(RoleName="R", PolicyArn=ADMIN)
+    with pytest.raises(ClientError) as still:
+        old.list_roles()
+    assert error(still)[0] == "AccessDenied"
