@@ -24,8 +24,9 @@ TARGETS = [
     ("lambda", "POST", "/2015-03-31/functions/fuzz/policy", {"Content-Type": "application/json"}),
     ("s3", "PUT", "/fuzz-bucket?policy", {}),
     ("sqs", "POST", "/", {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.SendMessage"}),
-    ("cloudtrail", "POST", "/", {"Content-Type": "application/x-amz-json-1.1",
-                                 "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"}),
+    ("cloudtrail", "POST", "/", {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"}),
 ]
 
 
