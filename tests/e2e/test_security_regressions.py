@@ -98,3 +98,58 @@ def test_an_old_session_does_not_gain_a_recreated_roles_permissions(server: Endp
     with pytest.raises(ClientError) as still:
         old.list_roles()
     assert error(still)[0] == "AccessDenied"
+
+
+def _function(server: Endpoint, account: str, name: str) -> str:
+    from .lambda_helpers import make_role, zip_of
+
+    iam = server.client("iam", key=account)
+    role = make_role(iam, f"{name}-role", managed=[
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"])
+    lam = server.client("lambda", key=account, region="us-west-2")
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="app.handler",
+                        Code={"ZipFile": zip_of({"app.py": "def handler(e, c):\n    return 1\n"})})
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="prod", FunctionVersion="1")
+    return role
+
+
+def test_no_event_source_mapping_on_another_accounts_function(server: Endpoint) -> None:
+    owner, stranger = "222200000005", "222200000006"
+    _function(server, owner, "victim")
+    server.client("sqs", key=owner, region="us-west-2").create_queue(QueueName="owners-queue")
+    with pytest.raises(ClientError) as denied:
+        server.client("lambda", key=stranger, region="us-west-2").create_event_source_mapping(
+            FunctionName=f"arn:aws:lambda:us-west-2:{owner}:function:victim",
+            EventSourceArn=f"arn:aws:sqs:us-west-2:{owner}:owners-queue")
+    assert error(denied)[0] == "AccessDeniedException"
+
+
+def test_a_qualified_name_cannot_change_latest(server: Endpoint) -> None:
+    account = "222200000007"
+    _function(server, account, "qf")
+    key, secret = user(server, account, "alias-admin", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:*", "Resource": f"arn:aws:lambda:us-west-2:{account}:function:qf:prod"}]})
+    lam = server.client("lambda", key=key, secret=secret, region="us-west-2")
+    with pytest.raises(ClientError) as refused:
+        lam.update_function_configuration(FunctionName="qf:prod", Timeout=77)
+    assert error(refused)[0] == "InvalidParameterValueException"
+    owner = server.client("lambda", key=account, region="us-west-2")
+    assert owner.get_function_configuration(FunctionName="qf")["Timeout"] == 3
+    url = lam.create_function_url_config(FunctionName="qf:prod", AuthType="AWS_IAM")
+    assert url["FunctionArn"].endswith(":function:qf:prod")  # on the alias it was authorized for
+    with pytest.raises(ClientError) as mismatch:
+        lam.create_function_url_config(FunctionName="qf:prod", Qualifier="dev", AuthType="NONE")
+    assert error(mismatch)[0] == "InvalidParameterValueException"
+
+
+def test_invoke_needs_the_trust_policy_every_time(server: Endpoint) -> None:
+    account = "222200000008"
+    _function(server, account, "tf")
+    server.client("iam", key=account).update_assume_role_policy(RoleName="tf-role", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    with pytest.raises(ClientError) as refused:
+        server.client("lambda", key=account, region="us-west-2").invoke(FunctionName="tf", Payload=b"{}")
+    assert error(refused)[:2] == ("InvalidParameterValueException",
+                                  "The role defined for the function cannot be assumed by Lambda.")

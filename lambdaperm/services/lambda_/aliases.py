@@ -9,6 +9,7 @@ from ..context import Output, Params, RequestContext
 from . import store
 from .errors import conflict, not_found, precondition_failed, validation
 from .functions import _page, ref_of
+from .urls import URL_INDEX
 
 _ALIAS = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9-_]+)$")
 
@@ -79,6 +80,9 @@ def delete_alias(ctx: RequestContext, p: Params) -> Output:
         fn = store.load(ctx.records, ref)
         if fn["Aliases"].pop(p["Name"], None) is not None:
             fn["Policies"].pop(p["Name"], None)
+            url = fn["Urls"].pop(p["Name"], None)
+            if url is not None:
+                ctx.records.delete(URL_INDEX, "", url["UrlId"])
             store.save(ctx.records, fn)
     return {}
 

@@ -14,8 +14,13 @@ from .roles import assumable_role, role_allows
 
 
 def ref_of(ctx: RequestContext, p: Params, *, qualifier: bool = True) -> FunctionRef:
-    return parse_function(p.get("FunctionName"), p.get("Qualifier") if qualifier else None,
-                          account=ctx.account, region=ctx.region)
+    """The function a request names. For an operation on the function itself (`qualifier=False`) a
+    qualified name is refused: it was authorized on the qualified ARN and must not act on $LATEST."""
+    ref = parse_function(p.get("FunctionName"), p.get("Qualifier") if qualifier else None,
+                         account=ctx.account, region=ctx.region)
+    if not qualifier and ref.qualifier is not None:
+        raise invalid(f"This operation does not take a qualified function name: {p.get('FunctionName')}")
+    return ref
 
 
 def _code_bytes(ctx: RequestContext, code: dict[str, Any]) -> bytes:

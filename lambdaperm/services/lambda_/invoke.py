@@ -22,7 +22,7 @@ from ..sts import issue_role_session
 from . import store
 from .errors import invalid
 from .functions import ref_of
-from .roles import role_allows, role_entity
+from .roles import lambda_can_assume, role_allows, role_entity
 
 SYNC_LIMIT = 6 * 1024 * 1024
 ASYNC_LIMIT = 1024 * 1024
@@ -105,7 +105,7 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     if not str(config["Runtime"]).startswith("python"):
         raise invalid(f"lambdaperm runs Python handlers only; the runtime {config['Runtime']} is not supported.")
     role = role_entity(ctx, config["Role"])
-    if role is None:
+    if role is None or not _assumable(ctx, role):  # Lambda assumes the role on every invoke
         raise invalid("The role defined for the function cannot be assumed by Lambda.")
     creds = credentials_for(ctx, role, fn["Name"])
     target = target_of(fn, config, version)
@@ -117,6 +117,19 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
 
 
 _log_permission: dict[tuple[int, int, str, str], bool] = {}
+_trusted: dict[tuple[int, int, str], bool] = {}
+
+
+def _assumable(ctx: RequestContext, role: dict[str, Any]) -> bool:
+    """lambda_can_assume, memoized until the records change."""
+    key = (id(ctx.records), ctx.records.version, role["Arn"])
+    found = _trusted.get(key)
+    if found is None:
+        found = lambda_can_assume(role)
+        if len(_trusted) > 4096:
+            _trusted.clear()
+        _trusted[key] = found
+    return found
 
 
 def _may_write_logs(ctx: RequestContext, role: dict[str, Any], log_group_arn: str) -> bool:

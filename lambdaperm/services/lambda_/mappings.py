@@ -8,7 +8,7 @@ from typing import Any
 
 from ..context import Output, Params, RequestContext
 from . import store
-from .errors import invalid, not_found
+from .errors import access_denied, invalid, not_found
 from .functions import ref_of
 from .roles import role_allows, role_entity
 
@@ -42,6 +42,9 @@ def _out(m: dict[str, Any]) -> dict[str, Any]:
 
 def create_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
     ref = ref_of(ctx, p)
+    if ref.account != ctx.account:  # a mapping is created in the function's own account only
+        raise access_denied(f"User: {ctx.identity.caller.arn} is not authorized to perform: "
+                            f"lambda:CreateEventSourceMapping on resource: {ref.addressed_arn}")
     fn = store.load(ctx.records, ref)
     version, _alias = store.resolve_qualifier(fn, ref)
     source = p.get("EventSourceArn") or ""

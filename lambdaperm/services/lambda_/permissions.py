@@ -100,6 +100,9 @@ def add_permission(ctx: RequestContext, p: Params) -> Output:
                           ("eventSourceToken", "EventSourceToken"), ("principalOrgID", "PrincipalOrgID")):
         if p.get(param) is not None:
             _check(p[param], member)
+    if p.get("FunctionUrlAuthType") is not None and p["FunctionUrlAuthType"] not in ("NONE", "AWS_IAM"):
+        raise validation(p["FunctionUrlAuthType"], "functionUrlAuthType",
+                         "Member must satisfy enum value set: [NONE, AWS_IAM]")
     ref = ref_of(ctx, p)
     if ref.qualifier == store.LATEST:
         raise invalid("We currently do not support adding policies for $LATEST.")

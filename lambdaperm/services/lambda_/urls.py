@@ -21,7 +21,7 @@ URL_INDEX = "lambda.url"  # url id -> (account, region, function, qualifier)
 
 
 def _qualifier_slot(ctx: RequestContext, p: Params, fn: dict[str, Any]) -> str:
-    qualifier = p.get("Qualifier")
+    qualifier = ref_of(ctx, p).qualifier  # from the name or the Qualifier parameter (they must agree)
     if qualifier is None or qualifier == store.LATEST:
         return ""
     if qualifier.isdigit() or qualifier not in fn["Aliases"]:
@@ -42,7 +42,7 @@ def _check_auth(value: object) -> str:
 
 
 def create_function_url_config(ctx: RequestContext, p: Params) -> Output:
-    ref = ref_of(ctx, p, qualifier=False)
+    ref = ref_of(ctx, p)
     auth = _check_auth(p.get("AuthType"))
     with ctx.records.db.transaction():
         fn = store.load(ctx.records, ref)
@@ -65,7 +65,7 @@ def create_function_url_config(ctx: RequestContext, p: Params) -> Output:
 
 
 def _config(ctx: RequestContext, p: Params) -> tuple[dict[str, Any], str]:
-    fn = store.load(ctx.records, ref_of(ctx, p, qualifier=False))
+    fn = store.load(ctx.records, ref_of(ctx, p))
     slot = _qualifier_slot(ctx, p, fn)
     config = fn["Urls"].get(slot)
     if config is None:
