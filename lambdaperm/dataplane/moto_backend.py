@@ -9,49 +9,47 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.protocol.http import HttpRequest, HttpResponse
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class MotoBackend:
-    # Services whose moto backend app does not depend on the request's host or path (S3's does: virtual-host
-    # and path-style buckets are two apps), so the app can be picked without moto's per-request lookup.
-    DIRECT = frozenset({"dynamodb", "sqs", "sns", "logs", "ec2", "cloudtrail"})
+    # moto's backend app per service. S3 requests are always handed over path-style on host `localhost`
+    # (see `handle`), which moto's S3 app reads path-style. moto's own dispatcher is never used: it routes
+    # by Host and by path and would expose moto's admin API (/moto-api/...) to anyone.
+    DIRECT: Mapping[str, str] = {"dynamodb": "dynamodb", "sqs": "sqs", "sns": "sns", "logs": "logs", "ec2": "ec2",
+                                 "cloudtrail": "cloudtrail", "s3": "s3"}
 
     def __init__(self) -> None:
-        self._app: WsgiApp | None = None
         self._direct: dict[str, WsgiApp] = {}
         self._lock = threading.Lock()
 
-    def app(self) -> WsgiApp:
-        if self._app is None:
-            with self._lock:
-                if self._app is None:
-                    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-                    _leave_lambda_delivery_to_lambdaperm()
-                    self._app = DomainDispatcherApplication(create_backend_app)
-        return self._app
-
     def _app_for(self, service: str | None) -> WsgiApp:
-        dispatcher = self.app()
-        if service not in self.DIRECT:
-            return dispatcher
-        app = self._direct.get(service)
+        backend = self.DIRECT.get(service or "")
+        if backend is None:
+            raise ServiceError("NotImplemented", f"lambdaperm's data plane does not serve {service}", 501)
+        app = self._direct.get(backend)
         if app is None:
             from moto.moto_server.werkzeug_app import create_backend_app
 
+            _leave_lambda_delivery_to_lambdaperm()
             with self._lock:
-                app = self._direct.get(service) or create_backend_app(service)  # type: ignore[arg-type]
-                self._direct[service] = app
+                app = self._direct.get(backend) or create_backend_app(backend)  # type: ignore[arg-type]
+                self._direct[backend] = app
         return app
 
-    def handle(self, req: HttpRequest, account: str, service: str | None = None) -> HttpResponse:
+    def handle(self, req: HttpRequest, account: str, service: str | None = None,
+               bucket: str | None = None) -> HttpResponse:
+        """Serve an authorized request. An S3 request is rewritten path-style on a neutral host from the
+        bucket lambdaperm authorized, so that moto cannot read another bucket out of the Host header."""
+        if service == "s3":
+            req = _path_style(req, bucket)
         host = req.host or "localhost"
         server = urlsplit(f"//{host}")
         environ: dict[str, Any] = {
@@ -121,3 +119,14 @@ def _leave_lambda_delivery_to_lambdaperm() -> None:
 
     publish._lambdaperm = True  # type: ignore[attr-defined]
     Subscription.publish = publish  # type: ignore[method-assign]
+
+
+def _path_style(req: HttpRequest, bucket: str | None) -> HttpRequest:
+    """The same S3 request, path-style (`/{bucket}/{key}`) on host `localhost`."""
+    from urllib.parse import quote, unquote
+
+    path = req.path or "/"
+    if bucket is not None and not unquote(path).startswith(f"/{bucket}/") and unquote(path) != f"/{bucket}":
+        path = "/" + quote(bucket, safe="") + (path if path != "/" else "")
+    headers = [(k, v) for k, v in req.headers if k.lower() != "host"] + [("Host", "localhost")]
+    return HttpRequest(req.method, path, req.query_string, headers, req.body, req.remote_addr, req.scheme)

@@ -20,7 +20,8 @@ class Upstream:
         self._parts = parts
         self.timeout = timeout
 
-    def handle(self, req: HttpRequest, account: str, service: str | None = None) -> HttpResponse:
+    def handle(self, req: HttpRequest, account: str, service: str | None = None,
+               bucket: str | None = None) -> HttpResponse:
         cls = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
         conn = cls(self._parts.hostname or "localhost", self._parts.port, timeout=self.timeout)
         try:

@@ -93,9 +93,12 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         account = _acting_account(call, identity)
         targets = None
         policy_writes.check(op.service_name, op.name, params)
+        if op.service_name == "sqs" and "QueueUrl" in params:
+            _canonical_queue_url(str(params["QueueUrl"]), call.region)
         if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
             targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
-        response = server.dataplane.handle(req, account, op.service_name)
+        bucket = params.get("Bucket") if op.service_name == "s3" else None
+        response = server.dataplane.handle(req, account, op.service_name, bucket)
         if response.status >= 500 and server.config.upstream is None:
             # moto answers an operation it does not implement (or a bug) with a bare 500 page
             raise ServiceError("NotImplemented", f"lambdaperm's data plane could not serve {op.service_name}:"
@@ -200,6 +203,19 @@ def _with_iam_paths(server: Server, need: RequiredAction) -> RequiredAction:
     if not changed:
         return need
     return RequiredAction(need.action, tuple(fixed), need.context)
+
+
+_QUEUE_URL = re.compile(r"^https?://(?P<host>[^/?#]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(\.fifo)?)$")
+_QUEUE_HOST_REGION = re.compile(r"(?:^|\.)sqs\.(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)\.")
+
+
+def _canonical_queue_url(url: str, region: str) -> None:
+    """A queue URL must name exactly one queue, as SQS reads it, and in the request's region: otherwise
+    the queue authorized and the queue served could differ."""
+    m = _QUEUE_URL.match(url)
+    host_region = _QUEUE_HOST_REGION.search(m.group("host")) if m else None
+    if m is None or (host_region is not None and host_region.group("region") != region):
+        raise ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.", 400)
 
 
 def _after(server: Server, call: Call, service: str, operation: str, params: dict[str, Any], account: str,

@@ -153,3 +153,61 @@ def test_invoke_needs_the_trust_policy_every_time(server: Endpoint) -> None:
         server.client("lambda", key=account, region="us-west-2").invoke(FunctionName="tf", Payload=b"{}")
     assert error(refused)[:2] == ("InvalidParameterValueException",
                                   "The role defined for the function cannot be assumed by Lambda.")
+
+
+def _signed(server: Endpoint, method: str, path: str, host: str, key: str, body: bytes = b"") -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method, f"http://{host}{path}", data=body)
+    S3SigV4Auth(Credentials(key, "x"), "s3", "us-east-1").add_auth(request)
+    headers = dict(request.prepare().headers)
+    req = urllib.request.Request(f"{server.url}{path}", data=body or None, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def test_the_host_header_cannot_name_another_bucket(server: Endpoint) -> None:
+    owner, stranger = "222200000009", "222200000010"
+    s3 = server.client("s3", key=owner)
+    s3.create_bucket(Bucket="victim-bucket")
+    s3.put_object(Bucket="victim-bucket", Key="secret", Body=b"TOP SECRET")
+    for host in ("victim-bucket.example.com", "victim-bucket.x.localhost"):
+        for path in ("/", "/secret"):
+            status, body = _signed(server, "GET", path, host, stranger)
+            assert b"TOP SECRET" not in body and b"<Key>secret</Key>" not in body, (host, path, status)
+    status, _ = _signed(server, "PUT", "/secret", "victim-bucket.x.localhost", stranger, b"PWNED")
+    assert s3.get_object(Bucket="victim-bucket", Key="secret")["Body"].read() == b"TOP SECRET"
+
+
+def test_motos_admin_api_is_not_reachable(server: Endpoint) -> None:
+    owner = "222200000011"
+    s3 = server.client("s3", key=owner)
+    s3.create_bucket(Bucket="kept-bucket")
+    _signed(server, "POST", "/moto-api/reset?uploads", "localhost", "222200000012")
+    status, body = _signed(server, "GET", "/moto-api/data.json", "localhost", "222200000012")
+    assert b"moto" not in body.lower() or status >= 400
+    assert "kept-bucket" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_a_queue_url_names_exactly_one_queue_in_the_request_region(server: Endpoint) -> None:
+    account = "222200000013"
+    east = server.client("sqs", key=account, region="us-east-1")
+    east.create_queue(QueueName="allowed")
+    victim = east.create_queue(QueueName="victimq")["QueueUrl"]
+    east.send_message(QueueUrl=victim, MessageBody="victim secret")
+    key, secret = user(server, account, "qonly", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sqs:*", "Resource": f"arn:aws:sqs:us-east-1:{account}:allowed"}]})
+    mine = server.client("sqs", key=key, secret=secret, region="us-east-1")
+    for url in (f"http://x/{account}/allowed?/victimq", f"https://sqs.us-west-2.amazonaws.com/{account}/victimq"):
+        with pytest.raises(ClientError) as refused:
+            mine.receive_message(QueueUrl=url)
+        assert error(refused)[0] in ("InvalidAddress", "AccessDenied", "AccessDeniedException")
+    assert east.receive_message(QueueUrl=victim)["Messages"][0]["Body"] == "victim secret"
