@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lambdaperm.protocol.errors import ServiceError
+from lambdaperm.protocol.hosts import virtual_host_label
 from lambdaperm.protocol.http import HttpRequest, HttpResponse
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -49,7 +50,7 @@ class MotoBackend:
         """Serve an authorized request. An S3 request is rewritten path-style on a neutral host from the
         bucket lambdaperm authorized, so that moto cannot read another bucket out of the Host header."""
         if service == "s3":
-            req = _path_style(req, bucket)
+            req = _path_style(req, bucket, virtual_host_label(req.host) is not None)
         host = req.host or "localhost"
         server = urlsplit(f"//{host}")
         environ: dict[str, Any] = {
@@ -121,12 +122,14 @@ def _leave_lambda_delivery_to_lambdaperm() -> None:
     Subscription.publish = publish  # type: ignore[method-assign]
 
 
-def _path_style(req: HttpRequest, bucket: str | None) -> HttpRequest:
-    """The same S3 request, path-style (`/{bucket}/{key}`) on host `localhost`."""
-    from urllib.parse import quote, unquote
+def _path_style(req: HttpRequest, bucket: str | None, virtual_host: bool) -> HttpRequest:
+    """The same S3 request, path-style (`/{bucket}/{key}`) on host `localhost`: a virtual-hosted request
+    (the bucket was read from the Host header) always gets the bucket it was authorized for in front of its
+    path, whatever the path looks like."""
+    from urllib.parse import quote
 
     path = req.path or "/"
-    if bucket is not None and not unquote(path).startswith(f"/{bucket}/") and unquote(path) != f"/{bucket}":
+    if virtual_host and bucket is not None:
         path = "/" + quote(bucket, safe="") + (path if path != "/" else "")
     headers = [(k, v) for k, v in req.headers if k.lower() != "host"] + [("Host", "localhost")]
     return HttpRequest(req.method, path, req.query_string, headers, req.body, req.remote_addr, req.scheme)

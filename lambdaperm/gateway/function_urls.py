@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from lambdaperm.authn import AuthFailure
+from lambdaperm.authn import AuthFailure, scope
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction
 from lambdaperm.protocol import HttpRequest, HttpResponse, ServiceError
@@ -65,6 +65,9 @@ def handle(server: Server, req: HttpRequest, url_id: str, path: str) -> HttpResp
     call = Call(req)
     if config["AuthType"] == "AWS_IAM":
         try:
+            call.scope = claimed = scope(req)
+            if claimed is None or claimed.service != "lambda" or claimed.region != ref.region:
+                return _json(403, {"Message": "Forbidden"})  # signed for Lambda in the function's region only
             identity = authenticate_call(server, call)
         except AuthFailure:
             return _json(403, {"Message": "Forbidden"})

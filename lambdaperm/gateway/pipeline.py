@@ -13,6 +13,7 @@ import logging
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from lambdaperm import __version__
 from lambdaperm.authn import AuthFailure, render, scope
@@ -92,6 +93,7 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
     if op.service_name in DATA_PLANE:
         account = _acting_account(call, identity)
         targets = None
+        _unambiguous(req, op)
         policy_writes.check(op.service_name, op.name, params)
         if op.service_name == "sqs" and "QueueUrl" in params:
             _canonical_queue_url(str(params["QueueUrl"]), call.region)
@@ -203,6 +205,25 @@ def _with_iam_paths(server: Server, need: RequiredAction) -> RequiredAction:
     if not changed:
         return need
     return RequiredAction(need.action, tuple(fixed), need.context)
+
+
+def _unambiguous(req: HttpRequest, op: Operation) -> None:
+    """moto reads the operation by its own rules (the first `Action`, the query string before X-Amz-Target,
+    multipart bodies): a request it could read as another operation than the one authorized is refused."""
+    if op.service_name == "s3":
+        return
+    query_actions = [v for k, v in parse_qsl(req.query_string, keep_blank_values=True) if k == "Action"]
+    if req.header("x-amz-target") is not None or op.protocol == "json":
+        if query_actions:
+            raise ServiceError("InvalidAction", "An Action in the query string is not allowed with X-Amz-Target.")
+        return
+    content_type = (req.header("content-type") or "").split(";", 1)[0].strip().lower()
+    if req.body and content_type != "application/x-www-form-urlencoded":
+        raise ServiceError("MalformedQueryString", "The request body must be application/x-www-form-urlencoded.")
+    body_actions = ([v for k, v in parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)
+                     if k == "Action"] if req.body else [])
+    if len(query_actions) + len(body_actions) != 1:
+        raise ServiceError("InvalidAction", "A request must name exactly one Action.")
 
 
 _QUEUE_URL = re.compile(r"^https?://(?P<host>[^/?#]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(\.fifo)?)$")

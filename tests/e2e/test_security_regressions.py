@@ -211,3 +211,62 @@ def test_a_queue_url_names_exactly_one_queue_in_the_request_region(server: Endpo
             mine.receive_message(QueueUrl=url)
         assert error(refused)[0] in ("InvalidAddress", "AccessDenied", "AccessDeniedException")
     assert east.receive_message(QueueUrl=victim)["Messages"][0]["Body"] == "victim secret"
+
+
+def _raw(server: Endpoint, service: str, method: str, path: str, headers: dict[str, str], body: bytes,
+         key: str, secret: str, host: str | None = None) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import S3SigV4Auth, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"http://{host}{path}" if host else f"{server.url}{path}"
+    request = AWSRequest(method, url, data=body, headers=headers)
+    (S3SigV4Auth if service == "s3" else SigV4Auth)(Credentials(key, secret), service, "us-east-1").add_auth(request)
+    req = urllib.request.Request(f"{server.url}{path}", data=body or None, headers=dict(request.prepare().headers),
+                                 method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def test_one_request_is_one_operation(server: Endpoint) -> None:
+    account = "222200000014"
+    sqs = server.client("sqs", key=account, region="us-east-1")
+    url = sqs.create_queue(QueueName="keepme")["QueueUrl"]
+    key, secret = user(server, account, "lister", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sqs:ListQueues", "dynamodb:ListTables"], "Resource": "*"}]})
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = f"Action=DeleteQueue&QueueUrl={url}&Version=2012-11-05&Action=ListQueues".encode()
+    status, _ = _raw(server, "sqs", "POST", "/", form, body, key, secret)
+    assert status >= 400
+    status, _ = _raw(server, "sqs", "POST", f"/?Action=DeleteQueue&QueueUrl={url}",
+                     {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"},
+                     b"{}", key, secret)
+    assert status >= 400
+    assert url in sqs.list_queues()["QueueUrls"]
+    ddb = server.client("dynamodb", key=account, region="us-east-1")
+    ddb.create_table(TableName="vt", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    status, _ = _raw(server, "dynamodb", "POST", "/?Action=DeleteTable",
+                     {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+                     b'{"TableName": "vt"}', key, secret)
+    assert status >= 400
+    assert "vt" in ddb.list_tables()["TableNames"]
+
+
+def test_a_virtual_hosted_key_is_the_whole_path(server: Endpoint) -> None:
+    account = "222200000015"
+    s3 = server.client("s3", key=account)
+    s3.create_bucket(Bucket="vbkt")
+    s3.put_object(Bucket="vbkt", Key="secret", Body=b"TOP SECRET")
+    key, secret = user(server, account, "reader", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::vbkt/*"},
+        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::vbkt/secret"}]})
+    status, body = _raw(server, "s3", "GET", "/vbkt/secret", {}, b"", key, secret, host="vbkt.s3.amazonaws.com")
+    assert b"TOP SECRET" not in body and status >= 400  # key "vbkt/secret" in bucket vbkt: no such object
