@@ -38,11 +38,11 @@ from . import events, function_urls, policy_writes
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
+from .iam_paths import with_iam_paths
 from .recording import record
 from .server import DATA_PLANE, PRECHECKS, Server
 
 log = logging.getLogger("lambdaperm.gateway")
-_IAM_ENTITY = re.compile(r"^arn:aws:iam::(\d{12}):(role|user)/([^/]+)$")
 
 
 def handle(server: Server, req: HttpRequest) -> HttpResponse:
@@ -125,7 +125,7 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
             raise unmapped(op.service_name, op.protocol, op.name) from None
     except UnmappedOperation:
         raise unmapped(op.service_name, op.protocol, op.name) from None
-    needed = [_with_iam_paths(server, n) for n in needed]
+    needed = [with_iam_paths(server, n) for n in needed]
     call.resources = [r for n in needed for r in n.resources if r != "*"]
     if not needed:
         return
@@ -188,23 +188,6 @@ def _implicit_params(server: Server, implicit: dict[str, str], params: dict[str,
         else:
             return None
     return filled
-
-
-def _with_iam_paths(server: Server, need: RequiredAction) -> RequiredAction:
-    """The catalog builds IAM user/role ARNs from names; AWS authorizes the ARN with the entity's path."""
-    fixed = []
-    changed = False
-    for arn in need.resources:
-        m = _IAM_ENTITY.match(arn)
-        real = None
-        if m:
-            lookup = server.policies.role_arn if m.group(2) == "role" else server.policies.user_arn
-            real = lookup(m.group(1), m.group(3))
-        fixed.append(real or arn)
-        changed = changed or (real is not None and real != arn)
-    if not changed:
-        return need
-    return RequiredAction(need.action, tuple(fixed), need.context)
 
 
 def _unambiguous(req: HttpRequest, op: Operation) -> None:
