@@ -125,7 +125,7 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
             raise unmapped(op.service_name, op.protocol, op.name) from None
     except UnmappedOperation:
         raise unmapped(op.service_name, op.protocol, op.name) from None
-    needed = [with_iam_paths(server, n) for n in needed]
+    needed = [with_iam_paths(server, n, op.service_name, op.name, params) for n in needed]
     call.resources = [r for n in needed for r in n.resources if r != "*"]
     if not needed:
         return

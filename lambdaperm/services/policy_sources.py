@@ -21,8 +21,15 @@ _ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
 _FUNCTION_ARN = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_.]+)(?::([^:]+))?$")
 # Actions authorized against the role's trust policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/
 # id_roles_manage-assume.html; sts:TagSession and sts:SetSourceIdentity are checked there too).
-TRUST_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml",
-                           "sts:tagsession", "sts:setsourceidentity"})
+TRUST_ACTIONS = frozenset(
+    {
+        "sts:assumerole",
+        "sts:assumerolewithwebidentity",
+        "sts:assumerolewithsaml",
+        "sts:tagsession",
+        "sts:setsourceidentity",
+    }
+)
 
 
 class ServicePolicies:
@@ -60,14 +67,14 @@ class ServicePolicies:
             return ("resource", text) if text is not None else None
         return None
 
-    def role_arn(self, account: str, name: str) -> str | None:
-        def compute() -> str | None:
-            role = self.records.get(store.ROLE, account, name.lower())
-            return str(role["Arn"]) if role else None
-        return self._cache.get(("role", account, name.lower()), compute)  # type: ignore[no-any-return]
+    def iam_entity_arn(self, kind: str, account: str, name: str) -> str | None:
+        """The ARN (with its path) of the IAM user, group or role `name` (`kind` is its record kind: iam.user,
+        iam.group, iam.role), or None when it does not exist. Names are unique per account whatever their case."""
+        if kind not in (store.USER, store.GROUP, store.ROLE):
+            raise ValueError(f"not an IAM entity kind with a path: {kind}")
 
-    def user_arn(self, account: str, name: str) -> str | None:
         def compute() -> str | None:
-            user = self.records.get(store.USER, account, name.lower())
-            return str(user["Arn"]) if user else None
-        return self._cache.get(("user", account, name.lower()), compute)  # type: ignore[no-any-return]
+            entity = self.records.get(kind, account, name.lower())
+            return str(entity["Arn"]) if entity else None
+
+        return self._cache.get(("iam-arn", kind, account, name.lower()), compute)  # type: ignore[no-any-return]
