@@ -1,135 +1,155 @@
-"""The embedded moto backend: an authorized request is handed to moto's WSGI application in-process.
+"""The embedded moto backend, called in-process with the canonical request only.
 
-moto picks the account from the `x-moto-account-id` header; we set it to the account the request acts
-in, so several local accounts keep separate resources. moto (and Flask) are imported on the first
-data-plane request, not at start-up.
+An authorized call is re-serialized by botocore (`canonical.canonical_request`) and handed straight to
+moto's response layer — the same callables moto's own decorator mode uses — with no HTTP framework in
+between. moto's reply is parsed by botocore's parser for the operation, so the caller gets an output dict
+(re-serialized by lambdaperm's own serializer, and recorded in the trail) or a ServiceError; nothing of
+moto's bytes or headers reaches the client.
+
+moto (and Flask, which moto's responses import) are loaded on the first data-plane call, not at start-up.
 """
 
 from __future__ import annotations
 
-import io
+import logging
+import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
+
+from botocore.awsrequest import HeadersDict  # type: ignore[import-untyped]
+from botocore.model import OperationModel  # type: ignore[import-untyped]
+from botocore.parsers import ResponseParser, create_parser  # type: ignore[import-untyped]
 
 from lambdaperm.protocol.errors import ServiceError
-from lambdaperm.protocol.hosts import virtual_host_label
-from lambdaperm.protocol.http import HttpRequest, HttpResponse
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from .canonical import canonical_request
+
+log = logging.getLogger("lambdaperm.dataplane")
+
+# moto's backend per botocore service name (they coincide for the services we serve)
+SERVED = frozenset({"dynamodb", "sqs", "sns", "logs", "ec2", "s3"})
+
+Dispatch = Callable[[Any, str, Any], tuple[int, Any, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendResult:
+    """A successful call: the HTTP status the backend chose (206 for a range, 204 for a delete…) and the
+    operation's output as botocore parses it (no ResponseMetadata)."""
+
+    status: int
+    output: dict[str, Any]
 
 
 class MotoBackend:
-    # moto's backend app per service. S3 requests are always handed over path-style on host `localhost`
-    # (see `handle`), which moto's S3 app reads path-style. moto's own dispatcher is never used: it routes
-    # by Host and by path and would expose moto's admin API (/moto-api/...) to anyone.
-    DIRECT: Mapping[str, str] = {"dynamodb": "dynamodb", "sqs": "sqs", "sns": "sns", "logs": "logs", "ec2": "ec2",
-                                 "cloudtrail": "cloudtrail", "s3": "s3"}
-
     def __init__(self) -> None:
-        self._direct: dict[str, WsgiApp] = {}
+        self._routes: dict[str, list[tuple[re.Pattern[str], Dispatch]]] = {}
         self._lock = threading.Lock()
 
-    def _app_for(self, service: str | None) -> WsgiApp:
-        backend = self.DIRECT.get(service or "")
-        if backend is None:
-            raise ServiceError("NotImplemented", f"lambdaperm's data plane does not serve {service}", 501)
-        app = self._direct.get(backend)
-        if app is None:
-            from moto.moto_server.werkzeug_app import create_backend_app
+    def execute(self, model: OperationModel, params: dict[str, Any], account: str, region: str) -> BackendResult:
+        """Run one authorized call in `account` and `region`. Raises ServiceError: the backend's AWS error,
+        501 NotImplemented for an operation moto does not implement, 500 InternalFailure if it crashes."""
+        service = model.service_model.service_name
+        request = canonical_request(model, params, account, region)
+        status, headers, body = self._dispatch(service, model.name, request)
+        response = {"status_code": status, "headers": HeadersDict(_text_headers(headers)), "body": _bytes(body)}
+        parsed = _parser(model.metadata["protocol"]).parse(response, model.output_shape)
+        parsed.pop("ResponseMetadata", None)
+        if "Error" in parsed and status >= 300:
+            raise _error(service, model.name, status, parsed["Error"], response["headers"])
+        _operation_fixups(service, model.name, parsed, response["body"])
+        return BackendResult(status, parsed)
 
-            _leave_lambda_delivery_to_lambdaperm()
-            with self._lock:
-                app = self._direct.get(backend) or create_backend_app(backend)  # type: ignore[arg-type]
-                self._direct[backend] = app
-        return app
+    def _dispatch(self, service: str, operation: str, request: Any) -> tuple[int, Any, Any]:
+        from moto.core.exceptions import HTTPException
 
-    def handle(self, req: HttpRequest, account: str, service: str | None = None,
-               bucket: str | None = None) -> HttpResponse:
-        """Serve an authorized request. An S3 request is rewritten path-style on a neutral host from the
-        bucket lambdaperm authorized, so that moto cannot read another bucket out of the Host header."""
-        if service == "s3":
-            req = _path_style(req, bucket, virtual_host_label(req.host) is not None)
-        host = req.host or "localhost"
-        server = urlsplit(f"//{host}")
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": req.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": _wsgi_path(req.path),
-            "RAW_URI": req.path + (f"?{req.query_string}" if req.query_string else ""),
-            "REQUEST_URI": req.path + (f"?{req.query_string}" if req.query_string else ""),
-            "QUERY_STRING": req.query_string,
-            "SERVER_NAME": server.hostname or "localhost",
-            "SERVER_PORT": str(server.port or 80),
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": req.remote_addr,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": req.scheme,
-            "wsgi.input": io.BytesIO(req.body),
-            "wsgi.errors": io.StringIO(),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            "CONTENT_LENGTH": str(len(req.body)),
-        }
-        for name, value in req.headers:
-            key = name.upper().replace("-", "_")
-            if key == "CONTENT_TYPE":
-                environ["CONTENT_TYPE"] = value
-            elif key != "CONTENT_LENGTH":
-                environ[f"HTTP_{key}"] = value
-        environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
-        status_holder: list[Any] = []
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-            status_holder[:] = [status, headers]
-
-        chunks = self._app_for(service)(environ, start_response)
+        url = request.url.split("?", 1)[0]
+        method = next((method for pattern, method in self._routes_for(service) if pattern.match(url)), None)
+        if method is None:
+            raise _not_implemented(service, operation)
         try:
-            body = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        status, headers = status_holder
-        return HttpResponse(int(status.split(" ", 1)[0]), list(headers), body)
+            return method(request, request.url, request.headers)
+        except HTTPException as exc:  # moto's AWS errors
+            return exc.code, exc.get_headers(), exc.get_body()
+        except NotImplementedError:
+            raise _not_implemented(service, operation) from None
+        except Exception:  # a crash of the backend is ours to report, never the client's fault
+            log.exception("the embedded backend failed on %s:%s", service, operation)
+            raise ServiceError("InternalFailure", "The request processing has failed because of an unknown error, "
+                               "exception or failure.", 500, sender_fault=False) from None
+
+    def _routes_for(self, service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
+        routes = self._routes.get(service)
+        if routes is None:
+            with self._lock:
+                routes = self._routes.get(service) or _load_routes(service)
+                self._routes[service] = routes
+        return routes
 
 
-def _wsgi_path(raw: str) -> str:
-    """WSGI's PATH_INFO is the decoded path, as latin-1 text of the UTF-8 bytes."""
-    from urllib.parse import unquote_to_bytes
+def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
+    """moto's URL table of a service: (URL pattern, response callable), as its decorator mode uses it."""
+    if service not in SERVED:
+        raise ServiceError("NotImplemented", f"lambdaperm's data plane does not serve {service}", 501)
+    import moto.backends as backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.base_backend import BackendDict
 
-    return unquote_to_bytes(raw).decode("latin-1")
+    from .sns_lambda import leave_lambda_delivery_to_lambdaperm
 
-
-def _leave_lambda_delivery_to_lambdaperm() -> None:
-    """moto's SNS would deliver `lambda` subscriptions to moto's own Lambda backend (where our functions do
-    not exist, failing the Publish). lambdaperm delivers them itself, through the function policy, so moto's
-    delivery is switched off for that protocol only."""
-    from moto.sns.models import Subscription
-
-    original = Subscription.publish
-    if getattr(original, "_lambdaperm", False):
-        return
-
-    def publish(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.protocol == "lambda":
-            return None
-        return original(self, *args, **kwargs)
-
-    publish._lambdaperm = True  # type: ignore[attr-defined]
-    Subscription.publish = publish  # type: ignore[method-assign]
+    leave_lambda_delivery_to_lambdaperm()
+    backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+    if isinstance(backend_dict, BackendDict):
+        regions = backend_dict[DEFAULT_ACCOUNT_ID]
+        backend = regions["us-east-1"] if "us-east-1" in regions.regions else regions["aws"]
+    else:
+        backend = backend_dict["global"]
+    return [(re.compile(url), method) for url, method in backend.urls.items()]
 
 
-def _path_style(req: HttpRequest, bucket: str | None, virtual_host: bool) -> HttpRequest:
-    """The same S3 request, path-style (`/{bucket}/{key}`) on host `localhost`: a virtual-hosted request
-    (the bucket was read from the Host header) always gets the bucket it was authorized for in front of its
-    path, whatever the path looks like."""
-    from urllib.parse import quote
+@cache
+def _parser(protocol: str) -> ResponseParser:
+    return create_parser(protocol)
 
-    path = req.path or "/"
-    if virtual_host and bucket is not None:
-        path = "/" + quote(bucket, safe="") + (path if path != "/" else "")
-    headers = [(k, v) for k, v in req.headers if k.lower() != "host"] + [("Host", "localhost")]
-    return HttpRequest(req.method, path, req.query_string, headers, req.body, req.remote_addr, req.scheme)
+
+def _text_headers(headers: Any) -> dict[str, str]:
+    items: Iterable[tuple[Any, Any]] = headers.items() if hasattr(headers, "items") else headers or []
+    return {str(k): v.decode("latin-1") if isinstance(v, bytes) else str(v) for k, v in items}
+
+
+def _bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, bytearray | memoryview):
+        return bytes(body)
+    return b"".join(chunk if isinstance(chunk, bytes) else str(chunk).encode("utf-8") for chunk in body)
+
+
+def _error(service: str, operation: str, status: int, error: dict[str, Any], headers: Any) -> ServiceError:
+    code = str(error.get("Code") or f"HTTP{status}")
+    if service == "sqs" and error.get("QueryErrorCode"):
+        code = str(error["QueryErrorCode"])  # the modelled name; the serializer adds the legacy code
+    message = str(error.get("Message") or "")
+    fields = {k: v for k, v in error.items() if k not in ("Code", "Message", "QueryErrorCode", "Type")}
+    if status >= 500:
+        log.error("the embedded backend answered %s %s on %s:%s: %s", status, code, service, operation, message)
+    return ServiceError(code, message, status, sender_fault=status < 500, fields=fields)
+
+
+def _not_implemented(service: str, operation: str) -> ServiceError:
+    return ServiceError("NotImplemented", f"{service}:{operation} is not implemented by the embedded moto backend",
+                        501, sender_fault=False)
+
+
+def _operation_fixups(service: str, operation: str, parsed: dict[str, Any], body: bytes) -> None:
+    """What botocore's parser leaves to an event handler: GetBucketLocation's bare root element."""
+    if (service, operation) == ("s3", "GetBucketLocation"):
+        match = re.search(rb"<LocationConstraint[^>]*>([^<]*)</LocationConstraint>", body)
+        parsed["LocationConstraint"] = match.group(1).decode() if match and match.group(1) else None

@@ -13,7 +13,6 @@ import logging
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 from lambdaperm import __version__
 from lambdaperm.authn import AuthFailure, render, scope
@@ -34,7 +33,7 @@ from lambdaperm.protocol import (
 from lambdaperm.services.context import RequestContext
 from lambdaperm.state.identity import Identity
 
-from . import events, function_urls, policy_writes
+from . import data_plane, function_urls
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
@@ -91,23 +90,7 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         output = server.services[op.service_name][op.name](ctx, params)
         return serialize(op, output, call.request_id), output
     if op.service_name in DATA_PLANE:
-        account = _acting_account(call, identity)
-        targets = None
-        _unambiguous(req, op)
-        policy_writes.check(op.service_name, op.name, params)
-        if op.service_name == "sqs" and "QueueUrl" in params:
-            _canonical_queue_url(str(params["QueueUrl"]), call.region)
-        if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
-            targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
-        bucket = params.get("Bucket") if op.service_name == "s3" else None
-        response = server.dataplane.handle(req, account, op.service_name, bucket)
-        if response.status >= 500 and server.config.upstream is None:
-            # moto answers an operation it does not implement (or a bug) with a bare 500 page
-            raise ServiceError("NotImplemented", f"lambdaperm's data plane could not serve {op.service_name}:"
-                               f"{op.name} (not implemented by the embedded moto backend)", 501)
-        if response.status < 300:
-            _after(server, call, op.service_name, op.name, params, account, targets)
-        return response, None
+        return data_plane.run(server, call, op, params, identity)
     raise ServiceError("InvalidAction", f"The action {op.name} is not valid for this web service.", 400)
 
 
@@ -188,59 +171,6 @@ def _implicit_params(server: Server, implicit: dict[str, str], params: dict[str,
         else:
             return None
     return filled
-
-
-def _unambiguous(req: HttpRequest, op: Operation) -> None:
-    """moto reads the operation by its own rules (the first `Action`, the query string before X-Amz-Target,
-    multipart bodies): a request it could read as another operation than the one authorized is refused."""
-    if op.service_name == "s3":
-        return
-    query_actions = [v for k, v in parse_qsl(req.query_string, keep_blank_values=True) if k == "Action"]
-    if req.header("x-amz-target") is not None or op.protocol == "json":
-        if query_actions:
-            raise ServiceError("InvalidAction", "An Action in the query string is not allowed with X-Amz-Target.")
-        return
-    content_type = (req.header("content-type") or "").split(";", 1)[0].strip().lower()
-    if req.body and content_type != "application/x-www-form-urlencoded":
-        raise ServiceError("MalformedQueryString", "The request body must be application/x-www-form-urlencoded.")
-    body_actions = ([v for k, v in parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)
-                     if k == "Action"] if req.body else [])
-    if len(query_actions) + len(body_actions) != 1:
-        raise ServiceError("InvalidAction", "A request must name exactly one Action.")
-
-
-_QUEUE_URL = re.compile(r"^https?://(?P<host>[^/?#]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(\.fifo)?)$")
-_QUEUE_HOST_REGION = re.compile(r"(?:^|\.)sqs\.(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)\.")
-
-
-def _canonical_queue_url(url: str, region: str) -> None:
-    """A queue URL must name exactly one queue, as SQS reads it, and in the request's region: otherwise
-    the queue authorized and the queue served could differ."""
-    m = _QUEUE_URL.match(url)
-    host_region = _QUEUE_HOST_REGION.search(m.group("host")) if m else None
-    if m is None or (host_region is not None and host_region.group("region") != region):
-        raise ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.", 400)
-
-
-def _after(server: Server, call: Call, service: str, operation: str, params: dict[str, Any], account: str,
-           targets: list[dict[str, Any]] | None) -> None:
-    """Event sources fed by a successful data-plane call (S3 notifications, SNS subscriptions)."""
-    if targets is not None:
-        events.store_bucket_notifications(server, params["Bucket"], account, call.region, targets)
-    elif service == "s3":
-        events.s3_object_event(server, operation, params, call.now)
-    elif (service, operation) == ("sns", "Publish"):
-        events.sns_publish_event(server, params, None, account, call.region, call.now)
-
-
-def _acting_account(call: Call, identity: Identity) -> str:
-    """The account whose data-plane resources the call acts on: the owner named in the resource ARNs (a
-    cross-account call the resource policy allowed), else the caller's own."""
-    for arn in call.resources:
-        parts = arn.split(":", 5)
-        if len(parts) == 6 and len(parts[4]) == 12 and parts[4].isdigit():
-            return parts[4]
-    return identity.account or "000000000000"
 
 
 def _error_of(response: HttpResponse) -> tuple[str, str]:

@@ -15,6 +15,7 @@ class ServiceError(Exception):
         *,
         sender_fault: bool = True,
         fields: dict[str, object] | None = None,
+        headers: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -22,6 +23,7 @@ class ServiceError(Exception):
         self.status = status
         self.sender_fault = sender_fault
         self.fields = dict(fields or {})
+        self.headers = list(headers or [])  # response headers the error carries (S3's x-amz-bucket-region)
 
     def __repr__(self) -> str:
         return f"ServiceError({self.code!r}, {self.message!r}, {self.status})"

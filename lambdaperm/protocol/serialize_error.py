@@ -32,6 +32,14 @@ def serialize_error(
     """The error response. Pass the request when there is one: it tells a query-mode SQS call from a JSON
     one and a HEAD request (no body) from the others, and names the service when `service_name` is unknown
     (identify() failed)."""
+    response = _serialize_error(service_name, error, request_id, request)
+    response.headers.extend(error.headers)
+    return response
+
+
+def _serialize_error(
+    service_name: str, error: ServiceError, request_id: str, request: HttpRequest | None
+) -> HttpResponse:
     if service_name not in SUPPORTED_SERVICES and request is not None:
         service_name = service_of_request(request) or service_name
     if service_name not in SUPPORTED_SERVICES:

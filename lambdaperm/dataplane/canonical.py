@@ -1,0 +1,48 @@
+"""The canonical request: an authorized call `(operation, parameters, account, region)` re-serialized by
+botocore's own serializer, on a host lambdaperm chooses, with nothing of the client's bytes, headers or
+host. This is the only form in which a call reaches the embedded backend, so what the backend reads is
+exactly what lambdaperm parsed and authorized (one reading).
+
+The host names the region of the signed credential scope (`dynamodb.us-west-2.amazonaws.com`; S3 is
+addressed path-style on `s3.{region}.amazonaws.com`), the account travels in `x-moto-account-id`, and the
+Authorization header carries the same region in its scope: moto reads its region from the URL first, then
+from that header, and never sees a User-Agent.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from botocore.awsrequest import AWSPreparedRequest, create_request_object, prepare_request_dict  # type: ignore[import-untyped]
+from botocore.model import OperationModel  # type: ignore[import-untyped]
+from botocore.serialize import Serializer, create_serializer  # type: ignore[import-untyped]
+
+# the credential the backend sees: never a real key (the backend does not authenticate; we did)
+_ACCESS_KEY = "LAMBDAPERMCANONICAL"
+
+
+@cache
+def _serializer(protocol: str) -> Serializer:
+    return create_serializer(protocol, include_validation=False)
+
+
+def host_for(service: str, region: str) -> str:
+    """The host the backend is addressed on: the service's regional AWS endpoint."""
+    prefix = "s3" if service == "s3" else service
+    return f"{prefix}.{region}.amazonaws.com"
+
+
+def canonical_request(model: OperationModel, params: dict[str, Any], account: str, region: str) -> AWSPreparedRequest:
+    """The HTTP request botocore would send for this call in `region`, addressed to the backend."""
+    service = model.service_model.service_name
+    signing = model.service_model.signing_name or service
+    request_dict = _serializer(model.metadata["protocol"]).serialize_to_request(params, model)
+    prepare_request_dict(request_dict, endpoint_url=f"https://{host_for(service, region)}")
+    headers = request_dict["headers"]
+    headers["x-moto-account-id"] = account
+    headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={_ACCESS_KEY}/20000101/{region}/{signing}/aws4_request, "
+        "SignedHeaders=host, Signature=0"
+    )
+    return create_request_object(request_dict).prepare()

@@ -1,0 +1,106 @@
+"""Parameters in the one form the backend executes: what names a resource is rewritten from the values
+lambdaperm authorized, and whatever could name another region or account than the authorized one is
+refused. Runs after authorization, before `canonical_request`.
+
+- SQS `QueueUrl`: AWS resolves the queue by account and name in the endpoint's region; the URL's host may be
+  `sqs.{region}.amazonaws.com`, the legacy `{region}.queue.amazonaws.com` / `queue.amazonaws.com`
+  (us-east-1), or the local endpoint. A host naming another region than the signed one is refused (the
+  stricter reading: docs/fidelity.md); the backend gets `https://sqs.{region}.amazonaws.com/{account}/{name}`.
+  https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
+- DynamoDB `TableName` given as an ARN must name the signed region; the backend gets the plain name in the
+  ARN's account (which the authorization already decided on).
+- S3: `Content-Encoding: aws-chunked` is a transfer detail S3 does not store (the body was decoded when
+  parsed).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lambdaperm.protocol.errors import ServiceError
+
+_QUEUE_URL = re.compile(
+    r"^https?://(?P<host>[^/?#@\s]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)$")
+_SQS_HOST = re.compile(r"^sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?::\d+)?$")
+_LEGACY_HOST = re.compile(r"^(?:(?P<region>[a-z0-9-]+)\.)?queue\.amazonaws\.com(?::\d+)?$")
+_TABLE_ARN = re.compile(
+    r"^arn:aws:dynamodb:(?P<region>[^:]*):(?P<account>\d{12}):table/(?P<name>[A-Za-z0-9_.-]{3,255})$")
+
+
+def queue_url_parts(url: str, region: str) -> tuple[str, str]:
+    """(account, queue name) of a queue URL addressed in `region`; InvalidAddress otherwise."""
+    m = _QUEUE_URL.match(url)
+    if m is None:
+        raise _invalid_address(url)
+    host = m.group("host").lower()
+    named: str | None = None
+    sqs = _SQS_HOST.match(host)
+    legacy = _LEGACY_HOST.match(host)
+    if sqs is not None:
+        named = sqs.group("region")
+    elif legacy is not None:
+        named = legacy.group("region") or "us-east-1"
+    elif host.endswith(".amazonaws.com") or "amazonaws.com." in host:
+        raise _invalid_address(url)  # an AWS host of no form SQS answers on
+    if named is not None and named != region:
+        raise _invalid_address(url)
+    return m.group("account"), m.group("name")
+
+
+def canonical_params(service: str, operation: str, params: dict[str, Any], account: str,
+                     region: str) -> dict[str, Any]:
+    """A copy of `params` in the backend's one form (see the module docstring)."""
+    if service == "sqs" and "QueueUrl" in params:
+        account, name = queue_url_parts(str(params["QueueUrl"]), region)
+        return {**params, "QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}"}
+    if service == "dynamodb":
+        return _dynamodb_tables(params, account, region)
+    if service == "s3" and isinstance(params.get("ContentEncoding"), str):
+        codings = [c.strip() for c in params["ContentEncoding"].split(",") if c.strip().lower() != "aws-chunked"]
+        fixed = dict(params)
+        if codings:
+            fixed["ContentEncoding"] = ",".join(codings)
+        else:
+            fixed.pop("ContentEncoding")
+        return fixed
+    return params
+
+
+def _table(name: Any, account: str, region: str) -> Any:
+    """A table named by ARN becomes its plain name, if the ARN names the acting account and signed region."""
+    if not isinstance(name, str) or not name.startswith("arn:"):
+        return name
+    m = _TABLE_ARN.match(name)
+    if m is None or m.group("region") != region or m.group("account") != account:
+        raise ServiceError("ValidationException", f"Invalid TableName: {name}", 400)
+    return m.group("name")
+
+
+def _dynamodb_tables(params: dict[str, Any], account: str, region: str) -> dict[str, Any]:
+    fixed = dict(params)
+    if "TableName" in fixed:
+        fixed["TableName"] = _table(fixed["TableName"], account, region)
+    if isinstance(fixed.get("RequestItems"), dict):
+        items: dict[str, Any] = {}
+        for name, value in fixed["RequestItems"].items():
+            plain = _table(name, account, region)
+            if plain in items:
+                raise ServiceError("ValidationException", "Provided list of item keys contains duplicates", 400)
+            items[plain] = value
+        fixed["RequestItems"] = items
+    if isinstance(fixed.get("TransactItems"), list):
+        transact = []
+        for item in fixed["TransactItems"]:
+            entry = dict(item) if isinstance(item, dict) else item
+            if isinstance(entry, dict):
+                for kind, body in entry.items():
+                    if isinstance(body, dict) and "TableName" in body:
+                        entry[kind] = {**body, "TableName": _table(body["TableName"], account, region)}
+            transact.append(entry)
+        fixed["TransactItems"] = transact
+    return fixed
+
+
+def _invalid_address(url: str) -> ServiceError:
+    return ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.", 400)

@@ -1,0 +1,35 @@
+"""Which region a bucket lives in, and S3's answer to a request signed for another region.
+
+S3 refuses a SigV4 request whose credential scope names another region than the bucket's: 400
+`AuthorizationHeaderMalformed` "The authorization header is malformed; the region '<signed>' is wrong;
+expecting '<bucket region>'", with a `<Region>` element and the `x-amz-bucket-region` header (botocore's
+S3RegionRedirector reads either and retries in the right region). Buckets are global in name, so without
+this check a request signed for an allowed region would act on a bucket of another (`aws:RequestedRegion`
+guardrails bypassed).
+https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+"""
+
+from __future__ import annotations
+
+from lambdaperm.protocol.errors import ServiceError
+
+
+def bucket_region(bucket: str) -> str | None:
+    """The region of an existing bucket, or None when no account has it."""
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(bucket)
+    if owner is None:
+        return None
+    partition, account = owner
+    found = s3_backends[account][partition].buckets.get(bucket)
+    return None if found is None else str(found.region_name)
+
+
+def check_bucket_region(bucket: str, region: str) -> None:
+    actual = bucket_region(bucket)
+    if actual is not None and actual != region:
+        raise ServiceError(
+            "AuthorizationHeaderMalformed",
+            f"The authorization header is malformed; the region '{region}' is wrong; expecting '{actual}'",
+            400, fields={"Region": actual}, headers=[("x-amz-bucket-region", actual)])

@@ -1,0 +1,109 @@
+"""A data-plane call after authorization: executed exactly as authorized.
+
+Embedded backend: the parsed parameters are brought to their one canonical form (`canonical_params`), the
+region is the signed credential scope's, the account the one the authorization decided on; the backend
+gets only the canonical re-serialization of that call, and its reply is parsed and re-serialized by our
+own serializer (the output also goes to the trail). Nothing of the client's bytes, headers or host reaches
+the backend.
+
+Upstream (`--upstream URL`): the signed bytes must be forwarded unchanged, so instead of re-serializing,
+anything the upstream could read differently from us is refused (see `_unambiguous`, applied to both
+paths until the protocol layer refuses every ambiguous shape on its own).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from lambdaperm.dataplane import MotoBackend
+from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
+from lambdaperm.dataplane.s3_buckets import check_bucket_region
+from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
+from lambdaperm.state.identity import Identity
+
+from . import events, policy_writes
+from .call import Call
+
+if TYPE_CHECKING:
+    from .server import Server
+
+# S3 operations that name a bucket that need not exist in the signed region yet
+_S3_NO_REGION_CHECK = frozenset({"CreateBucket", "ListBuckets", "ListDirectoryBuckets"})
+
+
+def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
+        identity: Identity) -> tuple[HttpResponse, dict[str, Any] | None]:
+    account = acting_account(call, identity)
+    _unambiguous(call, op)
+    policy_writes.check(op.service_name, op.name, params)
+    targets = None
+    if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
+        targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
+    if not isinstance(server.dataplane, MotoBackend):
+        return _forward(server, call, op, params, account, targets), None
+    executed = canonical_params(op.service_name, op.name, params, account, call.region)
+    if op.service_name == "s3" and "Bucket" in executed and op.name not in _S3_NO_REGION_CHECK:
+        check_bucket_region(str(executed["Bucket"]), call.region)
+    result = server.dataplane.execute(op.model, executed, account, call.region)
+    response = serialize(op, result.output, call.request_id)
+    if 200 <= result.status < 300:
+        response.status = result.status
+    _after(server, call, op.service_name, op.name, params, account, targets, result.output)
+    return response, result.output
+
+
+def _forward(server: Server, call: Call, op: Operation, params: dict[str, Any], account: str,
+             targets: list[dict[str, Any]] | None) -> HttpResponse:
+    if op.service_name == "sqs" and "QueueUrl" in params:
+        queue_url_parts(str(params["QueueUrl"]), call.region)
+    bucket = params.get("Bucket") if op.service_name == "s3" else None
+    response = server.dataplane.handle(call.req, account, op.service_name, bucket)
+    if response.status < 300:
+        _after(server, call, op.service_name, op.name, params, account, targets, None)
+    return response
+
+
+def _unambiguous(call: Call, op: Operation) -> None:
+    """The upstream reads the client's bytes by its own rules (the first `Action`, the query string before
+    X-Amz-Target, multipart bodies): a request it could read as another operation than the one authorized
+    is refused."""
+    req = call.req
+    if op.service_name == "s3":
+        return
+    query_actions = [v for k, v in parse_qsl(req.query_string, keep_blank_values=True) if k == "Action"]
+    if req.header("x-amz-target") is not None or op.protocol == "json":
+        if query_actions:
+            raise ServiceError("InvalidAction", "An Action in the query string is not allowed with X-Amz-Target.")
+        return
+    content_type = (req.header("content-type") or "").split(";", 1)[0].strip().lower()
+    if req.body and content_type != "application/x-www-form-urlencoded":
+        raise ServiceError("MalformedQueryString", "The request body must be application/x-www-form-urlencoded.")
+    body_actions = ([v for k, v in parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)
+                     if k == "Action"] if req.body else [])
+    if len(query_actions) + len(body_actions) != 1:
+        raise ServiceError("InvalidAction", "A request must name exactly one Action.")
+
+
+def _after(server: Server, call: Call, service: str, operation: str, params: dict[str, Any], account: str,
+           targets: list[dict[str, Any]] | None, output: dict[str, Any] | None) -> None:
+    """Event sources fed by a successful data-plane call (S3 notifications, SNS subscriptions)."""
+    if targets is not None:
+        events.store_bucket_notifications(server, params["Bucket"], account, call.region, targets)
+    elif service == "s3":
+        events.s3_object_event(server, operation, params, call.now)
+    elif (service, operation) == ("sns", "Publish"):
+        events.sns_publish_event(server, params, output, account, call.region, call.now)
+
+
+def acting_account(call: Call, identity: Identity) -> str:
+    """The account whose data-plane resources the call acts on: the owner named in the resource ARNs (a
+    cross-account call the resource policy allowed), else the caller's own."""
+    owners = set()
+    for arn in call.resources:
+        parts = arn.split(":", 5)
+        if len(parts) == 6 and len(parts[4]) == 12 and parts[4].isdigit():
+            owners.add(parts[4])
+    if len(owners) > 1:  # one backend call acts in one account: never guess which
+        raise ServiceError("InvalidRequest", "A request may act on the resources of one account only.", 400)
+    return owners.pop() if owners else identity.account or "000000000000"
