@@ -115,9 +115,9 @@ class Authorizer:
         context: Mapping[str, tuple[str, ...]],
     ) -> Denied | None:
         for need in required:
-            merged = dict(context)
-            merged.update(need.context)
             for resource in need.resources:
+                merged = dict(context)  # each (action, resource) decision has its own context
+                merged.update(need.context)
                 account = _account_of(resource)
                 if account == "aws":  # AWS managed policies belong to no account: access is the caller's own
                     account = identity.account
