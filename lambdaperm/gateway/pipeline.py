@@ -40,6 +40,7 @@ from .denials import access_denied, unmapped
 from .iam_paths import with_iam_paths
 from .recording import record
 from .server import DATA_PLANE, PRECHECKS, Server
+from .trail_writer import WAIT_SECONDS, TrailNotCommitted
 
 log = logging.getLogger("lambdaperm.gateway")
 
@@ -61,8 +62,8 @@ def handle(server: Server, req: HttpRequest) -> HttpResponse:
         status, code, message = render(failure, protocol)
         err = ServiceError(code, message, status)
         return serialize_error(call.op.service_name if call.op else "", err, call.request_id, request=req)
-    _record(server, call, output, None if response.status < 400 else _error_of(response))
-    return response
+    unrecorded = _record(server, call, output, None if response.status < 400 else _error_of(response))
+    return unrecorded if unrecorded is not None else response
 
 
 def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | None]:
@@ -188,11 +189,18 @@ def _error_of(response: HttpResponse) -> tuple[str, str]:
     return (code.split(":", 1)[0] or f"HTTP{response.status}", message)
 
 
-def _record(server: Server, call: Call, output: dict[str, Any] | None, error: tuple[str, str] | None) -> None:
+def _record(
+    server: Server, call: Call, output: dict[str, Any] | None, error: tuple[str, str] | None
+) -> HttpResponse | None:
     """The call's CloudTrail record, committed (with the other calls' waiting at that moment) before the
-    call is answered."""
+    call is answered. An acknowledged call always has its record: when a successful call's record was not
+    committed, the response to send instead is returned — AWS's 500 InternalFailure in the request's
+    protocol (the call's outcome is then unknown to the client, as with any 500). An error answer
+    acknowledges nothing and stands. The cause is logged either way.
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-concepts.html#cloudtrail-concepts-management-events
+    """
     if call.op is None or call.identity is None:
-        return  # unauthenticated or unrouted requests are not recorded
+        return None  # unauthenticated or unrouted requests are not recorded
     identity, op = call.identity, call.op
 
     def build() -> dict[str, Any]:
@@ -200,8 +208,20 @@ def _record(server: Server, call: Call, output: dict[str, Any] | None, error: tu
                       now=call.now, request_id=call.request_id, source_ip=call.req.remote_addr,
                       user_agent=call.req.header("user-agent", "") or "", params=call.params, output=output,
                       error=error, resources=call.resources, recipient=identity.account or "000000000000")
-    if not server.trail.submit(build).wait(timeout=30):
-        log.error("the trail record of %s %s was not committed in 30 s", op.service_name, op.name)
+    try:
+        server.trail.submit(build).result(timeout=WAIT_SECONDS)
+        return None
+    except TimeoutError:
+        cause = f"not committed within {WAIT_SECONDS} s"
+    except TrailNotCommitted as exc:
+        cause = str(exc)
+    log.error("the trail record of %s %s (request %s) was not committed: %s; answering %s", op.service_name,
+              op.name, call.request_id, cause, "InternalFailure" if error is None else f"its error {error[0]}")
+    if error is not None:
+        return None
+    failure = ServiceError("InternalFailure", "The request processing has failed because of an unknown error, "
+                           "exception or failure.", 500, sender_fault=False)
+    return serialize_error(op.service_name, failure, call.request_id, request=call.req)
 
 
 def admin(server: Server, req: HttpRequest) -> HttpResponse:

@@ -16,10 +16,10 @@ import json
 import math
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import TrailError
 from .lookup import (
@@ -35,8 +35,17 @@ from .record import EVENT_CATEGORIES, parse_event_time
 SCHEMA_VERSION = 1
 _IX = "CREATE INDEX IF NOT EXISTS "
 _BATCH = 500
-_REQUIRED = ("eventID", "eventTime", "eventName", "eventSource", "awsRegion", "recipientAccountId",
-             "readOnly", "eventCategory", "userIdentity")
+_REQUIRED = (
+    "eventID",
+    "eventTime",
+    "eventName",
+    "eventSource",
+    "awsRegion",
+    "recipientAccountId",
+    "readOnly",
+    "eventCategory",
+    "userIdentity",
+)
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS trail_events ("
@@ -86,6 +95,15 @@ _ATTRIBUTE_SQL: dict[str, tuple[str, int]] = {
 }
 
 
+class PreparedRecord(NamedTuple):
+    """A record checked and serialized by `TrailStore.prepare`, ready for `append_prepared`."""
+
+    event_id: str
+    row: tuple[object, ...]
+    text: str  # the record, compact JSON
+    resources: list[tuple[str, str, str]]  # (type, name, ARN) as LookupEvents shows them
+
+
 class TrailStore:
     """CloudTrail records in SQLite. `connect()` returns a new connection to the database each time."""
 
@@ -103,25 +121,42 @@ class TrailStore:
 
     def append_many(self, records: list[dict[str, Any]]) -> None:
         """Store records in one transaction (all or none)."""
-        prepared = [(_row(r), json.dumps(r, separators=(",", ":"), ensure_ascii=False), lookup_resources(r), r)
-                    for r in records]
+        self.append_prepared([self.prepare(r) for r in records])
+
+    def prepare(self, record: dict[str, Any]) -> PreparedRecord:
+        """Check a record and compute what storing it writes, outside any transaction: a record the
+        store cannot accept raises TrailError here, before it can fail a transaction shared with others."""
+        row = _row(record)
+        try:
+            text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError) as exc:
+            raise TrailError(f"the record is not JSON: {exc}") from None
+        return PreparedRecord(str(record["eventID"]), row, text, lookup_resources(record))
+
+    def append_prepared(self, prepared: Sequence[PreparedRecord]) -> None:
+        """Store prepared records in one transaction (all or none). Raises TrailError for an eventID
+        already stored, sqlite3.Error when the database refuses the write (nothing is then stored)."""
         if not prepared:
             return
         try:
             with self._transaction() as conn:
-                for row, text, resources, _record in prepared:
+                for item in prepared:
                     cur = conn.execute(
                         "INSERT INTO trail_events (event_id, account, region, event_time, event_name,"
                         " event_source, username, access_key_id, read_only, category, record)"
                         " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (*row, text))
+                        (*item.row, item.text),
+                    )
                     seq = cur.lastrowid
                     conn.executemany(
                         "INSERT INTO trail_resources (seq, position, resource_type, resource_name, arn)"
                         " VALUES (?,?,?,?,?)",
-                        [(seq, i, rtype, name, arn) for i, (rtype, name, arn) in enumerate(resources)])
+                        [(seq, i, rtype, name, arn) for i, (rtype, name, arn) in enumerate(item.resources)],
+                    )
         except sqlite3.IntegrityError as exc:
-            ids = ", ".join(repr(r["eventID"]) for r in records)
+            if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
+                raise  # not a duplicate: a trigger or a constraint the store does not own refused the write
+            ids = ", ".join(repr(item.event_id) for item in prepared)
             raise TrailError(f"eventID {ids} is already in the trail ({exc})") from None
 
     def lookup_events(
@@ -140,15 +175,23 @@ class TrailStore:
         """LookupEvents' output (`Events`, and `NextToken` while more remain) for one account and region,
         newest first. Raises LookupEventsError with AWS's code for a request AWS rejects."""
         query = validate_lookup(
-            account=account, region=region, lookup_attributes=lookup_attributes, start_time=start_time,
-            end_time=end_time, event_category=event_category, max_results=max_results,
-            next_token=next_token, now=now, token_key=self._token_key)
+            account=account,
+            region=region,
+            lookup_attributes=lookup_attributes,
+            start_time=start_time,
+            end_time=end_time,
+            event_category=event_category,
+            max_results=max_results,
+            next_token=next_token,
+            now=now,
+            token_key=self._token_key,
+        )
         if query.insight:
             return {"Events": []}  # Insights events are never recorded here
         sql, params = _lookup_sql(query)
         with self._reading() as conn:
             rows = conn.execute(sql, params).fetchall()
-        page = rows[:query.limit]
+        page = rows[: query.limit]
         output: dict[str, Any] = {"Events": [event_summary(json.loads(text), text) for _, _, text in page]}
         if len(rows) > query.limit:
             seq, event_time, _ = page[-1]
@@ -170,13 +213,17 @@ class TrailStore:
             params.append(math.ceil(since.timestamp()))
         cursor: tuple[int, int] | None = None
         while True:
-            cursor_sql, cursor_params = ("", []) if cursor is None else (
-                " AND (event_time > ? OR (event_time = ? AND seq > ?))", [cursor[0], cursor[0], cursor[1]])
+            cursor_sql, cursor_params = (
+                ("", [])
+                if cursor is None
+                else (" AND (event_time > ? OR (event_time = ? AND seq > ?))", [cursor[0], cursor[0], cursor[1]])
+            )
             with self._reading() as conn:
                 rows = conn.execute(
                     "SELECT seq, event_time, record FROM trail_events"
                     f" WHERE {' AND '.join(where)}{cursor_sql} ORDER BY event_time, seq LIMIT ?",
-                    (*params, *cursor_params, _BATCH)).fetchall()
+                    (*params, *cursor_params, _BATCH),
+                ).fetchall()
             for _, _, text in rows:
                 yield json.loads(text)
             if len(rows) < _BATCH:
@@ -190,15 +237,18 @@ class TrailStore:
             meta = dict(conn.execute("SELECT key, value FROM trail_meta").fetchall())
             version = meta.get("schema_version")
             if version is not None and version != str(SCHEMA_VERSION):
-                raise TrailError(f"the trail tables have schema version {version}; this lambdaperm reads "
-                                 f"version {SCHEMA_VERSION}")
+                raise TrailError(
+                    f"the trail tables have schema version {version}; this lambdaperm reads version {SCHEMA_VERSION}"
+                )
             for statement in _TABLES:
                 conn.execute(statement)
             if version is None:
                 meta["schema_version"] = str(SCHEMA_VERSION)
                 meta.setdefault("token_key", secrets.token_hex(32))
-                conn.executemany("INSERT OR REPLACE INTO trail_meta (key, value) VALUES (?, ?)",
-                                 [(k, meta[k]) for k in ("schema_version", "token_key")])
+                conn.executemany(
+                    "INSERT OR REPLACE INTO trail_meta (key, value) VALUES (?, ?)",
+                    [(k, meta[k]) for k in ("schema_version", "token_key")],
+                )
         return bytes.fromhex(meta["token_key"])
 
     @contextmanager
@@ -208,10 +258,14 @@ class TrailStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.commit()
             except BaseException:
-                conn.rollback()
+                # a failed COMMIT (a deferred constraint, I/O) leaves the transaction open: a lent,
+                # long-lived connection left inside it could never begin another
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.rollback()
                 raise
-            conn.commit()
         finally:
             if self._owns:
                 conn.close()
@@ -232,17 +286,25 @@ def _row(record: dict[str, Any]) -> tuple[object, ...]:
     if missing:
         raise TrailError(f"a CloudTrail record needs {', '.join(missing)}")
     if record["eventCategory"] not in EVENT_CATEGORIES:
-        raise TrailError(f"eventCategory {record['eventCategory']!r} is not one of "
-                         f"{', '.join(EVENT_CATEGORIES)}")
+        raise TrailError(f"eventCategory {record['eventCategory']!r} is not one of {', '.join(EVENT_CATEGORIES)}")
     if not isinstance(record["readOnly"], bool):
         raise TrailError(f"readOnly must be a JSON boolean, not {record['readOnly']!r}")
     identity = record["userIdentity"]
     if not isinstance(identity, dict):
         raise TrailError(f"userIdentity must be an object, not {identity!r}")
     event_time = int(parse_event_time(record["eventTime"]).timestamp())
-    return (record["eventID"], record["recipientAccountId"], record["awsRegion"], event_time,
-            record["eventName"], record["eventSource"], lookup_username(identity),
-            identity.get("accessKeyId") or None, 1 if record["readOnly"] else 0, record["eventCategory"])
+    return (
+        record["eventID"],
+        record["recipientAccountId"],
+        record["awsRegion"],
+        event_time,
+        record["eventName"],
+        record["eventSource"],
+        lookup_username(identity),
+        identity.get("accessKeyId") or None,
+        1 if record["readOnly"] else 0,
+        record["eventCategory"],
+    )
 
 
 def _lookup_sql(query: LookupQuery) -> tuple[str, list[object]]:
@@ -260,6 +322,8 @@ def _lookup_sql(query: LookupQuery) -> tuple[str, list[object]]:
         where.append(condition)
         bound: object = (1 if value == "true" else 0) if key == "ReadOnly" else value
         params += [bound] * binds
-    sql = (f"SELECT seq, event_time, record FROM trail_events WHERE {' AND '.join(where)}"
-           " ORDER BY event_time DESC, seq DESC LIMIT ?")
+    sql = (
+        f"SELECT seq, event_time, record FROM trail_events WHERE {' AND '.join(where)}"
+        " ORDER BY event_time DESC, seq DESC LIMIT ?"
+    )
     return sql, [*params, query.limit + 1]
