@@ -26,3 +26,4 @@ class Call:
     params: dict[str, Any] | None = None
     resources: list[str] = field(default_factory=list)
     scope: Any = None  # the credential scope the request claims (authn.Scope), read once
+    refused: list[int] | None = None  # S3 DeleteObjects: the entries the caller may not delete

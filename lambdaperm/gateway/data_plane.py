@@ -18,11 +18,12 @@ from urllib.parse import parse_qsl
 
 from lambdaperm.dataplane import MotoBackend
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
-from lambdaperm.dataplane.s3_buckets import check_bucket_region
+from lambdaperm.dataplane.moto_backend import BackendResult
+from lambdaperm.dataplane.s3_buckets import bucket_region, check_bucket_region
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
 from lambdaperm.state.identity import Identity
 
-from . import events, policy_writes
+from . import events, multi_delete, policy_writes
 from .call import Call
 
 if TYPE_CHECKING:
@@ -41,16 +42,36 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
         targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
     if not isinstance(server.dataplane, MotoBackend):
+        if call.refused:  # the signed bytes cannot be forwarded without the refused keys: refuse them all
+            raise ServiceError("AccessDenied", "Access Denied", 403)
         return _forward(server, call, op, params, account, targets), None
     executed = canonical_params(op.service_name, op.name, params, account, call.region)
     if op.service_name == "s3" and "Bucket" in executed and op.name not in _S3_NO_REGION_CHECK:
         check_bucket_region(str(executed["Bucket"]), call.region)
-    result = server.dataplane.execute(op.model, executed, account, call.region)
+    if call.refused is not None:
+        result = _delete_objects(server.dataplane, executed, call.refused, account, call.region, op)
+    else:
+        result = server.dataplane.execute(op.model, executed, account, call.region)
     response = serialize(op, result.output, call.request_id)
     if 200 <= result.status < 300:
         response.status = result.status
     _after(server, call, op.service_name, op.name, params, account, targets, result.output)
     return response, result.output
+
+
+def _delete_objects(backend: MotoBackend, params: dict[str, Any], refused: list[int], account: str, region: str,
+                    op: Operation) -> BackendResult:
+    """DeleteObjects with the refused entries taken out before the backend sees the request, and reported
+    as per-key AccessDenied errors in the result."""
+    allowed = multi_delete.allowed_params(params, refused)
+    if allowed is None:
+        if bucket_region(str(params["Bucket"])) is None:
+            raise ServiceError("NoSuchBucket", "The specified bucket does not exist", 404,
+                               fields={"BucketName": params["Bucket"]})
+        result = BackendResult(200, {})
+    else:
+        result = backend.execute(op.model, allowed, account, region)
+    return BackendResult(result.status, multi_delete.with_refusals(result.output, params, refused))
 
 
 def _forward(server: Server, call: Call, op: Operation, params: dict[str, Any], account: str,

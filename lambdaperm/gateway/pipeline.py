@@ -33,7 +33,7 @@ from lambdaperm.protocol import (
 from lambdaperm.services.context import RequestContext
 from lambdaperm.state.identity import Identity
 
-from . import data_plane, function_urls
+from . import data_plane, function_urls, multi_delete
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
@@ -116,6 +116,13 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     tags = server.policies.principal_tags(identity) if identity.caller.is_iam_principal else {}
     context = request_context(identity, now=call.now, region=call.region, source_ip=call.req.remote_addr,
                               tags=tags, user_agent=call.req.header("user-agent", "") or "")
+    if (op.service_name, op.name) == ("s3", "DeleteObjects"):  # each key on its own, refusals reported per key
+        needs = multi_delete.per_key_actions(params, account, call.region)
+        call.refused = multi_delete.refused(
+            needs, lambda need: server.authorizer.enforce(identity, need, context) is None)
+        skip = set(call.refused)
+        call.resources = [r for i, need in enumerate(needs) if i not in skip for n in need for r in n.resources]
+        return
     denied = server.authorizer.enforce(identity, needed, context)
     if denied is not None:
         raise access_denied(op.service_name, op.protocol, denied.decision.message)
