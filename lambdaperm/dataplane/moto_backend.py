@@ -53,10 +53,19 @@ class MotoBackend:
         """Run one authorized call in `account` and `region`. Raises ServiceError: the backend's AWS error,
         501 NotImplemented for an operation moto does not implement, 500 InternalFailure if it crashes."""
         service = model.service_model.service_name
-        request = canonical_request(model, params, account, region)
+        try:
+            request = canonical_request(model, params, account, region)
+        except Exception:  # parse accepted what botocore cannot serialize: a gap in our validation, not a 500
+            log.exception("no canonical request for %s:%s", service, model.name)
+            raise ServiceError("ValidationError", f"The parameters of {model.name} are not valid.", 400) from None
         status, headers, body = self._dispatch(service, model.name, request)
         response = {"status_code": status, "headers": HeadersDict(_text_headers(headers)), "body": _bytes(body)}
-        parsed = _parser(model.metadata["protocol"]).parse(response, model.output_shape)
+        try:
+            parsed = _parser(model.metadata["protocol"]).parse(response, model.output_shape)
+        except Exception:  # the backend answered something that is not the operation's reply
+            log.exception("unreadable reply of the embedded backend to %s:%s (%s)", service, model.name, status)
+            raise ServiceError("InternalFailure", "The request processing has failed because of an unknown error, "
+                               "exception or failure.", 500, sender_fault=False) from None
         parsed.pop("ResponseMetadata", None)
         if "Error" in parsed and status >= 300:
             raise _error(service, model.name, status, parsed["Error"], response["headers"])
