@@ -7,6 +7,21 @@ and UploadPartCopy); the most specific wins: more literal query requirements, th
 query/header members that are present (and none missing), then the longer literal path, then fewer
 greedy labels; deprecated operations lose ties.
 https://smithy.io/2.0/spec/http-bindings.html#http-trait
+
+S3 sub-resources. S3 selects the operation at a path by a query key with no value (`?acl`, `?retention`),
+and ignores query keys that are not sub-resources (`?x-id=GetObject`, a cache-busting `?v=1`). A
+sub-resource is identified per botocore's S3 model: the keys its `requestUri`s mark (`/{Bucket}?cors`),
+plus `uploadId` and the keys S3 knows that the model has no operation for (`_EXTRA_SELECTORS`). A request
+naming one is routed only to an operation that claims it, never to the operation of the bare path
+(GetObject, PutObject, ListObjects, DeleteBucket...):
+- two at once (`DELETE ?cors&policy`): 400 InvalidArgument "Conflicting query string parameters: cors,
+  policy", ArgumentName `ResourceType`, ArgumentValue the first, names sorted (S3's answer, as measured by
+  S3-compatible servers that copy it, e.g. versity/versitygw's `uploads&uploadId` test);
+- one that another method at this path serves (`DELETE ?versioning`, `HEAD ?acl`): 405 MethodNotAllowed;
+- one no operation at this path serves (`GET /b/k?cors`, `?defaultObjectAcl`): 501 NotImplemented;
+- an operation whose required query or header members are missing (`PUT /b/k?uploadId=u` without
+  `partNumber`): 400 InvalidRequest, since the backend would read it as another operation.
+https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
 """
 
 from __future__ import annotations
@@ -16,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.protocol.models import SUPPORTED_SERVICES, operation_model, operation_names, protocol_of
 
 _LABEL = re.compile(r"\{([^}]+)\}")
@@ -23,6 +39,16 @@ _LABEL = re.compile(r"\{([^}]+)\}")
 # Quirks as data: operations that lose a tie with an identical template (S3 Express's directory-bucket
 # listing answers `GET /` only on the S3 Express control endpoint).
 _DEPRIORITIZED: Mapping[str, frozenset[str]] = {"s3": frozenset({"ListDirectoryBuckets"})}
+
+# Services whose operations are selected by sub-resource query keys.
+_SELECTOR_SERVICES = frozenset({"s3"})
+# Sub-resources S3 knows beyond the model's markers: `uploadId` (ListParts, UploadPart... take it as a
+# member, and S3 refuses it beside another sub-resource), and keys S3 treats as sub-resources for which
+# botocore has no operation (SigV2's sub-resource list: `defaultObjectAcl`, `storageClass`; S3's object
+# annotations: `annotation`).
+_EXTRA_SELECTORS: Mapping[str, frozenset[str]] = {
+    "s3": frozenset({"uploadId", "defaultObjectAcl", "storageClass", "annotation"}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +62,15 @@ class RestRoute:
     literal_length: int
     greedy: int
     penalty: int
+    claims: frozenset[str]  # query keys the operation reads: its literals and its query members
+
+    def missing(self, query: Mapping[str, list[str]], has_header: Callable[[str], bool]) -> list[str]:
+        """The wire names of required query/header members the request does not carry."""
+        return [
+            name
+            for location, name in self.required
+            if not (name in query if location == "querystring" else has_header(name))
+        ]
 
     def labels_of(self, match: re.Match[str]) -> dict[str, str]:
         return {name: match.group(group) for group, name in self.labels}
@@ -82,6 +117,17 @@ def _query_literals(query: str) -> tuple[tuple[str, str | None], ...]:
     return tuple(literals)
 
 
+def _query_members(service_name: str, operation: str) -> frozenset[str]:
+    shape = operation_model(service_name, operation).input_shape
+    if shape is None:
+        return frozenset()
+    return frozenset(
+        str(member.serialization.get("name", name))
+        for name, member in shape.members.items()
+        if member.serialization.get("location") == "querystring"
+    )
+
+
 def _required_members(service_name: str, operation: str) -> tuple[tuple[str, str], ...]:
     shape = operation_model(service_name, operation).input_shape
     if shape is None:
@@ -107,20 +153,68 @@ def rest_routes(service_name: str) -> Mapping[str, tuple[RestRoute, ...]]:
         path, _, query = uri.partition("?")
         pattern, labels, literal_length, greedy = _compile_path(path)
         penalty = int(bool(model.deprecated)) + int(name in deprioritized)
+        literals = _query_literals(query)
         routes.setdefault(method, []).append(
             RestRoute(
                 operation=name,
                 method=method,
                 pattern=pattern,
                 labels=labels,
-                query_literals=_query_literals(query),
+                query_literals=literals,
                 required=_required_members(service_name, name),
                 literal_length=literal_length,
                 greedy=greedy,
                 penalty=penalty,
+                claims=frozenset(key for key, _ in literals) | _query_members(service_name, name),
             )
         )
     return {method: tuple(found) for method, found in routes.items()}
+
+
+@cache
+def selectors(service_name: str) -> frozenset[str]:
+    """The sub-resource query keys of a service: the value-less markers of its `requestUri`s (S3's `acl`,
+    `retention`, `delete`...) and the extra ones S3 knows. Empty for services without sub-resources."""
+    if service_name not in _SELECTOR_SERVICES:
+        return frozenset()
+    markers = {
+        key
+        for routes in rest_routes(service_name).values()
+        for route in routes
+        for key, value in route.query_literals
+        if value is None
+    }
+    return frozenset(markers) | _EXTRA_SELECTORS.get(service_name, frozenset())
+
+
+def _conflict(named: list[str]) -> ServiceError:
+    return ServiceError(
+        "InvalidArgument",
+        "Conflicting query string parameters: " + ", ".join(named),
+        400,
+        fields={"ArgumentName": "ResourceType", "ArgumentValue": named[0]},
+    )
+
+
+def _unserved(service_name: str, method: str, path: str, selector: str) -> ServiceError:
+    """A sub-resource no operation of this method at this path claims: 405 when another method serves it
+    here, else 501 (lambdaperm does not know that sub-resource there)."""
+    for other, routes in rest_routes(service_name).items():
+        if other == method:
+            continue
+        for route in routes:
+            if selector in route.claims and route.pattern.fullmatch(path):
+                return ServiceError(
+                    "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.",
+                    405,
+                    fields={"Method": method, "ResourceType": selector.upper()},
+                )
+    return ServiceError(
+        "NotImplemented",
+        f"lambdaperm does not serve the S3 sub-resource '?{selector}' for {method} at this path",
+        501,
+    )
 
 
 def match_route(
@@ -130,20 +224,24 @@ def match_route(
     query: Mapping[str, list[str]],
     has_header: Callable[[str], bool],
 ) -> tuple[RestRoute, dict[str, str]] | None:
-    """The best route for a request (raw, percent-encoded path) and its raw label values."""
+    """The best route for a request (raw, percent-encoded path) and its raw label values. For a service with
+    sub-resources, raises ServiceError (S3's error) when the request's sub-resource keys select no single
+    operation (see the module docstring)."""
+    method = method.upper()
+    named = sorted(key for key in query if key in selectors(service_name))
+    if len(named) > 1:
+        raise _conflict(named)
     best: tuple[tuple[int, ...], RestRoute, dict[str, str]] | None = None
-    for route in rest_routes(service_name).get(method.upper(), ()):
+    for route in rest_routes(service_name).get(method, ()):
+        if named and named[0] not in route.claims:
+            continue
         found = route.pattern.fullmatch(path)
         if found is None:
             continue
-        if not all(
-            key in query and (value is None or value in query[key]) for key, value in route.query_literals
-        ):
+        if not all(key in query and (value is None or value in query[key]) for key, value in route.query_literals):
             continue
         present = sum(
-            1
-            for location, name in route.required
-            if (name in query if location == "querystring" else has_header(name))
+            1 for location, name in route.required if (name in query if location == "querystring" else has_header(name))
         )
         score = (
             len(route.query_literals),
@@ -156,7 +254,17 @@ def match_route(
         if best is None or score > best[0]:
             best = (score, route, route.labels_of(found))
     if best is None:
+        if named:
+            raise _unserved(service_name, method, path, named[0])
         return None
+    if service_name in _SELECTOR_SERVICES:
+        missing = best[1].missing(query, has_header)
+        if missing:
+            raise ServiceError(
+                "InvalidRequest",
+                f"{best[1].operation} requires the parameter(s) {', '.join(missing)}, which the request lacks",
+                400,
+            )
     return best[1], best[2]
 
 

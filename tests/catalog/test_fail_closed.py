@@ -60,7 +60,7 @@ def test_unresolved_resource_names_the_missing_parameter() -> None:
         ("lambda", "Invoke", {"FunctionName": "bad name!"}),  # not a function name
         ("lambda", "TagResource", {"Resource": "arn:aws:sqs:us-east-1:111111111111:q", "Tags": {}}),
         ("s3", "GetObject", {"Bucket": "b"}),  # no Key: not the bucket instead
-        ("s3", "CopyObject", {"Bucket": "b", "Key": "k", "CopySource": "no-key"}),
+        ("s3", "CopyObject", {"Bucket": "b", "Key": "k"}),  # no source (a malformed one: test_s3_copy_source)
         ("s3", "DeleteObjects", {"Bucket": "b", "Delete": {"Objects": []}}),
         ("sns", "Publish", {"Message": "m"}),  # conditional needs, none applies
         ("sqs", "SendMessage", {"QueueUrl": "not a url", "MessageBody": "m"}),

@@ -7,11 +7,13 @@ Sources: "Required permissions for Amazon S3 API operations"
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from .. import identifiers as ids
 from ..bindings import Param
+from ..s3_copy_source import CopySource, copy_source
 from .model import Derived, Need, Rule, When
+
+__all__ = ["RULES", "CopySource", "copy_source"]
 
 _GUIDE = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html"
 
@@ -88,20 +90,24 @@ def _by_version(plain: str, versioned: str) -> tuple[Need, ...]:
     return Need(plain, when=(_UNVERSIONED,)), Need(versioned, when=(_VERSIONED,))
 
 
-def _copy_source(scope: object) -> list[Derived]:
-    """The source object of a copy: s3:GetObject, or s3:GetObjectVersion when `versionId` is given."""
-    if not isinstance(scope, Mapping):
-        return []
-    bound = ids.s3_copy_source(scope)
-    if not bound:
-        return []
-    action = "s3:GetObjectVersion" if ids.s3_copy_source_versioned(scope) else "s3:GetObject"
-    return [Derived(action, bound)]
+def _copy_source_of(operation: str) -> Callable[[object], list[Derived]]:
+    """The source object of a copy, read as S3 reads `x-amz-copy-source` (`copy_source`): s3:GetObject on
+    it, or s3:GetObjectVersion when a `versionId` names a version. A value S3 refuses raises S3's error."""
+
+    def derive(scope: object) -> list[Derived]:
+        if not isinstance(scope, Mapping) or scope.get("CopySource") is None:
+            return []
+        source = copy_source(scope["CopySource"], operation)
+        return [Derived(source.action, {"BucketName": (source.bucket,), "ObjectName": (source.key,)})]
+
+    return derive
 
 
-def _copy(dest: str) -> tuple[Need, ...]:
+def _copy(operation: str, dest: str) -> tuple[Need, ...]:
     """Read the source object (its version when `versionId` is given), write the destination object."""
-    return Need("s3:GetObject", derive=_copy_source, isolate=True), Need(dest)
+    return (Need("", derive=_copy_source_of(operation), isolate=True,
+                 actions=("s3:GetObject", "s3:GetObjectVersion")),
+            Need(dest))
 
 
 _WRITE_EXTRAS = (
@@ -149,8 +155,8 @@ RULES: tuple[Rule, ...] = (
          _api("DeleteObjects")),
     Rule("s3", "PutObject", (Need("s3:PutObject"), *_WRITE_EXTRAS), _api("PutObject")),
     Rule("s3", "CreateMultipartUpload", (Need("s3:PutObject"), *_WRITE_EXTRAS), _GUIDE),
-    Rule("s3", "CopyObject", (*_copy("s3:PutObject"), *_WRITE_EXTRAS), _api("CopyObject")),
-    Rule("s3", "UploadPartCopy", _copy("s3:PutObject"), _api("UploadPartCopy")),
+    Rule("s3", "CopyObject", (*_copy("CopyObject", "s3:PutObject"), *_WRITE_EXTRAS), _api("CopyObject")),
+    Rule("s3", "UploadPartCopy", _copy("UploadPartCopy", "s3:PutObject"), _api("UploadPartCopy")),
     Rule("s3", "PutObjectRetention", (Need("s3:PutObjectRetention"), _BYPASS), _api("PutObjectRetention")),
     Rule("s3", "UpdateObjectEncryption", (Need("s3:UpdateObjectEncryption"), Need("s3:PutObject")),
          _api("UpdateObjectEncryption")),
