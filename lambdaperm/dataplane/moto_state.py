@@ -1,19 +1,54 @@
-"""Direct reads and writes of the embedded moto backends that the control plane needs: a code archive
-from S3, the VPC of subnets and security groups, CloudWatch Logs for function output."""
+"""Direct reads and writes of the embedded moto backends that the control plane needs: a bucket's owner and
+incarnation, a code archive from S3, the VPC of subnets and security groups, CloudWatch Logs for function output."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from lambdaperm.protocol.errors import ServiceError
 
 
-def s3_object(account: str, bucket: str, key: str, version: str | None) -> bytes | None:
+@dataclass(frozen=True, slots=True)
+class BucketIdentity:
+    """Who owns a bucket, where, and which incarnation of the name it is: a bucket deleted and created again
+    (by anyone) has another creation time, so state tied to the old bucket can tell it is not its own."""
+
+    name: str
+    owner: str
+    region: str
+    created: str
+
+
+def bucket_identity(bucket: str) -> BucketIdentity | None:
+    """The bucket of that name (bucket names are global), or None when no account has it."""
+    found = _bucket(bucket)
+    if found is None:
+        return None
+    return BucketIdentity(bucket, str(found.account_id), str(found.region_name), found.creation_date.isoformat())
+
+
+def _bucket(bucket: str) -> Any:
     from moto.s3.models import s3_backends
 
-    backend = s3_backends[account]["aws"]
+    owner = s3_backends.bucket_accounts.get(bucket)
+    if owner is None:
+        return None
+    partition, account = owner
+    return s3_backends[account][partition].buckets.get(bucket)
+
+
+def s3_object(bucket: str, key: str, version: str | None) -> bytes | None:
+    """An object's bytes, read from its bucket's owner (not through any caller's account), or None when the
+    bucket, the key or the version does not exist (a delete marker counts as absent)."""
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(bucket)
+    if owner is None:
+        return None
+    partition, account = owner
     try:
-        obj = backend.get_object(bucket, key, version_id=version)
+        obj = s3_backends[account][partition].get_object(bucket, key, version_id=version)
     except Exception:  # moto raises its own MissingBucket/MissingKey types; absence is the answer
         return None
     return bytes(obj.value) if obj is not None else None

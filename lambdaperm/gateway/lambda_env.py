@@ -60,8 +60,22 @@ class LambdaEnv:
             self._runtime = Runtime(self.work_dir, self.endpoint_url)
         return self._runtime
 
-    def s3_object(self, account: str, bucket: str, key: str, version: str | None) -> bytes | None:
-        return moto_state.s3_object(account, bucket, key, version)
+    # --- implicit accesses (code from S3), authorized as the caller: gateway/implicit.py ---
+    implicit: Any = None  # ImplicitAccess, set by the server
+
+    def s3_bucket(self, bucket: str) -> tuple[str, str] | None:
+        found = moto_state.bucket_identity(bucket)
+        return (found.owner, found.region) if found is not None else None
+
+    def s3_object(self, bucket: str, key: str, version: str | None) -> bytes | None:
+        return moto_state.s3_object(bucket, key, version)
+
+    def authorize_implicit(self, ctx: Any, service: str, operation: str, params: dict[str, Any]) -> str | None:
+        if self.implicit is None:  # not wired: nothing can be authorized
+            return f"{service}:{operation} cannot be authorized on the caller's behalf"
+        denial: str | None = self.implicit.authorize(ctx, service, operation, params, via="lambda.amazonaws.com")
+        return denial
+    # --- end of implicit accesses ---
 
     def vpc_of(self, account: str, region: str, subnet_ids: list[str], security_group_ids: list[str]) -> str:
         return moto_state.vpc_of(account, region, subnet_ids, security_group_ids)

@@ -14,6 +14,7 @@ from lambdaperm.services.policy_sources import ServicePolicies
 from lambdaperm.state import Database, Records
 from lambdaperm.trail import TrailStore
 
+from .implicit import ImplicitAccess
 from .lambda_env import LambdaEnv
 from .policy_source import CompositePolicies
 from .trail_writer import TrailWriter
@@ -46,6 +47,7 @@ class Server:
         self.authorizer = Authorizer(CompositePolicies(self.policies, embedded_data_plane=config.upstream is None))
         self.services = SERVICES
         self.lambda_env = LambdaEnv(config.state_dir, f"http://{config.host}:{config.port}")
+        self.lambda_env.implicit = ImplicitAccess(self)  # code from S3 is read as the caller
         self.poller: Any = None
 
     def start_pollers(self) -> None:

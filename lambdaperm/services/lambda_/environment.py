@@ -16,8 +16,19 @@ class LambdaEnvironment(Protocol):
         """A presigned, short-lived download URL of a code archive."""
         ...
 
-    def s3_object(self, account: str, bucket: str, key: str, version: str | None) -> bytes | None:
-        """An object's bytes from the data plane, or None if it does not exist."""
+    def s3_bucket(self, bucket: str) -> tuple[str, str] | None:
+        """(owner account, region) of a bucket of the data plane, or None when no account has it."""
+        ...
+
+    def s3_object(self, bucket: str, key: str, version: str | None) -> bytes | None:
+        """An object's bytes from the data plane, or None if it does not exist. Unauthorized: the caller
+        authorizes the read first (`authorize_implicit`)."""
+        ...
+
+    def authorize_implicit(self, ctx: Any, service: str, operation: str, params: dict[str, Any]) -> str | None:
+        """Authorize an access Lambda makes on the caller's behalf (a forward access session: the caller's
+        policies, the resource's policy, `aws:ViaAWSService` true) exactly as the call `operation` of
+        `service` with `params` would be authorized: None when allowed, else the denial's message."""
         ...
 
     def vpc_of(self, account: str, region: str, subnet_ids: list[str], security_group_ids: list[str]) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..context import Output, Params, RequestContext
 from . import store
+from .code_source import code_from_s3
 from .config import ENI_ACTIONS, check_basics, check_role, check_zip
 from .errors import conflict, function_not_found, invalid, precondition_failed
 from .names import FunctionRef, parse_function
@@ -28,11 +29,7 @@ def _code_bytes(ctx: RequestContext, code: dict[str, Any]) -> bytes:
         return check_zip(code["ZipFile"])
     bucket, key = code.get("S3Bucket"), code.get("S3Key")
     if bucket and key:
-        data = ctx.env.s3_object(ctx.account, bucket, key, code.get("S3ObjectVersion"))
-        if data is None:
-            raise invalid("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The "
-                          "specified key does not exist.")
-        return check_zip(data)
+        return check_zip(code_from_s3(ctx, bucket, key, code.get("S3ObjectVersion")))
     if code.get("ImageUri"):
         raise invalid("lambdaperm runs Zip packages only; container images are not supported.")
     raise invalid("Please provide a source for function code.")
