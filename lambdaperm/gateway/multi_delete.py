@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lambdaperm.catalog import RequiredAction, required_actions
+from lambdaperm.catalog import RequiredAction
+from lambdaperm.catalog.invalid import InvalidRequest
+from lambdaperm.catalog.s3_delete_objects import per_key_required_actions
 from lambdaperm.protocol import ServiceError
 
 MAX_KEYS = 1000
@@ -31,15 +33,13 @@ def entries(params: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def per_key_actions(params: Mapping[str, Any], account: str, region: str) -> list[list[RequiredAction]]:
-    """What deleting each entry needs: exactly what a DeleteObject of that key (and version) needs."""
-    bucket = params.get("Bucket")
-    needs = []
-    for entry in entries(params):
-        single: dict[str, Any] = {"Bucket": bucket, "Key": entry.get("Key")}
-        if entry.get("VersionId") is not None:
-            single["VersionId"] = entry["VersionId"]
-        needs.append(required_actions("s3", "DeleteObject", single, account=account, region=region))
-    return needs
+    """What deleting each entry needs: exactly what a DeleteObject of that key (and version) with the
+    request's headers (x-amz-bypass-governance-retention...) needs (catalog.s3_delete_objects)."""
+    entries(params)
+    try:
+        return per_key_required_actions(params, account=account, region=region)
+    except InvalidRequest as err:
+        raise ServiceError(err.code, err.message, err.status, fields=err.fields) from None
 
 
 def refused(needs: Sequence[Sequence[RequiredAction]],

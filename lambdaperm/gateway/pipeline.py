@@ -18,6 +18,7 @@ from lambdaperm import __version__
 from lambdaperm.authn import AuthFailure, render, scope
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction, UnmappedOperation, UnresolvedResource, required_actions
+from lambdaperm.catalog.invalid import InvalidRequest
 from lambdaperm.protocol import (
     HttpRequest,
     HttpResponse,
@@ -99,6 +100,8 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     account = identity.account or "000000000000"
     try:
         needed = _required_actions(op.service_name, op.name, params, account, call.region)
+    except InvalidRequest as err:  # malformed as AWS reads it (a copy source, a PartiQL statement): AWS's error
+        raise ServiceError(err.code, err.message, err.status, fields=err.fields) from None
     except UnresolvedResource as err:
         implied = _implicit_params(server, err.implicit, params, identity)
         if implied is None:
@@ -235,7 +238,8 @@ def admin(server: Server, req: HttpRequest) -> HttpResponse:
     if req.path in ("/_lambdaperm/health", "/_lambdaperm/health/"):
         body = {"status": "ok", "version": __version__,
                 "services": sorted(set(server.services) | DATA_PLANE | {"cloudtrail"}),
-                "state": server.db.path, "upstream": server.config.upstream}
+                "upstream": server.config.upstream,
+                "isolation": server.lambda_env.isolation.status()}  # no filesystem path: a handler can read this
         return HttpResponse(200, [("Content-Type", "application/json")], json.dumps(body).encode())
     if req.path.startswith("/_lambdaperm/code/") and req.method in ("GET", "HEAD"):
         query = dict(req.query())
