@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from lambdaperm.dataplane import moto_state
+from lambdaperm.runtime.isolation import probe as probe_isolation
+from lambdaperm.runtime.worker import BOOTSTRAP
 from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
 from lambdaperm.services.lambda_.store import CodeStore
 
@@ -27,6 +29,13 @@ class LambdaEnv:
         base = state_dir if state_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self.code = CodeStore(base / "code")
         self.work_dir = base / "runtime"
+        # Handlers are untrusted: each worker runs in a sandbox that cannot see `base` (the state database,
+        # every function's code). Probed now, so that start-up says whether handlers will be isolated.
+        self.isolation = probe_isolation([Path(base)], BOOTSTRAP.parent)
+        if self.isolation.available:
+            log.info("%s", self.isolation.log_line())
+        else:
+            log.warning("%s", self.isolation.log_line())
         self.endpoint_url = endpoint_url
         self._runtime: Any = None
         self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambdaperm-async")
@@ -57,7 +66,7 @@ class LambdaEnv:
         if self._runtime is None:
             from lambdaperm.runtime import Runtime
 
-            self._runtime = Runtime(self.work_dir, self.endpoint_url)
+            self._runtime = Runtime(self.work_dir, self.endpoint_url, isolation=self.isolation)
         return self._runtime
 
     # --- implicit accesses (code from S3), authorized as the caller: gateway/implicit.py ---

@@ -15,7 +15,7 @@ Wire protocol with the parent, on private copies of the original stdin/stdout pi
 any child process output land in the function's log): each message is a frame
 ``FRAME(header_len, body_len) + JSON header + body``.
 
-    parent → worker  {"type": "init", "task_root", "paths", "data_limit"}          (once)
+    parent → worker  {"type": "init", "task_root", "paths", "data_limit"[, "pwd"]} (once)
     worker → parent  {"type": "ready", "rss"}  or  {"type": "init_error", "error_type", "rss"} + payload
     parent → worker  {"type": "invoke", "id", "arn", "deadline_ms", "client_context", "creds"} + event
     worker → parent  {"type": "result", "error_type", "oversized", "ms", "rss"} + payload
@@ -323,6 +323,11 @@ def _rss_kb() -> int:
 def initialize(config: dict[str, Any]) -> Handler:
     global _task_root
     _task_root = config["task_root"]
+    if "pwd" in config:  # a sandbox's bwrap sets PWD: the environment is the one the runtime built
+        if config["pwd"] is None:
+            os.environ.pop("PWD", None)
+        else:
+            os.environ["PWD"] = config["pwd"]
     sys.path[:0] = [_task_root]
     sys.path.extend(p for p in config["paths"] if p not in sys.path)
     limit = config.get("data_limit")

@@ -8,6 +8,10 @@ https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 
 Extraction goes to a private temporary directory that is renamed into place, so a half-written tree is
 never used, and two servers sharing a work_dir can't corrupt each other.
+
+Files are readable by all (``0644`` or more, executable bits kept) and directories ``0755``: a sandboxed
+worker may run as another uid than the server (see `isolation`), and reads its code through a read-only
+mount, so no worker can change any stored code.
 """
 
 from __future__ import annotations
@@ -88,7 +92,9 @@ def _extract(archive: zipfile.ZipFile, dest: Path) -> None:
                     raise CodeError(UNZIPPED_TOO_LARGE)
                 out.write(chunk)
         mode = (info.external_attr >> 16) & 0o777 if info.create_system == 3 else 0
-        os.chmod(target, (mode or 0o644) | 0o600)
+        os.chmod(target, (mode or 0o644) | 0o644)
+    for directory, _, _ in os.walk(dest):
+        os.chmod(directory, 0o755)
 
 
 class CodeStore:

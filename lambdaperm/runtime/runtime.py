@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -29,8 +30,9 @@ from lambdaperm.runtime.code_store import CodeStore
 from lambdaperm.runtime.environment import library_paths, log_stream_name, worker_environment
 from lambdaperm.runtime.errors import RuntimeClosed
 from lambdaperm.runtime.invocation import Credentials, FunctionSpec, InvokeResult
+from lambdaperm.runtime.isolation import RUNTIME_DIR, TASK_DIR, Isolation, probe
 from lambdaperm.runtime.pool import PoolRetired, WorkerPool
-from lambdaperm.runtime.worker import BOOTSTRAP, Reply, Worker
+from lambdaperm.runtime.worker import BOOTSTRAP, Reply, Worker, worker_command
 
 INIT_PHASE_SECONDS = 10.0
 DATA_LIMIT_OVERHEAD_MB = 1024
@@ -94,15 +96,18 @@ class Runtime:
     """Thread-safe: invoke() is called from many server threads at once."""
 
     def __init__(self, work_dir: Path, endpoint_url: str, *, max_workers_per_function: int = 4,
-                 idle_timeout: float = 600) -> None:
+                 idle_timeout: float = 600, isolation: Isolation | None = None) -> None:
+        """`isolation`: the workers' sandbox (see `isolation.probe`); by default probed here, with
+        `work_dir` as the private path. An unavailable one runs workers unisolated: the caller says so."""
         if max_workers_per_function < 1:
             raise ValueError("max_workers_per_function must be at least 1")
         self._work_dir = Path(work_dir).resolve()  # the code dir becomes cwd and sys.path[0]
+        self._work_dir.mkdir(parents=True, exist_ok=True)
+        self.isolation = isolation if isolation is not None else probe([self._work_dir], BOOTSTRAP.parent)
         self._endpoint_url = endpoint_url
         self._cap = max_workers_per_function
         self._idle_timeout = idle_timeout
         self._code = CodeStore(self._work_dir / "code")
-        self._log_dir = self._work_dir / "run"
         self._paths = library_paths()
         self._pools: dict[PoolKey, WorkerPool] = {}
         self._lock = threading.Lock()
@@ -215,13 +220,22 @@ class Runtime:
     def _start(self, spec: FunctionSpec, task_root: Path, credentials: Credentials,
                pool: WorkerPool) -> tuple[Worker, _Init]:
         stream = log_stream_name(spec.version)
-        env = worker_environment(spec, task_root=task_root, runtime_dir=BOOTSTRAP.parent,
+        sandbox = self.isolation.sandbox
+        inner_root, inner_runtime = (TASK_DIR, RUNTIME_DIR) if sandbox else (str(task_root), str(BOOTSTRAP.parent))
+        env = worker_environment(spec, task_root=Path(inner_root), runtime_dir=Path(inner_runtime),
                                  endpoint_url=self._endpoint_url, stream=stream, credentials=credentials)
+        command = worker_command(inner_runtime)
+        info: tuple[int, int] | None = None
+        if sandbox is not None:
+            info = os.pipe()
+            command = sandbox.command(command, task_root=task_root, runtime_dir=BOOTSTRAP.parent, info_fd=info[1])
         started = time.monotonic()
-        worker = Worker.spawn(env=env, cwd=task_root, log_dir=self._log_dir, log_stream_name=stream)
+        worker = Worker.spawn(command, env=env, cwd=task_root, log_stream_name=stream, sandbox_info=info)
         pool.adopt(worker)  # from now on shutdown() can kill it, even mid-init
-        config = {"type": "init", "task_root": str(task_root), "paths": self._paths,
+        config = {"type": "init", "task_root": inner_root, "paths": self._paths,
                   "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20}
+        if sandbox is not None:
+            config["pwd"] = env.get("PWD")
         try:
             reply = worker.request(config, b"", started + INIT_PHASE_SECONDS + spec.timeout)
             duration_ms = (time.monotonic() - started) * 1000

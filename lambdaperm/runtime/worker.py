@@ -1,13 +1,15 @@
 """One worker process (a warm Lambda execution environment) seen from the server.
 
-The process is ``python -I -S -u -c <import bootstrap.py>``: isolated mode (no PYTHON* variables, no user
-site, no script directory on sys.path), no ``site`` processing (see environment.library_paths), unbuffered
+The process is ``python -I -S -u -c <import bootstrap.py>``, started inside its sandbox when the runtime
+has one (see `isolation`: then the pid the server holds is the sandbox's, and killing its process group
+ends the whole PID namespace). Isolated mode (no PYTHON* variables, no user site, no script directory on
+sys.path), no ``site`` processing (see environment.library_paths), unbuffered
 stdio; plus ``-B`` when the server itself doesn't write bytecode (PYTHONDONTWRITEBYTECODE, which -I hides).
 Its cwd is the code directory, its environment is built by `environment.worker_environment`, it gets no
 file descriptor but its two pipes and the log file (``close_fds``), and it leads its own process group so
 that a kill also ends the processes its handler started.
 
-Output: the worker's fds 1 and 2 share one unlinked ``O_APPEND`` file of the parent's; the parent reads
+Output: the worker's fds 1 and 2 share one ``O_APPEND`` memfd of the parent's; the parent reads
 what was appended since the last look (`take_output`), so no reader thread is needed and a killed worker's
 last words are kept. Messages are frames on the pipes (see bootstrap.py), read against a deadline with
 poll(2): a timeout is exact to the millisecond and needs no timer thread.
@@ -24,7 +26,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -33,10 +34,6 @@ from lambdaperm.runtime import bootstrap
 from lambdaperm.runtime.errors import WorkerStartError
 
 BOOTSTRAP = Path(bootstrap.__file__).resolve()
-# Import the bootstrap (from its cached .pyc: running the file as a script would recompile it, 5 ms per
-# cold start), then take it off sys.path and sys.modules so a handler's own "bootstrap" module is its own.
-STUB = (f"import sys; sys.path.insert(0, {str(BOOTSTRAP.parent)!r}); import bootstrap; del sys.path[0]; "
-        "del sys.modules['bootstrap']; bootstrap.main()")
 FRAME = bootstrap.FRAME
 INTERPRETER_FLAGS = ("-I", "-S", "-u", *(("-B",) if sys.flags.dont_write_bytecode else ()))
 PIPE_SIZE = 1 << 20
@@ -56,10 +53,28 @@ class Reply:
     returncode: int | None = None
 
 
+def worker_command(runtime_dir: str) -> list[str]:
+    """The worker's command line, with the bootstrap's directory as the worker sees it: import the
+    bootstrap (from its cached .pyc: running the file as a script would recompile it, 5 ms per cold
+    start), then take it off sys.path and sys.modules so a handler's own "bootstrap" module is its own."""
+    stub = (f"import sys; sys.path.insert(0, {runtime_dir!r}); import bootstrap; del sys.path[0]; "
+            "del sys.modules['bootstrap']; bootstrap.main()")
+    return [sys.executable, *INTERPRETER_FLAGS, "-c", stub]
+
+
+def signal_status(status: int) -> int:
+    """bwrap exits with 128 + N when its command was killed by signal N: the status as Popen tells a
+    signal (-N). (An exit(129…) of the handler itself reads as a signal too: bwrap does not tell them apart.)"""
+    if 128 < status < 128 + signal.NSIG:
+        return 128 - status
+    return status
+
+
 class Worker:
     """Not thread-safe: one owner at a time (the pool guarantees it); `kill` may come from anywhere."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], log_fd: int, log_stream_name: str) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], log_fd: int, log_stream_name: str,
+                 sandbox_info: int | None = None) -> None:
         assert proc.stdin is not None and proc.stdout is not None
         self._proc = proc
         self._in = proc.stdin.fileno()
@@ -72,36 +87,48 @@ class Worker:
         self.rss_kb = 0
         self.idle_since = time.monotonic()
         self.closed = False
+        self._sandboxed = sandbox_info is not None
+        self._info_fd = sandbox_info
+        self._info = b""
+        self._init_pid: int | None = None  # the host pid of the sandbox's init (PID 1 of its namespace)
 
     @property
     def pid(self) -> int:
         return self._proc.pid
 
     @classmethod
-    def spawn(cls, *, env: dict[str, str], cwd: Path, log_dir: Path, log_stream_name: str) -> Worker:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        path = log_dir / f"worker-{uuid.uuid4().hex}.log"
-        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
-        try:
-            log_fd = os.open(path, flags, 0o600)
+    def spawn(cls, command: list[str], *, env: dict[str, str], cwd: Path, log_stream_name: str,
+              sandbox_info: tuple[int, int] | None = None) -> Worker:
+        """Start `command` as the leader of a new session. `sandbox_info`: the (read, write) ends of the
+        pipe whose write end a sandboxing `command` writes its info to (see `isolation.Sandbox.command`)."""
+        try:  # anonymous memory: nothing on disk, and its /proc/self/fd link names no directory
+            log_fd = os.memfd_create("lambda-log", os.MFD_CLOEXEC)
+            fcntl.fcntl(log_fd, fcntl.F_SETFL, fcntl.fcntl(log_fd, fcntl.F_GETFL) | os.O_APPEND)
         except OSError as e:
+            for fd in sandbox_info or ():
+                os.close(fd)
             raise WorkerStartError(f"cannot create the worker's log file: {e}") from e
         try:
-            os.unlink(path)
             proc = subprocess.Popen(
-                [sys.executable, *INTERPRETER_FLAGS, "-c", STUB],
+                command,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_fd,
                 cwd=cwd, env=env, close_fds=True, start_new_session=True,
+                pass_fds=(sandbox_info[1],) if sandbox_info else (),
             )
         except OSError as e:
             os.close(log_fd)
+            if sandbox_info:
+                os.close(sandbox_info[0])
             raise WorkerStartError(f"cannot start the worker process: {e}") from e
+        finally:
+            if sandbox_info:
+                os.close(sandbox_info[1])
         assert proc.stdin is not None and proc.stdout is not None
         for pipe in (proc.stdin.fileno(), proc.stdout.fileno()):
             with contextlib.suppress(OSError, AttributeError):
                 fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         os.set_blocking(proc.stdout.fileno(), False)
-        return cls(proc, log_fd, log_stream_name)
+        return cls(proc, log_fd, log_stream_name, sandbox_info[0] if sandbox_info else None)
 
     # ------------------------------------------------------------ messages
 
@@ -167,15 +194,31 @@ class Worker:
 
     def _wait_exit(self) -> int | None:
         try:
-            return self._proc.wait(EXIT_WAIT_SECONDS)
+            status = self._proc.wait(EXIT_WAIT_SECONDS)
         except subprocess.TimeoutExpired:
             self.kill()
-            return self._proc.wait()
+            status = self._proc.wait()
+        return signal_status(status) if self._sandboxed else status
+
+    def _sandbox_init_pid(self) -> int | None:
+        """The host pid of the sandbox's init, once bwrap has told it (it does before the worker starts)."""
+        if self._init_pid is None and self._info_fd is not None:
+            with contextlib.suppress(OSError):
+                if select.select([self._info_fd], [], [], 0)[0]:
+                    self._info += os.read(self._info_fd, 4096)
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                self._init_pid = int(json.loads(self._info)["child-pid"])
+        return self._init_pid
 
     def kill(self) -> None:
-        """SIGKILL the worker and its process group. Safe from any thread."""
+        """SIGKILL the worker and its process group (in a sandbox: its init, whose death ends every process
+        of its PID namespace before bwrap, its parent, can exit). Safe from any thread."""
         if self._proc.returncode is not None:  # reaped: its pid may belong to someone else by now
             return
+        init = self._sandbox_init_pid()  # alive while bwrap (not reaped) is: bwrap is its parent
+        if init is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(init, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
@@ -195,3 +238,6 @@ class Worker:
                     stream.close()
         with contextlib.suppress(OSError):
             os.close(self._log)
+        if self._info_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._info_fd)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import textwrap
 import uuid
 import zipfile
@@ -69,6 +70,49 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
 def invoke(rt: Runtime, spec: FunctionSpec, payload: bytes = b"{}", creds: Credentials = CREDS,
            **kwargs: Any) -> InvokeResult:
     return rt.invoke(spec, payload, creds, request_id=kwargs.pop("request_id", str(uuid.uuid4())), **kwargs)
+
+
+# A handler's own view of its process: ``os.getpid()`` is its pid in its sandbox's PID namespace (the same
+# number in every sandbox), so a handler reports both and the test resolves the host's pid with `host_pid`.
+WHOAMI = "{'pid': os.getpid(), 'ns': os.readlink('/proc/self/ns/pid')}"
+
+
+def host_pid(body: dict[str, Any] | list[Any]) -> int:
+    """The host's pid of the live process a handler described with WHOAMI (or as ``[pid, ns]``)."""
+    if isinstance(body, list):
+        body = {"pid": body[0], "ns": body[1]}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{entry}/ns/pid") != body["ns"]:
+                continue
+            with open(f"/proc/{entry}/status") as f:
+                nspid = next(line.split()[1:] for line in f if line.startswith("NSpid:"))
+        except (OSError, StopIteration):
+            continue
+        if int(nspid[-1]) == body["pid"]:
+            return int(entry)
+    raise LookupError(f"no live process is {body}")
+
+
+def process_tree(root: int) -> set[int]:
+    """`root` and its live descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(") ", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    tree, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        tree.add(pid)
+        todo += children.get(pid, [])
+    return tree
 
 
 def pid_alive(pid: int) -> bool:

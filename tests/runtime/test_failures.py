@@ -6,13 +6,14 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from lambdaperm.runtime import Runtime
 from lambdaperm.runtime import runtime as runtime_module
-from tests.runtime.conftest import Functions, invoke, pid_alive
+from tests.runtime.conftest import Functions, host_pid, invoke, pid_alive, process_tree
 
 SLOW = """
 import os, subprocess, time
@@ -21,7 +22,7 @@ def handler(event, context):
         child = subprocess.Popen(["sleep", "30"])
         print(f"child {child.pid}", flush=True)
         time.sleep(event["sleep"])
-    return {"pid": os.getpid()}
+    return {"pid": os.getpid(), "ns": os.readlink("/proc/self/ns/pid")}
 """
 
 DIES = """
@@ -36,16 +37,23 @@ def handler(event, context):
         sys.exit(0)
     if how == "exit3":
         sys.exit(3)
-    return {"pid": os.getpid()}
+    return {"pid": os.getpid(), "ns": os.readlink("/proc/self/ns/pid")}
 """
 
 
 def test_timeout_kills_and_replaces_the_worker(runtime: Runtime, functions: Functions) -> None:
     spec = functions.spec({"app.py": SLOW}, timeout=1)
-    pid = json.loads(invoke(runtime, spec).payload)["pid"]
-    started = time.monotonic()
-    result = invoke(runtime, spec, b'{"sleep": 30}', request_id="req-slow")
-    elapsed = time.monotonic() - started
+    me = json.loads(invoke(runtime, spec).payload)
+    worker = host_pid(me)
+    with ThreadPoolExecutor(1) as pool:
+        started = time.monotonic()
+        slow = pool.submit(invoke, runtime, spec, b'{"sleep": 30}', request_id="req-slow")
+        deadline = time.monotonic() + 5  # the handler's child appears under the worker
+        while len(tree := process_tree(worker)) < 2 and not slow.done() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        result = slow.result()
+        elapsed = time.monotonic() - started
+    assert len(tree) >= 2
     assert 1.0 <= elapsed < 1.5, elapsed
     assert result.function_error == "Unhandled"
     assert result.payload == (b'{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: req-slow Error: '
@@ -54,15 +62,14 @@ def test_timeout_kills_and_replaces_the_worker(runtime: Runtime, functions: Func
     report = result.log_tail.splitlines()[-1]
     assert report.startswith("REPORT RequestId: req-slow\tDuration: 1000.00 ms\tBilled Duration: 1000 ms\t")
     assert report.endswith("\tStatus: timeout\t")
-    child = int(result.log_tail.split("child ")[1].split()[0])
-    assert not pid_alive(pid)
-    deadline = time.monotonic() + 3  # the handler's own children go with it (SIGKILL to the group)
-    while pid_alive(child) and time.monotonic() < deadline:
+    assert "child " in result.log_tail
+    deadline = time.monotonic() + 3  # the handler's own children go with it
+    while any(map(pid_alive, tree)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not pid_alive(child)
+    assert not any(map(pid_alive, tree))
     after = invoke(runtime, spec)
     assert after.function_error is None and after.init_duration_ms is not None
-    assert json.loads(after.payload)["pid"] != pid
+    assert json.loads(after.payload) != me
 
 
 @pytest.mark.parametrize(("how", "reason"), [
@@ -73,7 +80,8 @@ def test_timeout_kills_and_replaces_the_worker(runtime: Runtime, functions: Func
 ])
 def test_crash_replaces_the_worker(runtime: Runtime, functions: Functions, how: str, reason: str) -> None:
     spec = functions.spec({"app.py": DIES})
-    pid = json.loads(invoke(runtime, spec).payload)["pid"]
+    me = json.loads(invoke(runtime, spec).payload)
+    pid = host_pid(me)
     result = invoke(runtime, spec, json.dumps({"how": how}).encode(), request_id="req-x")
     assert result.function_error == "Unhandled"
     expected = {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: req-x Error: {reason}"}
@@ -81,7 +89,7 @@ def test_crash_replaces_the_worker(runtime: Runtime, functions: Functions, how: 
     assert "\tStatus: error\tError Type: Runtime.ExitError\t" in result.log_tail
     assert not pid_alive(pid)
     after = invoke(runtime, spec)
-    assert after.init_duration_ms is not None and json.loads(after.payload)["pid"] != pid
+    assert after.init_duration_ms is not None and json.loads(after.payload) != me
 
 
 def test_init_phase_timeout(runtime: Runtime, functions: Functions, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -108,14 +116,15 @@ def test_crash_during_init(runtime: Runtime, functions: Functions) -> None:
 ORPHAN_SCRIPT = """
 import json, os, signal, sys, threading, time
 sys.path.insert(0, {repo!r})
-from tests.runtime.conftest import Functions, invoke
+from tests.runtime.conftest import Functions, host_pid, invoke
 from lambdaperm.runtime import Runtime
 from pathlib import Path
 root = Path({root!r})
 rt = Runtime(root / "work", "http://127.0.0.1:9")
 spec = Functions(root).spec({{"app.py": "import os, time\\ndef handler(e, c):\\n    time.sleep(e['s'])\\n"
-                                        "    return os.getpid()\\n"}})
-print(invoke(rt, spec, b'{{"s": 0}}').payload.decode(), flush=True)
+                                        "    return {{'pid': os.getpid(),"
+                                        " 'ns': os.readlink('/proc/self/ns/pid')}}\\n"}})
+print(host_pid(json.loads(invoke(rt, spec, b'{{"s": 0}}').payload)), flush=True)
 threading.Thread(target=invoke, args=(rt, spec, b'{{"s": 60}}'), daemon=True).start()
 time.sleep(0.3)
 os.kill(os.getpid(), signal.SIGKILL)
@@ -127,7 +136,7 @@ def test_workers_do_not_outlive_a_killed_server(tmp_path: Path) -> None:
     script = ORPHAN_SCRIPT.format(repo=repo, root=str(tmp_path))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     pid = int(proc.stdout.split()[0])
-    deadline = time.monotonic() + 6  # the worker is busy in its handler: its orphan check ends it
+    deadline = time.monotonic() + 6  # busy in its handler: its orphan check (or its sandbox) ends it
     while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not pid_alive(pid)

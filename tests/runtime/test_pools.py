@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from lambdaperm.runtime import Runtime, RuntimeClosed
-from tests.runtime.conftest import ENDPOINT, Functions, invoke, pid_alive
+from tests.runtime.conftest import ENDPOINT, Functions, host_pid, invoke, pid_alive
 
 SPAN = """
 import os, time
 def handler(event, context):
     start = time.time()
     time.sleep(event.get("sleep", 0))
-    return {"pid": os.getpid(), "start": start, "end": time.time(), "id": context.aws_request_id}
+    return {"pid": [os.getpid(), os.readlink("/proc/self/ns/pid")], "start": start, "end": time.time(),
+            "id": context.aws_request_id}
 """
 
 
@@ -39,7 +40,7 @@ def test_concurrency_cap(tmp_path: Path, functions: Functions) -> None:
             results = [call.result() for call in calls]
         bodies = [json.loads(r.payload) for r in results]
         assert [b["id"] for b in bodies] == [f"r{i}" for i in range(6)]
-        assert len({b["pid"] for b in bodies}) == 2
+        assert len({tuple(b["pid"]) for b in bodies}) == 2
         assert _max_overlap([(b["start"], b["end"]) for b in bodies]) == 2
         assert sum(r.init_duration_ms is not None for r in results) == 2
         assert len(rt.worker_pids(spec.function_arn)) == 2
@@ -50,10 +51,10 @@ def test_concurrency_cap(tmp_path: Path, functions: Functions) -> None:
 def test_many_threads_many_functions(runtime: Runtime, functions: Functions) -> None:
     specs = [functions.spec({"app.py": SPAN}, name=f"f{i}") for i in range(3)]
 
-    def call(i: int) -> tuple[str, int, str]:
+    def call(i: int) -> tuple[str, tuple[int, str], str]:
         spec = specs[i % 3]
         body = json.loads(invoke(runtime, spec, request_id=f"q{i}").payload)
-        return spec.function_name, body["pid"], body["id"]
+        return spec.function_name, tuple(body["pid"]), body["id"]
 
     with ThreadPoolExecutor(12) as pool:
         seen = list(pool.map(call, range(120)))
@@ -67,12 +68,13 @@ def test_many_threads_many_functions(runtime: Runtime, functions: Functions) -> 
 def test_evict_drops_warm_workers(runtime: Runtime, functions: Functions) -> None:
     spec = functions.spec({"app.py": SPAN}, name="f")
     other = functions.spec({"app.py": SPAN}, name="fx")  # shares the prefix "...:function:f" but not "f:"
-    pid = json.loads(invoke(runtime, spec).payload)["pid"]
-    other_pid = json.loads(invoke(runtime, other).payload)["pid"]
+    me = json.loads(invoke(runtime, spec).payload)["pid"]
+    pid = host_pid(me)
+    other_pid = host_pid(json.loads(invoke(runtime, other).payload)["pid"])
     runtime.evict(spec.function_arn.rsplit(":", 1)[0])  # the unqualified ARN
     assert not pid_alive(pid) and pid_alive(other_pid)
     after = invoke(runtime, spec)
-    assert after.init_duration_ms is not None and json.loads(after.payload)["pid"] != pid
+    assert after.init_duration_ms is not None and json.loads(after.payload)["pid"] != me
     assert invoke(runtime, other).init_duration_ms is None
 
 
@@ -81,10 +83,11 @@ def test_evict_lets_a_busy_invocation_finish(runtime: Runtime, functions: Functi
     with ThreadPoolExecutor(1) as pool:
         busy = pool.submit(invoke, runtime, spec, b'{"sleep": 0.4}')
         time.sleep(0.25)
+        pids = runtime.worker_pids(spec.function_arn)
         runtime.evict(spec.function_arn)
         result = busy.result()
     assert result.function_error is None
-    assert not pid_alive(json.loads(result.payload)["pid"])  # closed when it came back
+    assert pids and not any(map(pid_alive, pids))  # closed when it came back
 
 
 def test_evict_during_a_cold_start_lets_it_finish(runtime: Runtime, functions: Functions) -> None:
@@ -92,17 +95,18 @@ def test_evict_during_a_cold_start_lets_it_finish(runtime: Runtime, functions: F
     with ThreadPoolExecutor(1) as pool:
         cold = pool.submit(invoke, runtime, spec)
         time.sleep(0.15)
+        pids = runtime.worker_pids(spec.function_arn)
         runtime.evict(spec.function_arn)
         result = cold.result()
     assert result.function_error is None and result.init_duration_ms is not None
-    assert not pid_alive(json.loads(result.payload)["pid"])
+    assert pids and not any(map(pid_alive, pids))
 
 
 def test_idle_workers_are_reaped(tmp_path: Path, functions: Functions) -> None:
     rt = Runtime(tmp_path / "work", ENDPOINT, idle_timeout=0.2)
     try:
         spec = functions.spec({"app.py": SPAN})
-        pid = json.loads(invoke(rt, spec).payload)["pid"]
+        pid = host_pid(json.loads(invoke(rt, spec).payload)["pid"])
         deadline = time.monotonic() + 3
         while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -1,0 +1,283 @@
+"""Runtime isolation: every worker runs in a bubblewrap (``bwrap``) sandbox of its own.
+
+Threat model: a handler is untrusted with respect to every other account and to the server. Inside its
+sandbox a worker sees
+
+- its own code, read-only, at ``/var/task`` (as on AWS) and the runtime's bootstrap at ``/var/runtime``;
+- read-only: ``/usr`` (and the ``/bin``, ``/lib``… links or directories of the host), a short list of
+  ``/etc`` entries a program needs (name service, TLS roots, time zone …) and the interpreter's own
+  directories (prefix, site-packages);
+- a private ``/tmp`` (tmpfs, 512 MiB), a minimal ``/dev`` and a ``/proc`` of its own PID namespace, where
+  the only processes are its own;
+- nothing else: not the state directory (the database with every account's keys, the stored code of every
+  function, the other workers' logs), not another worker's process (no /proc entry, no signal target),
+  not the server's environment.
+
+Namespaces: mount, PID, IPC, UTS and cgroup always; the network is shared (the handler calls the endpoint
+on the loopback address, as on AWS it calls the service endpoints). As an ordinary user the sandbox is a
+new user namespace (bwrap's unprivileged mode) in which nested user namespaces are disabled. As root,
+bwrap sets up the same mounts with its privileges and the worker then runs as uid/gid 65534 (``nobody``,
+no supplementary groups, empty capability sets, ``no_new_privs``) through ``setpriv`` — Lambda also runs
+handlers as an unprivileged user — so that it does not hold root's file ownership either.
+
+Where this cannot work (not Linux, no ``bwrap``, namespaces refused by the kernel or a container's seccomp
+profile, an interpreter installed in a directory that holds the state) `probe` says why, and the caller
+announces it: the server never runs handlers unisolated silently.
+
+bubblewrap: https://github.com/containers/bubblewrap (Debian package ``bubblewrap``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import site
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+TASK_DIR = "/var/task"  # LAMBDA_TASK_ROOT on AWS
+RUNTIME_DIR = "/var/runtime"  # LAMBDA_RUNTIME_DIR on AWS
+SANDBOX_UID = 65534  # nobody/nogroup: the worker's uid when the server runs as root
+TMP_BYTES = 512 << 20  # /tmp of a Lambda function's default ephemeral storage
+PROBE_SECONDS = 10.0
+TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+ETC_ENTRIES = (
+    "alternatives",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "crypto-policies",
+    "gai.conf",
+    "group",
+    "host.conf",
+    "hosts",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "mime.types",
+    "nsswitch.conf",
+    "os-release",
+    "passwd",
+    "pki",
+    "protocols",
+    "resolv.conf",
+    "services",
+    "ssl",
+    "timezone",
+)
+# What the probe checks from inside a sandbox: its PID namespace holds only itself and bwrap's init, it
+# holds no capability, it is not root, and the private paths are not there.
+PROBE = (
+    "import json, os, sys\n"
+    "caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith(('CapEff', 'CapPrm'))]\n"
+    "print(json.dumps({'uid': os.getuid(), 'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),\n"
+    "                  'caps': caps, 'visible': [p for p in sys.argv[1:] if os.path.exists(p)]}))\n"
+)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How to start a command inside a worker sandbox (the command line of bwrap)."""
+
+    bwrap: str
+    setpriv: str | None  # set when the server is root: the worker drops to SANDBOX_UID
+    system: tuple[str, ...]  # bwrap arguments for the read-only system view
+    version: str
+
+    @property
+    def privileged(self) -> bool:
+        return self.setpriv is not None
+
+    def command(self, argv: list[str], *, task_root: Path, runtime_dir: Path, info_fd: int | None = None) -> list[str]:
+        """``argv`` (a path inside the sandbox) in a new sandbox whose /var/task is ``task_root``. bwrap
+        writes ``{"child-pid": N}`` to `info_fd`: the host pid of the sandbox's init, whose death ends every
+        process of the sandbox (see `Worker.kill`)."""
+        args = [
+            self.bwrap,
+            *(("--info-fd", str(info_fd)) if info_fd is not None else ()),
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+        ]
+        if self.privileged:  # what setpriv needs to drop to SANDBOX_UID (and the bounding set)
+            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+        else:
+            args += ["--unshare-user", "--disable-userns"]
+        args += self.system
+        args += [
+            "--perms",
+            "0755",
+            "--dir",
+            "/var",
+            "--ro-bind",
+            str(task_root),
+            TASK_DIR,
+            "--ro-bind",
+            str(runtime_dir),
+            RUNTIME_DIR,
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--perms",
+            "1777",
+            "--size",
+            str(TMP_BYTES),
+            "--tmpfs",
+            "/tmp",
+            "--chdir",
+            TASK_DIR,
+        ]
+        if self.setpriv is not None:
+            uid = str(SANDBOX_UID)
+            args += [
+                self.setpriv,
+                f"--reuid={uid}",
+                f"--regid={uid}",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                "--no-new-privs",
+                "--",
+            ]
+        return [*args, *argv]
+
+    def describe(self) -> str:
+        who = f"uid {SANDBOX_UID} via setpriv" if self.privileged else "an unprivileged user namespace"
+        return (
+            f"bubblewrap {self.version}: mount, pid, ipc, uts and cgroup namespaces, {who}; "
+            f"code read-only at {TASK_DIR}, private /tmp and /proc"
+        )
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The outcome of `probe`: a sandbox, or the reason there is none."""
+
+    sandbox: Sandbox | None
+    reason: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.sandbox is not None
+
+    def status(self) -> dict[str, object]:
+        """What /_lambdaperm/health shows (no filesystem path)."""
+        if self.sandbox is None:
+            return {"available": False, "reason": self.reason}
+        return {"available": True, "mechanism": self.sandbox.describe()}
+
+    def log_line(self) -> str:
+        if self.sandbox is None:
+            return f"runtime isolation UNAVAILABLE, Lambda handlers run unisolated: {self.reason}"
+        return f"runtime isolation: {self.sandbox.describe()}"
+
+
+def interpreter_dirs() -> list[str]:
+    """The directories the worker's interpreter reads: its prefixes, its site-packages, the directory of
+    the executable, LD_LIBRARY_PATH."""
+    dirs = [
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+        os.path.dirname(sys.executable),
+        *site.getsitepackages(),
+    ]
+    dirs += [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+    return [d for d in dirs if os.path.isabs(d) and os.path.isdir(d)]
+
+
+def _within(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def system_view(private: list[Path]) -> tuple[str, ...]:
+    """bwrap arguments for the read-only system: /usr, the top-level links or directories, /etc's
+    entries and the interpreter. ValueError if one of them would expose a private path."""
+    args: list[str] = ["--ro-bind", "/usr", "/usr"]
+    for name in TOP_LEVEL:
+        path = f"/{name}"
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for name in ETC_ENTRIES:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    bound = ["/usr", *(f"/{n}" for n in TOP_LEVEL)]
+    made: set[str] = set()
+    links: list[tuple[str, str]] = []
+    for wanted in sorted(set(interpreter_dirs())):
+        real = os.path.realpath(wanted)
+        if wanted != real and not any(_within(wanted, b) for b in bound):
+            links.append((real, wanted))
+        if any(_within(real, b) for b in bound):
+            continue
+        secret = [p for p in private if _within(str(p), real)]
+        if secret:
+            raise ValueError(f"the interpreter's directory {real} holds the server's state directory")
+        for ancestor in map(str, reversed(Path(real).parents[:-1])):  # intermediate directories: 0755
+            if ancestor not in made and not any(_within(ancestor, b) for b in bound):
+                made.add(ancestor)
+                args += ["--perms", "0755", "--dir", ancestor]
+        args += ["--ro-bind", real, real]
+        bound.append(real)
+    for target, link in links:
+        if not any(_within(link, b) for b in bound):
+            args += ["--symlink", target, link]
+    return tuple(args)
+
+
+def _version(bwrap: str) -> str:
+    try:
+        out = subprocess.run([bwrap, "--version"], capture_output=True, text=True, timeout=PROBE_SECONDS)
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return out.stdout.strip().rsplit(" ", 1)[-1] or "?"
+
+
+def probe(private: list[Path], runtime_dir: Path) -> Isolation:
+    """Build the sandbox and start one to check it from inside. `private` are the paths (the state
+    directory) that must not be visible in a sandbox."""
+    if not sys.platform.startswith("linux"):
+        return Isolation(None, f"needs Linux namespaces (bubblewrap); this platform is {sys.platform}")
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return Isolation(None, "bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
+    setpriv = None
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            return Isolation(None, "the server runs as root and setpriv (util-linux) is not installed")
+    private = [p.resolve() for p in private]
+    try:
+        system = system_view(private)
+    except ValueError as e:
+        return Isolation(None, str(e))
+    sandbox = Sandbox(bwrap, setpriv, system, _version(bwrap))
+    argv = [sys.executable, "-I", "-S", "-c", PROBE, *map(str, private)]
+    command = sandbox.command(argv, task_root=runtime_dir, runtime_dir=runtime_dir)
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_SECONDS, env={}, cwd="/")
+    except (OSError, subprocess.SubprocessError) as e:
+        return Isolation(None, f"bwrap could not start a sandbox: {e}")
+    if out.returncode != 0:
+        detail = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
+        return Isolation(None, f"bwrap could not start a sandbox: {detail}")
+    try:
+        seen = json.loads(out.stdout)
+    except ValueError:
+        return Isolation(None, "the sandbox probe answered something unreadable")
+    if seen["visible"] or seen["uid"] == 0 or len(seen["pids"]) > 2 or any(int(c, 16) for c in seen["caps"]):
+        return Isolation(None, f"the sandbox does not isolate: {json.dumps(seen)}")
+    return Isolation(sandbox)
