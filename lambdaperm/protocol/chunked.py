@@ -50,7 +50,11 @@ def _trailers(rest: bytes) -> dict[str, str]:
         if not sep:
             raise BadInput("encoding", "The aws-chunked body has an invalid trailing header.")
         try:
-            trailers[name.decode("ascii").strip().lower()] = value.decode("utf-8").strip()
+            key = name.decode("ascii").strip().lower()
+            text = value.decode("utf-8").strip()
         except UnicodeDecodeError as exc:
             raise BadInput("encoding", "The aws-chunked body has an invalid trailing header.") from exc
+        if key in trailers:
+            raise BadInput("ambiguous", f"The trailing header '{key}' is given more than once; it may appear once.")
+        trailers[key] = text
     return trailers

@@ -4,6 +4,17 @@ overrides per service. Sources: the AWS "Common Errors" pages (InvalidAction, Mi
 MalformedQueryString), DynamoDB/Coral's `SerializationException` for JSON it cannot bind, Lambda's
 `InvalidRequestContentException`, Access Analyzer's `ValidationException` with a `reason`, S3's
 `MalformedXML`/`InvalidArgument`/`MethodNotAllowed`.
+
+Requests that can be read more than one way (docs/fidelity.md, "One reading"): `ambiguous` (a repeated
+parameter or header, a JSON object with a repeated key) answers the protocol's "malformed input" code —
+query `InvalidQueryParameter` ("The AWS query string is malformed or does not adhere to AWS standards",
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html), JSON
+`SerializationException`, S3 `InvalidArgument`, Lambda `InvalidRequestContentException` ("…or a request
+header is invalid", https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors);
+`ambiguous_signature` (two Authorization headers, a form body beside a query string) the signature front
+end's `IncompleteSignature`; `content_type` (a JSON service sent another content type) the 404
+`UnknownOperationException` AWS answers; `region` (a host or User-Agent naming another region than the
+credential scope) the scope-mismatch error of the spec §12.8.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from lambdaperm.protocol.bad_input import BadInput, Kind
 from lambdaperm.protocol.errors import ServiceError
 
 Problem = Literal[
@@ -21,6 +33,10 @@ Problem = Literal[
     "malformed_encoding",
     "body_value",
     "param_value",
+    "ambiguous",
+    "ambiguous_signature",
+    "content_type",
+    "region",
 ]
 
 
@@ -43,6 +59,10 @@ _QUERY: Mapping[Problem, ErrorTemplate] = {
     "malformed_body": ErrorTemplate("MalformedQueryString", 404, "{detail}"),
     "body_value": ErrorTemplate("ValidationError", 400, "{detail}"),
     "param_value": ErrorTemplate("ValidationError", 400, "{detail}"),
+    "ambiguous": ErrorTemplate("InvalidQueryParameter", 400, "{detail}"),
+    "ambiguous_signature": ErrorTemplate("IncompleteSignature", 400, "{detail}"),
+    "content_type": ErrorTemplate("InvalidQueryParameter", 400, "{detail}"),
+    "region": ErrorTemplate("SignatureDoesNotMatch", 403, "{detail}"),
 }
 _EC2: Mapping[Problem, ErrorTemplate] = {
     **_QUERY,
@@ -58,11 +78,18 @@ _JSON: Mapping[Problem, ErrorTemplate] = {
     "malformed_body": ErrorTemplate("SerializationException", 400, "{detail}"),
     "body_value": ErrorTemplate("SerializationException", 400, "{detail}"),
     "param_value": ErrorTemplate("SerializationException", 400, "{detail}"),
+    "ambiguous": ErrorTemplate("SerializationException", 400, "{detail}"),
+    "ambiguous_signature": ErrorTemplate("IncompleteSignatureException", 400, "{detail}"),
+    "content_type": ErrorTemplate("UnknownOperationException", 404, "{detail}"),
+    "region": ErrorTemplate("InvalidSignatureException", 400, "{detail}"),
 }
 _REST_JSON: Mapping[Problem, ErrorTemplate] = {
     **_JSON,
     "missing_operation": ErrorTemplate("UnknownOperationException", 400, "Unknown operation {operation}"),
     "param_value": ErrorTemplate("ValidationException", 400, "{detail}"),
+    "ambiguous": ErrorTemplate("ValidationException", 400, "{detail}"),
+    "ambiguous_signature": ErrorTemplate("IncompleteSignatureException", 403, "{detail}"),
+    "region": ErrorTemplate("InvalidSignatureException", 403, "{detail}"),
 }
 _REST_XML: Mapping[Problem, ErrorTemplate] = {
     "unknown_operation": ErrorTemplate(
@@ -83,6 +110,9 @@ _REST_XML: Mapping[Problem, ErrorTemplate] = {
     ),
     "param_value": ErrorTemplate("InvalidArgument", 400, "{detail}"),
     "malformed_encoding": ErrorTemplate("IncompleteBody", 400, "The request body terminated unexpectedly"),
+    "ambiguous": ErrorTemplate("InvalidArgument", 400, "{detail}"),
+    "ambiguous_signature": ErrorTemplate("InvalidArgument", 400, "{detail}"),
+    "region": ErrorTemplate("AuthorizationHeaderMalformed", 400, "{detail}"),
 }
 
 _BY_PROTOCOL: Mapping[str, Mapping[Problem, ErrorTemplate]] = {
@@ -110,6 +140,7 @@ _BY_SERVICE: Mapping[tuple[str, str], Mapping[Problem, ErrorTemplate]] = {
         "malformed_body": ErrorTemplate("InvalidRequestContentException", 400, _LAMBDA_BODY, {"Type": "User"}),
         "body_value": ErrorTemplate("InvalidRequestContentException", 400, _LAMBDA_BODY, {"Type": "User"}),
         "param_value": ErrorTemplate("InvalidParameterValueException", 400, "{detail}", {"Type": "User"}),
+        "ambiguous": ErrorTemplate("InvalidRequestContentException", 400, "{detail}", {"Type": "User"}),
     },
     ("accessanalyzer", "rest-json"): {
         "unknown_operation": ErrorTemplate(
@@ -121,12 +152,21 @@ _BY_SERVICE: Mapping[tuple[str, str], Mapping[Problem, ErrorTemplate]] = {
         "malformed_body": ErrorTemplate(_ANALYZER_CODE, 400, "{detail}", {"reason": "cannotParse"}),
         "body_value": ErrorTemplate(_ANALYZER_CODE, 400, "{detail}", {"reason": "cannotParse"}),
         "param_value": ErrorTemplate(_ANALYZER_CODE, 400, "{detail}", {"reason": "cannotParse"}),
+        "ambiguous": ErrorTemplate(_ANALYZER_CODE, 400, "{detail}", {"reason": "cannotParse"}),
     },
 }
 
 
-def protocol_error(service_name: str, protocol: str, problem: Problem, **values: str) -> ServiceError:
-    """The ServiceError this service answers for a protocol-level problem."""
+def protocol_error(
+    service_name: str,
+    protocol: str,
+    problem: Problem,
+    *,
+    fields: Mapping[str, object] | None = None,
+    **values: str,
+) -> ServiceError:
+    """The ServiceError this service answers for a protocol-level problem; `fields` join the template's
+    own extra members (S3's `<Region>` of a region mismatch)."""
     overrides = _BY_SERVICE.get((service_name, protocol), {})
     defaults = _BY_PROTOCOL.get(protocol, _JSON)
     template = overrides.get(problem) or defaults.get(problem)
@@ -135,4 +175,26 @@ def protocol_error(service_name: str, protocol: str, problem: Problem, **values:
     values.setdefault("operation", "")
     values.setdefault("version", "")
     values.setdefault("detail", "")
-    return template.error(**values)
+    error = template.error(**values)
+    if fields:
+        error.fields.update(fields)
+    return error
+
+
+_PROBLEM_OF_KIND: Mapping[Kind, Problem] = {
+    "body": "malformed_body",
+    "encoding": "malformed_encoding",
+    "body_value": "body_value",
+    "value": "param_value",
+    "ambiguous": "ambiguous",
+    "signature": "ambiguous_signature",
+    "content_type": "content_type",
+}
+
+
+def input_error(service_name: str, protocol: str, exc: BadInput, operation: str = "") -> ServiceError:
+    """The ServiceError for input the protocol layer could not read (or could read more than one way)."""
+    problem = _PROBLEM_OF_KIND[exc.kind]
+    if protocol == "json" and problem == "param_value":
+        problem = "body_value"
+    return protocol_error(service_name, protocol, problem, detail=exc.message, operation=operation)

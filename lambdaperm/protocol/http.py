@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 
 @dataclass(slots=True)
@@ -27,6 +27,11 @@ class HttpRequest:
             self._lower = merged
         return self._lower.get(name.lower(), default)
 
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header, one per header line, in order (names compared case-insensitively)."""
+        low = name.lower()
+        return [v for k, v in self.headers if k.lower() == low]
+
     @property
     def host(self) -> str:
         return self.header("host", "") or ""
@@ -47,3 +52,14 @@ class HttpResponse:
             if k.lower() == low:
                 return v
         return None
+
+
+def signed_query_pairs(query_string: str) -> list[tuple[str, str]]:
+    """The query parameters as SigV4 authentication reads them: split on `&` and the first `=`, `%XX`
+    decoded, `+` kept, empty segments dropped."""
+    pairs: list[tuple[str, str]] = []
+    for segment in query_string.split("&"):
+        if segment:
+            name, _, value = segment.partition("=")
+            pairs.append((unquote(name), unquote(value)))
+    return pairs

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from lambdaperm.protocol.bad_input import BadInput
-from lambdaperm.protocol.dialects import Problem, protocol_error
-from lambdaperm.protocol.errors import ServiceError
-from lambdaperm.protocol.form import form_pairs
+from lambdaperm.protocol.dialects import input_error
+from lambdaperm.protocol.form import query_pairs
 from lambdaperm.protocol.http import HttpRequest
 from lambdaperm.protocol.legacy_query import query_dialect
 from lambdaperm.protocol.models import protocol_of
@@ -13,13 +14,6 @@ from lambdaperm.protocol.operation import Operation
 from lambdaperm.protocol.parse_json import decode_json, read_json_structure
 from lambdaperm.protocol.parse_query import naming_for, parse_query_params
 from lambdaperm.protocol.parse_rest import parse_rest
-
-_PROBLEMS: dict[str, Problem] = {
-    "body": "malformed_body",
-    "encoding": "malformed_encoding",
-    "body_value": "body_value",
-    "value": "param_value",
-}
 
 
 def parse(op: Operation, req: HttpRequest) -> dict[str, object]:
@@ -33,16 +27,10 @@ def parse(op: Operation, req: HttpRequest) -> dict[str, object]:
             return _parse_json(op, req)
         return parse_rest(op, req)
     except BadInput as exc:
-        raise _service_error(op, exc.kind, exc.message) from exc
+        raise input_error(op.service_name, op.protocol, exc, op.name) from exc
     except RecursionError as exc:
-        raise _service_error(op, "body", "The request is nested too deeply") from exc
-
-
-def _service_error(op: Operation, kind: str, message: str) -> ServiceError:
-    problem = _PROBLEMS.get(kind, "param_value")
-    if op.protocol == "json" and problem == "param_value":
-        problem = "body_value"
-    return protocol_error(op.service_name, op.protocol, problem, detail=message, operation=op.name)
+        too_deep = BadInput("body", "The request is nested too deeply")
+        raise input_error(op.service_name, op.protocol, too_deep, op.name) from exc
 
 
 def _parse_json(op: Operation, req: HttpRequest) -> dict[str, object]:
@@ -57,13 +45,19 @@ def _parse_json(op: Operation, req: HttpRequest) -> dict[str, object]:
 
 
 def _parse_query(op: Operation, req: HttpRequest) -> dict[str, object]:
-    pairs = form_pairs(req)
+    pairs = query_pairs(req)
     shape = op.model.input_shape
     dialect = query_dialect(op.service_name) if protocol_of(op.service_name) != op.protocol else None
     naming = dialect.naming if dialect is not None else naming_for(op.protocol)
     params = parse_query_params(shape, pairs, naming)
-    if dialect is not None and dialect.path_member and shape is not None:
+    if dialect is not None and dialect.path_member and shape is not None and req.path not in ("", "/"):
         member = dialect.path_member
-        if member in shape.members and member not in params and req.path not in ("", "/"):
+        if member not in shape.members:
+            raise BadInput("ambiguous", f"{op.name} takes no resource path; the request was sent to {req.path}.")
+        if member not in params:
             params[member] = f"{req.scheme}://{req.host}{req.path}"
+        elif urlsplit(str(params[member])).path != req.path:
+            raise BadInput(
+                "ambiguous", f"The request path {req.path} and the {member} parameter name different resources."
+            )
     return params

@@ -1,6 +1,10 @@
 """JSON bodies (AWS JSON 1.0/1.1 and restJson1) back into boto3 call values: blobs are base64, timestamps
 epoch seconds by default, floats may be "NaN"/"Infinity", documents pass through.
 https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html
+
+One reading: the body is UTF-8 (no other encoding guessed from its first bytes), an object never repeats a
+key at any depth (JSON leaves that reading open, RFC 8259 §4; Jackson's strict mode answers `Duplicate
+field 'x'`), and the bare `NaN`/`Infinity` literals, which are not JSON, are refused.
 """
 
 from __future__ import annotations
@@ -14,14 +18,47 @@ from lambdaperm.protocol.scalars import FLOAT_TYPES, INTEGER_TYPES, decode_base6
 from lambdaperm.protocol.timestamps import UNIX, parse_timestamp
 
 
-def decode_json(body: bytes) -> object:
-    """The JSON value of a body; an empty body is `{}`. Raises BadInput("body")."""
-    if not body.strip():
-        return {}
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _unique_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> object:
+    raise _NotJson(f"Non-standard token '{name}'")
+
+
+def loads_strict(text: str | bytes) -> object:
+    """json.loads, one reading only. Raises BadInput: `ambiguous` for a repeated key, `body` otherwise."""
     try:
-        return json.loads(body)
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return json.loads(text, object_pairs_hook=_unique_object, parse_constant=_no_constant)
+    except _DuplicateKey as exc:
+        raise BadInput("ambiguous", f"Duplicate field '{exc.key}'") from exc
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise BadInput("body", _decode_message(exc)) from exc
+
+
+def decode_json(body: bytes) -> object:
+    """The JSON value of a body; an empty body is `{}`. Raises BadInput ("body", or "ambiguous" for a
+    repeated key)."""
+    if not body.strip():
+        return {}
+    return loads_strict(body)
 
 
 def _decode_message(exc: Exception) -> str:
@@ -29,12 +66,12 @@ def _decode_message(exc: Exception) -> str:
         return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
     if isinstance(exc, RecursionError):
         return "The JSON body is nested too deeply"
+    if isinstance(exc, _NotJson):
+        return str(exc)
     return "The body is not valid UTF-8 JSON"
 
 
-def read_json_structure(
-    shape: Shape, value: object, where: str = "", *, body_only: bool = False
-) -> dict[str, object]:
+def read_json_structure(shape: Shape, value: object, where: str = "", *, body_only: bool = False) -> dict[str, object]:
     """The members of a structure from a JSON object. `body_only` skips members bound elsewhere (REST)."""
     if not isinstance(value, dict):
         raise BadInput("value", _mismatch("structure", value, where))
@@ -61,18 +98,12 @@ def read_json(shape: Shape, value: object, where: str) -> object:
         if not isinstance(value, list):
             raise BadInput("value", _mismatch("list", value, where))
         member = shape.member
-        return [
-            None if item is None else read_json(member, item, f"{where}[{i}]") for i, item in enumerate(value)
-        ]
+        return [None if item is None else read_json(member, item, f"{where}[{i}]") for i, item in enumerate(value)]
     if kind == "map":
         if not isinstance(value, dict):
             raise BadInput("value", _mismatch("map", value, where))
         value_shape = shape.value
-        return {
-            key: read_json(value_shape, item, _path(where, key))
-            for key, item in value.items()
-            if item is not None
-        }
+        return {key: read_json(value_shape, item, _path(where, key)) for key, item in value.items() if item is not None}
     return _read_scalar(shape, value, where)
 
 
@@ -116,8 +147,6 @@ _JSON_KINDS = {dict: "STRUCTURE_OR_MAP", list: "LIST", str: "STRING_VALUE", bool
 def _mismatch(expected: str, value: object, where: str) -> str:
     """Coral's wording: `NUMBER_VALUE cannot be converted to String`, and where it happened."""
     found = _JSON_KINDS.get(type(value), "NUMBER_VALUE")
-    target = {"structure": "a structure", "map": "a map", "list": "a list"}.get(
-        expected, expected.capitalize()
-    )
+    target = {"structure": "a structure", "map": "a map", "list": "a list"}.get(expected, expected.capitalize())
     at = f" (at '{where}')" if where else ""
     return f"{found} cannot be converted to {target}{at}"

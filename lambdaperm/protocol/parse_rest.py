@@ -2,13 +2,16 @@
 map, and the body (the `payload` member — raw bytes for a blob/string payload — or the unbound members
 as a JSON object / XML element).
 https://smithy.io/2.0/spec/http-bindings.html
+
+One reading: a header bound to a member appears once (names compare case-insensitively, aws-chunked
+trailers included), and so does a query parameter bound to a member or to the route (`?acl`, `versionId`),
+unless the member is a list (botocore repeats the key for each item).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote
 
@@ -18,7 +21,7 @@ from lambdaperm.protocol.bad_input import BadInput
 from lambdaperm.protocol.chunked import decode_aws_chunked, is_aws_chunked
 from lambdaperm.protocol.http import HttpRequest
 from lambdaperm.protocol.operation import Operation
-from lambdaperm.protocol.parse_json import decode_json, read_json, read_json_structure
+from lambdaperm.protocol.parse_json import decode_json, loads_strict, read_json, read_json_structure
 from lambdaperm.protocol.parse_xml import decode_xml, read_xml, read_xml_structure
 from lambdaperm.protocol.route import rest_route
 from lambdaperm.protocol.scalars import from_text
@@ -32,7 +35,7 @@ def parse_rest(op: Operation, req: HttpRequest) -> dict[str, object]:
     route, raw_labels = rest_route(req, op.service_name)
     if route.operation != op.name:
         raise BadInput("value", f"The request does not address {op.name}")
-    body, header = _body_and_headers(req)
+    body, header, trailers = _body_and_headers(req)
     query = _query_pairs(req.query_string)
     literal_keys = {key for key, _ in route.query_literals}
     bound_query = {
@@ -40,6 +43,7 @@ def parse_rest(op: Operation, req: HttpRequest) -> dict[str, object]:
         for n, m in shape.members.items()
         if m.serialization.get("location") == "querystring" and m.type_name != "map"
     }
+    _refuse_repeats(req, shape, trailers, query, literal_keys)
     params: dict[str, object] = {}
     for name, member in shape.members.items():
         location = member.serialization.get("location")
@@ -68,10 +72,43 @@ def parse_rest(op: Operation, req: HttpRequest) -> dict[str, object]:
     return params
 
 
-def _body_and_headers(req: HttpRequest) -> tuple[bytes, Callable[[str], str | None]]:
-    """The decoded body and a header lookup that sees aws-chunked trailers and the decoded length."""
+def _refuse_repeats(
+    req: HttpRequest, shape: Shape, trailers: dict[str, str], query: list[tuple[str, str]], literal_keys: set[str]
+) -> None:
+    """BadInput("ambiguous") for a bound header or query parameter given more than once."""
+    header_counts: dict[str, int] = {}
+    for name, _ in req.headers:
+        header_counts[name.lower()] = header_counts.get(name.lower(), 0) + 1
+    for name in trailers:
+        header_counts[name] = header_counts.get(name, 0) + 1
+    query_counts: dict[str, int] = {}
+    for key, _ in query:
+        query_counts[key] = query_counts.get(key, 0) + 1
+    once = set(literal_keys)
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire = str(member.serialization.get("name", name))
+        if location == "header" and header_counts.get(wire.lower(), 0) > 1:
+            raise BadInput("ambiguous", f"The header '{wire}' is given more than once; it may appear once.")
+        if location == "headers":
+            prefix = wire.lower()
+            for header_name, count in header_counts.items():
+                if header_name.startswith(prefix) and count > 1:
+                    raise BadInput(
+                        "ambiguous", f"The header '{header_name}' is given more than once; it may appear once."
+                    )
+        if location == "querystring" and member.type_name not in ("list", "map"):
+            once.add(wire)
+    for key in once:
+        if query_counts.get(key, 0) > 1:
+            raise BadInput("ambiguous", f"The query parameter '{key}' is given more than once; it may appear once.")
+
+
+def _body_and_headers(req: HttpRequest) -> tuple[bytes, Callable[[str], str | None], dict[str, str]]:
+    """The decoded body, a header lookup that sees aws-chunked trailers and the decoded length, and the
+    trailers."""
     if not is_aws_chunked(req):
-        return req.body, req.header
+        return req.body, req.header, {}
     body, trailers = decode_aws_chunked(req.body)
 
     def header(name: str) -> str | None:
@@ -86,7 +123,7 @@ def _body_and_headers(req: HttpRequest) -> tuple[bytes, Callable[[str], str | No
             return ",".join(kept) or None
         return req.header(name)
 
-    return body, header
+    return body, header, trailers
 
 
 def _query_pairs(query_string: str) -> list[tuple[str, str]]:
@@ -112,7 +149,12 @@ def _query_member(member: Shape, wire: str, query: list[tuple[str, str]], claime
             for key, text in unclaimed:
                 lists.setdefault(key, []).append(from_text(value_shape.member, text, key, ISO8601))
             return lists or None
-        return {key: from_text(value_shape, text, key, ISO8601) for key, text in unclaimed} or None
+        found: dict[str, object] = {}
+        for key, text in unclaimed:
+            if key in found:
+                raise BadInput("ambiguous", f"The query parameter '{key}' is given more than once; it may appear once.")
+            found[key] = from_text(value_shape, text, key, ISO8601)
+        return found or None
     values = [text for key, text in query if key == wire]
     if not values:
         return None
@@ -126,9 +168,14 @@ def _header_value(member: Shape, text: str, wire: str) -> object:
         return [from_text(member.member, item, wire, RFC822) for item in split_header_list(text)]
     if member.type_name == "string" and member.serialization.get("jsonvalue"):
         try:
-            return json.loads(base64.b64decode(text, validate=True))
-        except (binascii.Error, ValueError, RecursionError) as exc:
+            decoded = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError) as exc:
             raise BadInput("value", f"Header '{wire}' is not base64-encoded JSON") from exc
+        try:
+            return loads_strict(decoded)
+        except BadInput as exc:
+            message = f"Header '{wire}' is not base64-encoded JSON: {exc.message}"
+            raise BadInput("ambiguous" if exc.kind == "ambiguous" else "value", message) from exc
     return from_text(member, text, wire, RFC822)
 
 
@@ -179,9 +226,7 @@ def _body_members(op: Operation, shape: Shape, body: bytes) -> dict[str, object]
             except UnicodeDecodeError as exc:
                 raise BadInput("body", "The body is not valid UTF-8") from exc
         if op.protocol == "rest-xml":
-            return {
-                payload: read_xml(member, decode_xml(body), str(member.serialization.get("name", payload)))
-            }
+            return {payload: read_xml(member, decode_xml(body), str(member.serialization.get("name", payload)))}
         return {payload: read_json(member, decode_json(body), payload)}
     has_body_members = any("location" not in m.serialization for m in shape.members.values())
     if not has_body_members or not body.strip():

@@ -12,9 +12,9 @@ import re
 from urllib.parse import parse_qs, parse_qsl
 
 from lambdaperm.protocol.bad_input import BadInput
-from lambdaperm.protocol.dialects import protocol_error
+from lambdaperm.protocol.dialects import input_error, protocol_error
 from lambdaperm.protocol.errors import ServiceError
-from lambdaperm.protocol.form import form_params
+from lambdaperm.protocol.form import form_params, query_pairs
 from lambdaperm.protocol.hosts import VIRTUAL_HOST_MEMBERS, service_from_host, virtual_host_label
 from lambdaperm.protocol.http import HttpRequest
 from lambdaperm.protocol.models import (
@@ -27,14 +27,23 @@ from lambdaperm.protocol.models import (
     service_model,
     services_for_signing_name,
 )
+from lambdaperm.protocol.one_reading import check_request
 from lambdaperm.protocol.operation import Operation
+from lambdaperm.protocol.region import check_region
 from lambdaperm.protocol.route_rest import RestRoute, match_route
 
 
 def identify(req: HttpRequest, signing_service: str | None) -> Operation:
-    """The operation a request calls. Raises ServiceError (the protocol's unknown-operation error)."""
+    """The operation a request calls. Raises ServiceError: the protocol's unknown-operation error, or its
+    refusal of a request that has more than one reading (`one_reading`) or names another region than its
+    credential scope (`region`)."""
     service = _service(req, signing_service)
     protocol = request_protocol(req, service)
+    try:
+        check_request(req, service, protocol)
+        check_region(req, service, protocol)
+    except BadInput as exc:
+        raise input_error(service, protocol, exc) from exc
     if protocol in ("query", "ec2"):
         return _by_action(req, service, protocol)
     if protocol == "json":
@@ -70,9 +79,7 @@ def _service(req: HttpRequest, signing_service: str | None) -> str:
         return _narrow(req, candidates) or candidates[0]
     found = _unsigned_service(req)
     if found is None:
-        raise _unknown_service(
-            "this request: it names no service (unsigned, no X-Amz-Target, Action or host)"
-        )
+        raise _unknown_service("this request: it names no service (unsigned, no X-Amz-Target, Action or host)")
     return found
 
 
@@ -125,9 +132,9 @@ def _unsigned_service(req: HttpRequest) -> str | None:
 
 def _by_action(req: HttpRequest, service: str, protocol: str) -> Operation:
     try:
-        params = form_params(req)
+        params = dict(query_pairs(req))
     except BadInput as exc:
-        raise protocol_error(service, protocol, "malformed_body", detail=exc.message) from exc
+        raise input_error(service, protocol, exc) from exc
     action = params.get("Action")
     version = str(service_model(service).metadata.get("apiVersion", ""))
     if not action:

@@ -106,7 +106,14 @@ CASES: list[tuple[str, HttpRequest, str | None, str, int, str | None]] = [
         400,
         None,
     ),
-    ("json-no-target", request(body=b"{}"), "dynamodb", "UnknownOperationException", 400, None),
+    (
+        "json-no-target",
+        request(body=b"{}", headers={"Content-Type": "application/x-amz-json-1.0"}),
+        "dynamodb",
+        "UnknownOperationException",
+        400,
+        None,
+    ),
     (
         "query-unknown-action",
         form("Action=Nope&Version=2010-05-08"),

@@ -145,7 +145,13 @@ def test_unsigned_requests_find_their_service() -> None:
     )
     op = identify(web_identity, None)
     assert (op.service_name, op.name) == ("sts", "AssumeRoleWithWebIdentity")
-    dynamo = request("POST", "/", X_Amz_Target="DynamoDB_20120810.GetItem", body=b"{}")
+    dynamo = request(
+        "POST",
+        "/",
+        X_Amz_Target="DynamoDB_20120810.GetItem",
+        Content_Type="application/x-amz-json-1.0",
+        body=b"{}",
+    )
     assert identify(dynamo, None).service_name == "dynamodb"
     anonymous_get = request("GET", "/key", host="public.s3.amazonaws.com")
     assert (identify(anonymous_get, None).service_name, identify(anonymous_get, None).name) == (
