@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from lambdaperm.dataplane import MotoBackend, s3_support
+from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.moto_backend import BackendResult
 from lambdaperm.dataplane.s3_buckets import bucket_region, check_bucket_region
@@ -47,6 +47,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         return _forward(server, call, op, params, account, targets), None
     if op.service_name == "s3":  # what moto does not implement faithfully, or S3 checks and moto does not
         s3_support.check(op.name, call.req)
+    if op.service_name == "dynamodb":  # PartiQL: moto's executor must read each statement as authorized
+        partiql_support.check(op.name, params)
     executed = canonical_params(op.service_name, op.name, params, account, call.region)
     if op.service_name == "s3" and "Bucket" in executed and op.name not in _S3_NO_REGION_CHECK:
         check_bucket_region(str(executed["Bucket"]), call.region)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from .. import identifiers as ids
 from ..arns import Bindings
 from ..bindings import Param, Parsed
+from ..partiql import ACTIONS as PARTIQL_ACTIONS
+from ..partiql import target as partiql_target
 from .model import Derived, Need, Rule, When
 
 _TX = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html"
@@ -18,38 +18,19 @@ def _tables(*paths: str) -> Parsed:
     return Parsed(ids.dynamodb_tables(*paths), paths, ("TableName",))
 
 
-# PartiQL: the statement's verb decides the action; its target table (or "table"."index") the resource.
-_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_\-.]*)'
-_TARGET = rf"(?P<table>{_IDENT})(?:\s*\.\s*(?P<index>{_IDENT}))?"
-_STATEMENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("dynamodb:PartiQLSelect", re.compile(rf"^\s*SELECT\b.*?\bFROM\s+{_TARGET}", re.I | re.S)),
-    ("dynamodb:PartiQLInsert", re.compile(rf"^\s*INSERT\s+INTO\s+{_TARGET}", re.I | re.S)),
-    ("dynamodb:PartiQLUpdate", re.compile(rf"^\s*UPDATE\s+{_TARGET}", re.I | re.S)),
-    ("dynamodb:PartiQLDelete", re.compile(rf"^\s*DELETE\s+FROM\s+{_TARGET}", re.I | re.S)),
-)
-
-
-def _unquote(identifier: str) -> str:
-    if identifier.startswith('"') and identifier.endswith('"'):
-        return identifier[1:-1].replace('""', '"')
-    return identifier
-
-
 def partiql(statement: object) -> list[Derived]:
-    """`SELECT ... FROM "T"."I"` → dynamodb:PartiQLSelect on the index; INSERT/UPDATE/DELETE on the table."""
-    if not isinstance(statement, str):
-        return []
-    for action, pattern in _STATEMENTS:
-        match = pattern.match(statement)
-        if match:
-            bindings: Bindings = {"TableName": (_unquote(match.group("table")),)}
-            if match.group("index"):
-                bindings["IndexName"] = (_unquote(match.group("index")),)
-            return [Derived(action, bindings)]
-    return []
+    """A PartiQL statement's verb decides the action (PartiQLSelect/Insert/Update/Delete), the table it names
+    the resource, `SELECT ... FROM "T"."I"` the index; read by DynamoDB's rules and confirmed by the
+    embedded executor's (catalog/partiql.py). A statement either cannot read, or that they read differently,
+    raises DynamoDB's ValidationException."""
+    found = partiql_target(statement)
+    bindings: Bindings = {"TableName": (found.table,)}
+    if found.index is not None:
+        bindings["IndexName"] = (found.index,)
+    return [Derived(found.action, bindings)]
 
 
-_PARTIQL_ACTIONS = tuple(action for action, _ in _STATEMENTS)
+_PARTIQL_ACTIONS = tuple(PARTIQL_ACTIONS.values())
 
 
 def _transact_write(kind: str, action: str) -> Need:
