@@ -11,6 +11,9 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-
 
 Evaluation is three-valued: True, False, or None when the request value is not of the operator's type
 (a date that does not parse, say). The caller fails closed on None: an Allow does not apply, a Deny does.
+A condition whose key (or a policy variable in its values) is UNSUPPLIED for the request — AWS would have
+supplied it, the caller could not (`unsupplied.py`) — is None too, whatever its operator: IfExists, Null
+and ForAllValues treat an absent key as meaningful, and an unsupplied key is not an absent one.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from functools import lru_cache
 from .arn import ArnPattern, compile_arn_tokens
 from .errors import MalformedPolicyDocument
 from .glob import Matcher, compile_tokens, tokenize
+from .unsupplied import Unsupplied
 from .variables import Context, Template, parse_template
 
 # (request value, context, missing-key sink) -> whether the value matches any policy value.
@@ -55,8 +59,12 @@ class OperatorSpec:
 
 
 _CMP: dict[str, Callable[[float, float], bool]] = {
-    "Equals": op.eq, "NotEquals": op.ne, "LessThan": op.lt,
-    "LessThanEquals": op.le, "GreaterThan": op.gt, "GreaterThanEquals": op.ge,
+    "Equals": op.eq,
+    "NotEquals": op.ne,
+    "LessThan": op.lt,
+    "LessThanEquals": op.le,
+    "GreaterThan": op.gt,
+    "GreaterThanEquals": op.ge,
 }
 
 OPERATORS: dict[str, OperatorSpec] = {
@@ -103,6 +111,16 @@ class Condition:
     test: ValueTest
     null_expect: tuple[bool, ...]  # Null only: "true" -> True (expects absence)
     variables: tuple[str, ...]  # variable names used in the values
+    variable_keys: tuple[str, ...] = ()  # the same, as context keys (lower-cased)
+
+    def unsupplied_key(self, unsupplied: Unsupplied) -> str | None:
+        """The key (as written) that makes this condition undecidable for the request, or None."""
+        if self.key in unsupplied:
+            return self.key_name
+        for name, key in zip(self.variables, self.variable_keys, strict=True):
+            if key in unsupplied:
+                return name
+        return None
 
     def evaluate(self, context: Context, missing: list[str] | None) -> bool | None:
         values = context.get(self.key)
@@ -176,9 +194,7 @@ def split_operator(name: str) -> tuple[SetQualifier | None, str, bool]:
     return qualifier, base, if_exists
 
 
-def compile_condition(
-    operator: str, key: str, raw_values: Sequence[str], *, substitute: bool, path: str
-) -> Condition:
+def compile_condition(operator: str, key: str, raw_values: Sequence[str], *, substitute: bool, path: str) -> Condition:
     qualifier, base, if_exists = split_operator(operator)
     spec = OPERATORS.get(base)
     if spec is None or (":" in operator and qualifier is None):
@@ -199,6 +215,7 @@ def compile_condition(
         )
     null_expect: tuple[bool, ...] = ()
     variables: tuple[str, ...] = ()
+    variable_keys: tuple[str, ...] = ()
     if spec.family is Family.NULL:
         null_expect = tuple(_parse_bool(v, path) for v in raw_values)
         test: ValueTest = _never
@@ -206,10 +223,20 @@ def compile_condition(
         allow_vars = substitute and spec.family in (Family.STRING, Family.ARN)
         templates = [parse_template(v, substitute=allow_vars) for v in raw_values]
         variables = tuple(var.name for t in templates for var in t.variables())
+        variable_keys = tuple(var.key for t in templates for var in t.variables())
         test = _BUILDERS[spec.family](spec, templates, path)
     return Condition(
-        operator=operator, key=key.lower(), key_name=key, family=spec.family, negated=spec.negated,
-        if_exists=if_exists, qualifier=qualifier, test=test, null_expect=null_expect, variables=variables,
+        operator=operator,
+        key=key.lower(),
+        key_name=key,
+        family=spec.family,
+        negated=spec.negated,
+        if_exists=if_exists,
+        qualifier=qualifier,
+        test=test,
+        null_expect=null_expect,
+        variables=variables,
+        variable_keys=variable_keys,
     )
 
 
@@ -228,13 +255,13 @@ def _parse_bool(value: str, path: str) -> bool:
 
 # ---- string ------------------------------------------------------------------------------------
 
+
 def _string_test(spec: OperatorSpec, templates: list[Template], path: str) -> ValueTest:
     static = [t.text if not t.has_variables else None for t in templates]
     dynamic = [t for t in templates if t.has_variables]
     kind = spec.kind
     if kind == "like":
-        matchers: list[Matcher] = [compile_tokens(t.tokens({}, None) or []) for t in templates
-                                   if not t.has_variables]
+        matchers: list[Matcher] = [compile_tokens(t.tokens({}, None) or []) for t in templates if not t.has_variables]
         if not dynamic:
             if len(matchers) == 1:
                 only = matchers[0]
@@ -249,6 +276,7 @@ def _string_test(spec: OperatorSpec, templates: list[Template], path: str) -> Va
                 if tokens is not None and compile_tokens(tokens)(v):
                     return True
             return False
+
         return like
     fold = kind == "ignorecase"
     exact = frozenset((s.lower() if fold else s) for s in static if s is not None)
@@ -266,6 +294,7 @@ def _string_test(spec: OperatorSpec, templates: list[Template], path: str) -> Va
             if text is not None and (text.lower() if fold else text) == probe:
                 return True
         return False
+
     return equals
 
 
@@ -303,8 +332,9 @@ def parse_date(value: str) -> float | None:
         return None
 
 
-def _ordered_test(parse: Callable[[str], float | None], what: str) -> Callable[
-        [OperatorSpec, list[Template], str], ValueTest]:
+def _ordered_test(
+    parse: Callable[[str], float | None], what: str
+) -> Callable[[OperatorSpec, list[Template], str], ValueTest]:
     def build(spec: OperatorSpec, templates: list[Template], path: str) -> ValueTest:
         bounds: list[float] = []
         for t in templates:
@@ -321,11 +351,14 @@ def _ordered_test(parse: Callable[[str], float | None], what: str) -> Callable[
             if got is None:
                 return None
             return any(cmp(got, b) for b in bounds)
+
         return test
+
     return build
 
 
 # ---- bool, binary, ip, arn ---------------------------------------------------------------------
+
 
 def _bool_test(spec: OperatorSpec, templates: list[Template], path: str) -> ValueTest:
     wanted = frozenset(_parse_bool(t.text, path) for t in templates)
@@ -335,6 +368,7 @@ def _bool_test(spec: OperatorSpec, templates: list[Template], path: str) -> Valu
         if low not in ("true", "false"):
             return None
         return (low == "true") in wanted
+
     return test
 
 
@@ -350,13 +384,12 @@ def _binary_test(spec: OperatorSpec, templates: list[Template], path: str) -> Va
     for t in templates:
         raw = _b64(t.text)
         if raw is None:
-            raise MalformedPolicyDocument(
-                "Syntax errors in policy.", detail=f"{t.text!r} is not base64", path=path
-            )
+            raise MalformedPolicyDocument("Syntax errors in policy.", detail=f"{t.text!r} is not base64", path=path)
         wanted.add(raw)
 
     def test(v: str, _c: Context, _m: list[str] | None) -> bool | None:
         return v.encode("utf-8", "surrogatepass") in wanted  # the key's bytes vs the decoded policy value
+
     return test
 
 
@@ -406,12 +439,14 @@ def _ip_test(spec: OperatorSpec, templates: list[Template], path: str) -> ValueT
             if version == net_version and first <= number <= last:
                 return True
         return False
+
     return test
 
 
 def _arn_test(spec: OperatorSpec, templates: list[Template], path: str) -> ValueTest:
-    static: list[ArnPattern] = [compile_arn_tokens(tokenize(t.text), glob_service=True)
-                                for t in templates if not t.has_variables]
+    static: list[ArnPattern] = [
+        compile_arn_tokens(tokenize(t.text), glob_service=True) for t in templates if not t.has_variables
+    ]
     dynamic = [t for t in templates if t.has_variables]
 
     def test(v: str, c: Context, m: list[str] | None) -> bool | None:
@@ -422,6 +457,7 @@ def _arn_test(spec: OperatorSpec, templates: list[Template], path: str) -> Value
             if tokens is not None and compile_arn_tokens(tokens, glob_service=True).match(v):
                 return True
         return False
+
     return test
 
 

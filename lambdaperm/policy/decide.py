@@ -115,8 +115,7 @@ def _evaluate_all(policies: PolicySet, req: AuthzRequest, missing: list[str]) ->
     if policies.endpoint is not None:
         endpoint = evaluate_policy(policies.endpoint, 0, req, missing, has_boundary=bounded)
         flat.append(("vpcEndpoint", endpoint))
-    return _Evaluated(flat, identity, resource, trust, boundary, session, scps, endpoint,
-                      policies.resource_required)
+    return _Evaluated(flat, identity, resource, trust, boundary, session, scps, endpoint, policies.resource_required)
 
 
 def _matched(results: Iterable[tuple[str, PolicyResult]], effect: Effect) -> tuple[MatchedStatement, ...]:
@@ -142,7 +141,30 @@ def decide(policies: PolicySet, req: AuthzRequest) -> Decision:
     else:
         matched = _matched(ev.flat, Effect.ALLOW)
     with_reason = req.same_account or caller.kind is PrincipalKind.SERVICE
-    return Decision(outcome, decided_by, matched, missing_keys, (caller.arn, req.action, req.resource, with_reason))
+    undecided = _undecided_keys(ev.flat, outcome) if req.unsupplied else ()
+    return Decision(
+        outcome, decided_by, matched, missing_keys, (caller.arn, req.action, req.resource, with_reason), undecided
+    )
+
+
+def _undecided_keys(results: Iterable[tuple[str, PolicyResult]], outcome: EvalDecision) -> tuple[str, ...]:
+    """The unsupplied keys that decided a denial: those of the Deny statements that applied only because
+    they were undecidable (when no Deny applied outright), or of the Allow statements that did not apply
+    only because they were undecidable (an implicit deny)."""
+    if outcome is EvalDecision.ALLOWED:
+        return ()
+    listed = list(results)
+    keys: list[str] = []
+    if outcome is EvalDecision.EXPLICIT_DENY:
+        undecided_denies = {id(s) for _, r in listed for s, _ in r.undecided if s.effect is Effect.DENY}
+        if any(id(s) not in undecided_denies for _, r in listed for s in r.denies):
+            return ()  # a Deny applied whatever the unsupplied keys
+        for _, r in listed:
+            keys.extend(k for s, names in r.undecided if s.effect is Effect.DENY for k in names)
+    else:
+        for _, r in listed:
+            keys.extend(k for s, names in r.undecided if s.effect is Effect.ALLOW for k in names)
+    return tuple(dict.fromkeys(keys))
 
 
 def _flow(req: AuthzRequest, ev: _Evaluated) -> tuple[EvalDecision, str, bool]:

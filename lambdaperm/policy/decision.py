@@ -5,6 +5,10 @@ Denial messages (spec §2.2; https://docs.aws.amazon.com/IAM/latest/UserGuide/tr
 identity-based policy allows the <action> action`, or `... with an explicit deny in an identity-based
 policy`. AWS adds the reason only when the caller and the resource are in the same account; other
 requests get the bare sentence (or `... with an explicit deny`).
+
+A denial that an UNSUPPLIED condition key decided (a Deny statement that applied, or an Allow statement
+that did not, only because a key AWS would supply could not be computed — see `unsupplied.py`) says so
+after AWS's sentence, naming the key: the caller must be able to tell lambdaperm's limit from AWS's answer.
 """
 
 from __future__ import annotations
@@ -25,8 +29,18 @@ _PHRASES = {
     "vpcEndpoint": "VPC endpoint policy",
 }
 
-DECIDERS = ("identity", "resource", "trust", "permissionsBoundary", "session", "scp", "rcp", "vpcEndpoint",
-            "root", "none")
+DECIDERS = (
+    "identity",
+    "resource",
+    "trust",
+    "permissionsBoundary",
+    "session",
+    "scp",
+    "rcp",
+    "vpcEndpoint",
+    "root",
+    "none",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +55,11 @@ class MatchedStatement:
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
-            "policyType": self.policy_type, "policyIndex": self.policy_index,
-            "statementIndex": self.statement_index, "sid": self.sid, "effect": self.effect,
+            "policyType": self.policy_type,
+            "policyIndex": self.policy_index,
+            "statementIndex": self.statement_index,
+            "sid": self.sid,
+            "effect": self.effect,
         }
         if self.policy_name:
             out["policyName"] = self.policy_name
@@ -57,13 +74,16 @@ class Decision:
     missing_context_values: tuple[str, ...]
     # (caller, action, resource, with_reason): the message is worded only when someone reads it
     wording: tuple[str, str, str, bool]
+    # the unsupplied condition keys (as the policies write them) that decided a denial
+    unsupplied_keys: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
         caller, action, resource, with_reason = self.wording
         if self.outcome is EvalDecision.ALLOWED:
             return allowed_message(caller, action, resource, self.decided_by)
-        return denial_message(caller, action, resource, self.outcome, self.decided_by, with_reason=with_reason)
+        text = denial_message(caller, action, resource, self.outcome, self.decided_by, with_reason=with_reason)
+        return text + unsupplied_note(self.unsupplied_keys)
 
     @property
     def allowed(self) -> bool:
@@ -75,8 +95,24 @@ class Decision:
             "decidedBy": self.decided_by,
             "matchedStatements": [m.to_json() for m in self.matched_statements],
             "missingContextValues": list(self.missing_context_values),
+            "unsuppliedKeys": list(self.unsupplied_keys),
             "message": self.message,
         }
+
+
+def unsupplied_note(keys: tuple[str, ...]) -> str:
+    """The sentence added to a denial that unsupplied keys decided ("" when none did)."""
+    if not keys:
+        return ""
+    if len(keys) == 1:
+        return (
+            f" (undecidable condition key {keys[0]}: AWS supplies it for this request, lambdaperm does not, "
+            "so a statement that tests it was decided as failing closed)"
+        )
+    return (
+        f" (undecidable condition keys {', '.join(keys)}: AWS supplies them for this request, lambdaperm "
+        "does not, so statements that test them were decided as failing closed)"
+    )
 
 
 def denial_message(
@@ -95,6 +131,10 @@ def denial_message(
 
 
 def allowed_message(caller: str, action: str, resource: str, decided_by: str) -> str:
-    how = {"root": "as the account's root user", "identity": "by an identity-based policy",
-           "resource": "by a resource-based policy", "trust": "by the role's trust policy"}.get(decided_by, "")
+    how = {
+        "root": "as the account's root user",
+        "identity": "by an identity-based policy",
+        "resource": "by a resource-based policy",
+        "trust": "by the role's trust policy",
+    }.get(decided_by, "")
     return f"User: {caller} is allowed to perform: {action} on resource: {resource} {how}".rstrip()

@@ -2,7 +2,9 @@
 
 A statement applies when its Action, Resource, Principal and every Condition match. Conditions are
 three-valued (see `conditions.py`): an undecidable condition never lets an Allow apply and always lets
-a Deny apply (fail closed).
+a Deny apply (fail closed). A condition, or a Resource pattern's policy variable, on a key the request
+marks UNSUPPLIED (`unsupplied.py`) is undecidable; such statements are remembered with the keys, so that
+a denial can name what could not be decided.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class PolicyResult:
     position: int  # index of the policy among those of its type
     allows: list[tuple[Statement, Strength]] = field(default_factory=list)
     denies: list[Statement] = field(default_factory=list)
+    # statements undecidable on unsupplied keys (an applied Deny, a skipped Allow) and those keys
+    undecided: list[tuple[Statement, tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def allowed(self) -> bool:
@@ -33,9 +37,22 @@ class PolicyResult:
         return max((s for _, s in self.allows), default=None)
 
 
+def _unsupplied_variable(spec: ResourceSpec, req: AuthzRequest) -> str | None:
+    if not req.unsupplied:
+        return None
+    for template in spec.dynamic:
+        for var in template.variables():
+            if var.key in req.unsupplied:
+                return var.name
+    return None
+
+
 def resource_matches(spec: ResourceSpec, req: AuthzRequest, missing: list[str], effect: Effect) -> bool:
     """Resource/NotResource. A pattern with a wildcard in the service segment (not allowed by AWS) is
-    globbed only where matching more cannot widen access: for Deny/Resource and Allow/NotResource."""
+    globbed only where matching more cannot widen access: for Deny/Resource and Allow/NotResource.
+    A pattern whose variable names an unsupplied key is undecidable: a Deny applies, an Allow does not."""
+    if spec.dynamic and _unsupplied_variable(spec, req) is not None:
+        return effect is Effect.DENY
     resource, parts = req.resource, req.resource_parts
     lenient = (effect is Effect.DENY) != spec.negated
     hit = False
@@ -47,7 +64,8 @@ def resource_matches(spec: ResourceSpec, req: AuthzRequest, missing: list[str], 
         for template in spec.dynamic:
             tokens = template.tokens(req.context, missing)
             if tokens is not None and compile_arn_tokens(tokens, glob_service=False).match_parts(
-                    resource, parts, lenient=lenient):
+                resource, parts, lenient=lenient
+            ):
                 hit = True
                 break
     return hit != spec.negated
@@ -74,21 +92,38 @@ def evaluate_policy(
     """Which statements of `policy` apply to `req`. `has_boundary`: the caller has a permissions boundary."""
     result = PolicyResult(policy, position)
     action = req.action_lower
+    unsupplied = req.unsupplied
     for stmt in policy.candidates(action, req.service):
         if not stmt.action.matches(action):
             continue
-        if stmt.resource is not None and not resource_matches(stmt.resource, req, missing, stmt.effect):
+        undecided: list[str] = []
+        if unsupplied and stmt.resource is not None and stmt.resource.dynamic:
+            name = _unsupplied_variable(stmt.resource, req)
+            if name is not None:
+                undecided.append(name)
+        if (
+            not undecided
+            and stmt.resource is not None
+            and not resource_matches(stmt.resource, req, missing, stmt.effect)
+        ):
             continue
         strength = _principal_strength(stmt, req.caller, has_boundary)
         if strength is None:
             continue
-        verdict: bool | None = True
+        verdict: bool | None = None if undecided else True
         for condition in stmt.conditions:
-            one = condition.evaluate(req.context, missing)
+            key = condition.unsupplied_key(unsupplied) if unsupplied else None
+            if key is not None:
+                one: bool | None = None
+                undecided.append(key)
+            else:
+                one = condition.evaluate(req.context, missing)
             if one is False:
                 verdict = False
             elif one is None and verdict is True:
                 verdict = None
+        if verdict is None and undecided:
+            result.undecided.append((stmt, tuple(dict.fromkeys(undecided))))
         if stmt.effect is Effect.DENY:
             if verdict is not False:
                 result.denies.append(stmt)

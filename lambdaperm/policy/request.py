@@ -2,15 +2,18 @@
 
 Requests are immutable and hashable, so a decision can be memoized for a hot repeated request.
 Context keys are stored lower-cased (IAM condition keys are case-insensitive) with a tuple of string
-values (one value for single-valued keys, any number for multi-valued keys).
+values (one value for single-valued keys, any number for multi-valued keys). `unsupplied` names the keys
+AWS would have put in the context but the caller could not compute (see `unsupplied.py`): conditions on
+them are undecidable, never evaluated as if the key were absent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from .arn import arn_account, split_arn
 from .principals import Caller, PrincipalKind
+from .unsupplied import NONE, Unsupplied, unsupplied
 
 ContextValue = str | bool | int | float | Sequence[str | bool | int | float]
 
@@ -35,8 +38,19 @@ def normalize_context(context: Mapping[str, ContextValue]) -> dict[str, tuple[st
 class AuthzRequest:
     """One request to authorize. Build with `AuthzRequest.build` (which normalizes the context)."""
 
-    __slots__ = ("_hash", "_key", "action", "action_lower", "caller", "context", "resource",
-                 "resource_account", "resource_parts", "service")
+    __slots__ = (
+        "_hash",
+        "_key",
+        "action",
+        "action_lower",
+        "caller",
+        "context",
+        "resource",
+        "resource_account",
+        "resource_parts",
+        "service",
+        "unsupplied",
+    )
 
     caller: Caller
     action: str
@@ -46,6 +60,7 @@ class AuthzRequest:
     action_lower: str
     service: str
     resource_parts: tuple[str, ...] | None
+    unsupplied: Unsupplied
 
     def __init__(
         self,
@@ -54,6 +69,7 @@ class AuthzRequest:
         resource: str,
         context: Mapping[str, tuple[str, ...]],
         resource_account: str = "",
+        unsupplied_keys: Unsupplied | Iterable[str] = NONE,
     ) -> None:
         self.caller = caller
         self.action = action
@@ -63,8 +79,15 @@ class AuthzRequest:
         self.action_lower = action.lower()
         self.service = self.action_lower.partition(":")[0]
         self.resource_parts = split_arn(resource)
-        self._key = (caller, self.action_lower, resource, self.resource_account,
-                     tuple(sorted(context.items())))
+        self.unsupplied = unsupplied_keys if isinstance(unsupplied_keys, Unsupplied) else unsupplied(unsupplied_keys)
+        self._key = (
+            caller,
+            self.action_lower,
+            resource,
+            self.resource_account,
+            tuple(sorted(context.items())),
+            self.unsupplied.names,
+        )
         self._hash = hash(self._key)
 
     @classmethod
@@ -75,8 +98,11 @@ class AuthzRequest:
         resource: str,
         context: Mapping[str, ContextValue] | None = None,
         resource_account: str = "",
+        unsupplied_keys: Iterable[str] = (),
     ) -> AuthzRequest:
-        return cls(caller, action, resource, normalize_context(context or {}), resource_account)
+        return cls(
+            caller, action, resource, normalize_context(context or {}), resource_account, unsupplied(unsupplied_keys)
+        )
 
     def __hash__(self) -> int:
         return self._hash

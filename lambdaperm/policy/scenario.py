@@ -2,13 +2,15 @@
 
     {"principal": ARN | service principal | "*", "action": "svc:Action", "resource": ARN,
      "context": {key: value or [values]}, "principalOrgId"?: "o-…", "resourceOwnerAccount"?: "123456789012",
+     "unsuppliedKeys"?: [key or family such as "aws:ResourceTag/*" …],
      "policies": {"identity": [doc…], "resource": doc, "trust": doc, "permissionsBoundary": doc,
                   "session": doc | [doc…], "scps": [[doc…] per level], "rcps": [[doc…] per level],
                   "vpcEndpoint": doc}}
 
 The context is completed with the keys that follow from the principal (aws:PrincipalArn,
 aws:PrincipalAccount, aws:PrincipalType, aws:username, aws:PrincipalOrgID …) and aws:ResourceAccount,
-unless the file sets them itself.
+unless the file sets them itself. `unsuppliedKeys` lists keys AWS would supply but the context does not
+have (see `unsupplied.py`): conditions on them are undecidable.
 """
 
 from __future__ import annotations
@@ -26,12 +28,28 @@ from .parse import parse_policy
 from .principals import parse_caller
 from .request import AuthzRequest, ContextValue, normalize_context, principal_context
 
-_TOP = frozenset({"principal", "action", "resource", "context", "principalOrgId", "resourceOwnerAccount",
-                  "policies", "description"})
+_TOP = frozenset(
+    {
+        "principal",
+        "action",
+        "resource",
+        "context",
+        "principalOrgId",
+        "resourceOwnerAccount",
+        "policies",
+        "description",
+        "unsuppliedKeys",
+    }
+)
 _POLICY_SLOTS = {
-    "identity": PolicyType.IDENTITY, "resource": PolicyType.RESOURCE, "trust": PolicyType.TRUST,
-    "permissionsBoundary": PolicyType.BOUNDARY, "session": PolicyType.SESSION, "scps": PolicyType.SCP,
-    "rcps": PolicyType.RCP, "vpcEndpoint": PolicyType.ENDPOINT,
+    "identity": PolicyType.IDENTITY,
+    "resource": PolicyType.RESOURCE,
+    "trust": PolicyType.TRUST,
+    "permissionsBoundary": PolicyType.BOUNDARY,
+    "session": PolicyType.SESSION,
+    "scps": PolicyType.SCP,
+    "rcps": PolicyType.RCP,
+    "vpcEndpoint": PolicyType.ENDPOINT,
 }
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9]+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -54,7 +72,8 @@ class Scenario:
         if caller is None:
             raise ScenarioError(
                 f"The principal {principal!r} is not an IAM/STS principal ARN, an account root ARN, "
-                "a service principal name, or \"*\" (anonymous).", path="principal",
+                'a service principal name, or "*" (anonymous).',
+                path="principal",
             )
         action = _string(obj, "action")
         if not _ACTION.match(action):
@@ -67,12 +86,13 @@ class Scenario:
         if not isinstance(org, str) or (org and not re.match(r"^o-[a-z0-9]{10,32}$", org)):
             raise ScenarioError("principalOrgId must look like o-abcdef1234.", path="principalOrgId")
         context = _context(obj.get("context", {}))
+        unsupplied = _names(obj.get("unsuppliedKeys", []))
         provisional = AuthzRequest(caller, action, resource, {}, owner)
         derived = principal_context(caller, org_id=org)
         if provisional.resource_account:
             derived["aws:resourceaccount"] = (provisional.resource_account,)
         derived.update(context)
-        request = AuthzRequest(caller, action, resource, derived, owner)
+        request = AuthzRequest(caller, action, resource, derived, owner, unsupplied)
         return cls(request, _policies(obj.get("policies", {})))
 
     def decide(self) -> Decision:
@@ -84,6 +104,12 @@ def _string(obj: Mapping[str, object], key: str) -> str:
     if not isinstance(value, str) or not value:
         raise ScenarioError(f"The request needs a non-empty string {key!r}.", path=key)
     return value
+
+
+def _names(raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):
+        raise ScenarioError("unsuppliedKeys must be a list of condition key names.", path="unsuppliedKeys")
+    return tuple(raw)
 
 
 def _context(raw: object) -> dict[str, tuple[str, ...]]:
@@ -133,22 +159,32 @@ def _policies(raw: object) -> PolicySet:
         if docs is None:
             return ()
         items = docs if isinstance(docs, list) else [docs]
-        return tuple(_parse(d, _POLICY_SLOTS[slot], f"policies.{slot}[{i}]", f"{slot}[{i}]")
-                     for i, d in enumerate(items))
+        return tuple(
+            _parse(d, _POLICY_SLOTS[slot], f"policies.{slot}[{i}]", f"{slot}[{i}]") for i, d in enumerate(items)
+        )
 
     def levels(slot: str) -> tuple[tuple[Policy, ...], ...]:
         out = []
         for lvl, level in enumerate(_list(raw.get(slot, []), f"policies.{slot}")):
             docs = _list(level, f"policies.{slot}[{lvl}]")
-            out.append(tuple(_parse(d, _POLICY_SLOTS[slot], f"policies.{slot}[{lvl}][{i}]", f"{slot}[{lvl}][{i}]")
-                             for i, d in enumerate(docs)))
+            out.append(
+                tuple(
+                    _parse(d, _POLICY_SLOTS[slot], f"policies.{slot}[{lvl}][{i}]", f"{slot}[{lvl}][{i}]")
+                    for i, d in enumerate(docs)
+                )
+            )
         return tuple(out)
 
     identity = raw.get("identity")
     if identity is not None and not isinstance(identity, list):
         raise ScenarioError("policies.identity must be a list of documents.", path="policies.identity")
     return PolicySet(
-        identity=several("identity"), resource=single("resource"), trust=single("trust"),
-        boundary=single("permissionsBoundary"), session=several("session"), scps=levels("scps"),
-        rcps=levels("rcps"), endpoint=single("vpcEndpoint"),
+        identity=several("identity"),
+        resource=single("resource"),
+        trust=single("trust"),
+        boundary=single("permissionsBoundary"),
+        session=several("session"),
+        scps=levels("scps"),
+        rcps=levels("rcps"),
+        endpoint=single("vpcEndpoint"),
     )

@@ -44,9 +44,17 @@ class FakeSource:
 
 
 def _allow_own_account() -> dict[str, object]:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:ResourceAccount": ACCOUNT}}}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceAccount": ACCOUNT}},
+            }
+        ],
+    }
 
 
 def test_resource_account_does_not_leak_to_the_next_resource() -> None:

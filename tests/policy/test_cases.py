@@ -65,3 +65,7 @@ def test_case(name: str, case: dict[str, object]) -> None:
         assert got == {k.lower() for k in expect["missingContextValues"]}
     if "messageContains" in expect:
         assert expect["messageContains"] in decision.message
+    if "messageNotContains" in expect:
+        assert expect["messageNotContains"] not in decision.message
+    if "unsuppliedKeys" in expect:
+        assert list(decision.unsupplied_keys) == expect["unsuppliedKeys"], decision.message
