@@ -25,6 +25,7 @@ from urllib.parse import unquote
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction
 from lambdaperm.dataplane import moto_state
+from lambdaperm.dataplane.deliveries import Guard
 from lambdaperm.policy import Caller, PrincipalKind
 from lambdaperm.protocol import ServiceError
 from lambdaperm.services.context import RequestContext
@@ -39,48 +40,181 @@ from .recording import record
 from .server import Server
 
 log = logging.getLogger("lambdaperm.events")
-NOTIFICATION = "s3.notification"  # account "", key bucket -> {Owner, Region, Configurations}
-_S3_EVENTS = {"PutObject": "ObjectCreated:Put", "CopyObject": "ObjectCreated:Copy",
-              "CompleteMultipartUpload": "ObjectCreated:CompleteMultipartUpload",
-              "DeleteObject": "ObjectRemoved:Delete"}
+NOTIFICATION = "s3.notification"  # account "", key bucket -> {Bucket, Owner, Region, Created, Targets}
+_S3_EVENTS = {
+    "PutObject": "ObjectCreated:Put",
+    "CopyObject": "ObjectCreated:Copy",
+    "CompleteMultipartUpload": "ObjectCreated:CompleteMultipartUpload",
+    "DeleteObject": "ObjectRemoved:Delete",
+}
 
 
 def service_identity(service: str) -> Identity:
     return Identity(Caller(service, PrincipalKind.SERVICE, "", name=service), service)
 
 
-def push_allowed(server: Server, service: str, function_arn: str, source_arn: str, source_account: str,
-                 now: datetime, region: str) -> str | None:
-    """None when the function policy lets `service` invoke the function for this source; else the denial."""
+def push_denial(
+    server: Server,
+    service: str,
+    action: str,
+    destination_arn: str,
+    source_arn: str,
+    source_account: str,
+    now: datetime,
+    region: str,
+) -> str | None:
+    """None when the destination's resource policy lets `service` (a service principal) perform `action` on
+    `destination_arn` for this source (aws:SourceArn, aws:SourceAccount); else the denial's message. A service
+    principal has no identity policies: only the destination's policy can allow."""
     identity = service_identity(service)
     context = request_context(identity, now=now, region=region, source_ip="", tags={})
     context["aws:sourcearn"] = (source_arn,)
     context["aws:sourceaccount"] = (source_account,)
-    denied = server.authorizer.enforce(identity, [RequiredAction("lambda:InvokeFunction", (function_arn,), {})],
-                                       context)
+    denied = server.authorizer.enforce(identity, [RequiredAction(action, (destination_arn,), {})], context)
     return denied.decision.message if denied else None
 
 
+def push_allowed(
+    server: Server, service: str, function_arn: str, source_arn: str, source_account: str, now: datetime, region: str
+) -> str | None:
+    """None when the function policy lets `service` invoke the function for this source; else the denial."""
+    return push_denial(server, service, "lambda:InvokeFunction", function_arn, source_arn, source_account, now, region)
+
+
+def delivery_guard(server: Server) -> Guard:
+    """The guard the data plane asks before each delivery it makes itself (dataplane/deliveries.py)."""
+
+    def guard(service: str, action: str, destination: str, source_arn: str, source_account: str, region: str) -> bool:
+        return (
+            push_denial(server, service, action, destination, source_arn, source_account, datetime.now(UTC), region)
+            is None
+        )
+
+    return guard
+
+
 # ---- S3 -------------------------------------------------------------------------------------------
+# S3 → Lambda targets are lambdaperm's (moto keeps SQS and SNS destinations inside its bucket). They belong to
+# one bucket incarnation: its owner and creation time are stored with them and checked at every event; a
+# deleted bucket takes them along (`forget_bucket`), and at start-up those of buckets that no longer exist
+# are dropped (`prune_bucket_notifications`). A bucket name created again, by anyone, starts with none.
 
-def check_bucket_notifications(server: Server, params: dict[str, Any], account: str, region: str,
-                               now: datetime) -> list[dict[str, Any]]:
-    """Validate the Lambda destinations of a PutBucketNotificationConfiguration call (before it is stored)."""
+_DESTINATIONS = (  # (configuration list, ARN member, action, what S3 answers when the policy does not allow)
+    ("LambdaFunctionConfigurations", "LambdaFunctionArn", "lambda:InvokeFunction", "Not authorized to invoke function"),
+    (
+        "QueueConfigurations",
+        "QueueArn",
+        "sqs:SendMessage",
+        "Permissions on the destination queue do not allow S3 to publish notifications from this bucket",
+    ),
+    (
+        "TopicConfigurations",
+        "TopicArn",
+        "sns:Publish",
+        "Permissions on the destination topic do not allow S3 to publish notifications from this bucket",
+    ),
+)
+
+
+def _source(bucket: str) -> dict[str, str] | None:
+    found = moto_state.bucket_identity(bucket)
+    return None if found is None else {"Owner": found.owner, "Region": found.region, "Created": found.created}
+
+
+def check_bucket_notifications(
+    server: Server, params: dict[str, Any], account: str, region: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Validate every destination of a PutBucketNotificationConfiguration call before it is stored: S3 (as
+    s3.amazonaws.com, SourceArn the bucket, SourceAccount its owner) must be allowed by each destination's
+    policy, else 400 InvalidArgument "Unable to validate the following destination configurations" with
+    ArgumentName<n>/ArgumentValue<n> per refused destination. Returns the Lambda targets to store."""
     config = params.get("NotificationConfiguration") or {}
-    targets = config.get("LambdaFunctionConfigurations") or []
-    bucket = params["Bucket"]
-    for target in targets:
-        if push_allowed(server, "s3.amazonaws.com", target["LambdaFunctionArn"], f"arn:aws:s3:::{bucket}",
-                        account, now, region) is not None:
-            raise ServiceError("InvalidArgument", "Unable to validate the following destination configurations",
-                               400, fields={"ArgumentName1": target["LambdaFunctionArn"],
-                                            "ArgumentValue1": "Not authorized to invoke function"})
-    return list(targets)
+    bucket = str(params["Bucket"])
+    lambda_targets = list(config.get("LambdaFunctionConfigurations") or [])
+    if server.config.upstream is not None:
+        if lambda_targets:  # the bucket lives upstream: its owner and incarnation cannot be checked here
+            raise ServiceError(
+                "NotImplemented",
+                "S3 notifications to Lambda functions are not supported with "
+                "--upstream (the bucket's owner cannot be verified)",
+                501,
+                sender_fault=False,
+            )
+        return []
+    source = _source(bucket)
+    if source is None:
+        return []  # no such bucket: the backend answers NoSuchBucket
+    refused: list[tuple[str, str]] = []
+    for member, arn_member, action, reason in _DESTINATIONS:
+        for target in config.get(member) or []:
+            arn = str(target.get(arn_member) or "")
+            target_region = arn.split(":")[3] if arn.count(":") >= 5 else region
+            if (
+                push_denial(
+                    server,
+                    "s3.amazonaws.com",
+                    action,
+                    arn,
+                    f"arn:aws:s3:::{bucket}",
+                    source["Owner"],
+                    now,
+                    target_region,
+                )
+                is not None
+            ):
+                refused.append((arn, reason))
+    if refused:
+        fields: dict[str, str] = {}
+        for i, (arn, reason) in enumerate(refused, start=1):
+            fields[f"ArgumentName{i}"] = arn
+            fields[f"ArgumentValue{i}"] = reason
+        raise ServiceError(
+            "InvalidArgument", "Unable to validate the following destination configurations", 400, fields=fields
+        )
+    return [{**t, "_Source": source} for t in lambda_targets]
 
 
-def store_bucket_notifications(server: Server, bucket: str, account: str, region: str,
-                               targets: list[dict[str, Any]]) -> None:
-    server.records.put(NOTIFICATION, "", bucket, {"Owner": account, "Region": region, "Targets": targets})
+def store_bucket_notifications(
+    server: Server, bucket: str, account: str, region: str, targets: list[dict[str, Any]]
+) -> None:
+    """Keep the Lambda targets with the bucket incarnation they were validated for; if the bucket changed in
+    between (deleted, created again), nothing is kept."""
+    source = _source(bucket)
+    if source is None or any(t.get("_Source") != source for t in targets):
+        server.records.delete(NOTIFICATION, "", bucket)
+        return
+    kept = [{k: v for k, v in t.items() if k != "_Source"} for t in targets]
+    server.records.put(NOTIFICATION, "", bucket, {"Bucket": bucket, **source, "Targets": kept})
+
+
+def _current(server: Server, bucket: str) -> dict[str, Any] | None:
+    """The stored targets of `bucket`, if they belong to the bucket that has that name now."""
+    entry = server.records.get(NOTIFICATION, "", bucket)
+    if entry is None:
+        return None
+    source = _source(bucket)
+    if source is None or any(entry.get(k) != v for k, v in source.items()):
+        server.records.delete(NOTIFICATION, "", bucket)
+        return None
+    return entry
+
+
+def forget_bucket(server: Server, bucket: str, owner: str, created: str) -> None:
+    """A bucket was deleted: its Lambda targets go with it."""
+    entry = server.records.get(NOTIFICATION, "", bucket)
+    if entry is not None and (entry.get("Owner"), entry.get("Created")) == (owner, created):
+        server.records.delete(NOTIFICATION, "", bucket)
+
+
+def prune_bucket_notifications(server: Server) -> int:
+    """Drop the targets of buckets that no longer exist as the bucket they were configured on (at start-up the
+    embedded data plane is empty: all of them). A record without its bucket's incarnation (an older layout)
+    never matches a bucket and is dropped when an event of that bucket name looks it up. Returns how many
+    were dropped."""
+    buckets = [
+        entry["Bucket"] for _, entry in server.records.scan(NOTIFICATION) if isinstance(entry.get("Bucket"), str)
+    ]
+    return sum(1 for bucket in buckets if _current(server, bucket) is None)
 
 
 def _key_matches(target: dict[str, Any], key: str) -> bool:
@@ -100,7 +234,7 @@ def s3_object_event(server: Server, operation: str, params: dict[str, Any], now:
         return
     bucket = params.get("Bucket")
     key = params.get("Key")
-    entry = server.records.get(NOTIFICATION, "", bucket) if bucket else None
+    entry = _current(server, bucket) if isinstance(bucket, str) else None
     if entry is None or key is None:
         return
     for target in entry["Targets"]:
@@ -109,25 +243,47 @@ def s3_object_event(server: Server, operation: str, params: dict[str, Any], now:
             continue
         if not _key_matches(target, key):
             continue
-        event = {"Records": [{
-            "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": entry["Region"],
-            "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "eventName": event_name,
-            "userIdentity": {"principalId": "AWS:" + entry["Owner"]},
-            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper()},
-            "s3": {"s3SchemaVersion": "1.0", "configurationId": target.get("Id", ""),
-                   "bucket": {"name": bucket, "ownerIdentity": {"principalId": entry["Owner"]},
-                              "arn": f"arn:aws:s3:::{bucket}"},
-                   "object": {"key": unquote(str(key)), "sequencer": f"{int(now.timestamp() * 1e6):X}"}},
-        }]}
-        deliver(server, "s3.amazonaws.com", target["LambdaFunctionArn"], f"arn:aws:s3:::{bucket}", entry["Owner"],
-                entry["Region"], event)
+        event = {
+            "Records": [
+                {
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "awsRegion": entry["Region"],
+                    "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                    "eventName": event_name,
+                    "userIdentity": {"principalId": "AWS:" + entry["Owner"]},
+                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                    "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper()},
+                    "s3": {
+                        "s3SchemaVersion": "1.0",
+                        "configurationId": target.get("Id", ""),
+                        "bucket": {
+                            "name": bucket,
+                            "ownerIdentity": {"principalId": entry["Owner"]},
+                            "arn": f"arn:aws:s3:::{bucket}",
+                        },
+                        "object": {"key": unquote(str(key)), "sequencer": f"{int(now.timestamp() * 1e6):X}"},
+                    },
+                }
+            ]
+        }
+        deliver(
+            server,
+            "s3.amazonaws.com",
+            target["LambdaFunctionArn"],
+            f"arn:aws:s3:::{bucket}",
+            entry["Owner"],
+            entry["Region"],
+            event,
+        )
 
 
 # ---- SNS ------------------------------------------------------------------------------------------
 
-def sns_publish_event(server: Server, params: dict[str, Any], output: dict[str, Any] | None, account: str,
-                      region: str, now: datetime) -> None:
+
+def sns_publish_event(
+    server: Server, params: dict[str, Any], output: dict[str, Any] | None, account: str, region: str, now: datetime
+) -> None:
     topic = params.get("TopicArn")
     if not topic:
         return
@@ -136,32 +292,71 @@ def sns_publish_event(server: Server, params: dict[str, Any], output: dict[str, 
     except Exception:  # an unknown topic: moto already answered the publish
         return
     for sub_arn, function_arn in subs:
-        event = {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": sub_arn,
-                              "Sns": {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": topic,
-                                      "Subject": params.get("Subject"), "Message": params.get("Message", ""),
-                                      "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-                                      "SignatureVersion": "1", "Signature": "", "SigningCertUrl": "",
-                                      "UnsubscribeUrl": "", "MessageAttributes": {}}}]}
+        event = {
+            "Records": [
+                {
+                    "EventSource": "aws:sns",
+                    "EventVersion": "1.0",
+                    "EventSubscriptionArn": sub_arn,
+                    "Sns": {
+                        "Type": "Notification",
+                        "MessageId": str(uuid.uuid4()),
+                        "TopicArn": topic,
+                        "Subject": params.get("Subject"),
+                        "Message": params.get("Message", ""),
+                        "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                        "SignatureVersion": "1",
+                        "Signature": "",
+                        "SigningCertUrl": "",
+                        "UnsubscribeUrl": "",
+                        "MessageAttributes": {},
+                    },
+                }
+            ]
+        }
         deliver(server, "sns.amazonaws.com", function_arn, topic, account, region, event)
 
 
 # ---- delivery -------------------------------------------------------------------------------------
 
-def deliver(server: Server, service: str, function_arn: str, source_arn: str, source_account: str, region: str,
-            event: dict[str, Any]) -> None:
+
+def deliver(
+    server: Server,
+    service: str,
+    function_arn: str,
+    source_arn: str,
+    source_account: str,
+    region: str,
+    event: dict[str, Any],
+) -> None:
     """Invoke asynchronously as `service`; a denial is recorded in the trail (never dropped silently)."""
+
     def job() -> None:
         now = datetime.now(UTC)
         request_id = str(uuid.uuid4())
         identity = service_identity(service)
         denial = push_allowed(server, service, function_arn, source_arn, source_account, now, region)
         ref = parse_function(function_arn, None, account=source_account, region=region)
-        rec = record(identity=identity, service="lambda", operation="Invoke", region=ref.region, now=now,
-                     request_id=request_id, source_ip=service, user_agent=service,
-                     params={"FunctionName": function_arn, "InvocationType": "Event", "SourceArn": source_arn,
-                             "SourceAccount": source_account},
-                     output=None, error=("AccessDeniedException", denial) if denial else None,
-                     resources=[ref.arn], recipient=ref.account)
+        rec = record(
+            identity=identity,
+            service="lambda",
+            operation="Invoke",
+            region=ref.region,
+            now=now,
+            request_id=request_id,
+            source_ip=service,
+            user_agent=service,
+            params={
+                "FunctionName": function_arn,
+                "InvocationType": "Event",
+                "SourceArn": source_arn,
+                "SourceAccount": source_account,
+            },
+            output=None,
+            error=("AccessDeniedException", denial) if denial else None,
+            resources=[ref.arn],
+            recipient=ref.account,
+        )
         server.trail.append(rec)
         if denial is not None:
             log.warning("push delivery denied: %s", denial)
@@ -171,13 +366,22 @@ def deliver(server: Server, service: str, function_arn: str, source_arn: str, so
             log.warning("push delivery to a missing function %s", function_arn)
             return
         version, _alias = lambda_store.resolve_qualifier(fn, ref)
-        ctx = RequestContext(identity=identity, region=ref.region, request_id=request_id, now=now,
-                             records=server.records, trail=server.trail, env=server.lambda_env)
+        ctx = RequestContext(
+            identity=identity,
+            region=ref.region,
+            request_id=request_id,
+            now=now,
+            records=server.records,
+            trail=server.trail,
+            env=server.lambda_env,
+        )
         run(ctx, fn, version, json.dumps(event).encode())
+
     server.lambda_env.submit(job)
 
 
 # ---- SQS poller -----------------------------------------------------------------------------------
+
 
 class SqsPoller:
     """Polls every enabled SQS event source mapping with the function's execution role."""
@@ -216,17 +420,25 @@ class SqsPoller:
             return 0
         version, _alias = lambda_store.resolve_qualifier(fn, ref)
         now = datetime.now(UTC)
-        ctx = RequestContext(identity=service_identity("lambda.amazonaws.com"), region=ref.region,
-                             request_id=str(uuid.uuid4()), now=now, records=self.server.records,
-                             trail=self.server.trail, env=self.server.lambda_env)
+        ctx = RequestContext(
+            identity=service_identity("lambda.amazonaws.com"),
+            region=ref.region,
+            request_id=str(uuid.uuid4()),
+            now=now,
+            records=self.server.records,
+            trail=self.server.trail,
+            env=self.server.lambda_env,
+        )
         role = role_entity(ctx, lambda_store.config_of(fn, version)["Role"])
         source = mapping["EventSourceArn"]
         if role is None:
             return 0
         session = session_identity(role, fn["Name"], now)
         context = request_context(session, now=now, region=region, source_ip="", tags={})
-        needed = [RequiredAction(a, (source,), {}) for a in
-                  ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")]
+        needed = [
+            RequiredAction(a, (source,), {})
+            for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+        ]
         if self.server.authorizer.enforce(session, needed, context) is not None:
             return 0  # denied (by the role, or by the queue policy): the messages stay in the queue
         messages = moto_state.sqs_receive(account, region, queue, int(mapping.get("BatchSize") or 10))

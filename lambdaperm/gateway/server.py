@@ -49,6 +49,19 @@ class Server:
         self.lambda_env = LambdaEnv(config.state_dir, f"http://{config.host}:{config.port}")
         self.lambda_env.implicit = ImplicitAccess(self)  # code from S3 is read as the caller
         self.poller: Any = None
+        self._wire_deliveries()
+
+    def _wire_deliveries(self) -> None:
+        """Push deliveries: moto's own (S3 → SQS/SNS, SNS → SQS) ask the destination's policy first; S3 → Lambda
+        targets live and die with their bucket (those of buckets gone since the last run are dropped)."""
+        from lambdaperm.dataplane import deliveries
+
+        from . import events
+
+        if self.config.upstream is None:
+            deliveries.install(events.delivery_guard(self),
+                               lambda bucket, owner, created: events.forget_bucket(self, bucket, owner, created))
+        events.prune_bucket_notifications(self)
 
     def start_pollers(self) -> None:
         from .events import SqsPoller

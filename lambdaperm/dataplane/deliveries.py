@@ -1,0 +1,152 @@
+"""Push deliveries the embedded moto backend makes on its own — S3 → SQS, S3 → SNS, SNS → SQS — each made only
+when the destination's resource policy allows it.
+
+AWS delivers these as the source's service principal (`s3.amazonaws.com`, `sns.amazonaws.com`) with
+`aws:SourceArn` (the bucket's or the topic's ARN) and `aws:SourceAccount` (its owner), and drops a delivery its
+destination's policy does not allow (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+grant-destinations-permissions-to-s3.html, https://docs.aws.amazon.com/sns/latest/dg/
+subscribe-sqs-queue-to-sns-topic.html). moto delivers without asking, and into the source owner's account
+whatever account the destination ARN names. `install(guard)` replaces moto's delivery points so that every
+delivery first asks `guard(service_principal, action, destination_arn, source_arn, source_account, region)`
+and goes to the account the destination ARN names:
+
+- S3 notifications (`moto.s3.notifications.send_event`, and the `s3:TestEvent` sent when a configuration is
+  written): queues need `sqs:SendMessage`, topics `sns:Publish`. Lambda destinations are lambdaperm's own
+  (`gateway/events.py` delivers them through the function policy); EventBridge is not served: neither is
+  delivered here.
+- SNS subscriptions (`moto.sns.models.Subscription.publish`): `sqs` endpoints need `sqs:SendMessage`. `lambda`
+  endpoints are lambdaperm's own. Nothing else is delivered: moto would POST to any `http(s)` endpoint without
+  the subscription confirmation SNS requires (https://docs.aws.amazon.com/sns/latest/dg/
+  SendMessageToHttp.prepare.html) — the server would make requests to any address a caller names.
+
+`bucket_deleted(bucket, owner, created)` is called after moto deletes a bucket, so that state tied to that
+bucket (lambdaperm's S3 → Lambda targets) goes with it.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("lambdaperm.deliveries")
+
+# (service principal, action, destination ARN, source ARN, source account, region) -> allowed
+Guard = Callable[[str, str, str, str, str, str], bool]
+# (bucket name, owner account, creation time ISO) of a bucket moto deleted
+BucketDeleted = Callable[[str, str, str], None]
+
+S3 = "s3.amazonaws.com"
+SNS = "sns.amazonaws.com"
+
+
+def _deny_all(*_args: str) -> bool:
+    return False
+
+
+_hooks: dict[str, Any] = {"guard": _deny_all, "bucket_deleted": None, "installed": False}
+
+
+def install(guard: Guard, bucket_deleted: BucketDeleted | None = None) -> None:
+    """Route moto's deliveries through `guard` (the latest guard installed is the one asked)."""
+    _hooks["guard"] = guard
+    _hooks["bucket_deleted"] = bucket_deleted
+    if _hooks["installed"]:
+        return
+    from moto.s3 import notifications
+    from moto.s3.models import S3Backend
+    from moto.sns.models import Subscription
+
+    notifications.send_event = _send_event
+    notifications.send_test_event = _send_test_event
+    original_publish = Subscription.publish
+    original_delete = S3Backend.delete_bucket
+
+    def publish(self: Any, message: str, message_id: str, *args: Any, **kwargs: Any) -> None:
+        _sns_delivery(original_publish, self, message, message_id, *args, **kwargs)
+
+    def delete_bucket(self: Any, bucket_name: str) -> Any:
+        deleted = original_delete(self, bucket_name)
+        callback = _hooks["bucket_deleted"]
+        if deleted is not None and callback is not None:
+            callback(bucket_name, str(deleted.account_id), deleted.creation_date.isoformat())
+        return deleted
+
+    Subscription.publish = publish  # type: ignore[method-assign]
+    S3Backend.delete_bucket = delete_bucket  # type: ignore[method-assign]
+    _hooks["installed"] = True
+
+
+def _allowed(principal: str, action: str, destination: str, source_arn: str, source_account: str) -> bool:
+    parts = destination.split(":")
+    if len(parts) < 6 or parts[0] != "arn":
+        return False
+    try:
+        allowed = bool(_hooks["guard"](principal, action, destination, source_arn, source_account, parts[3]))
+    except Exception:  # a guard that fails cannot have allowed anything
+        log.exception("authorizing a delivery to %s failed", destination)
+        return False
+    if not allowed:
+        log.warning("%s delivery from %s to %s denied by the destination's policy", principal, source_arn, destination)
+    return allowed
+
+
+def _arn_parts(arn: str) -> tuple[str, str, str]:
+    """(region, account, resource name) of an SQS queue or SNS topic ARN."""
+    parts = arn.split(":")
+    return parts[3], parts[4], parts[-1]
+
+
+# ---- S3 → SQS / SNS -----------------------------------------------------------------------------------------
+
+
+def _send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+    from moto.s3 import notifications
+
+    config = bucket.notification_configuration
+    if config is None:
+        return
+    source, owner = f"arn:aws:s3:::{bucket.name}", str(bucket.account_id)
+    for target in config.queue:
+        if target.matches(event_name, key.name) and _allowed(S3, "sqs:SendMessage", target.arn, source, owner):
+            region, account, name = _arn_parts(target.arn)
+            body = notifications._get_s3_event(event_name, bucket, key, target.id)
+            notifications._send_sqs_message(account, body, name, region)
+    for target in config.topic:
+        if target.matches(event_name, key.name) and _allowed(S3, "sns:Publish", target.arn, source, owner):
+            region, account, _name = _arn_parts(target.arn)
+            body = notifications._get_s3_event(event_name, bucket, key, target.id)
+            notifications._send_sns_message(account, body, target.arn, region)
+
+
+def _send_test_event(account_id: str, bucket: Any) -> None:
+    from moto.s3 import notifications
+
+    config = bucket.notification_configuration
+    source, owner = f"arn:aws:s3:::{bucket.name}", str(bucket.account_id)
+    for arn in dict.fromkeys(t.arn for t in config.queue):
+        if _allowed(S3, "sqs:SendMessage", arn, source, owner):
+            region, account, name = _arn_parts(arn)
+            notifications._send_sqs_message(account, notifications._get_test_event(bucket.name), name, region)
+    for arn in dict.fromkeys(t.arn for t in config.topic):
+        if _allowed(S3, "sns:Publish", arn, source, owner):
+            region, account, _name = _arn_parts(arn)
+            notifications._send_sns_message(account, notifications._get_test_event(bucket.name), arn, region)
+
+
+# ---- SNS → SQS ----------------------------------------------------------------------------------------------
+
+
+def _sns_delivery(
+    original: Callable[..., Any], subscription: Any, message: str, message_id: str, *args: Any, **kwargs: Any
+) -> None:
+    if subscription.protocol != "sqs":
+        return  # lambda: delivered by lambdaperm; http(s) and the rest: never from this server
+    topic = str(subscription.topic.arn)
+    endpoint = str(subscription.endpoint)
+    if not _allowed(SNS, "sqs:SendMessage", endpoint, topic, topic.split(":")[4]):
+        return
+    delivering = copy.copy(subscription)
+    delivering.account_id = _arn_parts(endpoint)[1]  # the queue's account, as the endpoint ARN names it
+    original(delivering, message, message_id, *args, **kwargs)
