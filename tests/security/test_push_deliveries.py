@@ -46,16 +46,27 @@ def policy(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def allow(principal: str, action: str, resource: str, source_arn: str, source_account: str | None = None,
-          ) -> dict[str, Any]:
+def allow(
+    principal: str,
+    action: str,
+    resource: str,
+    source_arn: str,
+    source_account: str | None = None,
+) -> dict[str, Any]:
     condition: dict[str, Any] = {"ArnEquals": {"aws:SourceArn": source_arn}}
     if source_account:
         condition["StringEquals"] = {"aws:SourceAccount": source_account}
-    return {"Effect": "Allow", "Principal": {"Service": principal}, "Action": action, "Resource": resource,
-            "Condition": condition}
+    return {
+        "Effect": "Allow",
+        "Principal": {"Service": principal},
+        "Action": action,
+        "Resource": resource,
+        "Condition": condition,
+    }
 
 
 # ---- S3 → Lambda: notifications live and die with their bucket ---------------------------------------------
+
 
 class Recorder:
     """A function of `account` that stores every event it receives in DynamoDB (table `events`)."""
@@ -64,38 +75,69 @@ class Recorder:
         self.account = account
         self.server = server
         self.table()
-        role = make_role(server.client("iam", key=account), "recorder-role", {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "dynamodb:PutItem",
-             "Resource": f"arn:aws:dynamodb:{REGION}:{account}:table/events"}]})
+        role = make_role(
+            server.client("iam", key=account),
+            "recorder-role",
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "dynamodb:PutItem",
+                        "Resource": f"arn:aws:dynamodb:{REGION}:{account}:table/events",
+                    }
+                ],
+            },
+        )
         self.arn = server.client("lambda", key=account).create_function(
-            FunctionName="recorder", Runtime="python3.11", Role=role, Handler="app.handler",
-            Code={"ZipFile": zip_of({"app.py": RECORDER})}, Timeout=10)["FunctionArn"]
+            FunctionName="recorder",
+            Runtime="python3.11",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": zip_of({"app.py": RECORDER})},
+            Timeout=10,
+        )["FunctionArn"]
 
     def table(self) -> None:
         self.server.client("dynamodb", key=self.account).create_table(
-            TableName="events", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+            TableName="events",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
 
     def notify_from(self, bucket: str) -> None:
         """The owner's own bucket, allowed (with SourceAccount) and configured to notify the recorder."""
         lam = self.server.client("lambda", key=self.account)
-        lam.add_permission(FunctionName="recorder", StatementId=f"s3-{bucket}", Action="lambda:InvokeFunction",
-                           Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{bucket}",
-                           SourceAccount=self.account)
+        lam.add_permission(
+            FunctionName="recorder",
+            StatementId=f"s3-{bucket}",
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+            SourceArn=f"arn:aws:s3:::{bucket}",
+            SourceAccount=self.account,
+        )
         self.configure(bucket)
 
     def configure(self, bucket: str) -> None:
         self.server.client("s3", key=self.account).put_bucket_notification_configuration(
-            Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [
-                {"LambdaFunctionArn": self.arn, "Events": ["s3:ObjectCreated:*"]}]})
+            Bucket=bucket,
+            NotificationConfiguration={
+                "LambdaFunctionConfigurations": [{"LambdaFunctionArn": self.arn, "Events": ["s3:ObjectCreated:*"]}]
+            },
+        )
 
     def keys_seen(self, until: str, timeout: float = 30) -> list[str]:
         """Object keys of the S3 events received, once an event for `until` has arrived (bounded wait)."""
         ddb = self.server.client("dynamodb", key=self.account)
         deadline = time.monotonic() + timeout
         while True:
-            keys = [r["s3"]["object"]["key"] for item in ddb.scan(TableName="events")["Items"]
-                    for r in json.loads(item["event"]["S"]).get("Records", []) if "s3" in r]
+            keys = [
+                r["s3"]["object"]["key"]
+                for item in ddb.scan(TableName="events")["Items"]
+                for r in json.loads(item["event"]["S"]).get("Records", [])
+                if "s3" in r
+            ]
             if until in keys:
                 return keys
             assert time.monotonic() < deadline, f"the event for {until} never arrived (seen: {keys})"
@@ -161,19 +203,32 @@ def test_the_source_account_is_the_bucket_owner_not_the_configuring_caller(serve
     owner, other = "555500000005", "555500000006"
     recorder = Recorder(server, other)
     server.client("lambda", key=other).add_permission(
-        FunctionName="recorder", StatementId="own-buckets", Action="lambda:InvokeFunction",
-        Principal="s3.amazonaws.com", SourceAccount=other)
+        FunctionName="recorder",
+        StatementId="own-buckets",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceAccount=other,
+    )
     s3 = server.client("s3", key=owner)
     s3.create_bucket(Bucket="owned-elsewhere")
-    s3.put_bucket_policy(Bucket="owned-elsewhere", Policy=policy({
-        "Effect": "Allow", "Principal": {"AWS": other}, "Action": "s3:PutBucketNotification",
-        "Resource": "arn:aws:s3:::owned-elsewhere"}))
+    s3.put_bucket_policy(
+        Bucket="owned-elsewhere",
+        Policy=policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": other},
+                "Action": "s3:PutBucketNotification",
+                "Resource": "arn:aws:s3:::owned-elsewhere",
+            }
+        ),
+    )
     with pytest.raises(ClientError) as refused:
         recorder.configure("owned-elsewhere")
     assert (error(refused)["Code"], error(refused)["Message"]) == ("InvalidArgument", UNABLE)
 
 
 # ---- S3 → SQS / SNS, SNS → SQS: the destination's policy decides ------------------------------------------
+
 
 def queue(server: Endpoint, account: str, name: str, *statements: dict[str, Any]) -> tuple[str, str]:
     sqs = server.client("sqs", key=account)
@@ -205,46 +260,75 @@ def test_s3_to_sqs_needs_the_queue_policy(server: Endpoint) -> None:
     with pytest.raises(ClientError) as refused:
         s3.put_bucket_notification_configuration(Bucket="to-queue", NotificationConfiguration=config)
     assert error(refused) | {"RequestId": None, "HostId": None} == {
-        "Code": "InvalidArgument", "Message": UNABLE, "ArgumentName1": arn, "Status": 400,
+        "Code": "InvalidArgument",
+        "Message": UNABLE,
+        "ArgumentName1": arn,
+        "Status": 400,
         "ArgumentValue1": "Permissions on the destination queue do not allow S3 to publish notifications from "
-                          "this bucket", "RequestId": None, "HostId": None}
+        "this bucket",
+        "RequestId": None,
+        "HostId": None,
+    }
     assert bodies(server, account, url) == []  # not even the test event
     sqs = server.client("sqs", key=account)
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy(
-        allow("s3.amazonaws.com", "sqs:SendMessage", arn, "arn:aws:s3:::to-queue", account))})
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "Policy": policy(allow("s3.amazonaws.com", "sqs:SendMessage", arn, "arn:aws:s3:::to-queue", account))
+        },
+    )
     s3.put_bucket_notification_configuration(Bucket="to-queue", NotificationConfiguration=config)
     s3.put_object(Bucket="to-queue", Key="allowed.txt", Body=b"x")
     events = [json.loads(b) for b in bodies(server, account, url)]
     assert [e.get("Event") for e in events if "Event" in e] == ["s3:TestEvent"]
     assert [r["s3"]["object"]["key"] for e in events for r in e.get("Records", [])] == ["allowed.txt"]
     # the policy is checked at each delivery, not only when the configuration was written
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy(
-        allow("s3.amazonaws.com", "sqs:SendMessage", arn, "arn:aws:s3:::another-bucket", account))})
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "Policy": policy(allow("s3.amazonaws.com", "sqs:SendMessage", arn, "arn:aws:s3:::another-bucket", account))
+        },
+    )
     s3.put_object(Bucket="to-queue", Key="after-revoke.txt", Body=b"x")
     assert bodies(server, account, url) == []
 
 
 def test_s3_to_sqs_across_accounts_reaches_the_queue_named_and_only_if_its_policy_allows(server: Endpoint) -> None:
     bucket_owner, queue_owner, stranger = "555500000008", "555500000009", "555500000010"
-    url, arn = queue(server, queue_owner, "inbox", allow(
-        "s3.amazonaws.com", "sqs:SendMessage", f"arn:aws:sqs:{REGION}:{queue_owner}:inbox", "arn:aws:s3:::*",
-        bucket_owner))
+    url, arn = queue(
+        server,
+        queue_owner,
+        "inbox",
+        allow(
+            "s3.amazonaws.com",
+            "sqs:SendMessage",
+            f"arn:aws:sqs:{REGION}:{queue_owner}:inbox",
+            "arn:aws:s3:::*",
+            bucket_owner,
+        ),
+    )
     # a queue of the same name in the bucket owner's account must not receive the other account's deliveries
     own_url, _ = queue(server, bucket_owner, "inbox")
     s3 = server.client("s3", key=bucket_owner)
     s3.create_bucket(Bucket="cross-source")
-    s3.put_bucket_notification_configuration(Bucket="cross-source", NotificationConfiguration={
-        "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+    s3.put_bucket_notification_configuration(
+        Bucket="cross-source",
+        NotificationConfiguration={"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]},
+    )
     s3.put_object(Bucket="cross-source", Key="k.txt", Body=b"x")
-    keys = [r["s3"]["object"]["key"] for b in bodies(server, queue_owner, url) for r in json.loads(b).get("Records", [])]
+    keys = [
+        r["s3"]["object"]["key"] for b in bodies(server, queue_owner, url) for r in json.loads(b).get("Records", [])
+    ]
     assert keys == ["k.txt"]
     assert bodies(server, bucket_owner, own_url) == []
     # a bucket of a third account is not allowed by the queue policy (aws:SourceAccount)
     theirs = server.client("s3", key=stranger)
     theirs.create_bucket(Bucket="stranger-source")
     with pytest.raises(ClientError) as refused:
-        theirs.put_bucket_notification_configuration(Bucket="stranger-source", NotificationConfiguration={
-            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+        theirs.put_bucket_notification_configuration(
+            Bucket="stranger-source",
+            NotificationConfiguration={"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]},
+        )
     assert error(refused)["Code"] == "InvalidArgument"
 
 
@@ -256,8 +340,9 @@ def test_sns_to_sqs_needs_the_queue_policy(server: Endpoint) -> None:
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
     sns.publish(TopicArn=topic, Message="no policy")
     assert bodies(server, account, url) == []
-    server.client("sqs", key=account).set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy(
-        allow("sns.amazonaws.com", "sqs:SendMessage", arn, topic))})
+    server.client("sqs", key=account).set_queue_attributes(
+        QueueUrl=url, Attributes={"Policy": policy(allow("sns.amazonaws.com", "sqs:SendMessage", arn, topic))}
+    )
     sns.publish(TopicArn=topic, Message="allowed")
     assert [json.loads(b)["Message"] for b in bodies(server, account, url)] == ["allowed"]
     # another topic (of another account) subscribing the queue is not allowed by the policy's SourceArn
@@ -273,8 +358,9 @@ def test_s3_to_sns_needs_the_topic_policy(server: Endpoint) -> None:
     sns = server.client("sns", key=account)
     topic = sns.create_topic(Name="uploads")["TopicArn"]
     url, arn = queue(server, account, "upload-inbox")
-    server.client("sqs", key=account).set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy(
-        allow("sns.amazonaws.com", "sqs:SendMessage", arn, topic))})
+    server.client("sqs", key=account).set_queue_attributes(
+        QueueUrl=url, Attributes={"Policy": policy(allow("sns.amazonaws.com", "sqs:SendMessage", arn, topic))}
+    )
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
     s3 = server.client("s3", key=account)
     s3.create_bucket(Bucket="to-topic")
@@ -282,16 +368,24 @@ def test_s3_to_sns_needs_the_topic_policy(server: Endpoint) -> None:
     with pytest.raises(ClientError) as refused:
         s3.put_bucket_notification_configuration(Bucket="to-topic", NotificationConfiguration=config)
     assert (error(refused)["Code"], error(refused)["ArgumentName1"], error(refused)["ArgumentValue1"]) == (
-        "InvalidArgument", topic,
-        "Permissions on the destination topic do not allow S3 to publish notifications from this bucket")
-    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=policy(
-        allow("s3.amazonaws.com", "sns:Publish", topic, "arn:aws:s3:::to-topic", account)))
+        "InvalidArgument",
+        topic,
+        "Permissions on the destination topic do not allow S3 to publish notifications from this bucket",
+    )
+    sns.set_topic_attributes(
+        TopicArn=topic,
+        AttributeName="Policy",
+        AttributeValue=policy(allow("s3.amazonaws.com", "sns:Publish", topic, "arn:aws:s3:::to-topic", account)),
+    )
     s3.put_bucket_notification_configuration(Bucket="to-topic", NotificationConfiguration=config)
     s3.put_object(Bucket="to-topic", Key="up.txt", Body=b"x")
     events = [json.loads(b) for b in bodies(server, account, url)]
     assert [r["s3"]["object"]["key"] for e in events for r in e.get("Records", [])] == ["up.txt"]
-    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=policy(
-        allow("s3.amazonaws.com", "sns:Publish", topic, "arn:aws:s3:::another-bucket", account)))
+    sns.set_topic_attributes(
+        TopicArn=topic,
+        AttributeName="Policy",
+        AttributeValue=policy(allow("s3.amazonaws.com", "sns:Publish", topic, "arn:aws:s3:::another-bucket", account)),
+    )
     s3.put_object(Bucket="to-topic", Key="after-revoke.txt", Body=b"x")
     assert bodies(server, account, url) == []
 
@@ -302,7 +396,7 @@ def listener() -> Iterator[list[str]]:
     seen: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             seen.append(self.path)
             self.send_response(200)
             self.end_headers()
