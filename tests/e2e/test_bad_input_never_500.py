@@ -274,8 +274,6 @@ DATA_PLANE_5XX: dict[str, str] = {
     "114-dynamodb-PutItem": "an undefined #name and :value in a ConditionExpression: ValidationException",
     "116-dynamodb-PutItem": "an empty AttributeValue nested in L/M: ValidationException",
     "122-dynamodb-Query": "an ExclusiveStartKey that is not the table's key: ValidationException",
-    "135-dynamodb-ExecuteStatement": "UPDATE without WHERE: ValidationException",
-    "136-dynamodb-ExecuteStatement": "INSERT ... VALUE {} (no key): ValidationException",
     "149-sqs-SetQueueAttributes": "DelaySeconds 'abc': InvalidAttributeValue",
     "172-s3-PUT-fuzz-bucket-lifecycle": "a lifecycle Rule without its elements: MalformedXML",
     "174-s3-GET-fuzz-bucket-list-type-2-max-keys-1": "max-keys=-1: InvalidArgument",
