@@ -26,6 +26,14 @@ def bucket_region(bucket: str) -> str | None:
     return None if found is None else str(found.region_name)
 
 
+def bucket_owner(bucket: str) -> str | None:
+    """The account that owns an existing bucket (bucket names are global), or None."""
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(bucket)
+    return None if owner is None else str(owner[1])
+
+
 def check_bucket_region(bucket: str, region: str) -> None:
     actual = bucket_region(bucket)
     if actual is not None and actual != region:

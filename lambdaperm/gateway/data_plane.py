@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.moto_backend import BackendResult
-from lambdaperm.dataplane.s3_buckets import bucket_region, check_bucket_region
+from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_bucket_region
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
 from lambdaperm.state.identity import Identity
 
@@ -36,6 +36,10 @@ _S3_NO_REGION_CHECK = frozenset({"CreateBucket", "ListBuckets", "ListDirectoryBu
 def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         identity: Identity) -> tuple[HttpResponse, dict[str, Any] | None]:
     account = acting_account(call, identity)
+    if op.service_name == "s3" and isinstance(params.get("Bucket"), str) and isinstance(server.dataplane, MotoBackend):
+        # S3 ARNs name no account: a bucket is acted on in its owner's account (the one the authorization
+        # took as the resource account), never in the caller's through moto's cross-account fallback
+        account = bucket_owner(params["Bucket"]) or account
     _unambiguous(call, op)
     policy_writes.check(op.service_name, op.name, params)
     targets = None

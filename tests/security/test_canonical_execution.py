@@ -133,7 +133,8 @@ def test_dynamodb_table_arn_of_another_region_is_refused(server: Endpoint) -> No
 
 
 def test_unsigned_user_agent_and_host_do_not_choose_the_region(server: Endpoint) -> None:
-    """moto reads a region from the Host and from a `region/…` User-Agent token; neither reaches it."""
+    """moto reads a region from the Host and from a `region/…` User-Agent token: a token naming another
+    region than the signed one is refused, and without it the call acts in the signed region only."""
     account = "333300000006"
     schema = {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
               "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
@@ -147,6 +148,12 @@ def test_unsigned_user_agent_and_host_do_not_choose_the_region(server: Endpoint)
     SigV4Auth(Credentials(key, secret), "dynamodb", "us-west-2").add_auth(request)
     sent = dict(request.prepare().headers)
     sent["User-Agent"] = "Boto3/1.0 region/eu-west-1"  # unsigned: added after signing
+    req = urllib.request.Request(f"{server.url}/", data=body, headers=sent, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:  # two regions named: refused, never guessed
+        urllib.request.urlopen(req, timeout=10)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["__type"].endswith("InvalidSignatureException")
+    sent["User-Agent"] = "Boto3/1.0"
     req = urllib.request.Request(f"{server.url}/", data=body, headers=sent, method="POST")
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.status == 200
@@ -167,3 +174,24 @@ def test_backend_headers_never_reach_the_client(server: Endpoint) -> None:
     trail = server.client("cloudtrail", key=account, region="us-west-2")
     events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateQueue"}])
     assert request_id in {json.loads(e["CloudTrailEvent"])["requestID"] for e in events["Events"]}
+
+
+def test_cross_account_bucket_calls_act_in_the_owners_account(server: Endpoint) -> None:
+    """A bucket policy grants another account DeleteBucket and PutObject: the call acts on the owner's
+    bucket (no 500, no bucket left without an owner whose name anyone could take)."""
+    owner, other = "333300000008", "333300000009"
+    s3_owner = server.client("s3", key=owner)
+    s3_owner.create_bucket(Bucket="shared-owner-bucket")
+    s3_owner.put_bucket_policy(Bucket="shared-owner-bucket", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{other}:root"},
+            "Action": ["s3:PutObject", "s3:DeleteObject", "s3:DeleteBucket"],
+            "Resource": ["arn:aws:s3:::shared-owner-bucket", "arn:aws:s3:::shared-owner-bucket/*"]}]}))
+    s3_other = server.client("s3", key=other)
+    s3_other.put_object(Bucket="shared-owner-bucket", Key="from-other", Body=b"x")
+    assert s3_owner.get_object(Bucket="shared-owner-bucket", Key="from-other")["Body"].read() == b"x"
+    s3_other.delete_object(Bucket="shared-owner-bucket", Key="from-other")
+    s3_other.delete_bucket(Bucket="shared-owner-bucket")
+    assert "shared-owner-bucket" not in {b["Name"] for b in s3_owner.list_buckets()["Buckets"]}
+    s3_other.create_bucket(Bucket="shared-owner-bucket")  # the name is free again, and now the other's
+    assert "shared-owner-bucket" in {b["Name"] for b in s3_other.list_buckets()["Buckets"]}
