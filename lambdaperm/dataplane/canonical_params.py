@@ -9,6 +9,8 @@ refused. Runs after authorization, before `canonical_request`.
   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
 - DynamoDB `TableName` given as an ARN must name the signed region; the backend gets the plain name in the
   ARN's account (which the authorization already decided on).
+- S3 `CopySource`: the source object lambdaperm authorized, as the canonical `x-amz-copy-source` (bucket and
+  key URL-encoded once, `?versionId=`), so that the backend's URL parser cannot cut it at `#` or `;`.
 - S3: `Content-Encoding: aws-chunked` is a transfer detail S3 does not store (the body was decoded when
   parsed).
 """
@@ -18,6 +20,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lambdaperm.catalog.invalid import InvalidRequest
+from lambdaperm.catalog.s3_copy_source import copy_source
 from lambdaperm.protocol.errors import ServiceError
 
 _QUEUE_URL = re.compile(
@@ -56,6 +60,12 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
         return {**params, "QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}"}
     if service == "dynamodb":
         return _dynamodb_tables(params, account, region)
+    if service == "s3" and "CopySource" in params:  # the object authorized, URL-encoded once (s3_copy_source)
+        try:
+            source = copy_source(params["CopySource"], operation)
+        except InvalidRequest as err:
+            raise ServiceError(err.code, err.message, err.status, fields=err.fields) from None
+        params = {**params, "CopySource": source.header_value()}
     if service == "s3" and isinstance(params.get("ContentEncoding"), str):
         codings = [c.strip() for c in params["ContentEncoding"].split(",") if c.strip().lower() != "aws-chunked"]
         fixed = dict(params)

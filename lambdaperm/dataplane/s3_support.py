@@ -148,9 +148,16 @@ def _check_md5(req: HttpRequest) -> None:
 
 def check(operation: str, req: HttpRequest) -> None:
     """What S3 checks of a request that the embedded backend does not: the operation must be one moto
-    implements (else 501), and DeleteObjects must carry a checksum (Content-MD5 or x-amz-checksum-*), a
-    Content-MD5 matching the body."""
+    implements (else 501), `x-amz-copy-source` appears at most once, and DeleteObjects carries a checksum
+    (Content-MD5 or x-amz-checksum-*), a Content-MD5 matching the body."""
     check_served(operation)
+    if sum(1 for name, _ in req.headers if name.lower() == "x-amz-copy-source") > 1:
+        raise ServiceError(
+            "InvalidArgument",
+            "The header x-amz-copy-source may appear only once",
+            400,
+            fields={"ArgumentName": "x-amz-copy-source"},
+        )
     if operation == "DeleteObjects":
         if not _has_checksum(req):
             raise ServiceError("InvalidRequest", "Missing required header for this request: Content-MD5", 400)
