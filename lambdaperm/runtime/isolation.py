@@ -86,6 +86,7 @@ class Sandbox:
     setpriv: str | None  # set when the server is root: the worker drops to SANDBOX_UID
     system: tuple[str, ...]  # bwrap arguments for the read-only system view
     version: str
+    options: frozenset[str] = frozenset()  # the options this bwrap knows (older ones lack a few)
 
     @property
     def privileged(self) -> bool:
@@ -148,6 +149,9 @@ class Sandbox:
                 "--no-new-privs",
                 "--",
             ]
+        for option, arity in (("--disable-userns", 0), ("--size", 1), ("--perms", 1)):  # bwrap < 0.8
+            if option not in self.options:
+                args = _without(args, option, arity)
         return [*args, *argv]
 
     def describe(self) -> str:
@@ -238,6 +242,27 @@ def system_view(private: list[Path]) -> tuple[str, ...]:
     return tuple(args)
 
 
+def _without(args: list[str], option: str, arity: int) -> list[str]:
+    out: list[str] = []
+    skip = 0
+    for arg in args:
+        if skip:
+            skip -= 1
+        elif arg == option:
+            skip = arity
+        else:
+            out.append(arg)
+    return out
+
+
+def _options(bwrap: str) -> frozenset[str]:
+    try:
+        out = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=PROBE_SECONDS)
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    return frozenset(w for w in (out.stdout + out.stderr).split() if w.startswith("--"))
+
+
 def _version(bwrap: str) -> str:
     try:
         out = subprocess.run([bwrap, "--version"], capture_output=True, text=True, timeout=PROBE_SECONDS)
@@ -264,7 +289,7 @@ def probe(private: list[Path], runtime_dir: Path) -> Isolation:
         system = system_view(private)
     except ValueError as e:
         return Isolation(None, str(e))
-    sandbox = Sandbox(bwrap, setpriv, system, _version(bwrap))
+    sandbox = Sandbox(bwrap, setpriv, system, _version(bwrap), _options(bwrap))
     argv = [sys.executable, "-I", "-S", "-c", PROBE, *map(str, private)]
     command = sandbox.command(argv, task_root=runtime_dir, runtime_dir=runtime_dir)
     try:
