@@ -26,7 +26,8 @@ def entries(params: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(objects, list) or not objects:
         raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate against "
                            "our published schema", 400)
-    if len(objects) > MAX_KEYS:
+    if len(objects) > MAX_KEYS or any(not isinstance(o, dict) or not isinstance(o.get("Key"), str) or not o["Key"]
+                                      for o in objects):  # at most 1,000 entries, each with its Key
         raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate against "
                            "our published schema", 400)
     return [dict(o) for o in objects]

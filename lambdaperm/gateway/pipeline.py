@@ -98,6 +98,8 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
 
 def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any], identity: Identity) -> None:
     account = identity.account or "000000000000"
+    if (op.service_name, op.name) == ("s3", "DeleteObjects"):
+        multi_delete.entries(params)  # a malformed list is S3's MalformedXML, before any authorization
     try:
         needed = _required_actions(op.service_name, op.name, params, account, call.region)
     except InvalidRequest as err:  # malformed as AWS reads it (a copy source, a PartiQL statement): AWS's error

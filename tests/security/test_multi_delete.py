@@ -79,3 +79,20 @@ def test_a_version_needs_delete_object_version(server: Endpoint) -> None:
     assert [(e["Key"], e["VersionId"], e["Code"]) for e in out["Errors"]] == [("public/a", old, "AccessDenied")]
     versions = root.list_object_versions(Bucket="multi-delete-versions")["Versions"]
     assert old in {v["VersionId"] for v in versions}
+
+
+def test_an_entry_without_a_key_is_malformed_xml(server: Endpoint) -> None:
+    import hashlib
+    from base64 import b64encode
+
+    from tests.security.test_canonical_execution import signed
+
+    account = "444400000005"
+    server.client("s3", key=account).create_bucket(Bucket="multi-delete-malformed")
+    body = (b'<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a</Key></Object>'
+            b"<Object></Object></Delete>")
+    md5 = b64encode(hashlib.md5(body).digest()).decode()
+    status, _, reply = signed(server, "s3", "us-east-1", "POST", "/multi-delete-malformed?delete",
+                              {"Content-MD5": md5, "Content-Type": "application/xml"}, body, account, "x")
+    assert status == 400
+    assert b"<Code>MalformedXML</Code>" in reply
