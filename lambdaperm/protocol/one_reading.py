@@ -4,7 +4,8 @@ before the request is routed, never resolved by picking one reading. docs/fideli
 lists the rules, AWS's answer to each and where lambdaperm is stricter.
 
 Every protocol: the headers that say where the request goes, what its body is and who signed it (Host,
-Content-Type, Authorization, X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256) appear once, and so
+Content-Type, Authorization, X-Amz-Date or Date, X-Amz-Security-Token, X-Amz-Content-Sha256,
+X-Amz-Decoded-Content-Length) appear once, and so
 do the presigned-URL parameters in the query string (RFC 9110 §5.3 lets a recipient join repeated lines
 only for list-valued fields; none of these is one).
 https://www.rfc-editor.org/rfc/rfc9110#section-5.3
@@ -29,7 +30,14 @@ from lambdaperm.protocol.serialize import json_content_type
 # headers whose second line would give a second reading of where the request goes or what its body is
 ROUTING_HEADERS = ("host", "content-type")
 # headers a second line of which would give a second reading of the signature
-SIGNATURE_HEADERS = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
+SIGNATURE_HEADERS = (
+    "authorization",
+    "x-amz-date",
+    "date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+    "x-amz-decoded-content-length",
+)
 # the query-string authentication parameters (SigV4 presigned URLs; S3's SigV2 presigned URLs)
 PRESIGN_PARAMS = (
     "X-Amz-Algorithm",

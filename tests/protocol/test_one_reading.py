@@ -5,7 +5,9 @@ still read."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
+import boto3
 import pytest
 
 from lambdaperm.protocol import HttpRequest, ServiceError, identify, parse, serialize_error
@@ -364,6 +366,8 @@ HEADERS = [
     ("X-Amz-Date", "signature"),
     ("X-Amz-Security-Token", "signature"),
     ("X-Amz-Content-Sha256", "signature"),
+    ("Date", "signature"),
+    ("X-Amz-Decoded-Content-Length", "signature"),
 ]
 
 
@@ -405,3 +409,11 @@ def test_an_authorization_header_giving_a_component_twice_is_refused() -> None:
     error = refused(req, "dynamodb")
     assert (error.code, error.status) == ("IncompleteSignatureException", 400)
     assert "'Credential'" in error.message
+
+
+def test_presigned_query_urls_are_read() -> None:
+    sts = boto3.client("sts", region_name="eu-west-1", aws_access_key_id="AKID", aws_secret_access_key="secret")
+    url = urlsplit(sts.generate_presigned_url("get_caller_identity"))
+    req = HttpRequest("GET", url.path or "/", url.query, [("Host", url.netloc)])
+    op = identify(req, "sts")
+    assert (op.name, parse(op, req)) == ("GetCallerIdentity", {})
