@@ -62,6 +62,14 @@ def worker_command(runtime_dir: str) -> list[str]:
     return [sys.executable, *INTERPRETER_FLAGS, "-c", stub]
 
 
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b") ", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def signal_status(status: int) -> int:
     """bwrap exits with 128 + N when its command was killed by signal N: the status as Popen tells a
     signal (-N). (An exit(129…) of the handler itself reads as a signal too: bwrap does not tell them apart.)"""
@@ -215,10 +223,14 @@ class Worker:
         of its PID namespace before bwrap, its parent, can exit). Safe from any thread."""
         if self._proc.returncode is not None:  # reaped: its pid may belong to someone else by now
             return
-        init = self._sandbox_init_pid()  # alive while bwrap (not reaped) is: bwrap is its parent
-        if init is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
+        init = self._sandbox_init_pid()
+        if init is not None and _parent_of(init) == self._proc.pid:  # still bwrap's child: not a reused pid
+            # Not bwrap itself: it exits once its init is gone, so reaping bwrap means the sandbox is empty.
+            try:
                 os.kill(init, signal.SIGKILL)
+                return
+            except (ProcessLookupError, PermissionError):
+                pass
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
@@ -230,8 +242,13 @@ class Worker:
             return
         self.closed = True
         self.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        try:
             self._proc.wait(EXIT_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(EXIT_WAIT_SECONDS)
         for stream in (self._proc.stdin, self._proc.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):
