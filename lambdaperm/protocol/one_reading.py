@@ -17,6 +17,8 @@ reader that does not would act on it, so it is refused).
 
 Query and EC2 (https://smithy.io/2.0/aws/protocols/aws-query-protocol.html): no X-Amz-Target, and the
 parameters read by `form.query_pairs` (a form body or a query string, never both, each name once).
+REST (S3, Lambda): no X-Amz-Target either (AWS ignores it; a router that reads it first would not); bound
+headers and query parameters once (`parse_rest`).
 """
 
 from __future__ import annotations
@@ -70,6 +72,12 @@ def check_request(req: HttpRequest, service_name: str, protocol: str) -> None:
                 "carries an X-Amz-Target header.",
             )
         query_pairs(req)
+    elif req.header_values("x-amz-target"):
+        raise BadInput(
+            "ambiguous",
+            f"The {protocol} protocol takes its operation from the method and path; the request also carries "
+            "an X-Amz-Target header.",
+        )
 
 
 def _once(req: HttpRequest, names: tuple[str, ...], kind: Kind) -> None:

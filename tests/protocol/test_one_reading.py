@@ -417,3 +417,24 @@ def test_presigned_query_urls_are_read() -> None:
     req = HttpRequest("GET", url.path or "/", url.query, [("Host", url.netloc)])
     op = identify(req, "sts")
     assert (op.name, parse(op, req)) == ("GetCallerIdentity", {})
+
+
+@pytest.mark.parametrize(
+    ("req", "signing", "code"),
+    [
+        (
+            request("GET", "/bucket/key", headers=[("X-Amz-Target", "DynamoDB_20120810.DeleteTable")]),
+            "s3",
+            "InvalidArgument",
+        ),
+        (
+            request("GET", "/2015-03-31/functions/f", headers=[("X-Amz-Target", "AWSLambda.DeleteFunction")]),
+            "lambda",
+            "InvalidRequestContentException",
+        ),
+    ],
+)
+def test_x_amz_target_is_refused_in_rest_protocols(req: HttpRequest, signing: str, code: str) -> None:
+    error = refused(req, signing)
+    assert (error.code, error.status) == (code, 400)
+    assert "X-Amz-Target" in error.message
