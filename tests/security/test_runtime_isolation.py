@@ -31,6 +31,14 @@ import pytest
 from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
 from tests.e2e.lambda_helpers import make_role, payload, zip_of
 
+try:  # the structural oracle (tests/structural): stop_server checks what it recorded
+    from tests.structural.check import oracle_env
+except ImportError:  # pragma: no cover - a tree without the oracle
+
+    def oracle_env(server_log: Path) -> dict[str, str]:
+        return {}
+
+
 ATTACKER, VICTIM = "000000000000", "222233334444"
 REGION = "us-east-1"
 CANARY = f"server-canary-{uuid.uuid4().hex}"  # in the server's environment only
@@ -239,6 +247,7 @@ def _start(state: Path, log: Path, *, uid: int | None = None, path_env: str | No
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["LAMBDAPERM_TEST_CANARY"] = CANARY
+    env.update(oracle_env(log))
     if path_env is not None:
         env["PATH"] = path_env
     if uid is not None:
