@@ -186,10 +186,13 @@ class Launched:
                 self.proc.wait()
 
 
-def launch(kind: str, cpu: int | None, log: Path) -> Launched:
+def launch(kind: str, cpu: int | None, log: Path, state: Path | None = None) -> Launched:
+    """Start `kind` on a free port and wait until healthy; lambdaperm keeps its state in `state` (a real
+    SQLite file) or, without it, in a throw-away database (`--in-memory`)."""
     port = free_port()
     if kind == "lambdaperm":
-        cmd = [sys.executable, "-m", "lambdaperm.cli.main", "serve", "--in-memory", "--port", str(port)]
+        where = ["--state", str(state)] if state is not None else ["--in-memory"]
+        cmd = [sys.executable, "-m", "lambdaperm.cli.main", "serve", *where, "--port", str(port)]
         health = f"http://127.0.0.1:{port}/_lambdaperm/health"
     else:
         cmd = [sys.executable, "-m", "moto.server", "-p", str(port)]

@@ -4,7 +4,7 @@ An authorized call is re-serialized by botocore (`canonical.canonical_request`) 
 moto's response layer — the same callables moto's own decorator mode uses — with no HTTP framework in
 between. moto's reply is parsed by botocore's parser for the operation, so the caller gets an output dict
 (re-serialized by lambdaperm's own serializer, and recorded in the trail) or a ServiceError; nothing of
-moto's bytes or headers reaches the client.
+moto's bytes or headers reaches the client. (`reply_parsing` gives the parser its inputs cheaply.)
 
 moto (and Flask, which moto's responses import) are loaded on the first data-plane call, not at start-up.
 """
@@ -16,16 +16,15 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
-from botocore.awsrequest import HeadersDict  # type: ignore[import-untyped]
 from botocore.model import OperationModel  # type: ignore[import-untyped]
-from botocore.parsers import ResponseParser, create_parser  # type: ignore[import-untyped]
 
 from lambdaperm.protocol.errors import ServiceError
 
 from .canonical import canonical_request
+from .reply_parsing import ResponseHeaders, parser
 
 log = logging.getLogger("lambdaperm.dataplane")
 
@@ -59,13 +58,21 @@ class MotoBackend:
             log.exception("no canonical request for %s:%s", service, model.name)
             raise ServiceError("ValidationError", f"The parameters of {model.name} are not valid.", 400) from None
         status, headers, body = self._dispatch(service, model.name, request)
-        response = {"status_code": status, "headers": HeadersDict(_text_headers(headers)), "body": _bytes(body)}
+        response = {
+            "status_code": status,
+            "headers": ResponseHeaders(_text_headers(headers).items()),
+            "body": _bytes(body),
+        }
         try:
-            parsed = _parser(model.metadata["protocol"]).parse(response, model.output_shape)
+            parsed = parser(model.metadata["protocol"]).parse(response, model.output_shape)
         except Exception:  # the backend answered something that is not the operation's reply
             log.exception("unreadable reply of the embedded backend to %s:%s (%s)", service, model.name, status)
-            raise ServiceError("InternalFailure", "The request processing has failed because of an unknown error, "
-                               "exception or failure.", 500, sender_fault=False) from None
+            raise ServiceError(
+                "InternalFailure",
+                "The request processing has failed because of an unknown error, exception or failure.",
+                500,
+                sender_fault=False,
+            ) from None
         parsed.pop("ResponseMetadata", None)
         if "Error" in parsed and status >= 300:
             raise _error(service, model.name, status, parsed["Error"], response["headers"])
@@ -87,8 +94,12 @@ class MotoBackend:
             raise _not_implemented(service, operation) from None
         except Exception:  # a crash of the backend is ours to report, never the client's fault
             log.exception("the embedded backend failed on %s:%s", service, operation)
-            raise ServiceError("InternalFailure", "The request processing has failed because of an unknown error, "
-                               "exception or failure.", 500, sender_fault=False) from None
+            raise ServiceError(
+                "InternalFailure",
+                "The request processing has failed because of an unknown error, exception or failure.",
+                500,
+                sender_fault=False,
+            ) from None
 
     def _routes_for(self, service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
         routes = self._routes.get(service)
@@ -111,6 +122,7 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
 
     leave_lambda_delivery_to_lambdaperm()
     backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+    memoize_pure_moto_functions()  # after the service's modules are imported
     if isinstance(backend_dict, BackendDict):
         regions = backend_dict[DEFAULT_ACCOUNT_ID]
         backend = regions["us-east-1"] if "us-east-1" in regions.regions else regions["aws"]
@@ -119,9 +131,61 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     return [(re.compile(url), method) for url, method in backend.urls.items()]
 
 
-@cache
-def _parser(protocol: str) -> ResponseParser:
-    return create_parser(protocol)
+_MEMOIZED = False
+_CAMEL: Any = None  # the memoized camelcase_to_underscores
+
+
+def memoize_pure_moto_functions() -> None:
+    """Replace three of moto's helpers, on every request's path, by memoized versions of themselves.
+    Each is a pure function of its arguments, so a memo returns exactly what the call would; the memo
+    only skips recomputing it. Idempotent; called after each service's backend is loaded (its modules
+    imported), so that every module that imported a helper by name uses the memo.
+
+    - `method_names_from_class(cls)`: `inspect.getmembers(cls, inspect.isfunction)` on the response class,
+      run by `BaseResponse.call_action` on every call (~80 µs). A class's functions are fixed once its
+      module is imported: moto defines its response classes statically and neither moto nor lambdaperm
+      adds or removes methods of a response class afterwards (`sns_lambda` patches a *model* class, before
+      any call). Each call still gets its own list (a copy of the memo), as before.
+    - `camelcase_to_underscores(name)`: a string transformation (action and attribute names; SQS runs it
+      for every queue attribute on every SendMessage). Bounded memo: names are drawn from service models.
+    - `utcfromtimestamp(value)`: `datetime.fromtimestamp(value, UTC)` made naive; `unix_time` calls it with
+      0 (the epoch) for every timestamp it computes — SQS's SendMessage several times per queued message.
+      datetimes are immutable, so sharing the result is safe.
+    """
+    global _MEMOIZED, _CAMEL
+    import moto.core.responses as responses
+    import moto.core.utils as utils
+
+    if _CAMEL is None:
+        _CAMEL = lru_cache(maxsize=4096)(utils.camelcase_to_underscores)
+    for module in _modules_using(_CAMEL.__wrapped__):  # moto's own function, wherever it was imported
+        module.camelcase_to_underscores = _CAMEL
+    if _MEMOIZED:
+        return
+    names_of = utils.method_names_from_class
+    by_class: dict[object, tuple[str, ...]] = {}
+
+    def method_names_from_class(clazz: object) -> list[str]:
+        names = by_class.get(clazz)
+        if names is None:
+            names = by_class[clazz] = tuple(names_of(clazz))
+        return list(names)
+
+    for module in (responses, utils):
+        setattr(module, "method_names_from_class", method_names_from_class)  # noqa: B010
+    utils.utcfromtimestamp = lru_cache(maxsize=64)(utils.utcfromtimestamp)
+    _MEMOIZED = True
+
+
+def _modules_using(function: Callable[..., Any]) -> list[Any]:
+    """The loaded moto modules that imported `function` by name (`from moto.core.utils import ...`)."""
+    import sys
+
+    return [
+        m
+        for name, m in list(sys.modules.items())
+        if name.startswith("moto.") and m is not None and getattr(m, function.__name__, None) is function
+    ]
 
 
 def _text_headers(headers: Any) -> dict[str, str]:
@@ -153,8 +217,12 @@ def _error(service: str, operation: str, status: int, error: dict[str, Any], hea
 
 
 def _not_implemented(service: str, operation: str) -> ServiceError:
-    return ServiceError("NotImplemented", f"{service}:{operation} is not implemented by the embedded moto backend",
-                        501, sender_fault=False)
+    return ServiceError(
+        "NotImplemented",
+        f"{service}:{operation} is not implemented by the embedded moto backend",
+        501,
+        sender_fault=False,
+    )
 
 
 def _operation_fixups(service: str, operation: str, parsed: dict[str, Any], body: bytes) -> None:
