@@ -251,7 +251,8 @@ def _start(state: Path, log: Path, *, uid: int | None = None, path_env: str | No
     if path_env is not None:
         env["PATH"] = path_env
     if uid is not None:
-        stash = Path(tempfile.mkdtemp(prefix="lambdaperm-shim-"))
+        stash = state.parent / "shim"  # removed with the server's directory
+        stash.mkdir()
         command = _unprivileged(command, uid, stash)
         env["HOME"] = str(state)
     with log.open("wb") as out:
@@ -285,11 +286,13 @@ def isolated(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
     if uid is not None:
         for p in (home, state):
             os.chown(p, uid, uid)
-    endpoint = _start(state, home / "server.log", uid=uid)
     try:
-        yield endpoint
+        endpoint = _start(state, home / "server.log", uid=uid)
+        try:
+            yield endpoint
+        finally:
+            stop_server(endpoint)
     finally:
-        stop_server(endpoint)
         shutil.rmtree(home, ignore_errors=True)
 
 
