@@ -33,7 +33,7 @@ from lambdaperm.services.lambda_ import store as lambda_store
 from lambdaperm.services.lambda_.invoke import run
 from lambdaperm.services.lambda_.mappings import MAPPING
 from lambdaperm.services.lambda_.names import parse_function
-from lambdaperm.services.lambda_.roles import role_entity, session_identity
+from lambdaperm.services.lambda_.roles import lambda_can_assume, role_entity, session_identity
 from lambdaperm.state.identity import Identity
 
 from .recording import record
@@ -144,6 +144,17 @@ def check_bucket_notifications(
     source = _source(bucket)
     if source is None:
         return []  # no such bucket: the backend answers NoSuchBucket
+    for member, arn_member, _action, _reason in _DESTINATIONS:
+        for target in config.get(member) or []:
+            arn = str(target.get(arn_member) or "")
+            if arn.count(":") >= 5 and arn.split(":")[3] != source["Region"]:
+                # AWS: every destination is in the bucket's region. Refused here, before the backend, which
+                # stores the configuration before it validates the regions (and then delivers to it).
+                raise ServiceError(
+                    "InvalidArgument",
+                    "The notification destination service region is not valid for the bucket location constraint",
+                    400,
+                )
     refused: list[tuple[str, str]] = []
     for member, arn_member, action, reason in _DESTINATIONS:
         for target in config.get(member) or []:
@@ -431,10 +442,12 @@ class SqsPoller:
         )
         role = role_entity(ctx, lambda_store.config_of(fn, version)["Role"])
         source = mapping["EventSourceArn"]
-        if role is None:
-            return 0
+        if role is None or not lambda_can_assume(role):
+            return 0  # Lambda polls with credentials of the role it assumes: no role it can assume, no receive
         session = session_identity(role, fn["Name"], now)
-        context = request_context(session, now=now, region=region, source_ip="", tags={})
+        # a session of the role: the role's tags are its principal tags (aws:PrincipalTag)
+        tags = self.server.policies.principal_tags(session)
+        context = request_context(session, now=now, region=region, source_ip="", tags=tags)
         needed = [
             RequiredAction(a, (source,), {})
             for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")

@@ -74,7 +74,9 @@ def handle(server: Server, req: HttpRequest, url_id: str, path: str) -> HttpResp
     else:
         identity = ANONYMOUS
     addressed = ref.addressed_arn
-    context = request_context(identity, now=call.now, region=ref.region, source_ip=req.remote_addr, tags={})
+    tags = server.policies.principal_tags(identity) if identity.caller.is_iam_principal else {}  # aws:PrincipalTag
+    context = request_context(identity, now=call.now, region=ref.region, source_ip=req.remote_addr, tags=tags,
+                              user_agent=req.header("user-agent", "") or "")
     needed = [
         RequiredAction("lambda:InvokeFunctionUrl", (addressed,),
                        {"lambda:functionurlauthtype": (config["AuthType"],)}),
