@@ -26,6 +26,8 @@ from lambdaperm.policy import (
 )
 from lambdaperm.state.identity import Identity
 
+from . import facts
+
 _CACHE_LIMIT = 4096
 
 
@@ -90,8 +92,9 @@ class Authorizer:
         ip = self.source.identity_policies(identity)
         identity_docs = tuple(self._readable(text, PolicyType.IDENTITY, name) for name, text in ip.identity)
         boundary = self._readable(ip.boundary, PolicyType.BOUNDARY, "permissions boundary") if ip.boundary else None
-        session = tuple(self._readable(text, PolicyType.SESSION, f"session policy {i + 1}")
-                        for i, text in enumerate(ip.session))
+        session = tuple(
+            self._readable(text, PolicyType.SESSION, f"session policy {i + 1}") for i, text in enumerate(ip.session)
+        )
         resource_policy = trust = None
         required = False
         found = self.source.resource_policy(action, resource)
@@ -105,39 +108,101 @@ class Authorizer:
                 trust, required = compiled, True
             else:
                 resource_policy = compiled
-        return PolicySet(identity=identity_docs, resource=resource_policy, trust=trust,
-                         boundary=boundary, session=session, resource_required=required)
+        return PolicySet(
+            identity=identity_docs,
+            resource=resource_policy,
+            trust=trust,
+            boundary=boundary,
+            session=session,
+            resource_required=required,
+        )
 
     def enforce(
         self,
         identity: Identity,
         required: Sequence[RequiredAction],
         context: Mapping[str, tuple[str, ...]],
+        transport: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Denied | None:
+        """The first denial among every (action, resource) of `required`, or None when all are allowed.
+
+        `context`: the caller's global keys (`keys.request_context`); `transport`: the keys read from the
+        HTTP request's authentication (S3's signature keys; None for a call lambdaperm makes itself). Each
+        decision gets its own copy of the context, completed by `facts.prepare`."""
         for need in required:
             for resource in need.resources:
-                merged = dict(context)  # each (action, resource) decision has its own context
-                merged.update(need.context)
-                account = _account_of(resource)
-                if account == "aws":  # AWS managed policies belong to no account: access is the caller's own
-                    account = identity.account
-                elif not account:  # an S3 ARN: the bucket's owner, when the source knows it
-                    owner = getattr(self.source, "resource_account", None)
-                    account = (owner(resource) if owner is not None else None) or ""
-                if account:
-                    merged["aws:resourceaccount"] = (account,)
-                req = AuthzRequest(identity.caller, need.action, resource, merged, account)
-                try:
-                    policies = self.policy_set(identity, need.action, resource)
-                except UnreadablePolicy:
-                    # fail closed: an unreadable policy may hold a Deny
-                    decision = Decision(EvalDecision.EXPLICIT_DENY, "resource", (), (),
-                                        (identity.caller.arn, need.action, resource, req.same_account))
-                    return Denied(decision, need.action, resource)
-                decision = decide(policies, req)
-                if not decision.allowed:
-                    return Denied(decision, need.action, resource)
+                denied = self._decide(identity, need, resource, context, transport)
+                if denied is not None:
+                    return denied
         return None
+
+    def _decide(
+        self,
+        identity: Identity,
+        need: RequiredAction,
+        resource: str,
+        context: Mapping[str, tuple[str, ...]],
+        transport: Mapping[str, tuple[str, ...]] | None,
+    ) -> Denied | None:
+        merged = dict(context)  # each (action, resource) decision has its own context
+        merged.update(need.context)
+        unsupplied: set[str] = set()
+        account = self._resource_account(identity, need.action, resource)
+        if account:
+            merged["aws:resourceaccount"] = (account,)
+        elif account is None:
+            unsupplied.add("aws:resourceaccount")
+        try:
+            policies = self.policy_set(identity, need.action, resource)
+        except UnreadablePolicy:
+            # fail closed: an unreadable policy may hold a Deny
+            same = bool(identity.account) and identity.account == (account or identity.account)
+            decision = Decision(
+                EvalDecision.EXPLICIT_DENY, "resource", (), (), (identity.caller.arn, need.action, resource, same)
+            )
+            return Denied(decision, need.action, resource)
+        prepared = facts.Decision(need.action, resource, account or "", merged, unsupplied, self.source)
+        facts.prepare(prepared, _referenced(policies), transport)
+        req = AuthzRequest(identity.caller, need.action, resource, merged, account or "", unsupplied)
+        decision = decide(policies, req)
+        return None if decision.allowed else Denied(decision, need.action, resource)
+
+    def _resource_account(self, identity: Identity, action: str, resource: str) -> str | None:
+        """The account that owns `resource`: its ARN's; the caller's for AWS managed policies (they belong
+        to no account) and for a bucket being created; for other S3 ARNs the bucket owner the source knows.
+        "" for `*`; None when it cannot be told (an S3 bucket the source does not know)."""
+        if resource == "*":
+            return ""
+        account = _account_of(resource)
+        if account == "aws":
+            return identity.account
+        if account or not resource.startswith("arn:"):
+            return account
+        owner = getattr(self.source, "resource_account", None)
+        found = owner(resource) if owner is not None else None
+        if found:
+            return str(found)
+        if action.lower() == "s3:createbucket":
+            return identity.account  # the bucket will be the caller's
+        return None
+
+
+def _referenced(policies: PolicySet) -> frozenset[str]:
+    """Every context key the policies of a decision test."""
+    keys: set[str] = set()
+    for policy in (
+        *policies.identity,
+        policies.resource,
+        policies.trust,
+        policies.boundary,
+        *policies.session,
+        *(p for level in policies.scps for p in level),
+        *(p for level in policies.rcps for p in level),
+        policies.endpoint,
+    ):
+        if policy is not None:
+            keys.update(policy.context_keys)
+    return frozenset(keys)
 
 
 def _account_of(arn: str) -> str:

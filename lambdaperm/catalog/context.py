@@ -1,19 +1,26 @@
 """Request-specific condition keys read from the request parameters (a data table).
 
 A key is set only when the action documents it (in the Service Authorization Reference: the action's own
-keys and the keys of its resource types) and the request carries a value. Keys are lower-cased; values are
-tuples of strings (several for multi-valued keys such as aws:TagKeys or lambda:SubnetIds).
-Global keys (aws:SourceIp, aws:PrincipalArn, aws:SecureTransport...) come from the gateway, not from here.
+keys and the keys of its resource types), `condition_keys.py` classifies it as read from the request
+(REQUEST), and the request carries a value. Keys are lower-cased; values are tuples of strings (several for
+multi-valued keys such as aws:TagKeys or lambda:SubnetIds). Global keys (aws:SourceIp, aws:PrincipalArn,
+aws:SecureTransport...) come from the gateway, not from here; keys whose value lives with the resource
+(tags, a table's key schema) from the authorizer. For `dynamodb:LeadingKeys` this module reads the key
+attributes of the items a request touches (`dynamodb_key_items`): which of them is the partition key is
+known only from the table, at decision time.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from . import identifiers as ids
+from .condition_keys import normalize
 from .params import lookup, strings, text
 
 Context = dict[str, tuple[str, ...]]
@@ -39,8 +46,14 @@ def _param(key: str, *paths: str) -> Extractor:
 
 # Tags come as [{Key, Value}] (IAM, STS, SNS, DynamoDB, CloudTrail, EC2), {key: value} (Lambda, SQS, Logs,
 # Access Analyzer), or a list of keys (untag operations).
-_TAG_PATHS = ("Tags", "tags", "TagsList", "TagSpecifications[].Tags", "CreateBucketConfiguration.Tags",
-              "Tagging.TagSet")
+_TAG_PATHS = (
+    "Tags",
+    "tags",
+    "TagsList",
+    "TagSpecifications[].Tags",
+    "CreateBucketConfiguration.Tags",
+    "Tagging.TagSet",
+)
 _TAG_KEY_PATHS = ("TagKeys", "tagKeys")
 
 
@@ -111,12 +124,37 @@ def ec2_region(params: Mapping[str, object], env: Env) -> Context:
 # dynamodb:Attributes — the attribute names a request reads or writes: item and key maps, attribute lists,
 # and the names in its expressions (with #placeholders resolved).
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
-_MAP_MEMBERS = ("Item", "Key", "ExclusiveStartKey", "AttributeUpdates", "Expected", "KeyConditions",
-                "QueryFilter", "ScanFilter")
-_WORDS = frozenset({
-    "set", "remove", "add", "delete", "and", "or", "not", "between", "in", "size", "if_not_exists",
-    "list_append", "begins_with", "contains", "attribute_type", "attribute_exists", "attribute_not_exists",
-})
+_MAP_MEMBERS = (
+    "Item",
+    "Key",
+    "ExclusiveStartKey",
+    "AttributeUpdates",
+    "Expected",
+    "KeyConditions",
+    "QueryFilter",
+    "ScanFilter",
+)
+_WORDS = frozenset(
+    {
+        "set",
+        "remove",
+        "add",
+        "delete",
+        "and",
+        "or",
+        "not",
+        "between",
+        "in",
+        "size",
+        "if_not_exists",
+        "list_append",
+        "begins_with",
+        "contains",
+        "attribute_type",
+        "attribute_exists",
+        "attribute_not_exists",
+    }
+)
 _TOKEN = re.compile(r"#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -166,13 +204,23 @@ def dynamodb_attributes(params: Mapping[str, object], env: Env) -> Context:
 
 
 _S3_HEADERS = {
-    "s3:x-amz-acl": "ACL", "s3:x-amz-grant-full-control": "GrantFullControl",
-    "s3:x-amz-grant-read": "GrantRead", "s3:x-amz-grant-read-acp": "GrantReadACP",
+    "s3:x-amz-acl": "ACL",
+    "s3:x-amz-grant-full-control": "GrantFullControl",
+    "s3:x-amz-grant-read": "GrantRead",
+    "s3:x-amz-grant-read-acp": "GrantReadACP",
     "s3:x-amz-grant-write": "GrantWrite",
-    "s3:x-amz-grant-write-acp": "GrantWriteACP", "s3:x-amz-server-side-encryption": "ServerSideEncryption",
-    "s3:x-amz-server-side-encryption-aws-kms-key-id": "SSEKMSKeyId", "s3:x-amz-storage-class": "StorageClass",
-    "s3:x-amz-metadata-directive": "MetadataDirective", "s3:x-amz-object-ownership": "ObjectOwnership",
-    "s3:if-match": "IfMatch", "s3:if-none-match": "IfNoneMatch", "s3:versionid": "VersionId",
+    "s3:x-amz-grant-write-acp": "GrantWriteACP",
+    "s3:x-amz-server-side-encryption": "ServerSideEncryption",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id": "SSEKMSKeyId",
+    "s3:x-amz-storage-class": "StorageClass",
+    "s3:x-amz-metadata-directive": "MetadataDirective",
+    "s3:x-amz-object-ownership": "ObjectOwnership",
+    "s3:if-match": "IfMatch",
+    "s3:if-none-match": "IfNoneMatch",
+    "s3:versionid": "VersionId",
+    "s3:x-amz-server-side-encryption-customer-algorithm": "SSECustomerAlgorithm",
+    "s3:x-amz-website-redirect-location": "WebsiteRedirectLocation",
+    "s3:x-amz-bucket-namespace": "BucketNamespace",
 }
 
 # Documented key (lower-cased) -> extractor. Sources: each service's page in the Service Authorization
@@ -188,12 +236,15 @@ CONTEXT_KEYS: dict[str, Extractor] = {
     "s3:x-amz-copy-source": s3_copy_source,
     "s3:locationconstraint": _param("s3:locationconstraint", "CreateBucketConfiguration.LocationConstraint"),
     "s3:object-lock-mode": _param("s3:object-lock-mode", "ObjectLockMode", "Retention.Mode"),
-    "s3:object-lock-retain-until-date": _param("s3:object-lock-retain-until-date",
-                                               "ObjectLockRetainUntilDate", "Retention.RetainUntilDate"),
-    "s3:object-lock-legal-hold": _param("s3:object-lock-legal-hold", "ObjectLockLegalHoldStatus",
-                                        "LegalHold.Status"),
+    "s3:object-lock-retain-until-date": _param(
+        "s3:object-lock-retain-until-date", "ObjectLockRetainUntilDate", "Retention.RetainUntilDate"
+    ),
+    "s3:object-lock-legal-hold": _param("s3:object-lock-legal-hold", "ObjectLockLegalHoldStatus", "LegalHold.Status"),
     "s3:requestobjecttag/<key>": s3_object_tags,
     "s3:requestobjecttagkeys": s3_object_tag_keys,
+    "s3:inventoryaccessibleoptionalfields": _param(
+        "s3:inventoryaccessibleoptionalfields", "InventoryConfiguration.OptionalFields[]"
+    ),
     "s3express:sessionmode": _param("s3express:sessionmode", "SessionMode"),
     # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
     "dynamodb:attributes": dynamodb_attributes,
@@ -213,10 +264,8 @@ CONTEXT_KEYS: dict[str, Extractor] = {
     "iam:policyarn": _param("iam:policyarn", "PolicyArn"),
     "iam:awsservicename": _param("iam:awsservicename", "AWSServiceName"),
     "iam:organizationspolicyid": _param("iam:organizationspolicyid", "OrganizationsPolicyId"),
-    "iam:servicespecificcredentialservicename":
-        _param("iam:servicespecificcredentialservicename", "ServiceName"),
-    "iam:servicespecificcredentialagedays": _param("iam:servicespecificcredentialagedays",
-                                                   "CredentialAgeDays"),
+    "iam:servicespecificcredentialservicename": _param("iam:servicespecificcredentialservicename", "ServiceName"),
+    "iam:servicespecificcredentialagedays": _param("iam:servicespecificcredentialagedays", "CredentialAgeDays"),
     "sts:externalid": _param("sts:externalid", "ExternalId"),
     "sts:rolesessionname": _param("sts:rolesessionname", "RoleSessionName"),
     "sts:sourceidentity": _param("sts:sourceidentity", "SourceIdentity"),
@@ -231,20 +280,158 @@ CONTEXT_KEYS: dict[str, Extractor] = {
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
     "ec2:region": ec2_region,
     "ec2:vpceservicename": _param("ec2:vpceservicename", "ServiceName"),
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html
+    "logs:deliverydestinationresourcearn": _param(
+        "logs:deliverydestinationresourcearn", "deliveryDestinationConfiguration.destinationResourceArn"
+    ),
+    "logs:loggeneratingresourcearns": _param("logs:loggeneratingresourcearns", "resourceArn"),
 }
+# The table above, keyed as `condition_keys` names keys (placeholders as `*`).
+_EXTRACTORS: dict[str, Extractor] = {normalize(k): v for k, v in CONTEXT_KEYS.items()}
 
 
-def documented(condition_keys: Sequence[str]) -> list[str]:
-    """The documented keys this module can fill, lower-cased."""
-    return [k.lower() for k in condition_keys if k.lower() in CONTEXT_KEYS]
+def has_extractor(key: str) -> bool:
+    """Whether this module can read `key` (any spelling of a documented key) from a request."""
+    return normalize(key) in _EXTRACTORS
 
 
 def extract(keys: Sequence[str], scopes: Sequence[object], env: Env) -> Context:
-    """The values of `keys` (documented, lower-cased) read from each scope in turn (later wins)."""
+    """The values of `keys` (normalized names) read from each scope in turn (later wins)."""
     out: Context = {}
     for scope in scopes:
         if not isinstance(scope, Mapping):
             continue
         for key in keys:
-            out.update(CONTEXT_KEYS[key](scope, env))
+            extractor = _EXTRACTORS.get(key)
+            if extractor is not None:
+                out.update(extractor(scope, env))
+    return out
+
+
+# --- dynamodb:LeadingKeys: the key attributes of the items a request touches -------------------------------
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+# "dynamodb:LeadingKeys – Represents the first key attribute of a table—in other words, the partition key."
+# An item is read from Key/Item (Get/Put/Update/DeleteItem), Keys[] (a BatchGetItem table entry),
+# WriteRequests[] (a BatchWriteItem table entry), a transaction element (Get/Put/Update/Delete/
+# ConditionCheck), and a Query's key conditions (the equality terms of KeyConditionExpression, or EQ entries
+# of the legacy KeyConditions). Which attribute is the partition key is known only from the table (or the
+# queried index): the authorizer picks it.
+
+KeyItem = dict[str, str]
+_ITEM_PATHS = (
+    "Key",
+    "Item",
+    "Keys[]",
+    "WriteRequests[].PutRequest.Item",
+    "WriteRequests[].DeleteRequest.Key",
+    "Get.Key",
+    "Put.Item",
+    "Update.Key",
+    "Delete.Key",
+    "ConditionCheck.Key",
+)
+_OPERAND = r"(#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*)"
+_EQUALITY = re.compile(rf"^\(*\s*{_OPERAND}\s*=\s*{_OPERAND}\s*\)*$")
+_AND = re.compile(r"\s+AND\s+", re.I)
+
+
+def _scalar(value: object) -> str | None:
+    """A key attribute value as IAM compares it: S and N as written, B as base64 text."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return None
+    kind, raw = next(iter(value.items()))
+    if kind in ("S", "N") and isinstance(raw, str):
+        return raw
+    if kind == "B" and isinstance(raw, bytes | bytearray):
+        return base64.b64encode(bytes(raw)).decode("ascii")
+    if kind == "B" and isinstance(raw, str):
+        return raw
+    return None
+
+
+def _item(found: object) -> KeyItem | None:
+    if not isinstance(found, Mapping):
+        return None
+    out: KeyItem = {}
+    for name, value in found.items():
+        scalar = _scalar(value)
+        if isinstance(name, str) and scalar is not None:
+            out[name] = scalar
+    return out
+
+
+def _key_condition_item(scope: Mapping[str, object]) -> KeyItem | None:
+    """The equality terms of a Query's key conditions, or None when the request has none to read."""
+    expression = scope.get("KeyConditionExpression")
+    if isinstance(expression, str):
+        names = scope.get("ExpressionAttributeNames")
+        values = scope.get("ExpressionAttributeValues")
+        names = names if isinstance(names, Mapping) else {}
+        values = values if isinstance(values, Mapping) else {}
+        out: KeyItem = {}
+        for clause in _AND.split(expression.strip()):
+            match = _EQUALITY.match(clause.strip())
+            if match is None:
+                continue
+            left, right = match.group(1), match.group(2)
+            if left.startswith(":") and not right.startswith(":"):
+                left, right = right, left
+            if left.startswith(":") or not right.startswith(":"):
+                continue
+            name = names.get(left) if left.startswith("#") else left
+            value = _scalar(values.get(right))
+            if isinstance(name, str) and value is not None:
+                out[name] = value
+        return out
+    conditions = scope.get("KeyConditions")
+    if isinstance(conditions, Mapping):
+        out = {}
+        for name, condition in conditions.items():
+            if not isinstance(condition, Mapping) or condition.get("ComparisonOperator") != "EQ":
+                continue
+            listed = condition.get("AttributeValueList")
+            if isinstance(listed, Sequence) and len(listed) == 1:
+                value = _scalar(listed[0])
+                if isinstance(name, str) and value is not None:
+                    out[name] = value
+        return out
+    return None
+
+
+def dynamodb_key_items(scope: object) -> list[KeyItem] | None:
+    """The key attributes of every item the request (or one of its items) touches; None when the request
+    names no item in a form this reader knows (its partition keys cannot be told)."""
+    if not isinstance(scope, Mapping):
+        return None
+    items: list[KeyItem] = []
+    seen = False
+    for path in _ITEM_PATHS:
+        for found in lookup(scope, path):
+            seen = True
+            item = _item(found)
+            if item is None:
+                return None
+            items.append(item)
+    condition = _key_condition_item(scope)
+    if condition is not None:
+        seen = True
+        items.append(condition)
+    return items if seen else None
+
+
+def encode_key_items(items: Sequence[KeyItem]) -> tuple[str, ...]:
+    """Key items as context values (JSON objects, sorted keys)."""
+    return tuple(json.dumps(item, sort_keys=True, separators=(",", ":")) for item in items)
+
+
+def decode_key_items(values: Sequence[str]) -> list[KeyItem] | None:
+    out: list[KeyItem] = []
+    for value in values:
+        try:
+            item = json.loads(value)
+        except ValueError:
+            return None
+        if not isinstance(item, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in item.items()):
+            return None
+        out.append(item)
     return out

@@ -9,14 +9,18 @@
    if no type can be built and one is required, the request does not name its resource:
    UnresolvedResource (fail closed). `*` only for actions without resource-level permissions (no
    resource types) or whose resource types are all optional.
-4. Context: the documented condition keys the request carries (context.py).
+4. Context: the documented condition keys the request carries (context.py), the literal keys of the
+   exception row where the action documents them, and the `lambdaperm:` facts the authorizer needs
+   (condition_keys.py): the keys this request leaves unsupplied, and the key attributes of the DynamoDB items
+   it touches. Request-level keys are read from the request without the items of an `each` need (a
+   transaction item's dynamodb:Attributes are its own), item-level keys from the item.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import arns, bindings, context, reference, services
+from . import arns, bindings, condition_keys, context, reference, services
 from .arns import Bindings
 from .errors import UnmappedOperation, UnresolvedResource
 from .model import RequiredAction
@@ -50,17 +54,27 @@ def required_actions(
     elif reference.action(f"{prefix}:{op}") is not None:
         needs = (Need(f"{prefix}:{op}"),)
     else:
-        raise UnmappedOperation(service_name, op, f"no IAM action {prefix}:{op} in the Service Authorization "
-                                                  "Reference and no exception row")
+        raise UnmappedOperation(
+            service_name, op, f"no IAM action {prefix}:{op} in the Service Authorization Reference and no exception row"
+        )
     request = _Request(service_name, op, params, context.Env(account, region, partition))
     out: list[RequiredAction] = []
     for need in needs:
         for item in request.resolve(need):
             _merge(out, item)
     if needs and not out:  # conditional needs that all failed to apply: never "no permission needed"
-        raise UnresolvedResource(service_name, op, (), "the request names none of the resources the "
-                                 "operation is authorized on")
+        raise UnresolvedResource(
+            service_name, op, (), "the request names none of the resources the operation is authorized on"
+        )
     return out
+
+
+def _without_each(params: Mapping[str, object], each: str | None) -> Mapping[str, object]:
+    """The request without the member an `each` need iterates (its items are read one by one)."""
+    if not each:
+        return params
+    root = each.split(".")[0].split("[")[0].split("{")[0]
+    return {k: v for k, v in params.items() if k != root}
 
 
 def _merge(out: list[RequiredAction], item: RequiredAction) -> None:
@@ -81,8 +95,7 @@ class _Request:
         self.operation = operation
         self.params = params
         self.env = env
-        self.base: Bindings = {"Partition": (env.partition,), "Region": (env.region,),
-                               "Account": (env.account,)}
+        self.base: Bindings = {"Partition": (env.partition,), "Region": (env.region,), "Account": (env.account,)}
         self.bound = {**self.base, **bindings.bind(service, params)}
 
     def resolve(self, need: Need) -> list[RequiredAction]:
@@ -92,8 +105,9 @@ class _Request:
                 continue
             derived = need.derive(scope) if need.derive else [Derived()]
             if not derived:
-                raise UnresolvedResource(self.service, self.operation, (need.each or "",),
-                                         f"cannot tell which resource {scope!r} names")
+                raise UnresolvedResource(
+                    self.service, self.operation, (need.each or "",), f"cannot tell which resource {scope!r} names"
+                )
             for d in derived:
                 out.append(self._one(need, scope, d))
         return out
@@ -117,23 +131,44 @@ class _Request:
         elif need.arn:
             resources = strings(scope, *need.arn)
             if not resources or not all(r.startswith("arn:") for r in resources):
-                raise UnresolvedResource(self.service, self.operation, need.arn,
-                                         f"{info.full_name} needs an ARN in {' or '.join(need.arn)}")
+                raise UnresolvedResource(
+                    self.service, self.operation, need.arn, f"{info.full_name} needs an ARN in {' or '.join(need.arn)}"
+                )
         else:
             resources = self._resources(info, bound, derived.types or need.types, scope_map, need)
-        keys = context.documented(
-            (*info.condition_keys, *(k for r in info.resource_types for k in r.condition_keys)))
-        scopes = [self.params] if scope is self.params else [self.params, scope]
-        ctx = context.extract(keys, scopes, self.env)
-        ctx.update({k.lower(): (v,) for k, v in need.context.items()})
-        return RequiredAction(info.full_name, resources, ctx)
+        return RequiredAction(info.full_name, resources, self._context(info, need, scope))
 
-    def _resources(self, info: ActionInfo, bound: Bindings, types: tuple[str, ...] | None,
-                   scope: Mapping[str, object], need: Need) -> tuple[str, ...]:
+    def _context(self, info: ActionInfo, need: Need, scope: object) -> dict[str, tuple[str, ...]]:
+        action = info.full_name
+        if scope is self.params:
+            request, item = self.params, None
+        else:
+            request = _without_each(self.params, need.each)
+            item = need.item(self.params, scope) if need.item is not None else scope
+        ctx = context.extract(condition_keys.request_keys(action), [request, item], self.env)
+        literal = condition_keys.literal_keys(action)
+        ctx.update({k.lower(): (v,) for k, v in need.context.items() if k.lower() in literal})
+        unsupplied = [k.lower() for k in need.unsupplied]
+        if condition_keys.rule(action, "dynamodb:LeadingKeys").supply is condition_keys.Supply.RESOURCE and (
+            "dynamodb:leadingkeys" in (k.lower() for k in condition_keys.documented_keys(action))
+        ):
+            items = context.dynamodb_key_items(item if item is not None else request)
+            if items is None:
+                unsupplied.append("dynamodb:leadingkeys")
+            else:
+                ctx[condition_keys.KEY_ITEMS_MARK] = context.encode_key_items(items)
+        if unsupplied:
+            ctx[condition_keys.UNSUPPLIED_MARK] = tuple(sorted(set(unsupplied)))
+        return ctx
+
+    def _resources(
+        self, info: ActionInfo, bound: Bindings, types: tuple[str, ...] | None, scope: Mapping[str, object], need: Need
+    ) -> tuple[str, ...]:
         refs = info.resource_types
         if types is not None:
             refs = tuple(r for r in refs if r.name.lower() in {t.lower() for t in types}) or tuple(
-                reference.ResourceRef(t, True, ()) for t in types)
+                reference.ResourceRef(t, True, ()) for t in types
+            )
             refs = tuple(reference.ResourceRef(r.name, True, r.condition_keys) for r in refs)
         if not refs:
             return ("*",)
@@ -160,15 +195,17 @@ class _Request:
         if built:
             return tuple(dict.fromkeys(arn for arns_ in built.values() for arn in arns_))
         if arn_values:
-            raise UnresolvedResource(self.service, self.operation, (),
-                                     f"{info.full_name}: {arn_values[0]!r} is not an ARN of a resource type "
-                                     "the action is authorized on")
+            raise UnresolvedResource(
+                self.service,
+                self.operation,
+                (),
+                f"{info.full_name}: {arn_values[0]!r} is not an ARN of a resource type the action is authorized on",
+            )
         if any(r.required for r in refs) or self._names_required_member(info, refs, need):
             raise self._unresolved(info, refs, bound)
         return ("*",)
 
-    def _names_required_member(self, info: ActionInfo, refs: tuple[reference.ResourceRef, ...],
-                               need: Need) -> bool:
+    def _names_required_member(self, info: ActionInfo, refs: tuple[reference.ResourceRef, ...], need: Need) -> bool:
         """All the action's resource types are optional (S3 object actions: object or access point object;
         DynamoDB ListExports: a table or none). `*` is right only when the request may leave them all out:
         not when a parameter that names them is required by the API (S3 `Key`)."""
@@ -203,8 +240,9 @@ class _Request:
                     out.append(value)
         return tuple(out)
 
-    def _unresolved(self, info: ActionInfo, refs: tuple[reference.ResourceRef, ...],
-                    bound: Bindings) -> UnresolvedResource:
+    def _unresolved(
+        self, info: ActionInfo, refs: tuple[reference.ResourceRef, ...], bound: Bindings
+    ) -> UnresolvedResource:
         missing: list[str] = []
         unnamed: list[str] = []
         names: list[str] = []
@@ -224,7 +262,9 @@ class _Request:
         missing.extend(p for p in bindings.ARN_PARAMS.get(self.service, ()) if p not in missing)
         missing = missing or unnamed
         return UnresolvedResource(
-            self.service, self.operation, tuple(missing),
+            self.service,
+            self.operation,
+            tuple(missing),
             f"{info.full_name} is authorized on a {' or '.join(names)} resource, but the request does not "
             "name it" + (f" (missing: {', '.join(missing)})" if missing else ""),
             bindings.implicit(self.service, self.operation, tuple(missing)),

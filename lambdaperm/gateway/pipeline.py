@@ -42,6 +42,7 @@ from .iam_paths import with_iam_paths
 from .recording import record
 from .server import DATA_PLANE, PRECHECKS, Server
 from .trail_writer import WAIT_SECONDS, TrailNotCommitted
+from .transport_keys import s3_transport_keys
 
 log = logging.getLogger("lambdaperm.gateway")
 
@@ -121,14 +122,15 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     tags = server.policies.principal_tags(identity) if identity.caller.is_iam_principal else {}
     context = request_context(identity, now=call.now, region=call.region, source_ip=call.req.remote_addr,
                               tags=tags, user_agent=call.req.header("user-agent", "") or "")
+    transport = s3_transport_keys(call.req, call.now) if op.service_name == "s3" else None
     if (op.service_name, op.name) == ("s3", "DeleteObjects"):  # each key on its own, refusals reported per key
         needs = multi_delete.per_key_actions(params, account, call.region)
         call.refused = multi_delete.refused(
-            needs, lambda need: server.authorizer.enforce(identity, need, context) is None)
+            needs, lambda need: server.authorizer.enforce(identity, need, context, transport) is None)
         skip = set(call.refused)
         call.resources = [r for i, need in enumerate(needs) if i not in skip for n in need for r in n.resources]
         return
-    denied = server.authorizer.enforce(identity, needed, context)
+    denied = server.authorizer.enforce(identity, needed, context, transport)
     if denied is not None:
         raise access_denied(op.service_name, op.protocol, denied.decision.message)
 

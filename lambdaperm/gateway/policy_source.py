@@ -1,12 +1,26 @@
-"""Where the authorizer finds policies: our own services (identities, trust policies, function policies)
-and the data plane (S3 bucket, SQS queue and SNS topic policies held by the embedded moto backend)."""
+"""Where the authorizer finds policies and the facts of a resource it decides on: our own services
+(identities, trust policies, function policies; the tags and boundaries of IAM and Lambda resources, from
+the records) and the data plane (S3 bucket, SQS queue and SNS topic policies; data-plane resource tags,
+object tags, DynamoDB key schemas, subnet VPCs, held by the embedded moto backend).
+
+With `--upstream` the data plane's resources live elsewhere: their facts are unknown (None), so the
+authorizer treats the keys that need them as unsupplied (undecidable), never as absent.
+"""
 
 from __future__ import annotations
 
-from lambdaperm.dataplane import moto_state
+from collections.abc import Mapping
+
+from lambdaperm.dataplane import dynamodb_keys, moto_state
+from lambdaperm.dataplane import tags as data_tags
+from lambdaperm.protocol.errors import ServiceError
+from lambdaperm.services import resource_facts
 from lambdaperm.services.iam.principals import IdentityPolicies
 from lambdaperm.services.policy_sources import ServicePolicies
 from lambdaperm.state.identity import Identity
+
+# ARN services whose resources our own control plane holds
+_OWN = ("arn:aws:iam:", "arn:aws:lambda:", "arn:aws:sts:")
 
 
 class CompositePolicies:
@@ -32,3 +46,27 @@ class CompositePolicies:
             return None
         data = moto_state.resource_policy(resource)
         return data[0] if data is not None else None
+
+    # --- facts (lambdaperm.authz.facts.FactSource) ---------------------------------------------------------
+
+    def resource_tags(self, resource: str) -> Mapping[str, str] | None:
+        if resource.startswith(_OWN):
+            return resource_facts.resource_tags(self.services.records, resource)
+        return data_tags.resource_tags(resource) if self.embedded else None
+
+    def object_tags(self, resource: str, version: str | None) -> Mapping[str, str] | None:
+        return data_tags.s3_object_tags(resource, version) if self.embedded else None
+
+    def permissions_boundary(self, resource: str) -> tuple[str, ...] | None:
+        return resource_facts.permissions_boundary(self.services.records, resource)
+
+    def partition_key(self, resource: str) -> str | None:
+        return dynamodb_keys.partition_key(resource) if self.embedded else None
+
+    def subnet_vpc(self, account: str, region: str, subnets: tuple[str, ...]) -> str | None:
+        if not self.embedded or not account or not region:
+            return None
+        try:
+            return moto_state.vpc_of(account, region, list(subnets), []) or None
+        except ServiceError:
+            return None  # a subnet that does not exist: the call fails; the VPC cannot be told

@@ -65,9 +65,19 @@ class Policy:
     name: str = ""
     size: int = 0  # the size AWS counts for this policy type's quota
     index: StatementIndex = field(init=False, compare=False, repr=False)
+    # every context key the policy reads (conditions, their variables, Resource variables), lower-cased
+    context_keys: frozenset[str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", StatementIndex(self.statements))
+        keys: set[str] = set()
+        for stmt in self.statements:
+            for condition in stmt.conditions:
+                keys.add(condition.key)
+                keys.update(condition.variable_keys)
+            if stmt.resource is not None:
+                keys.update(var.key for template in stmt.resource.dynamic for var in template.variables())
+        object.__setattr__(self, "context_keys", frozenset(keys))
 
     def candidates(self, action_lower: str, service: str) -> tuple[Statement, ...]:
         return self.index.candidates(action_lower, service)

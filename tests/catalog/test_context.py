@@ -8,20 +8,17 @@ from .helpers import ACCOUNT, REGION, need
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/exec"
 
 
-def ctx(
-    service: str, operation: str, params: dict[str, object], index: int = 0
-) -> dict[str, tuple[str, ...]]:
-    return need(service, operation, params)[index].context
+def ctx(service: str, operation: str, params: dict[str, object], index: int = 0) -> dict[str, tuple[str, ...]]:
+    """The AWS condition keys of one required action (without the `lambdaperm:` facts for the authorizer)."""
+    full = need(service, operation, params)[index].context
+    return {k: v for k, v in full.items() if not k.startswith("lambdaperm:")}
 
 
 def test_tags_in_all_their_shapes() -> None:
     expected = {"aws:requesttag/env": ("dev",), "aws:requesttag/team": ("a",), "aws:tagkeys": ("Env", "team")}
     # [{Key, Value}] (IAM), {k: v} (Lambda), TagsList (CloudTrail), TagSpecifications (EC2).
     tags = [{"Key": "Env", "Value": "dev"}, {"Key": "team", "Value": "a"}]
-    assert (
-        ctx("iam", "CreateRole", {"RoleName": "r", "AssumeRolePolicyDocument": "{}", "Tags": tags})
-        == expected
-    )
+    assert ctx("iam", "CreateRole", {"RoleName": "r", "AssumeRolePolicyDocument": "{}", "Tags": tags}) == expected
     assert (
         ctx(
             "lambda",
@@ -57,9 +54,11 @@ def test_tags_only_where_documented() -> None:
 
 
 def test_s3_list_keys() -> None:
-    assert ctx(
-        "s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "home/", "Delimiter": "/", "MaxKeys": 10}
-    ) == {"s3:prefix": ("home/",), "s3:delimiter": ("/",), "s3:max-keys": ("10",)}
+    assert ctx("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "home/", "Delimiter": "/", "MaxKeys": 10}) == {
+        "s3:prefix": ("home/",),
+        "s3:delimiter": ("/",),
+        "s3:max-keys": ("10",),
+    }
     assert ctx("s3", "ListObjectVersions", {"Bucket": "b", "Prefix": "p"}) == {"s3:prefix": ("p",)}
 
 
@@ -151,12 +150,8 @@ def test_iam_keys() -> None:
         "iam:permissionsboundary": (boundary,)
     }
     admin = "arn:aws:iam::aws:policy/AdministratorAccess"
-    assert ctx("iam", "AttachRolePolicy", {"RoleName": "r", "PolicyArn": admin}) == {
-        "iam:policyarn": (admin,)
-    }
-    assert ctx("iam", "AttachUserPolicy", {"UserName": "u", "PolicyArn": admin}) == {
-        "iam:policyarn": (admin,)
-    }
+    assert ctx("iam", "AttachRolePolicy", {"RoleName": "r", "PolicyArn": admin}) == {"iam:policyarn": (admin,)}
+    assert ctx("iam", "AttachUserPolicy", {"UserName": "u", "PolicyArn": admin}) == {"iam:policyarn": (admin,)}
 
 
 def test_sts_keys() -> None:
@@ -210,10 +205,8 @@ def test_sns_dynamodb_ec2_keys() -> None:
         },
     )
     assert out == {"dynamodb:attributes": ("pk", "a", "bee", "c"), "dynamodb:returnvalues": ("ALL_NEW",)}
-    tx = need(
-        "dynamodb", "TransactWriteItems", {"TransactItems": [{"Put": {"TableName": "A", "Item": {"x": {}}}}]}
-    )
-    assert tx[0].context == {
+    tx = need("dynamodb", "TransactWriteItems", {"TransactItems": [{"Put": {"TableName": "A", "Item": {"x": {}}}}]})
+    assert {k: v for k, v in tx[0].context.items() if not k.startswith("lambdaperm:")} == {
         "dynamodb:attributes": ("x",),
         "dynamodb:enclosingoperation": ("TransactWriteItems",),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from .. import identifiers as ids
 from ..arns import Bindings
 from ..bindings import Param, Parsed
@@ -33,6 +35,31 @@ def partiql(statement: object) -> list[Derived]:
 _PARTIQL_ACTIONS = tuple(PARTIQL_ACTIONS.values())
 
 
+def _table_entry(name: object) -> list[Derived]:
+    """A table of RequestItems (a name or an ARN) → its bindings."""
+    if not isinstance(name, str):
+        return []
+    bound = ids.dynamodb_tables("Name")({"Name": name})
+    return [Derived(None, bound)] if bound else []
+
+
+def _batch_get_entry(params: Mapping[str, object], name: object) -> object:
+    """The RequestItems entry of one table: its item-level keys (Keys, ProjectionExpression...)."""
+    items = params.get("RequestItems")
+    return items.get(name) if isinstance(items, Mapping) and isinstance(name, str) else None
+
+
+def _batch_write_entry(params: Mapping[str, object], name: object) -> object:
+    entry = _batch_get_entry(params, name)
+    return {"WriteRequests": entry} if entry is not None else None
+
+
+def _batch(action: str, item: Callable[[Mapping[str, object], object], object]) -> Need:
+    """BatchGetItem/BatchWriteItem: the action on each table of RequestItems, each with its own item-level
+    condition keys (the partition keys and attributes of that table's items)."""
+    return Need(action, each="RequestItems{}", derive=_table_entry, isolate=True, item=item)
+
+
 def _transact_write(kind: str, action: str) -> Need:
     return Need(action, each="TransactItems[]", when=(When(kind),), sources=(_tables(f"{kind}.TableName"),),
                 isolate=True, context={"dynamodb:EnclosingOperation": "TransactWriteItems"})
@@ -42,10 +69,9 @@ RULES: tuple[Rule, ...] = (
     # Batch operations are authorized as dynamodb:BatchGetItem/BatchWriteItem on every table named
     # (observed AccessDenied text: "not authorized to perform: dynamodb:BatchWriteItem on resource:
     # arn:aws:dynamodb:...:table/..." — aws-samples/aws-serverless-workshops#36, stelviodev/stelvio#136).
-    Rule("dynamodb", "BatchGetItem", (Need("dynamodb:BatchGetItem", sources=(_tables("RequestItems{}"),)),),
+    Rule("dynamodb", "BatchGetItem", (_batch("dynamodb:BatchGetItem", _batch_get_entry),),
          "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html"),
-    Rule("dynamodb", "BatchWriteItem",
-         (Need("dynamodb:BatchWriteItem", sources=(_tables("RequestItems{}"),)),),
+    Rule("dynamodb", "BatchWriteItem", (_batch("dynamodb:BatchWriteItem", _batch_write_entry),),
          "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html"),
     # "Permissions for Put, Update, Delete, and Get actions are governed by the permissions used for the
     # underlying PutItem, UpdateItem, DeleteItem, and GetItem operations"; ConditionCheck →

@@ -83,6 +83,10 @@ class Need:
     - `actions`: the actions `derive` may choose (for the coverage document).
     - `isolate`: build resources from `sources`/`derive` only, not from the service's bindings of the
       request (the source object of CopyObject is not the destination `Bucket`/`Key`).
+    - `item`: for `each` needs, what the item-level condition keys are read from, given the request and the
+      item (default: the item itself; a BatchGetItem table name → that table's entry of RequestItems).
+    - `unsupplied`: condition keys AWS sets on this check that the row cannot give a value for (they are
+      undecidable, see `condition_keys.py`).
     """
 
     action: str
@@ -97,6 +101,8 @@ class Need:
     derive: Deriver | None = None
     actions: tuple[str, ...] = ()
     isolate: bool = False
+    item: Callable[[Mapping[str, object], object], object] | None = None
+    unsupplied: tuple[str, ...] = ()
 
     def scopes(self, params: Mapping[str, object]) -> list[object]:
         return [params] if self.each is None else lookup(params, self.each)

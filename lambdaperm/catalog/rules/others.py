@@ -57,7 +57,9 @@ RULES: tuple[Rule, ...] = (
          "spec §4.2; https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html"),
     # --- IAM ---
     # "The caller of this operation must be granted the PassRole permission on the IAM role."
-    Rule("iam", "AddRoleToInstanceProfile", (Need("iam:AddRoleToInstanceProfile"), Need("iam:PassRole")),
+    # The service the role is passed to is not documented: iam:PassedToService is undecidable there.
+    Rule("iam", "AddRoleToInstanceProfile",
+         (Need("iam:AddRoleToInstanceProfile"), Need("iam:PassRole", unsupplied=("iam:PassedToService",))),
          "https://docs.aws.amazon.com/IAM/latest/APIReference/API_AddRoleToInstanceProfile.html"),
     # Renames need permission on the old and on the new name.
     Rule("iam", "UpdateUser",
