@@ -45,4 +45,7 @@ def canonical_request(model: OperationModel, params: dict[str, Any], account: st
         f"AWS4-HMAC-SHA256 Credential={_ACCESS_KEY}/20000101/{region}/{signing}/aws4_request, "
         "SignedHeaders=host, Signature=0"
     )
-    return create_request_object(request_dict).prepare()
+    prepared = create_request_object(request_dict).prepare()
+    if prepared.body is None:
+        prepared.body = b""  # moto reads an empty body as bytes (its raw_body), as it would from a socket
+    return prepared

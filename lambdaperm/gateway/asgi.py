@@ -75,6 +75,9 @@ class App:
 async def _send(send: Send, response: HttpResponse, *, head: bool = False) -> None:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers
                if k.lower() not in ("content-length", "transfer-encoding", "connection")]
-    headers.append((b"content-length", str(len(response.body)).encode()))
+    declared = response.header("content-length") if head else None
+    # a HEAD reply declares the length of the body a GET would carry (S3 HeadObject's ContentLength)
+    length = declared if declared is not None and declared.isdigit() else str(len(response.body))
+    headers.append((b"content-length", length.encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else response.body})
