@@ -1,0 +1,195 @@
+"""Attack class 2, review round 1: one request read two ways — the parameters lambdaperm authorizes name one
+resource, and the backend, reading the same parameters by its own rules, acts on another.
+
+Each test plays the attack against a real `lambdaperm serve` with real boto3 and asserts AWS's outcome:
+the error AWS answers, and the victim resource untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.e2e.conftest import Endpoint
+
+REGION = "us-east-1"
+
+
+def user(server: Endpoint, account: str, name: str, statements: list[dict[str, Any]]) -> Any:
+    """A user of `account` with exactly these policy statements, as a boto3 session factory."""
+    iam = server.client("iam", key=account)
+    iam.create_user(UserName=name)
+    policy = {"Version": "2012-10-17", "Statement": statements}
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    created = iam.create_access_key(UserName=name)["AccessKey"]
+    return lambda service: server.client(service, key=created["AccessKeyId"], secret=created["SecretAccessKey"])
+
+
+def test_a_multipart_upload_of_another_key_is_no_such_upload(server: Endpoint) -> None:
+    """UploadPart / CompleteMultipartUpload / AbortMultipartUpload / ListParts name the object by Key and the
+    upload by UploadId; the upload belongs to the key it was created for, and S3 answers 404 NoSuchUpload
+    for an UploadId used with another key. Attack: a user allowed to write only `public/*` sends the parts
+    of an upload that an administrator started on `protected/report` under the key `public/mine`, then
+    completes it — authorized as s3:PutObject on `public/mine`, the backend (which looks the upload up by
+    its id alone) would overwrite `protected/report`.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html ("NoSuchUpload: The specified
+    multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have
+    been aborted or completed.")
+    """
+    account = "444400000001"
+    admin = server.client("s3", key=account)
+    admin.create_bucket(Bucket="mpu-confusion")
+    admin.put_object(Bucket="mpu-confusion", Key="protected/report", Body=b"ORIGINAL")
+    upload = admin.create_multipart_upload(Bucket="mpu-confusion", Key="protected/report")["UploadId"]
+    s3 = user(
+        server,
+        account,
+        "uploader",
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+                "Resource": "arn:aws:s3:::mpu-confusion/public/*",
+            }
+        ],
+    )("s3")
+    attempts = {
+        "UploadPart": lambda: s3.upload_part(
+            Bucket="mpu-confusion", Key="public/mine", UploadId=upload, PartNumber=1, Body=b"ATTACKER"
+        ),
+        "CompleteMultipartUpload": lambda: s3.complete_multipart_upload(
+            Bucket="mpu-confusion",
+            Key="public/mine",
+            UploadId=upload,
+            MultipartUpload={"Parts": [{"ETag": '"0"', "PartNumber": 1}]},
+        ),
+        "ListParts": lambda: s3.list_parts(Bucket="mpu-confusion", Key="public/mine", UploadId=upload),
+        "AbortMultipartUpload": lambda: s3.abort_multipart_upload(
+            Bucket="mpu-confusion", Key="public/mine", UploadId=upload
+        ),
+    }
+    answers = {}
+    for name, attempt in attempts.items():
+        with pytest.raises(ClientError) as caught:
+            attempt()
+        answers[name] = (
+            caught.value.response["Error"]["Code"],
+            caught.value.response["ResponseMetadata"]["HTTPStatusCode"],
+        )
+    assert answers == {name: ("NoSuchUpload", 404) for name in attempts}
+    # the administrator's upload is intact and still completes onto its own key
+    assert admin.list_parts(Bucket="mpu-confusion", Key="protected/report", UploadId=upload).get("Parts", []) == []
+    assert admin.get_object(Bucket="mpu-confusion", Key="protected/report")["Body"].read() == b"ORIGINAL"
+    etag = admin.upload_part(
+        Bucket="mpu-confusion", Key="protected/report", UploadId=upload, PartNumber=1, Body=b"NEW"
+    )["ETag"]
+    admin.complete_multipart_upload(
+        Bucket="mpu-confusion",
+        Key="protected/report",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"ETag": etag, "PartNumber": 1}]},
+    )
+    assert admin.get_object(Bucket="mpu-confusion", Key="protected/report")["Body"].read() == b"NEW"
+
+
+def _groups(server: Endpoint, account: str) -> tuple[Any, str, str]:
+    ec2 = server.client("ec2", key=account)
+    allowed = ec2.create_security_group(GroupName="allowed-sg", Description="allowed")["GroupId"]
+    victim = ec2.create_security_group(GroupName="victim-sg", Description="victim")["GroupId"]
+    return ec2, allowed, victim
+
+
+_SG_ACTIONS = [
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:DeleteSecurityGroup",
+    "ec2:ModifySecurityGroupRules",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+]
+
+
+def _deny_victim(account: str, victim: str) -> list[dict[str, Any]]:
+    """Everything on security groups, except an explicit Deny on the victim group (a guardrail)."""
+    return [
+        {"Effect": "Allow", "Action": _SG_ACTIONS, "Resource": "*"},
+        {
+            "Effect": "Deny",
+            "Action": _SG_ACTIONS,
+            "Resource": f"arn:aws:ec2:{REGION}:{account}:security-group/{victim}",
+        },
+    ]
+
+
+def _rules(ec2: Any, group_id: str) -> tuple[list[Any], list[Any]]:
+    group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    return group["IpPermissions"], group["IpPermissionsEgress"]
+
+
+def test_a_group_id_that_is_a_group_name_is_malformed(server: Endpoint) -> None:
+    """EC2's `GroupId` takes a security group ID (`sg-…`); AWS answers 400 `InvalidGroupId.Malformed`
+    'Invalid id: "<value>" (expecting "sg-...")' to anything else (and a group name may not have the form
+    `sg-*`, so a name is never an ID). Attack: `GroupId=victim-sg` — the victim's *name* — authorized on
+    `security-group/victim-sg`, which the Deny on the victim's ARN (`security-group/sg-…`) does not match;
+    the backend resolves a GroupId by ID, then by name, and would open the victim group to the world.
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AuthorizeSecurityGroupIngress.html
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (InvalidGroupId.Malformed)
+    """
+    account = "444400000002"
+    ec2, _, victim = _groups(server, account)
+    before = _rules(ec2, victim)
+    attacker = user(server, account, "sgname", _deny_victim(account, victim))("ec2")
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    attempts = {
+        "AuthorizeSecurityGroupIngress": lambda: attacker.authorize_security_group_ingress(
+            GroupId="victim-sg", IpPermissions=[ssh]
+        ),
+        "AuthorizeSecurityGroupEgress": lambda: attacker.authorize_security_group_egress(
+            GroupId="victim-sg", IpPermissions=[ssh]
+        ),
+        "DeleteSecurityGroup": lambda: attacker.delete_security_group(GroupId="victim-sg"),
+    }
+    answers = {}
+    for name, attempt in attempts.items():
+        with pytest.raises(ClientError) as caught:
+            attempt()
+        error = caught.value.response["Error"]
+        answers[name] = (error["Code"], error["Message"])
+    expected = ("InvalidGroupId.Malformed", 'Invalid id: "victim-sg" (expecting "sg-...")')
+    assert answers == {name: expected for name in attempts}
+    assert _rules(ec2, victim) == before
+
+
+def test_a_group_name_beside_a_group_id_acts_on_neither_other_group(server: Endpoint) -> None:
+    """AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress, DeleteSecurityGroup and
+    UpdateSecurityGroupRuleDescriptionsIngress take the group by `GroupId` or (default VPC) by `GroupName`
+    ("You can specify either the security group name or the security group ID"). Attack: `GroupId` = a
+    group the caller may change, `GroupName` = the victim's name. lambdaperm authorizes the ID; the backend
+    reads the name first and would change (or delete) the victim. Which one AWS reads is not documented:
+    lambdaperm refuses the pair (400 InvalidParameterCombination, stricter), and nothing happens to the
+    victim — never an action on a group that was not authorized.
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html
+    """
+    account = "444400000003"
+    ec2, allowed, victim = _groups(server, account)
+    before = _rules(ec2, victim)
+    attacker = user(server, account, "sgpair", _deny_victim(account, victim))("ec2")
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    attempts = {
+        "AuthorizeSecurityGroupIngress": lambda: attacker.authorize_security_group_ingress(
+            GroupId=allowed, GroupName="victim-sg", IpPermissions=[ssh]
+        ),
+        "DeleteSecurityGroup": lambda: attacker.delete_security_group(GroupId=allowed, GroupName="victim-sg"),
+    }
+    answers = {}
+    for name, attempt in attempts.items():
+        with pytest.raises(ClientError) as caught:
+            attempt()
+        answers[name] = caught.value.response["Error"]["Code"]
+    assert answers == {name: "InvalidParameterCombination" for name in attempts}
+    assert _rules(ec2, victim) == before
+    names = {g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"]}
+    assert {"allowed-sg", "victim-sg"} <= names
