@@ -18,8 +18,10 @@ from urllib.parse import parse_qsl
 
 from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
+from lambdaperm.dataplane.ec2_groups import check_groups
 from lambdaperm.dataplane.moto_backend import BackendResult
 from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_bucket_region
+from lambdaperm.dataplane.s3_uploads import check_upload
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
 from lambdaperm.state.identity import Identity
 
@@ -42,6 +44,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         account = bucket_owner(params["Bucket"]) or account
     _unambiguous(call, op)
     policy_writes.check(op.service_name, op.name, params)
+    check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
         targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
@@ -51,6 +54,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         return _forward(server, call, op, params, account, targets), None
     if op.service_name == "s3":  # what moto does not implement faithfully, or S3 checks and moto does not
         s3_support.check(op.name, call.req)
+        check_upload(op.name, params)  # moto finds an upload by its ID alone; S3 by bucket, key and ID
     if op.service_name == "dynamodb":  # PartiQL: moto's executor must read each statement as authorized
         partiql_support.check(op.name, params)
     executed = canonical_params(op.service_name, op.name, params, account, call.region)
