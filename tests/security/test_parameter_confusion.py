@@ -271,7 +271,6 @@ def test_a_second_header_line_deletes_no_table(server: Endpoint) -> None:
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    headers = [("Content-Type", JSON10), ("X-Amz-Target", "DynamoDB_20120810.ListTables")]
     two_targets = [
         ("Content-Type", JSON10),
         ("X-Amz-Target", "DynamoDB_20120810.ListTables,DynamoDB_20120810.DeleteTable"),
@@ -288,19 +287,24 @@ def test_a_second_header_line_deletes_no_table(server: Endpoint) -> None:
     )
     assert (target.status, target.code) == (400, "SerializationException"), target.text
     assert "X-Amz-Target" in target.text
-    # A second Host line is refused by the HTTP server before any AWS reading (RFC 9112 §3.2: 400); the
-    # protocol layer refuses it too (tests/protocol/test_one_reading.py) for servers that let it through.
-    host = send(
-        server,
-        "dynamodb",
-        REGION,
-        "POST",
-        key=account,
-        headers=headers,
-        body=b'{"TableName": "kept"}',
-        unsigned=[("host", "dynamodb.us-east-1.amazonaws.com")],
-    )
-    assert host.status == 400
+    # A second Host line is refused by the HTTP server before any AWS reading (RFC 9112 §3.2: 400, and the
+    # connection closed, sometimes before the reply can be read); the protocol layer refuses it too
+    # (tests/protocol/test_one_reading.py) for servers that let it through.
+    delete = [("Content-Type", JSON10), ("X-Amz-Target", "DynamoDB_20120810.DeleteTable")]
+    try:
+        status = send(
+            server,
+            "dynamodb",
+            REGION,
+            "POST",
+            key=account,
+            headers=delete,
+            body=b'{"TableName": "kept"}',
+            unsigned=[("host", "dynamodb.us-east-1.amazonaws.com")],
+        ).status
+    except ConnectionResetError:
+        status = 400
+    assert status == 400
     assert "kept" in ddb.list_tables()["TableNames"]
 
 
