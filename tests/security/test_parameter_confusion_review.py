@@ -193,3 +193,49 @@ def test_a_group_name_beside_a_group_id_acts_on_neither_other_group(server: Endp
     assert _rules(ec2, victim) == before
     names = {g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"]}
     assert {"allowed-sg", "victim-sg"} <= names
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review round 1: DynamoDB's S3 export is an implicit s3:PutObject that is never authorized as the caller",
+)
+def test_a_table_export_writes_only_where_the_caller_may_write(server: Endpoint) -> None:
+    """ExportTableToPointInTime writes the table into `S3Bucket` with the caller's permissions: the caller needs
+    s3:PutObject (and s3:AbortMultipartUpload, s3:PutObjectAcl) on the bucket, besides
+    dynamodb:ExportTableToPointInTime on the table. Attack: a user allowed only the DynamoDB action names a
+    bucket of its account it may not write to; the export lands in it anyway (the backend writes there itself,
+    and nothing authorizes that write). AWS's outcome: no object is written to the bucket (the export is
+    refused or fails).
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport_Requesting.html
+    """
+    account = "444400000004"
+    ddb, s3 = server.client("dynamodb", key=account), server.client("s3", key=account)
+    ddb.create_table(
+        TableName="exported",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="exported", Item={"pk": {"S": "x"}})
+    ddb.update_continuous_backups(
+        TableName="exported", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    s3.create_bucket(Bucket="no-writes-here")
+    table_arn = ddb.describe_table(TableName="exported")["Table"]["TableArn"]
+    exporter = user(
+        server,
+        account,
+        "exporter",
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:ExportTableToPointInTime", "dynamodb:DescribeExport"],
+                "Resource": "*",
+            }
+        ],
+    )("dynamodb")
+    try:
+        exporter.export_table_to_point_in_time(TableArn=table_arn, S3Bucket="no-writes-here", S3Prefix="loot")
+    except ClientError as err:
+        assert err.response["Error"]["Code"] in ("AccessDeniedException", "AccessDenied")
+    assert s3.list_objects_v2(Bucket="no-writes-here").get("KeyCount", 0) == 0
