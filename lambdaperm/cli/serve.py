@@ -47,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     # installed before it: make that a clean exit.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_cleanly)
+    # proxy_headers=False: aws:SourceIp is the connection's peer, never a client's own X-Forwarded-For
+    # (uvicorn trusts it from 127.0.0.1, i.e. from every local client, unless told not to)
     uvicorn.run(App(server), host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                lifespan="on", timeout_graceful_shutdown=10)
+                lifespan="on", timeout_graceful_shutdown=10, proxy_headers=False)
     return 0
 
 
