@@ -6,7 +6,8 @@ exactly what lambdaperm parsed and authorized (one reading).
 The host names the region of the signed credential scope (`dynamodb.us-west-2.amazonaws.com`; S3 is
 addressed path-style on `s3.{region}.amazonaws.com`), the account travels in `x-moto-account-id`, and the
 Authorization header carries the same region in its scope: moto reads its region from the URL first, then
-from that header, and never sees a User-Agent.
+from that header, and never sees a User-Agent. A JSON call also names its operation as `?Action=` (moto
+would otherwise read the body as a form, see `canonical_request`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ def canonical_request(model: OperationModel, params: dict[str, Any], account: st
     service = model.service_model.service_name
     signing = model.service_model.signing_name or service
     request_dict = _serializer(model.metadata["protocol"]).serialize_to_request(params, model)
+    if model.metadata["protocol"] == "json":
+        # moto parses a body as a form when the URL has no query string, and prefers a form `Action` to
+        # X-Amz-Target: a JSON string value holding "&Action=DeleteQueue…" would pick the operation. The
+        # authorized operation, named in the query string, leaves moto nothing to read from the body.
+        request_dict["query_string"] = {"Action": model.name}
     prepare_request_dict(request_dict, endpoint_url=f"https://{host_for(service, region)}")
     headers = request_dict["headers"]
     headers["x-moto-account-id"] = account

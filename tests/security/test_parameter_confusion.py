@@ -11,8 +11,6 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-import pytest
-
 from tests.e2e.conftest import Endpoint
 from tests.security.signed_http import send
 
@@ -339,13 +337,6 @@ def test_a_second_copy_source_header_copies_nothing(server: Endpoint) -> None:
     assert "stolen" not in listed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="data plane: moto's BaseResponse.setup_class parses any body without a query string as a form "
-    "(parse_qsl) and _get_action prefers that Action to X-Amz-Target, so the canonical JSON request of an "
-    "authorized SendMessage/PutItem whose string value holds '&Action=…' runs that action (being fixed in "
-    "lambdaperm/dataplane)",
-)
 def test_a_string_value_that_looks_like_a_form_is_never_an_action(server: Endpoint) -> None:
     account = "222200000209"
     sqs = server.client("sqs", key=account)
