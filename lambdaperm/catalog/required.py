@@ -149,8 +149,11 @@ class _Request:
         literal = condition_keys.literal_keys(action)
         ctx.update({k.lower(): (v,) for k, v in need.context.items() if k.lower() in literal})
         unsupplied = [k.lower() for k in need.unsupplied]
-        if condition_keys.rule(action, "dynamodb:LeadingKeys").supply is condition_keys.Supply.RESOURCE and (
-            "dynamodb:leadingkeys" in (k.lower() for k in condition_keys.documented_keys(action))
+        documented = {k.lower() for k in condition_keys.documented_keys(action)}
+        unsupplied += [k for k in context.uncertain_keys(item) if k in documented]
+        if (
+            "dynamodb:leadingkeys" in documented
+            and condition_keys.rule(action, "dynamodb:LeadingKeys").supply is condition_keys.Supply.RESOURCE
         ):
             items = context.dynamodb_key_items(item if item is not None else request)
             if items is None:
