@@ -79,7 +79,7 @@ def handle(server: Server, req: HttpRequest, url_id: str, path: str) -> HttpResp
                               user_agent=req.header("user-agent", "") or "")
     needed = [
         RequiredAction("lambda:InvokeFunctionUrl", (addressed,),
-                       {"lambda:functionurlauthtype": (config["AuthType"],)}),
+                       {"lambda:functionurlauthtype": (config["AuthType"],), "lambda:functionarn": (addressed,)}),
         RequiredAction("lambda:InvokeFunction", (addressed,), {"lambda:invokedviafunctionurl": ("true",)}),
     ]
     denied = server.authorizer.enforce(identity, needed, context)

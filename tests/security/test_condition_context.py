@@ -495,3 +495,45 @@ def test_signature_keys_come_from_the_request(server: Endpoint) -> None:
     assert presigned.value.code == 403
     body = presigned.value.read()
     assert b"AccessDenied" in body and b"with an explicit deny" in body, body
+
+
+def test_function_url_invocations_carry_the_function_arn(server: Endpoint) -> None:
+    """lambda:FunctionArn is documented for lambda:InvokeFunctionUrl: a Deny on it applies to a URL call."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    account = "640000000001"
+    lam = server.client("lambda", key=account)
+    role = make_role(server.client("iam", key=account), "exec")
+    lam.create_function(
+        FunctionName="guarded-fn",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": HANDLER})},
+    )
+    url_id = lam.create_function_url_config(FunctionName="guarded-fn", AuthType="AWS_IAM")["FunctionUrl"]
+    url_id = url_id.split("//", 1)[1].split(".", 1)[0]
+    creds = _user(
+        server,
+        account,
+        "caller",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"], "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Action": "lambda:InvokeFunctionUrl",
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"lambda:FunctionArn": "arn:aws:lambda:*:*:function:guarded-*"}},
+                },
+            ],
+        },
+    )
+    request = AWSRequest("GET", f"{server.url}/_lambdaperm/url/{url_id}/x")
+    SigV4Auth(Credentials(creds[0], creds[1]), "lambda", REGION).add_auth(request)
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(urllib.request.Request(request.url, headers=dict(request.prepare().headers)), timeout=30)
+    assert denied.value.code == 403 and json.loads(denied.value.read()) == {"Message": "Forbidden"}
