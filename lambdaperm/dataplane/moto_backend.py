@@ -24,6 +24,7 @@ from botocore.model import OperationModel  # type: ignore[import-untyped]
 from lambdaperm.protocol.errors import ServiceError
 
 from .canonical import canonical_request
+from .canonical_xml import keep_carriage_returns
 from .reply_parsing import ResponseHeaders, parser
 
 log = logging.getLogger("lambdaperm.dataplane")
@@ -54,6 +55,7 @@ class MotoBackend:
         service = model.service_model.service_name
         try:
             request = canonical_request(model, params, account, region)
+            request = keep_carriage_returns(model.metadata["protocol"], request)  # XML: `\r` stays `\r`
         except Exception:  # parse accepted what botocore cannot serialize: a gap in our validation, not a 500
             log.exception("no canonical request for %s:%s", service, model.name)
             raise ServiceError("ValidationError", f"The parameters of {model.name} are not valid.", 400) from None

@@ -7,13 +7,17 @@ the error AWS answers, and the victim resource untouched.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.test_canonical_execution import signed
 
 REGION = "us-east-1"
 
@@ -199,7 +203,7 @@ def test_a_group_name_beside_a_group_id_acts_on_neither_other_group(server: Endp
     strict=True,
     reason="review round 1: DynamoDB's S3 export is an implicit s3:PutObject that is never authorized as the caller",
 )
-def test_a_table_export_writes_only_where_the_caller_may_write(server: Endpoint) -> None:
+def test_a_table_export_writes_only_where_the_caller_may_write(make_server: Callable[..., Endpoint]) -> None:
     """ExportTableToPointInTime writes the table into `S3Bucket` with the caller's permissions: the caller needs
     s3:PutObject (and s3:AbortMultipartUpload, s3:PutObjectAcl) on the bucket, besides
     dynamodb:ExportTableToPointInTime on the table. Attack: a user allowed only the DynamoDB action names a
@@ -208,6 +212,7 @@ def test_a_table_export_writes_only_where_the_caller_may_write(server: Endpoint)
     refused or fails).
     https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport_Requesting.html
     """
+    server = make_server()  # its own server: the structural oracle's verdict on it is this finding's alone
     account = "444400000004"
     ddb, s3 = server.client("dynamodb", key=account), server.client("s3", key=account)
     ddb.create_table(
@@ -239,3 +244,45 @@ def test_a_table_export_writes_only_where_the_caller_may_write(server: Endpoint)
     except ClientError as err:
         assert err.response["Error"]["Code"] in ("AccessDeniedException", "AccessDenied")
     assert s3.list_objects_v2(Bucket="no-writes-here").get("KeyCount", 0) == 0
+
+
+def test_a_carriage_return_in_a_delete_objects_key_deletes_that_key(server: Endpoint) -> None:
+    """S3 reads `&#13;` in an XML request as a carriage return: "the following characters must be replaced
+    with entity codes when used in XML requests ... \\r → &#13; or &#x0D;, \\n → &#10;". Attack: the
+    caller may delete anything except `k\\nx` (explicit Deny); its DeleteObjects names `k&#13;x` — authorized
+    as `k\\rx`. The backend must delete `k\\rx`, not `k\\nx`: a carriage return written literally into the
+    re-serialized XML is read back as a line feed by any XML parser (XML 1.0 §2.11 end-of-line handling).
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html#object-key-xml-related-constraints
+    """
+    account = "444400000005"
+    s3 = server.client("s3", key=account)
+    s3.create_bucket(Bucket="cr-keys")
+    s3.put_object(Bucket="cr-keys", Key="k\nx", Body=b"PROTECTED")
+    s3.put_object(Bucket="cr-keys", Key="k\rx", Body=b"scratch")
+    user(
+        server,
+        account,
+        "crlf",
+        [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::cr-keys/k\nx"},
+        ],
+    )
+    created = server.client("iam", key=account).create_access_key(UserName="crlf")["AccessKey"]
+    body = b'<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>k&#13;x</Key></Object></Delete>'
+    digest = base64.b64encode(hashlib.md5(body).digest()).decode()
+    status, _, reply = signed(
+        server,
+        "s3",
+        REGION,
+        "POST",
+        "/cr-keys?delete",
+        {"Content-MD5": digest, "Content-Type": "application/xml"},
+        body,
+        created["AccessKeyId"],
+        created["SecretAccessKey"],
+    )
+    assert status == 200, reply
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="cr-keys").get("Contents", [])}
+    assert keys == {"k\nx"}
+    assert s3.get_object(Bucket="cr-keys", Key="k\nx")["Body"].read() == b"PROTECTED"
