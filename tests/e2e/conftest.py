@@ -20,6 +20,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from tests.structural.check import check_server, oracle_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -55,6 +57,7 @@ def start_server(state: Path | None, tmp: Path, *extra: str) -> Endpoint:
     args = [sys.executable, "-m", "lambdaperm.cli.main", "serve", "--port", str(port)]
     args += ["--state", str(state)] if state is not None else ["--in-memory"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(oracle_env(log))  # the structural oracle records what the backend acts on (tests/structural)
     with log.open("wb") as out:
         proc = subprocess.Popen([*args, *extra], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     endpoint = Endpoint(f"http://127.0.0.1:{port}", state, proc, log)
@@ -79,6 +82,7 @@ def stop_server(endpoint: Endpoint) -> int:
         except subprocess.TimeoutExpired:
             endpoint.proc.kill()
             endpoint.proc.wait()
+    check_server(endpoint.log)  # acted-on ⊆ authorized for every data-plane request, else OracleViolation
     return int(endpoint.proc.returncode)
 
 
