@@ -21,6 +21,7 @@ from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_pa
 from lambdaperm.dataplane.ec2_groups import check_groups
 from lambdaperm.dataplane.moto_backend import BackendResult
 from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_bucket_region
+from lambdaperm.dataplane.s3_tagging import check_tags
 from lambdaperm.dataplane.s3_uploads import check_upload
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
 from lambdaperm.state.identity import Identity
@@ -45,6 +46,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     _unambiguous(call, op)
     policy_writes.check(op.service_name, op.name, params)
     check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
+    check_tags(op.service_name, op.name, params)  # an S3 tag key once
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
         targets = events.check_bucket_notifications(server, params, account, call.region, call.now)

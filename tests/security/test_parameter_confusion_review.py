@@ -286,3 +286,54 @@ def test_a_carriage_return_in_a_delete_objects_key_deletes_that_key(server: Endp
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="cr-keys").get("Contents", [])}
     assert keys == {"k\nx"}
     assert s3.get_object(Bucket="cr-keys", Key="k\nx")["Body"].read() == b"PROTECTED"
+
+
+def test_a_tag_given_twice_in_x_amz_tagging_is_refused(server: Endpoint) -> None:
+    """`x-amz-tagging` is a URL-encoded query string of tags without duplicate names; S3 answers 400
+    InvalidArgument "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters
+    without tag name duplicates." (as S3-compatible servers measure it, versity/versitygw#1215). Attack: the
+    caller may create objects only with `s3:RequestObjectTag/classification` = `public`; its header is
+    `classification=secret&classification=public`. The condition read the last value (`public`) while the
+    backend stored the first (`secret`): an object tagged with a value the policy forbids.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html#API_PutObject_RequestSyntax
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html
+    """
+    account = "444400000006"
+    s3 = server.client("s3", key=account)
+    s3.create_bucket(Bucket="tag-twice")
+    user(
+        server,
+        account,
+        "tagger",
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:PutObjectTagging"],
+                "Resource": "arn:aws:s3:::tag-twice/*",
+                "Condition": {"StringEquals": {"s3:RequestObjectTag/classification": "public"}},
+            }
+        ],
+    )
+    created = server.client("iam", key=account).create_access_key(UserName="tagger")["AccessKey"]
+    key, secret = created["AccessKeyId"], created["SecretAccessKey"]
+    tagging = {"x-amz-tagging": "classification=secret&classification=public"}
+    status, _, reply = signed(server, "s3", REGION, "PUT", "/tag-twice/doc", tagging, b"data", key, secret)
+    assert (status, b"<Code>InvalidArgument</Code>" in reply) == (400, True), reply
+    assert s3.list_objects_v2(Bucket="tag-twice").get("KeyCount", 0) == 0
+    # the single-valued header is allowed, and the same pair in a PutObjectTagging body is InvalidTag
+    status, _, reply = signed(
+        server, "s3", REGION, "PUT", "/tag-twice/doc", {"x-amz-tagging": "classification=public"}, b"d", key, secret
+    )
+    assert status == 200, reply
+    tags = b"".join(
+        b"<Tag><Key>classification</Key><Value>%s</Value></Tag>" % value for value in (b"secret", b"public")
+    )
+    body = b'<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet>' + tags + b"</TagSet></Tagging>"
+    digest = base64.b64encode(hashlib.md5(body).digest()).decode()
+    status, _, reply = signed(
+        server, "s3", REGION, "PUT", "/tag-twice/doc?tagging", {"Content-MD5": digest}, body, key, secret
+    )
+    assert (status, b"<Code>InvalidTag</Code>" in reply) == (400, True), reply
+    assert s3.get_object_tagging(Bucket="tag-twice", Key="doc")["TagSet"] == [
+        {"Key": "classification", "Value": "public"}
+    ]
