@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
+from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
 from lambdaperm.dataplane.ec2_groups import check_groups
 from lambdaperm.dataplane.moto_backend import BackendResult
 from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_bucket_region
@@ -47,6 +48,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     policy_writes.check(op.service_name, op.name, params)
     check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
+    check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
         targets = events.check_bucket_notifications(server, params, account, call.region, call.now)

@@ -337,3 +337,51 @@ def test_a_tag_given_twice_in_x_amz_tagging_is_refused(server: Endpoint) -> None
     assert s3.get_object_tagging(Bucket="tag-twice", Key="doc")["TagSet"] == [
         {"Key": "classification", "Value": "public"}
     ]
+
+
+def test_a_dynamodb_tag_key_given_twice_tags_nothing_the_policy_forbids(server: Endpoint) -> None:
+    """A tag key names one tag: DynamoDB tags are "key-value pairs" where "each tag key must be unique" per
+    resource. Attack: the caller may create tables only with `aws:RequestTag/env` = `dev`; its CreateTable
+    carries `Tags=[{env: prod}, {env: dev}]`. The condition read the last value (`dev`) while the backend stored
+    both tags, so the table carried `env=prod`, a tag the policy forbids. AWS's outcome: the request is
+    refused, and no table exists tagged `env=prod`.
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.html
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag
+    """
+    account = "444400000007"
+    ddb = user(
+        server,
+        account,
+        "dev-only",
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:CreateTable", "dynamodb:TagResource"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestTag/env": "dev"}},
+            }
+        ],
+    )("dynamodb")
+    twice = [{"Key": "env", "Value": "prod"}, {"Key": "env", "Value": "dev"}]
+    with pytest.raises(ClientError) as caught:
+        ddb.create_table(
+            TableName="tagged-twice",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            Tags=twice,
+        )
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    root = server.client("dynamodb", key=account)
+    assert "tagged-twice" not in root.list_tables()["TableNames"]
+    root.create_table(
+        TableName="tagged-once",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    arn = root.describe_table(TableName="tagged-once")["Table"]["TableArn"]
+    with pytest.raises(ClientError) as caught:
+        ddb.tag_resource(ResourceArn=arn, Tags=twice)
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert root.list_tags_of_resource(ResourceArn=arn).get("Tags", []) == []
