@@ -34,7 +34,7 @@ from lambdaperm.protocol import (
 from lambdaperm.services.context import RequestContext
 from lambdaperm.state.identity import Identity
 
-from . import data_plane, function_urls, multi_delete
+from . import data_plane, dynamodb_s3, function_urls, multi_delete
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
@@ -133,6 +133,8 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     denied = server.authorizer.enforce(identity, needed, context, transport)
     if denied is not None:
         raise access_denied(op.service_name, op.protocol, denied.decision.message)
+    if op.service_name == "dynamodb":  # S3 export/import buckets are accessed as the caller
+        dynamodb_s3.authorize(server, call, op.name, params)
 
 
 _REQUIRED_CACHE: dict[object, list[RequiredAction]] = {}

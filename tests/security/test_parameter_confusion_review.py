@@ -199,10 +199,6 @@ def test_a_group_name_beside_a_group_id_acts_on_neither_other_group(server: Endp
     assert {"allowed-sg", "victim-sg"} <= names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 1: DynamoDB's S3 export is an implicit s3:PutObject that is never authorized as the caller",
-)
 def test_a_table_export_writes_only_where_the_caller_may_write(make_server: Callable[..., Endpoint]) -> None:
     """ExportTableToPointInTime writes the table into `S3Bucket` with the caller's permissions: the caller needs
     s3:PutObject (and s3:AbortMultipartUpload, s3:PutObjectAcl) on the bucket, besides
@@ -385,3 +381,30 @@ def test_a_dynamodb_tag_key_given_twice_tags_nothing_the_policy_forbids(server: 
         ddb.tag_resource(ResourceArn=arn, Tags=twice)
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert root.list_tags_of_resource(ResourceArn=arn).get("Tags", []) == []
+
+
+def test_a_table_export_with_s3_put_object_is_allowed(make_server: Callable[..., Endpoint]) -> None:
+    """The positive control of the export check: with s3:PutObject on the prefix the export is accepted."""
+    server = make_server()
+    account = "444400000005"
+    ddb = server.client("dynamodb", key=account)
+    ddb.create_table(
+        TableName="exported-ok",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.update_continuous_backups(
+        TableName="exported-ok", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    server.client("s3", key=account).create_bucket(Bucket="exports-allowed")
+    table_arn = ddb.describe_table(TableName="exported-ok")["Table"]["TableArn"]
+    exporter = user(server, account, "exporter-ok", [
+        {"Effect": "Allow", "Action": "dynamodb:ExportTableToPointInTime", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::exports-allowed/loot/*"},
+    ])("dynamodb")
+    out = exporter.export_table_to_point_in_time(TableArn=table_arn, S3Bucket="exports-allowed", S3Prefix="loot")
+    assert out["ExportDescription"]["S3Bucket"] == "exports-allowed"
+    with pytest.raises(ClientError) as denied:  # the same caller, another prefix
+        exporter.export_table_to_point_in_time(TableArn=table_arn, S3Bucket="exports-allowed", S3Prefix="other")
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -187,10 +187,12 @@ def _dynamodb(backend: Any, method: str, args: dict[str, Any], mode: str) -> lis
     found = object_arn(table) if table is not None else None
     if found is not None:
         out.append(Resolved(found[0], mode, found[1], found[2], "table"))
-    bucket = args.get("s3_bucket")  # ExportTableToPointInTime writes into a bucket
+    bucket = args.get("s3_bucket")  # ExportTableToPointInTime writes objects under the prefix of a bucket
     if isinstance(bucket, str):
         owner, where = bucket_place(bucket)
-        out.append(Resolved(f"arn:aws:s3:::{bucket}", WRITE, owner, where, "s3_bucket"))
+        prefix = str(args.get("s3_prefix") or "").strip("/")
+        key = f"{prefix}/AWSDynamoDB/" if prefix else "AWSDynamoDB/"
+        out.append(Resolved(f"arn:aws:s3:::{bucket}/{key}", WRITE, owner, where, "s3_bucket"))
     return out
 
 

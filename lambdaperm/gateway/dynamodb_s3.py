@@ -1,0 +1,58 @@
+"""DynamoDB's S3 accesses, authorized as the caller before the backend makes them.
+
+ExportTableToPointInTime writes the export into `S3Bucket` under `S3Prefix`, and ImportTable reads
+`S3BucketSource` — both with the caller's permissions (a forward access session of dynamodb.amazonaws.com):
+the caller needs s3:PutObject on the export's objects, or s3:ListBucket and s3:GetObject on the source, as
+well as the DynamoDB action. The embedded backend would otherwise write and read those buckets unchecked.
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport_Requesting.html
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataImport.Requesting.html
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lambdaperm.protocol import ServiceError
+from lambdaperm.services.context import RequestContext
+
+from .call import Call
+from .implicit import ImplicitAccess
+
+if TYPE_CHECKING:
+    from .server import Server
+
+_VIA = "dynamodb.amazonaws.com"
+
+
+def s3_accesses(operation: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The S3 calls (operation, parameters) a DynamoDB call makes as its caller."""
+    if operation == "ExportTableToPointInTime":
+        prefix = str(params.get("S3Prefix") or "").strip("/")
+        key = f"{prefix}/AWSDynamoDB/" if prefix else "AWSDynamoDB/"
+        return [("PutObject", {"Bucket": params.get("S3Bucket"), "Key": key})]
+    if operation == "ImportTable":
+        source = params.get("S3BucketSource") or {}
+        prefix = str(source.get("S3KeyPrefix") or "")
+        return [("ListObjectsV2", {"Bucket": source.get("S3Bucket"), "Prefix": prefix}),
+                ("GetObject", {"Bucket": source.get("S3Bucket"), "Key": prefix or "AWSDynamoDB/"})]
+    return []
+
+
+def authorize(server: Server, call: Call, operation: str, params: dict[str, Any]) -> None:
+    """Raise DynamoDB's AccessDeniedException when the caller may not make the S3 accesses of the call."""
+    accesses = s3_accesses(operation, params)
+    if not accesses or call.identity is None:
+        return
+    ctx = RequestContext(identity=call.identity, region=call.region, request_id=call.request_id, now=call.now,
+                         records=server.records, source_ip=call.req.remote_addr,
+                         user_agent=call.req.header("user-agent", "") or "")
+    implicit = ImplicitAccess(server)
+    for s3_operation, s3_params in accesses:
+        if not isinstance(s3_params.get("Bucket"), str):
+            raise ServiceError("ValidationException", "The S3 bucket of the request is missing.", 400)
+        denial = implicit.authorize(ctx, "s3", s3_operation, s3_params, via=_VIA)
+        if denial is not None:
+            raise ServiceError("AccessDeniedException", f"Access denied by S3 for {s3_params['Bucket']}: "
+                               f"{denial}", 400)
+        key = s3_params.get("Key", s3_params.get("Prefix", ""))
+        call.resources.append(f"arn:aws:s3:::{s3_params['Bucket']}/{key}")  # authorized, for the trail
