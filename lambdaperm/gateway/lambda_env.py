@@ -9,7 +9,7 @@ import logging
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ from lambdaperm.runtime.isolation import probe as probe_isolation
 from lambdaperm.runtime.worker import BOOTSTRAP
 from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
 from lambdaperm.services.lambda_.store import CodeStore
+
+from .role_sessions import authorize_role_session
 
 log = logging.getLogger("lambdaperm.lambda")
 
@@ -85,6 +87,13 @@ class LambdaEnv:
         denial: str | None = self.implicit.authorize(ctx, service, operation, params, via="lambda.amazonaws.com")
         return denial
     # --- end of implicit accesses ---
+
+    # --- calls Lambda makes with a function's execution role: gateway/role_sessions.py ---
+    def authorize_role_session(self, ctx: Any, session: Any, needed: Sequence[Any]) -> str | None:
+        if self.implicit is None:  # not wired: nothing can be authorized
+            return "the execution role's session cannot be authorized"
+        return authorize_role_session(self.implicit.server, session, needed, now=ctx.now, region=ctx.region)
+    # --- end of execution role calls ---
 
     def vpc_of(self, account: str, region: str, subnet_ids: list[str], security_group_ids: list[str]) -> str:
         return moto_state.vpc_of(account, region, subnet_ids, security_group_ids)

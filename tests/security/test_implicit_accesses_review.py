@@ -187,13 +187,13 @@ def test_s3_notification_to_a_queue_of_another_region_is_refused(server: Endpoin
     assert counts(server, account, url, "us-west-2") == (0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="review round 1: an event source mapping to a queue of another region is made")
 def test_event_source_mapping_to_a_queue_of_another_region_is_refused(server: Endpoint) -> None:
     """Attack: a function of us-east-1 maps a queue of us-west-2; lambdaperm creates the mapping and polls the other
     region's queue.
     AWS rule: "The Lambda function and the Amazon SQS queue must be in the same AWS Region, although they can be in
     different AWS accounts" (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html);
-    CreateEventSourceMapping is refused with InvalidParameterValueException (exact text not verified)."""
+    CreateEventSourceMapping is refused with InvalidParameterValueException "Event source region must match Lambda
+    region us-east-1." (observed for a Kinesis stream, pmuens/serverless-kinesis-streams#1)."""
     account = "551100000004"
     role = make_role(server.client("iam", key=account), "cross-region-role", managed=[SQS_ROLE])
     function(server, account, "east-fn", role)
@@ -205,6 +205,7 @@ def test_event_source_mapping_to_a_queue_of_another_region_is_refused(server: En
             EventSourceArn=f"arn:aws:sqs:us-west-2:{account}:west-jobs", FunctionName="east-fn", BatchSize=1
         )
     assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert refused.value.response["Error"]["Message"] == "Event source region must match Lambda region us-east-1."
     assert lam.list_event_source_mappings(FunctionName="east-fn")["EventSourceMappings"] == []
     assert counts(server, account, url, "us-west-2") == (0, 0)
 

@@ -3,6 +3,7 @@ import the runtime or the data plane: they are siblings in the layer picture).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .store import CodeStore
@@ -29,6 +30,13 @@ class LambdaEnvironment(Protocol):
         """Authorize an access Lambda makes on the caller's behalf (a forward access session: the caller's
         policies, the resource's policy, `aws:ViaAWSService` true) exactly as the call `operation` of
         `service` with `params` would be authorized: None when allowed, else the denial's message."""
+        ...
+
+    def authorize_role_session(self, ctx: Any, session: Any, needed: Sequence[Any]) -> str | None:
+        """Authorize the calls `needed` (catalog RequiredActions) made by `session` (an Identity: a session of a
+        function's execution role, as Lambda uses it) exactly as the server's pipeline authorizes the same calls
+        reaching the endpoint (identity and resource policies, principal tags, request context): None when all
+        are allowed, else the denial's message."""
         ...
 
     def vpc_of(self, account: str, region: str, subnet_ids: list[str], security_group_ids: list[str]) -> str:

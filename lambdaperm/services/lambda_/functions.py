@@ -11,7 +11,7 @@ from .code_source import code_from_s3
 from .config import ENI_ACTIONS, check_basics, check_role, check_zip
 from .errors import conflict, function_not_found, invalid, precondition_failed
 from .names import FunctionRef, parse_function
-from .roles import assumable_role, role_allows
+from .roles import assumable_role, calls, queue_url, role_account, role_allows
 
 
 def ref_of(ctx: RequestContext, p: Params, *, qualifier: bool = True) -> FunctionRef:
@@ -35,31 +35,45 @@ def _code_bytes(ctx: RequestContext, code: dict[str, Any]) -> bytes:
     raise invalid("Please provide a source for function code.")
 
 
-def _vpc(ctx: RequestContext, p: Params, role: dict[str, Any]) -> dict[str, Any] | None:
+def _vpc(ctx: RequestContext, p: Params, role: dict[str, Any], function_name: str) -> dict[str, Any] | None:
     vpc = p.get("VpcConfig")
     if not vpc or not (vpc.get("SubnetIds") or vpc.get("SecurityGroupIds")):
         return None
     subnets, groups = list(vpc.get("SubnetIds") or []), list(vpc.get("SecurityGroupIds") or [])
     vpc_id = ctx.env.vpc_of(ctx.account, ctx.region, subnets, groups)
-    for action in ENI_ACTIONS:
-        if not role_allows(ctx, role, action):
-            name = action.split(":", 1)[1]
+    for action in ENI_ACTIONS:  # the calls Lambda makes with the role's session, as the endpoint decides them
+        name = action.split(":", 1)[1]
+        params: list[dict[str, Any]] = [{"NetworkInterfaceId": "*"}]
+        if name == "CreateNetworkInterface":
+            params = [{"SubnetId": subnet, "Groups": groups} for subnet in subnets]
+        elif name == "DescribeNetworkInterfaces":
+            params = [{}]
+        needed = [n for one in params
+                  for n in calls(ctx, "ec2", name, one, account=role_account(role), region=ctx.region)]
+        if not role_allows(ctx, role, function_name, needed):
             raise invalid(f"The provided execution role does not have permissions to call {name} on EC2")
     return {"SubnetIds": subnets, "SecurityGroupIds": groups, "VpcId": vpc_id,
             "Ipv6AllowedForDualStack": bool(vpc.get("Ipv6AllowedForDualStack", False))}
 
 
-def _dead_letter(ctx: RequestContext, p: Params, role: dict[str, Any]) -> None:
+def _dead_letter(ctx: RequestContext, p: Params, role: dict[str, Any], function_name: str) -> None:
     """A dead-letter queue or topic the execution role cannot write to is refused at creation (spec §3.7)."""
     target = (p.get("DeadLetterConfig") or {}).get("TargetArn")
     if not target:
         return
     service = target.split(":")[2] if target.count(":") >= 5 else ""
-    action = {"sqs": ("sqs:SendMessage", "SendMessage on SQS"), "sns": ("sns:Publish", "Publish on SNS")}.get(service)
-    if action is None:
+    if service == "sqs":
+        needed = calls(ctx, "sqs", "SendMessage", {"QueueUrl": queue_url(target), "MessageBody": "-"},
+                       account=role_account(role), region=ctx.region)
+        what = "SendMessage on SQS"
+    elif service == "sns":
+        needed = calls(ctx, "sns", "Publish", {"TopicArn": target, "Message": "-"}, account=role_account(role),
+                       region=ctx.region)
+        what = "Publish on SNS"
+    else:
         raise invalid(f"The target arn {target} is not an SQS queue or SNS topic.")
-    if not role_allows(ctx, role, action[0], target):
-        raise invalid(f"The provided execution role does not have permissions to call {action[1]}")
+    if not role_allows(ctx, role, function_name, needed):
+        raise invalid(f"The provided execution role does not have permissions to call {what}")
 
 
 def _configuration(ctx: RequestContext, ref: FunctionRef, basics: dict[str, Any], role_arn: str, sha: tuple[str, str],
@@ -87,8 +101,8 @@ def create_function(ctx: RequestContext, p: Params) -> Output:
     role_arn = check_role(ctx, p.get("Role"))
     basics = check_basics(p)
     role = assumable_role(ctx, role_arn)
-    vpc = _vpc(ctx, p, role)
-    _dead_letter(ctx, p, role)
+    vpc = _vpc(ctx, p, role, ref.name)
+    _dead_letter(ctx, p, role, ref.name)
     data = _code_bytes(ctx, p.get("Code") or {})
     sha = ctx.env.code.put(data)
     with ctx.records.db.transaction():
@@ -163,7 +177,7 @@ def update_function_configuration(ctx: RequestContext, p: Params) -> Output:
     role_arn = check_role(ctx, p["Role"]) if p.get("Role") else latest["Role"]
     role = assumable_role(ctx, role_arn)
     basics = check_basics(p, latest)
-    vpc = _vpc(ctx, p, role) if "VpcConfig" in p else latest.get("VpcConfig")
+    vpc = _vpc(ctx, p, role, ref.name) if "VpcConfig" in p else latest.get("VpcConfig")
     with ctx.records.db.transaction():
         fn = store.load(ctx.records, ref)
         _check_revision(p, fn["Latest"]["RevisionId"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from lambdaperm.catalog import RequiredAction
 from lambdaperm.protocol.errors import ServiceError
 
 from ..context import Output, Params, RequestContext
@@ -22,12 +23,11 @@ from ..sts import issue_role_session
 from . import store
 from .errors import invalid
 from .functions import ref_of
-from .roles import lambda_can_assume, role_allows, role_entity
+from .roles import calls, lambda_can_assume, role_allows, role_entity
 
 SYNC_LIMIT = 6 * 1024 * 1024
 ASYNC_LIMIT = 1024 * 1024
 LOG_TAIL = 4096
-LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +110,12 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     creds = credentials_for(ctx, role, fn["Name"])
     target = target_of(fn, config, version)
     result = ctx.env.invoke(target, payload, creds, request_id=ctx.request_id, client_context=client_context)
-    if _may_write_logs(ctx, role, f"arn:aws:logs:{fn['Region']}:{fn['Account']}:log-group:{target.log_group}:*"):
-        stream = getattr(result, "log_stream_name", None) or f"{ctx.now:%Y/%m/%d}/[{version}]{ctx.request_id[:32]}"
+    stream = getattr(result, "log_stream_name", None) or f"{ctx.now:%Y/%m/%d}/[{version}]{ctx.request_id[:32]}"
+    if _may_write_logs(ctx, fn, role, target.log_group, stream):
         ctx.env.ship_logs(fn["Account"], fn["Region"], target.log_group, stream, result.log_tail)
     return result
 
 
-_log_permission: dict[tuple[int, int, str, str], bool] = {}
 _trusted: dict[tuple[int, int, str], bool] = {}
 
 
@@ -132,16 +131,22 @@ def _assumable(ctx: RequestContext, role: dict[str, Any]) -> bool:
     return found
 
 
-def _may_write_logs(ctx: RequestContext, role: dict[str, Any], log_group_arn: str) -> bool:
-    """Whether the role allows the three logs actions (memoized until the records change)."""
-    key = (id(ctx.records), ctx.records.version, role["Arn"], log_group_arn)
-    found = _log_permission.get(key)
-    if found is None:
-        found = all(role_allows(ctx, role, action, log_group_arn) for action in LOG_ACTIONS)
-        if len(_log_permission) > 4096:
-            _log_permission.clear()
-        _log_permission[key] = found
-    return found
+def _may_write_logs(ctx: RequestContext, fn: dict[str, Any], role: dict[str, Any], group: str, stream: str) -> bool:
+    """Whether a session of the role may write the invocation's logs, decided as the three calls Lambda makes would
+    be; they carry lambda:SourceFunctionArn, the function's ARN
+    (https://docs.aws.amazon.com/lambda/latest/dg/permissions-source-function-arn.html). Not memoized: resource
+    policies and time-based conditions live outside the records."""
+    source = {"lambda:sourcefunctionarn": (fn["Arn"],)}
+    needed = [
+        RequiredAction(n.action, n.resources, {**n.context, **source})
+        for operation, params in (
+            ("CreateLogGroup", {"logGroupName": group}),
+            ("CreateLogStream", {"logGroupName": group, "logStreamName": stream}),
+            ("PutLogEvents", {"logGroupName": group, "logStreamName": stream, "logEvents": []}),
+        )
+        for n in calls(ctx, "logs", operation, params, account=fn["Account"], region=fn["Region"])
+    ]
+    return role_allows(ctx, role, fn["Name"], needed)
 
 
 def invoke(ctx: RequestContext, p: Params) -> Output:

@@ -6,29 +6,49 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from lambdaperm.catalog import RequiredAction
+
 from ..context import Output, Params, RequestContext
 from . import store
 from .errors import access_denied, invalid, not_found
 from .functions import ref_of
-from .roles import role_allows, role_entity
+from .roles import assumable_role, calls, queue_url, role_account, role_allows
 
 MAPPING = "lambda.mapping"  # account "", key uuid -> {function account/region/name, config}
-SQS_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+SQS_CALLS = ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
 STREAM_ACTIONS = {"dynamodb": ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream",
                                "dynamodb:ListStreams"),
                   "kinesis": ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream",
                               "kinesis:ListStreams")}
 
 
-def _check_role(ctx: RequestContext, role: dict[str, Any], source: str) -> None:
-    service = source.split(":")[2] if source.count(":") >= 5 else ""
+def check_region(source: str, function_region: str) -> None:
+    """The event source must be in the function's region: "The Lambda function and the Amazon SQS queue must be in
+    the same AWS Region, although they can be in different AWS accounts"
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html); the same holds for Kinesis and
+    DynamoDB streams. Lambda's answer (observed for a Kinesis stream, pmuens/serverless-kinesis-streams#1):
+    InvalidParameterValueException "Event source region must match Lambda region <region>."."""
+    parts = source.split(":")
+    if len(parts) >= 6 and parts[3] != function_region:
+        raise invalid(f"Event source region must match Lambda region {function_region}.")
+
+
+def _check_role(ctx: RequestContext, role: dict[str, Any], source: str, function_name: str) -> None:
+    """The execution role's session (named after the function, as the poller's) must be allowed what Lambda will do
+    with the source, decided as those calls would be (resource policy, principal tags included)."""
+    parts = source.split(":")
+    service = parts[2] if len(parts) >= 6 and parts[0] == "arn" else ""
     if service == "sqs":
-        for action in SQS_ACTIONS:
-            if not role_allows(ctx, role, action, source):
-                raise invalid(f"The function execution role does not have permissions to call "
-                              f"{action.split(':')[1]} on SQS")
+        for operation in SQS_CALLS:
+            needed = calls(ctx, "sqs", operation, {"QueueUrl": queue_url(source)}, account=role_account(role),
+                           region=ctx.region)
+            if not role_allows(ctx, role, function_name, needed):
+                raise invalid(f"The function execution role does not have permissions to call {operation} on SQS")
     elif service in STREAM_ACTIONS:
-        if not all(role_allows(ctx, role, a, source) for a in STREAM_ACTIONS[service]):
+        # the stream APIs (dynamodbstreams, kinesis) are not served, so not in the catalog: their documented
+        # resource is the stream ARN itself and they have no service-specific condition key to supply
+        needed = [RequiredAction(a, (source,), {}) for a in STREAM_ACTIONS[service]]
+        if not role_allows(ctx, role, function_name, needed):
             raise invalid(f"Cannot access stream {source}. Please ensure the role can perform the GetRecords, "
                           "GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.")
     else:
@@ -48,10 +68,9 @@ def create_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
     fn = store.load(ctx.records, ref)
     version, _alias = store.resolve_qualifier(fn, ref)
     source = p.get("EventSourceArn") or ""
-    role = role_entity(ctx, store.config_of(fn, version)["Role"])
-    if role is None:
-        raise invalid("The role defined for the function cannot be assumed by Lambda.")
-    _check_role(ctx, role, source)
+    check_region(source, fn["Region"])
+    role = assumable_role(ctx, store.config_of(fn, version)["Role"])
+    _check_role(ctx, role, source, fn["Name"])
     enabled = p.get("Enabled", True)
     mapping = {"UUID": str(uuid.uuid4()), "BatchSize": p.get("BatchSize") or 10,
                "MaximumBatchingWindowInSeconds": p.get("MaximumBatchingWindowInSeconds", 0),
@@ -97,8 +116,11 @@ def delete_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
 
 
 def update_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
+    target = _new_target(ctx, p, _load(ctx, p["UUID"])) if p.get("FunctionName") else None
     with ctx.records.db.transaction():
         mapping = _load(ctx, p["UUID"])
+        if target is not None:  # the source of a mapping never changes: the checks made above still hold
+            mapping.update(target)
         for key in ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes"):
             if key in p:
                 mapping[key] = p[key]
@@ -107,3 +129,20 @@ def update_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
         mapping["LastModified"] = ctx.now.isoformat()
         ctx.records.put(MAPPING, "", mapping["UUID"], mapping)
     return _out(mapping)
+
+
+def _new_target(ctx: RequestContext, p: Params, mapping: dict[str, Any]) -> dict[str, Any]:
+    """UpdateEventSourceMapping with FunctionName moves the mapping to that function: the same rules as at creation
+    (the function's own account, the source's region, its execution role allowed to read the source)."""
+    ref = ref_of(ctx, p)
+    if ref.account != ctx.account:
+        raise access_denied(f"User: {ctx.identity.caller.arn} is not authorized to perform: "
+                            f"lambda:UpdateEventSourceMapping on resource: {ref.addressed_arn}")
+    fn = store.load(ctx.records, ref)
+    version, _alias = store.resolve_qualifier(fn, ref)
+    source = mapping["EventSourceArn"]
+    check_region(source, fn["Region"])
+    role = assumable_role(ctx, store.config_of(fn, version)["Role"])
+    _check_role(ctx, role, source, fn["Name"])
+    return {"FunctionArn": ref.addressed_arn, "_Account": fn["Account"], "_Region": fn["Region"], "_Name": fn["Name"],
+            "_Qualifier": ref.qualifier}

@@ -1,13 +1,18 @@
 """The execution role as Lambda checks it: its trust policy must let lambda.amazonaws.com assume it, and
-(for VPC access, event source mappings) its own policies must allow what Lambda will do with it. Lambda
-runs these checks as a session of the role, so the role's boundary applies too."""
+what Lambda will do with it (poll an event source, write to a dead-letter target, create network interfaces,
+write logs) must be allowed to a session of the role — decided by the server's authorizer through the
+environment (`LambdaEnvironment.authorize_role_session`), as the same calls made to the endpoint would be:
+identity policies, boundary, principal tags, the target's resource policy, the request context.
+https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from lambdaperm.catalog import RequiredAction, UnmappedOperation, UnresolvedResource, required_actions
 from lambdaperm.policy import (
     AuthzRequest,
     Caller,
@@ -24,7 +29,6 @@ from lambdaperm.state.identity import Identity
 
 from ..context import RequestContext
 from ..iam import store as iam_store
-from ..iam.principals import policies_for
 from .errors import invalid
 
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
@@ -47,6 +51,16 @@ def assumable_role(ctx: RequestContext, role_arn: str) -> dict[str, Any]:
     return role
 
 
+def role_account(role: dict[str, Any]) -> str:
+    return str(role["Arn"].split(":")[4])
+
+
+def queue_url(source: str) -> str:
+    """The URL of the queue an SQS ARN names (what Lambda calls the queue by)."""
+    _, _, _, region, account, name = source.split(":", 5)
+    return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+
+
 def lambda_can_assume(role: dict[str, Any]) -> bool:
     try:
         trust = parse_policy(role["AssumeRolePolicyDocument"], PolicyType.TRUST, max_size=10**6)
@@ -67,18 +81,30 @@ def session_identity(role: dict[str, Any], session_name: str, now: datetime) -> 
                     session_created=now)
 
 
-def role_allows(ctx: RequestContext, role: dict[str, Any], action: str, resource: str = "*") -> bool:
-    """Whether a session of `role` (as Lambda uses it) may perform `action` on `resource`."""
-    session = f"awslambda_{ctx.now.strftime('%Y%m%d%H%M%S%f')[:-3]}"
-    identity = session_identity(role, session, ctx.now)
-    docs = policies_for(ctx.records, identity)
+def role_denial(ctx: RequestContext, role: dict[str, Any], session_name: str,
+                needed: Sequence[RequiredAction]) -> str | None:
+    """None when a session of `role` named `session_name` (the principal Lambda uses for the calls it makes with
+    the execution role) may make every call of `needed`; else the denial's message. Decided by the server's
+    authorizer exactly as the same calls reaching the endpoint would be: the role's identity policies and
+    boundary, the role's tags as the session's principal tags (aws:PrincipalTag), the target's resource policy
+    (an explicit Deny in it applies; across accounts it must allow too) and the global keys of the request
+    context (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)."""
+    session = session_identity(role, session_name, ctx.now)
+    denial: str | None = ctx.env.authorize_role_session(ctx, session, needed)
+    return denial
+
+
+def role_allows(ctx: RequestContext, role: dict[str, Any], session_name: str,
+                needed: Sequence[RequiredAction]) -> bool:
+    """Whether a session of `role` may make every call of `needed` (`role_denial`)."""
+    return role_denial(ctx, role, session_name, needed) is None
+
+
+def calls(ctx: RequestContext, service: str, operation: str, params: dict[str, Any], *,
+          account: str, region: str) -> list[RequiredAction]:
+    """What the call `service:operation(params)`, made in `account` and `region`, must be allowed: the catalog's
+    mapping, the one the gateway uses. A call the catalog cannot map cannot be allowed (InvalidParameterValue)."""
     try:
-        identity_policies = tuple(parse_policy(text, PolicyType.IDENTITY, name=name, max_size=10**6)
-                                  for name, text in docs.identity)
-        boundary = parse_policy(docs.boundary, PolicyType.BOUNDARY, max_size=10**6) if docs.boundary else None
-    except PolicyError:
-        return False
-    context = principal_context(identity.caller)
-    context["aws:requestedregion"] = (ctx.region,)
-    req = AuthzRequest(identity.caller, action, resource, context)
-    return decide(PolicySet(identity=identity_policies, boundary=boundary), req).allowed
+        return required_actions(service, operation, dict(params), account=account, region=region)
+    except (UnmappedOperation, UnresolvedResource) as err:
+        raise invalid(f"{service}:{operation} cannot be authorized for the execution role: {err}") from None
