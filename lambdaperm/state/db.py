@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .private import private_directory, private_file, tighten_if_present
+
 DB_FILE = "state.db"
 
 
@@ -27,13 +29,16 @@ class Database:
         self.state_dir = state_dir
         directory = state_dir if state_dir is not None else Path(tempfile.mkdtemp(prefix="lambdaperm-state-"))
         self._tmp = None if state_dir is not None else directory
-        directory.mkdir(parents=True, exist_ok=True)
-        self.file = directory / DB_FILE
+        private_directory(directory)  # every account's secret keys live here: 0700, 0600 (state/private.py)
+        self.file = private_file(directory / DB_FILE)
         self.uri = self.file.resolve().as_uri()
         self._local = threading.local()
         self.commit_hooks: list[Callable[[], None]] = []  # run after every write transaction commits
         self._keepalive = self.connect()  # keeps the WAL open: no checkpoint-and-delete per connection
         self._keepalive.execute("PRAGMA journal_mode=WAL")
+        self._keepalive.execute("SELECT count(*) FROM sqlite_master").fetchall()  # opens the -wal and -shm files
+        for suffix in ("-wal", "-shm"):  # SQLite creates them with the database's mode, at most: fix older ones
+            tighten_if_present(directory / f"{DB_FILE}{suffix}")
 
     @property
     def path(self) -> str:

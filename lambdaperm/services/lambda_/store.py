@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaperm.state import Records
+from lambdaperm.state.private import private_directory, private_file, tighten_if_present
 
 from .errors import function_not_found, not_found
 from .names import FunctionRef
@@ -81,15 +82,16 @@ class CodeStore:
     """Zip archives by SHA-256 under `root` (the state directory's `code/`, or a temporary directory)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        self.root = private_directory(root)  # archives are private to the server (state/private.py): 0700, 0600
+        for archive in root.glob("*.zip"):
+            tighten_if_present(archive)
 
     def put(self, data: bytes) -> tuple[str, str]:
         """Store an archive; returns (hex digest, base64 digest as Lambda's CodeSha256 shows it)."""
         digest = hashlib.sha256(data)
         path = self.path(digest.hexdigest())
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
+            tmp = private_file(path.with_suffix(".tmp"))
             tmp.write_bytes(data)
             tmp.replace(path)
         return digest.hexdigest(), base64.b64encode(digest.digest()).decode()
