@@ -102,19 +102,26 @@ class Records:
 
 
 class Derived:
-    """A cache of values computed from the records, dropped whenever the records change."""
+    """A cache of values computed from the records, dropped whenever the records change.
+
+    The records' version is read once per lookup, before anything is looked up or computed, and the values
+    live in a dict tagged with that version, replaced as one (version, dict) pair. A value computed from
+    records read before a write committed is therefore stored under a version older than the write's (the
+    version moves after the commit, before the write is acknowledged) and is never served to a lookup that
+    started after the write was acknowledged. (The cache used to re-read the version when it reset itself,
+    so a value read before a concurrent commit could be filed under the version after it.)"""
 
     def __init__(self, records: Records, limit: int = 8192) -> None:
         self.records = records
         self.limit = limit
-        self._version = -1
-        self._values: dict[object, object] = {}
+        self._current: tuple[int, dict[object, object]] = (-1, {})
 
     def get(self, key: object, compute: Any) -> Any:
-        if self._version != self.records.version:
-            self._values = {}
-            self._version = self.records.version
-        values = self._values
+        version = self.records.version
+        tagged, values = self._current
+        if tagged != version:
+            values = {}
+            self._current = (version, values)
         if key in values:
             return values[key]
         value = compute()
