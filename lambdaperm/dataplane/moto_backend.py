@@ -11,6 +11,7 @@ moto (and Flask, which moto's responses import) are loaded on the first data-pla
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import threading
@@ -130,7 +131,11 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
         backend = regions["us-east-1"] if "us-east-1" in regions.regions else regions["aws"]
     else:
         backend = backend_dict["global"]
-    return [(re.compile(url), method) for url, method in backend.urls.items()]
+    routes = [(re.compile(url), method) for url, method in backend.urls.items()]
+    # moto's modules and the botocore service models it loaded live as long as the server: frozen out of
+    # the cyclic collector's scans (a full collection would otherwise walk them all, ~200,000 objects)
+    gc.freeze()
+    return routes
 
 
 _MEMOIZED = False

@@ -4,6 +4,7 @@ writes the response. Requests larger than the limit are refused before they are 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -64,6 +65,7 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.server.start_pollers()
+                gc.freeze()  # what start-up built lives as long as the server: out of the collector's scans
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.pool.shutdown(wait=True)
