@@ -9,6 +9,7 @@ server, tests/security/race_gate.py) and asserts the correct outcome.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -221,3 +222,67 @@ def test_gate_positive_control(gated: tuple[Endpoint, Path]) -> None:
     (gate / "control.go").touch()
     writer.join(30)
     assert s3.get_object(Bucket="race-control", Key="k")["Body"].read() == b"v"
+
+
+# --- real concurrency against a real server ------------------------------------------------------------------
+
+
+def test_no_call_started_after_a_deny_was_acknowledged_is_allowed(server: Endpoint) -> None:
+    """Race: calls of a user run on the server's thread pool while a Deny is added to its policies; a cache
+    (the user's policies, its access key) read before the Deny's commit could keep allowing.
+
+    Rule: a call that starts after PutUserPolicy(Deny) was answered is denied (lambdaperm's own guarantee;
+    AWS only promises eventual consistency). Every call answered has exactly one CloudTrail record."""
+    iam = server.client("iam", key="444400000010")
+    iam.create_user(UserName="racer")
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}
+    iam.put_user_policy(UserName="racer", PolicyName="allow", PolicyDocument=json.dumps(allow))
+    key = iam.create_access_key(UserName="racer")["AccessKey"]
+    outcomes: list[tuple[float, str]] = []
+    ack: list[float] = []
+    lock = threading.Lock()
+
+    def caller() -> None:
+        client = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            try:
+                client.get_user(UserName="racer")
+                result = "allowed"
+            except ClientError as err:
+                result = err.response["Error"]["Code"]
+            with lock:
+                outcomes.append((started, result))
+                if ack and started > ack[0] + 0.5:
+                    return
+
+    threads = [threading.Thread(target=caller) for _ in range(6)]
+    for t in threads:
+        t.start()
+    _wait_long(lambda: sum(1 for _, r in outcomes if r == "allowed") >= 30)
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:GetUser", "Resource": "*"}]}
+    iam.put_user_policy(UserName="racer", PolicyName="deny", PolicyDocument=json.dumps(deny))
+    with lock:
+        ack.append(time.monotonic())
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    after = [r for started, r in outcomes if started > ack[0]]
+    assert after and all(r == "AccessDenied" for r in after), after
+    assert {r for _, r in outcomes} <= {"allowed", "AccessDenied"}
+    trail = server.client("cloudtrail", key="444400000010")
+    ids: list[str] = []
+    pages = trail.get_paginator("lookup_events").paginate(
+        LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "racer"}]
+    )
+    for page in pages:
+        ids += [json.loads(e["CloudTrailEvent"])["requestID"] for e in page["Events"] if e["EventName"] == "GetUser"]
+    assert len(ids) == len(set(ids)) == len(outcomes)
+
+
+def _wait_long(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
