@@ -10,12 +10,17 @@ messages (`Runtime.ImportModuleError`, `Runtime.HandlerNotFound`, `Runtime.Malfo
 ``{"errorMessage", "errorType", "requestId", "stackTrace"}``, the same ``[ERROR]`` log record and the same
 root-logger format.
 
+The process starts with the environment the server builds (Lambda's reserved variables, the credentials); the
+function's own Environment.Variables arrive in the init frame (``environ``, the complete environment) and are
+applied here, inside the sandbox: they must never be the environment of the sandbox's launcher (bwrap, setpriv),
+where LD_PRELOAD, GLIBC_TUNABLES and the like would run the function's code on the host.
+
 Wire protocol with the parent, on private copies of the original stdin/stdout pipes (fd 0 becomes
 /dev/null; fds 1 and 2 both become the parent's per-worker log file, so the handler's print()/logging and
 any child process output land in the function's log): each message is a frame
 ``FRAME(header_len, body_len) + JSON header + body``.
 
-    parent → worker  {"type": "init", "task_root", "paths", "data_limit"[, "pwd"]} (once)
+    parent → worker  {"type": "init", "task_root", "paths", "data_limit", "environ"} (once)
     worker → parent  {"type": "ready", "rss"}  or  {"type": "init_error", "error_type", "rss"} + payload
     parent → worker  {"type": "invoke", "id", "arn", "deadline_ms", "client_context", "creds"} + event
     worker → parent  {"type": "result", "error_type", "oversized", "ms", "rss"} + payload
@@ -323,11 +328,11 @@ def _rss_kb() -> int:
 def initialize(config: dict[str, Any]) -> Handler:
     global _task_root
     _task_root = config["task_root"]
-    if "pwd" in config:  # a sandbox's bwrap sets PWD: the environment is the one the runtime built
-        if config["pwd"] is None:
-            os.environ.pop("PWD", None)
-        else:
-            os.environ["PWD"] = config["pwd"]
+    environ = config.get("environ")
+    if environ is not None:  # the complete environment (also drops the PWD a sandbox's bwrap sets)
+        os.environ.clear()
+        os.environ.update(environ)
+        time.tzset()
     sys.path[:0] = [_task_root]
     sys.path.extend(p for p in config["paths"] if p not in sys.path)
     limit = config.get("data_limit")

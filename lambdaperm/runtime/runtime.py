@@ -21,7 +21,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -224,18 +224,22 @@ class Runtime:
         inner_root, inner_runtime = (TASK_DIR, RUNTIME_DIR) if sandbox else (str(task_root), str(BOOTSTRAP.parent))
         env = worker_environment(spec, task_root=Path(inner_root), runtime_dir=Path(inner_runtime),
                                  endpoint_url=self._endpoint_url, stream=stream, credentials=credentials)
+        # The process starts with the server's variables only: the function's own (LD_PRELOAD, GLIBC_TUNABLES…)
+        # would otherwise be the environment of bwrap and setpriv, outside the sandbox or before the uid drop.
+        # The bootstrap applies the complete environment from the init frame, inside the sandbox.
+        launch_env = worker_environment(replace(spec, environment={}), task_root=Path(inner_root),
+                                        runtime_dir=Path(inner_runtime), endpoint_url=self._endpoint_url,
+                                        stream=stream, credentials=credentials)
         command = worker_command(inner_runtime)
         info: tuple[int, int] | None = None
         if sandbox is not None:
             info = os.pipe()
             command = sandbox.command(command, task_root=task_root, runtime_dir=BOOTSTRAP.parent, info_fd=info[1])
         started = time.monotonic()
-        worker = Worker.spawn(command, env=env, cwd=task_root, log_stream_name=stream, sandbox_info=info)
+        worker = Worker.spawn(command, env=launch_env, cwd=task_root, log_stream_name=stream, sandbox_info=info)
         pool.adopt(worker)  # from now on shutdown() can kill it, even mid-init
         config = {"type": "init", "task_root": inner_root, "paths": self._paths,
-                  "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20}
-        if sandbox is not None:
-            config["pwd"] = env.get("PWD")
+                  "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20, "environ": env}
         try:
             reply = worker.request(config, b"", started + INIT_PHASE_SECONDS + spec.timeout)
             duration_ms = (time.monotonic() - started) * 1000
@@ -270,6 +274,8 @@ class Runtime:
         before = init.output if init is not None else worker.take_output()
         started = time.monotonic()
         reply = worker.request(header, event, started + spec.timeout)
+        if reply.kind == "message" and (reply.header.get("type") != "result" or "ms" not in reply.header):
+            reply = worker.broken_protocol()  # not the bootstrap's answer: the handler wrote to the pipe
         elapsed_ms = (time.monotonic() - started) * 1000
         if reply.kind == "timeout":
             worker.kill()

@@ -39,6 +39,11 @@ INTERPRETER_FLAGS = ("-I", "-S", "-u", *(("-B",) if sys.flags.dont_write_bytecod
 PIPE_SIZE = 1 << 20
 LOG_CAPTURE_LIMIT = 8 << 20  # keep at most the last 8 MiB of one invocation's output
 MAX_FRAME_BODY = bootstrap.MAX_RESPONSE_BYTES + (1 << 20)
+MAX_FRAME_HEAD = 64 << 10  # the bootstrap's headers are a few hundred bytes
+# The fields the server reads from a worker's header, and their types. The handler can write to the pipe (it
+# runs in the same process as the bootstrap): a frame that does not fit is the runtime breaking its protocol.
+HEADER_FIELDS: dict[str, tuple[type, ...]] = {"type": (str,), "error_type": (str, type(None)),
+                                              "oversized": (bool,), "ms": (int, float), "rss": (int,)}
 TRUNCATE_AT = 16 << 20  # recycle the log file between invocations once it holds this much
 EXIT_WAIT_SECONDS = 5.0
 
@@ -60,6 +65,21 @@ def worker_command(runtime_dir: str) -> list[str]:
     stub = (f"import sys; sys.path.insert(0, {runtime_dir!r}); import bootstrap; del sys.path[0]; "
             "del sys.modules['bootstrap']; bootstrap.main()")
     return [sys.executable, *INTERPRETER_FLAGS, "-c", stub]
+
+
+def _header(raw: bytes) -> dict[str, Any] | None:
+    """A worker's frame header, or None unless it is a JSON object whose known fields have their types."""
+    try:
+        header = json.loads(raw)
+    except ValueError:  # also invalid UTF-8
+        return None
+    if not isinstance(header, dict) or not isinstance(header.get("type"), str):
+        return None
+    for name, types in HEADER_FIELDS.items():
+        value = header.get(name)
+        if name in header and (not isinstance(value, types) or (isinstance(value, bool) and bool not in types)):
+            return None
+    return header
 
 
 def _parent_of(pid: int) -> int | None:
@@ -177,13 +197,20 @@ class Worker:
             if head_len >= 0:
                 break
             head_len, body_len = FRAME.unpack_from(buf)
-            if body_len > MAX_FRAME_BODY:  # not our bootstrap talking: treat as a crash
-                self.kill()
-                return Reply("exit", returncode=self._wait_exit())
+            if head_len > MAX_FRAME_HEAD or body_len > MAX_FRAME_BODY:  # not our bootstrap talking: a crash
+                return self.broken_protocol()
             need = FRAME.size + head_len + body_len
-        header = json.loads(bytes(buf[FRAME.size : FRAME.size + head_len]))
-        self.rss_kb = int(header.get("rss", self.rss_kb))
+        header = _header(bytes(buf[FRAME.size : FRAME.size + head_len]))
+        if header is None:
+            return self.broken_protocol()
+        self.rss_kb = header.get("rss", self.rss_kb)
         return Reply("message", header, bytes(buf[FRAME.size + head_len :]))
+
+    def broken_protocol(self) -> Reply:
+        """A frame the bootstrap cannot have written (the handler wrote to the pipe): the runtime is ended,
+        as a runtime breaking the Runtime API would be, and nothing more of it is read."""
+        self.kill()
+        return Reply("exit", returncode=self._wait_exit())
 
     # ------------------------------------------------------------ output
 
