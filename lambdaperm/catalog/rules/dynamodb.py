@@ -66,6 +66,10 @@ def _transact_write(kind: str, action: str) -> Need:
 
 
 RULES: tuple[Rule, ...] = (
+    # Tags given to CreateTable need dynamodb:TagResource on the new table too (tag on create; review round 1).
+    Rule("dynamodb", "CreateTable",
+         (Need("dynamodb:CreateTable"), Need("dynamodb:TagResource", when=(When("Tags[]"),), types=("table",))),
+         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.Operations.html"),
     # Batch operations are authorized as dynamodb:BatchGetItem/BatchWriteItem on every table named
     # (observed AccessDenied text: "not authorized to perform: dynamodb:BatchWriteItem on resource:
     # arn:aws:dynamodb:...:table/..." — aws-samples/aws-serverless-workshops#36, stelviodev/stelvio#136).

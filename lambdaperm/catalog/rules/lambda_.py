@@ -31,8 +31,11 @@ RULES: tuple[Rule, ...] = (
     Rule("lambda", "GetLayerVersionByArn", (Need("lambda:GetLayerVersion"),),
          "https://docs.aws.amazon.com/lambda/latest/api/API_GetLayerVersionByArn.html; " + _API_REF),
     Rule("lambda", "CreateFunction",
-         (Need("lambda:CreateFunction"), _PASS_ROLE, _LAYER_VERSIONS, *_VPC_DESCRIBE),
-         f"spec §3.1; {_LAYERS}; {_VPC}"),
+         (Need("lambda:CreateFunction"), _PASS_ROLE, _LAYER_VERSIONS, *_VPC_DESCRIBE,
+          # "lambda:TagResource – Grant this permission to anyone who needs to call TagResource or perform a tag
+          # on create" (configuration-tags.html). Review round 1.
+          Need("lambda:TagResource", when=(When("Tags"),), types=("function",))),
+         f"spec §3.1; {_LAYERS}; {_VPC}; https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html"),
     Rule("lambda", "UpdateFunctionConfiguration",
          (Need("lambda:UpdateFunctionConfiguration"),
           Need(_PASS_ROLE.action, when=(When("Role"),), arn=_PASS_ROLE.arn, context=_PASS_ROLE.context),

@@ -86,13 +86,31 @@ RULES: tuple[Rule, ...] = (
                sources=(Parsed(ids.iam_service_linked_role, ("AWSServiceName", "CustomSuffix"),
                                ("RoleNameWithPath",)),)),),
          "https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html"),
+    # Tag on create: "To add tags when you create a role, you must have permission for both iam:CreateRole and
+    # iam:TagRole" (id_tags_roles.html); the same for users (iam:TagUser, id_tags_users.html) and managed
+    # policies (iam:TagPolicy, id_tags_customer-managed-policies.html). Review round 1.
+    Rule("iam", "CreateUser", (Need("iam:CreateUser"), Need("iam:TagUser", when=(When("Tags[]"),))),
+         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_users.html; access_iam-tags.html"),
+    Rule("iam", "CreateRole", (Need("iam:CreateRole"), Need("iam:TagRole", when=(When("Tags[]"),))),
+         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_roles.html; access_iam-tags.html"),
+    Rule("iam", "CreatePolicy", (Need("iam:CreatePolicy"), Need("iam:TagPolicy", when=(When("Tags[]"),))),
+         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_customer-managed-policies.html"),
+    Rule("iam", "CreateInstanceProfile",
+         (Need("iam:CreateInstanceProfile"), Need("iam:TagInstanceProfile", when=(When("Tags[]"),))),
+         "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_instance-profiles.html"),
     # --- SQS: batch actions use the permission of the single action. ---
     Rule("sqs", "SendMessageBatch", (Need("sqs:SendMessage"),), _SQS),
     Rule("sqs", "DeleteMessageBatch", (Need("sqs:DeleteMessage"),), _SQS),
     Rule("sqs", "ChangeMessageVisibilityBatch", (Need("sqs:ChangeMessageVisibility"),), _SQS),
+    # "Tagging at CreateQueue needs both sqs:CreateQueue and sqs:TagQueue" (spec §12.5; sqs-queue-tags.html).
+    Rule("sqs", "CreateQueue", (Need("sqs:CreateQueue"), Need("sqs:TagQueue", when=(When("tags"),))),
+         _SQS + "; https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-tags.html"),
     # --- SNS ---
     # "sns:Publish: Grants permission to both publish and publish batch to a topic or endpoint."
     Rule("sns", "PublishBatch", (Need("sns:Publish"),), _SNS),
+    # "Tagging at CreateTopic needs sns:CreateTopic + sns:TagResource" (spec §12.5).
+    Rule("sns", "CreateTopic", (Need("sns:CreateTopic"), Need("sns:TagResource", when=(When("Tags[]"),))),
+         _SNS + "; https://docs.aws.amazon.com/sns/latest/dg/sns-tags.html"),
     # Publish to a topic (TopicArn), to a mobile endpoint (TargetArn: the endpoint ARN is the resource), or
     # a direct SMS (PhoneNumber: no resource, `*`).
     Rule("sns", "Publish",
