@@ -54,6 +54,15 @@ def list_users(ctx: RequestContext, p: Params) -> Output:
     return store.paginate([user_out(u) for u in users], p, "Users")
 
 
+def _move_access_keys(ctx: RequestContext, old_name: str, new_name: str) -> None:
+    """A renamed user keeps her access keys: they belong to the user, not to the name, so a user created later
+    under the old name never authenticates with them (https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    id_users_manage.html#id_users_renaming). Call inside the rename's transaction."""
+    for _, key in list(ctx.records.scan(store.ACCESS_KEY)):
+        if key.get("Account") == ctx.account and str(key.get("UserName", "")).lower() == old_name.lower():
+            ctx.records.put(store.ACCESS_KEY, store.GLOBAL, key["AccessKeyId"], {**key, "UserName": new_name})
+
+
 def update_user(ctx: RequestContext, p: Params) -> Output:
     with ctx.records.db.transaction():
         entity = store.get(ctx.records, store.USER, ctx.account, p["UserName"])
@@ -64,6 +73,7 @@ def update_user(ctx: RequestContext, p: Params) -> Output:
                                                                               new_name):
                 raise already_exists(f"User with name {new_name} already exists.")
             ctx.records.delete(store.USER, ctx.account, entity["UserName"].lower())
+            _move_access_keys(ctx, entity["UserName"], new_name)
             entity["UserName"] = new_name
         if p.get("NewPath"):
             entity["Path"] = store.check_path(p["NewPath"], "newPath")
