@@ -60,7 +60,9 @@ def handle(server: Server, req: HttpRequest, url_id: str, path: str) -> HttpResp
     ref = FunctionRef(entry["Account"], entry["Region"], entry["Name"], entry["Slot"] or None)
     fn = lambda_store.find(server.records, ref)
     config = fn["Urls"].get(entry["Slot"]) if fn else None
-    if fn is None or config is None:
+    if fn is None or config is None or config.get("UrlId") != url_id:
+        # a URL dies with the function (or qualifier) it was created for: a function or alias of the same name
+        # created later has a URL of its own (https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html)
         return _json(404, {"Message": None})
     call = Call(req)
     if config["AuthType"] == "AWS_IAM":
