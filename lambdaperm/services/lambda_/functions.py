@@ -222,7 +222,7 @@ def _publish(fn: dict[str, Any], ctx: RequestContext, code_sha: str | None, desc
         raise invalid(f"CodeSHA256 ({code_sha}) is different from current CodeSHA256 in $LATEST "
                       f"({latest['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST.")
     if fn["Versions"]:
-        newest = fn["Versions"][str(fn["NextVersion"] - 1)]
+        newest = fn["Versions"][max(fn["Versions"], key=int)]  # the newest still there: numbers are never reused
         same = {k: v for k, v in newest.items() if k not in ("Version", "FunctionArn", "RevisionId", "LastModified",
                                                               "Description")}
         if same == {k: v for k, v in latest.items() if k in same} and description is None:
