@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from lambdaperm.dataplane import moto_state
+from lambdaperm.protocol.errors import ServiceError
+from lambdaperm.runtime.errors import CodeError
 from lambdaperm.runtime.isolation import probe as probe_isolation
 from lambdaperm.runtime.worker import BOOTSTRAP
 from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
@@ -110,7 +112,11 @@ class LambdaEnv:
             log_group=target.log_group,
         )
         creds = Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
-        return self.runtime.invoke(spec, payload, creds, request_id=request_id, client_context=client_context)
+        try:
+            return self.runtime.invoke(spec, payload, creds, request_id=request_id, client_context=client_context)
+        except CodeError as e:  # Invoke's InvalidZipFileException (502): "Lambda could not unzip the deployment
+            # package." https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors
+            raise ServiceError("InvalidZipFileException", e.message, 502, fields={"Type": "User"}) from None
 
     def evict(self, function_arn: str) -> None:
         if self._runtime is not None:

@@ -33,9 +33,10 @@ from lambdaperm.runtime.errors import CodeError
 MAX_UNZIPPED_BYTES = 262_144_000
 UNZIPPED_TOO_LARGE = f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
 _CHUNK = 1 << 20
-# Not a zip, truncated, encrypted (RuntimeError), unsupported compression, corrupt data.
+# Not a zip, truncated, encrypted (RuntimeError), unsupported compression, corrupt data; a name that is both
+# a file and a directory (``lib`` and ``lib/mod.py``: NotADirectoryError, IsADirectoryError, FileExistsError).
 _UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError,
-               ValueError, zlib.error)
+               ValueError, zlib.error, NotADirectoryError, IsADirectoryError, FileExistsError)
 
 
 def sha_dirname(code_sha256: str) -> str:

@@ -220,3 +220,41 @@ def test_a_malformed_frame_is_a_runtime_error_not_a_server_error(server: Endpoin
     body = payload(result)
     assert result["StatusCode"] == 200
     assert result.get("FunctionError") == "Unhandled" and body["errorType"] == "Runtime.ExitError", body
+
+
+# ---------------------------------------------------------------- 3. packages the extractor cannot lay out
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [[("lib", b"a file"), ("lib/mod.py", b"X = 1")], [("lib/mod.py", b"X = 1"), ("lib", b"a file")]],
+    ids=["file-then-directory", "directory-then-file"],
+)
+def test_a_package_whose_entries_collide_is_refused_not_a_server_error(
+    server: Endpoint, entries: list[tuple[str, bytes]]
+) -> None:
+    """Attack: a package in which one name is both a file and a directory. Extracting it fails with an OS
+    error; the server must answer with Lambda's error for a package it cannot unzip: at CreateFunction
+    InvalidParameterValueException "Could not unzip uploaded file. Please check your file, then try to upload
+    again." (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#API_CreateFunction_Errors), or
+    at Invoke InvalidZipFileException, 502 (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors);
+    never with a 500 or a traceback."""
+    name = f"collide-{zlib.crc32(repr(entries).encode()):08x}"
+    files = {"app.py": b"def handler(e, c):\n    return 1\n", **dict(entries)}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for entry, data in [("app.py", files["app.py"]), *entries]:
+            archive.writestr(entry, data)
+    role = make_role(server.client("iam", key=ACCOUNT), f"{name}-role")
+    lam = server.client("lambda", key=ACCOUNT, region=REGION)
+    try:
+        lam.create_function(
+            FunctionName=name, Runtime="python3.11", Role=role, Handler="app.handler", Code={"ZipFile": buf.getvalue()}
+        )
+        lam.invoke(FunctionName=name)
+    except lam.exceptions.InvalidParameterValueException as e:  # refused at CreateFunction
+        assert "Could not unzip uploaded file" in str(e)
+    except lam.exceptions.InvalidZipFileException as e:  # or at Invoke
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 502
+    except Exception as e:  # anything else (a 500) is the finding
+        pytest.fail(f"{type(e).__name__}: {e}")
