@@ -21,8 +21,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import hashlib
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from . import instrument
@@ -67,7 +69,9 @@ def _merge(entry: dict[str, Any], frame: Frame) -> None:
     entry["errors"] += frame.errors
 
 
-def install_lambdaperm(writer: Writer, mutant: str | None = None) -> None:
+def install_lambdaperm(writer: Any, mutant: str | None = None) -> Callable[[], None]:
+    """Record every data-plane request of lambdaperm in this process into `writer` (anything with
+    `write(entry)`); returns the function that takes the hooks out again."""
     from lambdaperm.dataplane.moto_backend import MotoBackend
     from lambdaperm.dataplane.upstream import Upstream
     from lambdaperm.gateway import data_plane
@@ -89,12 +93,21 @@ def install_lambdaperm(writer: Writer, mutant: str | None = None) -> None:
             "executed": False,
             "forwarded": False,
             "account": identity.account or "000000000000",
+            "wire": fingerprint(call.req.method, call.req.path, call.req.query_string, call.req.body),
         }
         with contextlib.suppress(ServiceError):  # the call refuses itself: nothing executes
             entry["account"] = data_plane.acting_account(call, identity)
         token = _ENTRY.set(entry)
         try:
-            return run(server, call, op, params, identity)
+            result = run(server, call, op, params, identity)
+            entry["status"] = result[0].status
+            return result
+        except ServiceError as err:
+            entry["status"] = err.status
+            raise
+        except BaseException:
+            entry["status"] = 500
+            raise
         finally:
             _ENTRY.reset(token)
             if entry["executed"] or entry["forwarded"]:
@@ -103,6 +116,7 @@ def install_lambdaperm(writer: Writer, mutant: str | None = None) -> None:
     data_plane.run = recorded_run
 
     execute = MotoBackend.execute if mutant is None else broken_executor(MotoBackend.execute, mutant)
+    original_execute = MotoBackend.execute
 
     def recorded_execute(self: Any, model: Any, params: Any, account: str, region: str) -> Any:
         instrument.install()
@@ -128,6 +142,19 @@ def install_lambdaperm(writer: Writer, mutant: str | None = None) -> None:
         return handle(self, req, *args, **kwargs)
 
     Upstream.handle = marked_handle  # type: ignore[method-assign]
+
+    def uninstall() -> None:
+        data_plane.run = run
+        MotoBackend.execute = original_execute  # type: ignore[method-assign]
+        Upstream.handle = handle  # type: ignore[method-assign]
+
+    return uninstall
+
+
+def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
+    """What identifies the client's request in the record, whatever answered it (an upstream answers with its
+    own request id)."""
+    return hashlib.sha256(f"{method} {path}?{query}\n".encode() + body).hexdigest()[:24]
 
 
 def _wildcard(op: Any, call: Any, identity: Any) -> bool:
