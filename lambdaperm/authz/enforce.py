@@ -178,12 +178,12 @@ class Authorizer:
             return identity.account
         if account or not resource.startswith("arn:"):
             return account
+        if action.lower() == "s3:createbucket":
+            return identity.account  # the bucket will be the caller's (a taken name is BucketAlreadyExists)
         owner = getattr(self.source, "resource_account", None)
         found = owner(resource) if owner is not None else None
         if found:
             return str(found)
-        if action.lower() == "s3:createbucket":
-            return identity.account  # the bucket will be the caller's
         return None
 
 

@@ -40,9 +40,11 @@ _S3_NO_REGION_CHECK = frozenset({"CreateBucket", "ListBuckets", "ListDirectoryBu
 def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         identity: Identity) -> tuple[HttpResponse, dict[str, Any] | None]:
     account = acting_account(call, identity)
-    if op.service_name == "s3" and isinstance(params.get("Bucket"), str) and isinstance(server.dataplane, MotoBackend):
+    if (op.service_name == "s3" and isinstance(params.get("Bucket"), str) and op.name != "CreateBucket"
+            and isinstance(server.dataplane, MotoBackend)):
         # S3 ARNs name no account: a bucket is acted on in its owner's account (the one the authorization
-        # took as the resource account), never in the caller's through moto's cross-account fallback
+        # took as the resource account), never in the caller's through moto's cross-account fallback;
+        # CreateBucket acts in the caller's (a name another account holds is BucketAlreadyExists)
         account = bucket_owner(params["Bucket"]) or account
     _unambiguous(call, op)
     policy_writes.check(op.service_name, op.name, params)

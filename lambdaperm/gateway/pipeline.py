@@ -34,7 +34,7 @@ from lambdaperm.protocol import (
 from lambdaperm.services.context import RequestContext
 from lambdaperm.state.identity import Identity
 
-from . import data_plane, dynamodb_s3, function_urls, multi_delete
+from . import bucket_names, data_plane, dynamodb_s3, function_urls, multi_delete
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
@@ -79,11 +79,20 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         call.op = op = identify(req, "s3")  # an unsigned request naming no service: anonymous S3 (a browser)
     if claimed is not None:
         call.region = claimed.region
+    if op.service_name == "iam":  # IAM's one endpoint is us-east-1's: aws:RequestedRegion and the trail say so
+        call.region = "us-east-1"  # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
     call.identity = identity = authenticate_call(server, call)
     call.params = params = parse(op, req)
     precheck = PRECHECKS.get(op.service_name, {}).get(op.name)
     if precheck is not None:
         precheck(identity.account, params)
+    with bucket_names.held(op.service_name, op.name, params):  # a bucket cannot change hands in between
+        return _authorized_call(server, call, op, params, identity)
+
+
+def _authorized_call(server: Server, call: Call, op: Operation, params: dict[str, Any],
+                     identity: Identity) -> tuple[HttpResponse, dict[str, Any] | None]:
+    req = call.req
     _authorize(server, call, op, params, identity)
     if op.service_name in server.services and op.name in server.services[op.service_name]:
         ctx = RequestContext(identity=identity, region=call.region, request_id=call.request_id, now=call.now,
@@ -150,7 +159,11 @@ def _freeze(value: Any) -> Any:
         return ("d", tuple(sorted((k, _freeze(v)) for k, v in value.items())))
     if isinstance(value, list | tuple):
         return ("l", tuple(_freeze(v) for v in value))
-    if isinstance(value, str | int | float | bool | bytes | datetime) or value is None:
+    if isinstance(value, bytes) and len(value) > 1024:
+        raise _Unfreezable  # an upload's body: not kept in memory by a cache (nor worth a key)
+    if isinstance(value, datetime):
+        return ("datetime", value.isoformat())  # one instant in two zones is two values (their text differs)
+    if isinstance(value, str | int | float | bool | bytes) or value is None:
         return (type(value).__name__, value)
     raise _Unfreezable
 

@@ -164,21 +164,17 @@ def _through_gate(client: Any, name: str) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 1: an S3 call authorized against one owner's bucket executes "
-    "against the bucket of that name at execution time, re-created by another account in between",
-)
 def test_put_object_does_not_land_in_a_bucket_recreated_by_another_account(gated: tuple[Endpoint, Path]) -> None:
     """Race: account A's PutObject into its own bucket `race-recreated` is authorized (A's bucket, A's
     account: A's identity policy decides). Before it executes, A deletes the bucket and account V creates a
-    bucket of the same name, with no policy. `gateway/data_plane.run` reads the bucket's owner again when it
-    executes (`bucket_owner(params["Bucket"])`) and writes A's object into V's bucket: a write into V's bucket
-    that V's bucket policy and aws:ResourceAccount V were never asked about.
+    bucket of the same name, with no policy. Found in review round 1: the call then wrote A's object into V's
+    bucket — a write V's bucket policy and aws:ResourceAccount V were never asked about.
 
-    Rule (one reading; docs/architecture.md): what executes is what was authorized — the resource the call
-    acts on is the one its authorization decided on (here: A's bucket, which no longer exists, so the call
-    fails with NoSuchBucket as S3 answers for a deleted bucket, or is decided again on V's bucket and denied)."""
+    Rule (one reading; docs/architecture.md): what executes is what was authorized. A call on a bucket holds
+    the bucket's name from authorization to execution (gateway/bucket_names.py), so the delete and the
+    re-creation wait for the put: the object lands in A's bucket, A's delete answers BucketNotEmpty, and V
+    never receives it. Without the hold, the delete and re-creation finish while the put is held and the
+    put lands in V's bucket (the assertion below fails)."""
     server, gate = gated
     attacker, victim = "444400000001", "444400000002"
     s3_a, s3_v = server.client("s3", key=attacker), server.client("s3", key=victim)
@@ -194,17 +190,30 @@ def test_put_object_does_not_land_in_a_bucket_recreated_by_another_account(gated
         except ClientError as err:
             outcome["error"] = err.response["Error"]["Code"]
 
+    def change_hands() -> None:
+        for name, call in (("delete", lambda: s3_a.delete_bucket(Bucket="race-recreated")),
+                           ("create", lambda: s3_v.create_bucket(Bucket="race-recreated"))):
+            try:
+                call()
+                outcome[name] = "ok"
+            except ClientError as err:
+                outcome[name] = err.response["Error"]["Code"]
+
     writer = threading.Thread(target=put)
     writer.start()
     race_gate.wait_for(gate / "put.arrived", 20)  # authorized, not executed
-    s3_a.delete_bucket(Bucket="race-recreated")
-    s3_v.create_bucket(Bucket="race-recreated")
+    changer = threading.Thread(target=change_hands)
+    changer.start()
+    changer.join(5)  # without the hold, the bucket changes hands now; with it, both wait for the put
     (gate / "put.go").touch()
     writer.join(30)
-    assert not writer.is_alive()
-    keys = [o["Key"] for o in s3_v.list_objects_v2(Bucket="race-recreated").get("Contents", [])]
-    assert keys == [], f"A's object landed in V's bucket ({outcome})"
-    assert "ok" not in outcome
+    changer.join(30)
+    assert not writer.is_alive() and not changer.is_alive()
+    assert outcome.get("ok") is True, outcome
+    assert outcome["delete"] == "BucketNotEmpty", outcome
+    assert outcome["create"] in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"), outcome
+    keys = [o["Key"] for o in s3_a.list_objects_v2(Bucket="race-recreated").get("Contents", [])]
+    assert keys == ["planted"]
 
 
 def test_gate_positive_control(gated: tuple[Endpoint, Path]) -> None:
