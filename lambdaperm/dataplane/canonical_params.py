@@ -13,6 +13,12 @@ refused. Runs after authorization, before `canonical_request`.
   key URL-encoded once, `?versionId=`), so that the backend's URL parser cannot cut it at `#` or `;`.
 - S3: `Content-Encoding: aws-chunked` is a transfer detail S3 does not store (the body was decoded when
   parsed).
+- Every ARN parameter the catalog authorizes as given (`catalog.bindings.ARN_PARAMS`: Logs
+  `logGroupIdentifier`/`resourceArn`/`destinationArn`…, SNS `TopicArn`/`ResourceArn`, DynamoDB `ResourceArn`…)
+  must name the signed region: the authorization decided on that ARN, and the backend, which acts in the
+  signed region, may read only the name out of it (moto's Logs does). A regional endpoint serves its region's
+  resources only; another region's ARN is refused with the service's not-found / invalid-parameter error.
+  https://docs.aws.amazon.com/general/latest/gr/rande.html
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lambdaperm.catalog.bindings import ARN_PARAMS
 from lambdaperm.catalog.invalid import InvalidRequest
 from lambdaperm.catalog.s3_copy_source import copy_source
 from lambdaperm.protocol.errors import ServiceError
@@ -55,6 +62,7 @@ def queue_url_parts(url: str, region: str) -> tuple[str, str]:
 def canonical_params(service: str, operation: str, params: dict[str, Any], account: str,
                      region: str) -> dict[str, Any]:
     """A copy of `params` in the backend's one form (see the module docstring)."""
+    _arns_in_region(service, params, region)
     if service == "sqs" and "QueueUrl" in params:
         account, name = queue_url_parts(str(params["QueueUrl"]), region)
         return {**params, "QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}"}
@@ -110,6 +118,29 @@ def _dynamodb_tables(params: dict[str, Any], account: str, region: str) -> dict[
             transact.append(entry)
         fixed["TransactItems"] = transact
     return fixed
+
+
+# The error a regional endpoint answers for another region's ARN (the stricter reading: docs/fidelity.md)
+_OTHER_REGION: dict[str, tuple[str, str]] = {
+    "logs": ("ResourceNotFoundException", "The specified resource does not exist."),
+    "sns": ("InvalidParameter", "Invalid parameter: {member}"),
+    "dynamodb": ("ValidationException", "Invalid {member}: {arn}"),
+    "sqs": ("InvalidParameterValue", "Value {arn} for parameter {member} is invalid."),
+}
+
+
+def _arns_in_region(service: str, params: dict[str, Any], region: str) -> None:
+    """Refuses an ARN parameter (top level, or a top-level list of them) naming another region."""
+    for spec in ARN_PARAMS.get(service, ()):
+        member = spec.removesuffix("[]")
+        value = params.get(member)
+        values = value if spec.endswith("[]") and isinstance(value, list) else [value]
+        for arn in values:
+            if isinstance(arn, str) and arn.startswith("arn:"):
+                parts = arn.split(":", 5)
+                if len(parts) < 6 or parts[3] != region:
+                    code, message = _OTHER_REGION.get(service, ("InvalidParameterValue", "Invalid {member}: {arn}"))
+                    raise ServiceError(code, message.format(member=member, arn=arn), 400)
 
 
 def _invalid_address(url: str) -> ServiceError:

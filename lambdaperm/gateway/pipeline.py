@@ -79,8 +79,8 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         call.op = op = identify(req, "s3")  # an unsigned request naming no service: anonymous S3 (a browser)
     if claimed is not None:
         call.region = claimed.region
-    if op.service_name == "iam":  # IAM's one endpoint is us-east-1's: aws:RequestedRegion and the trail say so
-        call.region = "us-east-1"  # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+    if op.service_name == "iam":  # IAM's one endpoint is us-east-1's, whatever the scope: aws:RequestedRegion
+        call.region = "us-east-1"  # and the trail say us-east-1 (docs/fidelity.md)
     call.identity = identity = authenticate_call(server, call)
     call.params = params = parse(op, req)
     precheck = PRECHECKS.get(op.service_name, {}).get(op.name)
