@@ -162,7 +162,7 @@ class Authorizer:
             )
             return Denied(decision, need.action, resource)
         prepared = facts.Decision(need.action, resource, account or "", merged, unsupplied, self.source)
-        facts.prepare(prepared, _referenced(policies), transport)
+        facts.prepare(prepared, lambda: _referenced(policies), transport)
         req = AuthzRequest(identity.caller, need.action, resource, merged, account or "", unsupplied)
         decision = decide(policies, req)
         return None if decision.allowed else Denied(decision, need.action, resource)

@@ -139,16 +139,29 @@ def _tested(key: str, referenced: frozenset[str]) -> bool:
 
 def prepare(
     d: Decision,
-    referenced: frozenset[str],
+    referenced: Callable[[], frozenset[str]],
     transport: Mapping[str, Values] | None,
 ) -> None:
-    """Fill `d.context` and `d.unsupplied` for the decision (see the module)."""
+    """Fill `d.context` and `d.unsupplied` for the decision (see the module). `referenced`: the context
+    keys the decision's policies test (asked for only when a resource key could be read)."""
     marked = d.context.pop(ck.UNSUPPLIED_MARK, ())
     d.unsupplied.update(marked)
     d.key_items = d.context.pop(ck.KEY_ITEMS_MARK, None)
     for key in [k for k in d.context if k.startswith(ck.MARK_PREFIX)]:
         del d.context[key]
-    plan = ck.plan(d.action, d.resource)
+    tested: frozenset[str] | None = None
+    plan = ck.action_plan(d.action)
+    loose = ck.loose_plan(d.action)
+    if loose != plan and d.resource != "*":
+        # the resource's type decides which of the type-level keys apply: match it when that can matter
+        differs = loose[ck.Supply.UNSUPPLIED] != plan[ck.Supply.UNSUPPLIED]
+        differs = differs or loose[ck.Supply.TRANSPORT] != plan[ck.Supply.TRANSPORT]
+        extra = [k for k in loose[ck.Supply.RESOURCE] if k not in plan[ck.Supply.RESOURCE]]
+        if not differs and extra:
+            tested = referenced()
+            differs = any(_tested(k, tested) for k in extra)
+        if differs:
+            plan = ck.plan(d.action, d.resource)
     d.unsupplied.update(plan[ck.Supply.UNSUPPLIED])
     for key in plan[ck.Supply.TRANSPORT]:
         if transport is None:
@@ -156,7 +169,9 @@ def prepare(
         elif key in transport:
             d.context[key] = transport[key]
     for key in plan[ck.Supply.RESOURCE]:
-        if not _tested(key, referenced):
+        if tested is None:
+            tested = referenced()
+        if not _tested(key, tested):
             continue
         resolver = RESOLVERS.get(key)
         found = resolver(d, key) if resolver is not None else None

@@ -24,8 +24,17 @@ def request_context(
     org_id: str = "",
     user_agent: str = "",
 ) -> dict[str, tuple[str, ...]]:
-    keys = dict(_identity_keys(identity.caller, identity.principal_id, identity.session_created, identity.mfa,
-                               identity.source_identity, tuple(sorted(tags.items())), org_id))
+    keys = dict(
+        _identity_keys(
+            identity.caller,
+            identity.principal_id,
+            identity.session_created,
+            identity.mfa,
+            identity.source_identity,
+            tuple(sorted(tags.items())),
+            org_id,
+        )
+    )
     keys["aws:currenttime"] = (f"{now:%Y-%m-%dT%H:%M:%SZ}",)
     keys["aws:epochtime"] = (str(int(now.timestamp())),)
     keys["aws:requestedregion"] = (region,)
@@ -37,9 +46,15 @@ def request_context(
 
 
 @lru_cache(maxsize=4096)
-def _identity_keys(caller: Caller, principal_id: str, session_created: datetime | None, mfa: bool,
-                   source_identity: str | None, tags: tuple[tuple[str, str], ...],
-                   org_id: str) -> Mapping[str, tuple[str, ...]]:
+def _identity_keys(
+    caller: Caller,
+    principal_id: str,
+    session_created: datetime | None,
+    mfa: bool,
+    source_identity: str | None,
+    tags: tuple[tuple[str, str], ...],
+    org_id: str,
+) -> Mapping[str, tuple[str, ...]]:
     """The keys that depend on the caller alone (computed once per identity)."""
     keys = principal_context(caller, org_id=org_id)
     keys["aws:securetransport"] = ("true",)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache
 
 from . import arns, bindings, reference
 
@@ -285,18 +285,32 @@ def documented_keys(action: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
-@lru_cache(maxsize=8192)
+def _matched_types(info: reference.ActionInfo, resource: str) -> tuple[str, ...] | None:
+    """The names of the action's resource types whose ARN `resource` has; None for `*`; all of them when
+    none matches (the stricter reading: more keys to supply, or to fail closed on)."""
+    if resource == "*":
+        return None
+    names = tuple(ref.name for ref in info.resource_types if _matches(info.prefix, ref.name, resource))
+    return names or tuple(ref.name for ref in info.resource_types)
+
+
 def keys_for(action: str, resource: str) -> tuple[str, ...]:
     """The keys AWS documents for `action` on `resource`: the action's own, and those of the resource types
-    whose ARN `resource` has (`*`: none). A resource no type matches gets every type's keys (the stricter
-    reading: more keys to supply, or to fail closed on)."""
+    whose ARN `resource` has (`*`: none)."""
+    info = reference.action(action)
+    if info is None:
+        return ()
+    return _keys_for_types(action, _matched_types(info, resource))
+
+
+@cache
+def _keys_for_types(action: str, types: tuple[str, ...] | None) -> tuple[str, ...]:
     info = reference.action(action)
     if info is None:
         return ()
     keys = _own_keys(info)
-    if resource != "*":
-        matched = [ref for ref in info.resource_types if _matches(info.prefix, ref.name, resource)]
-        for ref in matched or info.resource_types:
+    for ref in info.resource_types:
+        if types is not None and ref.name in types:
             keys.extend(_resource_type_keys(info.prefix, ref))
     return tuple(dict.fromkeys(keys))
 
@@ -311,11 +325,31 @@ def _matches(prefix: str, type_name: str, resource: str) -> bool:
     )
 
 
-@lru_cache(maxsize=8192)
 def plan(action: str, resource: str) -> dict[Supply, tuple[str, ...]]:
     """The keys of `action` on `resource` (normalized), by where their value comes from."""
+    info = reference.action(action)
+    if info is None:
+        return _plan_for_types(action, None)
+    return _plan_for_types(action, _matched_types(info, resource))
+
+
+def action_plan(action: str) -> dict[Supply, tuple[str, ...]]:
+    """The plan of the action's own keys (no resource type's): what `plan` gives for `*`."""
+    return _plan_for_types(action, None)
+
+
+@cache
+def loose_plan(action: str) -> dict[Supply, tuple[str, ...]]:
+    """The plan with the keys of every resource type of the action: a superset of `plan` for any resource
+    (the authorizer matches the resource's type only when the difference could matter)."""
+    info = reference.action(action)
+    return _plan_for_types(action, tuple(ref.name for ref in info.resource_types) if info else None)
+
+
+@cache
+def _plan_for_types(action: str, types: tuple[str, ...] | None) -> dict[Supply, tuple[str, ...]]:
     out: dict[Supply, list[str]] = {s: [] for s in Supply}
-    for key in keys_for(action, resource):
+    for key in _keys_for_types(action, types):
         name = normalize(key)
         bucket = out[rule(action, key).supply]
         if name not in bucket:
@@ -323,10 +357,12 @@ def plan(action: str, resource: str) -> dict[Supply, tuple[str, ...]]:
     return {s: tuple(v) for s, v in out.items()}
 
 
+@cache
 def request_keys(action: str) -> tuple[str, ...]:
     """The documented keys of `action` the catalog reads from the request (normalized)."""
     return tuple(normalize(k) for k in documented_keys(action) if rule(action, k).supply is Supply.REQUEST)
 
 
+@cache
 def literal_keys(action: str) -> frozenset[str]:
     return frozenset(normalize(k) for k in documented_keys(action) if rule(action, k).supply is Supply.LITERAL)

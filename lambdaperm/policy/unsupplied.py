@@ -66,9 +66,14 @@ def _compile(names: frozenset[str]) -> Unsupplied:
     return Unsupplied(names, exact, patterns)
 
 
+@lru_cache(maxsize=1024)
+def _from_names(names: frozenset[str]) -> Unsupplied:
+    return _compile(frozenset(normalize(n) for n in names if n))
+
+
 def unsupplied(names: Iterable[str] = ()) -> Unsupplied:
     """The set of `names` (templates, family wildcards or plain keys; any case)."""
-    return _compile(frozenset(normalize(n) for n in names if n))
+    return _from_names(frozenset(names))
 
 
 NONE = unsupplied(())
