@@ -136,9 +136,9 @@ class _Request:
                 )
         else:
             resources = self._resources(info, bound, derived.types or need.types, scope_map, need)
-        return RequiredAction(info.full_name, resources, self._context(info, need, scope))
+        return RequiredAction(info.full_name, resources, self._context(info, need, scope, derived))
 
-    def _context(self, info: ActionInfo, need: Need, scope: object) -> dict[str, tuple[str, ...]]:
+    def _context(self, info: ActionInfo, need: Need, scope: object, derived: Derived) -> dict[str, tuple[str, ...]]:
         action = info.full_name
         if scope is self.params:
             request, item = self.params, None
@@ -150,6 +150,7 @@ class _Request:
         ctx.update({k.lower(): (v,) for k, v in need.context.items() if k.lower() in literal})
         unsupplied = [k.lower() for k in need.unsupplied]
         documented = {k.lower() for k in condition_keys.documented_keys(action)}
+        ctx.update({k.lower(): v for k, v in derived.context.items() if k.lower() in documented})
         unsupplied += [k for k in context.uncertain_keys(item) if k in documented]
         if (
             "dynamodb:leadingkeys" in documented

@@ -187,3 +187,74 @@ def test_statically_unsupplied_keys() -> None:
     denied = Authorizer(source).enforce(USER, [RequiredAction("s3:GetObject", ("arn:aws:s3:::b/k",))], {}, {})
     assert denied is not None and denied.decision.outcome.value == "explicitDeny"
     assert "s3:TlsVersion" in denied.decision.message
+
+
+@dataclass
+class IamSource(Source):
+    boundaries: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    vpcs: dict[tuple[str, ...], str | None] = field(default_factory=dict)
+
+    def permissions_boundary(self, resource: str) -> tuple[str, ...] | None:
+        return self.boundaries.get(resource)
+
+    def subnet_vpc(self, account: str, region: str, subnets: tuple[str, ...]) -> str | None:
+        return self.vpcs.get(subnets)
+
+
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/boundary"
+
+
+def test_permissions_boundary_of_the_user_acted_on() -> None:
+    """AWS's delegated-admin pattern: inline policies only on users that carry the boundary."""
+    allow = _allow("iam:PutUserPolicy", {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}})
+    bounded, free = f"arn:aws:iam::{ACCOUNT}:user/bounded", f"arn:aws:iam::{ACCOUNT}:user/free"
+    source = IamSource([allow], boundaries={bounded: (BOUNDARY,), free: ()})
+    authorizer = Authorizer(source)
+    put = {"PolicyName": "p", "PolicyDocument": "{}"}
+    assert (
+        authorizer.enforce(
+            USER,
+            required_actions("iam", "PutUserPolicy", {"UserName": "bounded", **put}, account=ACCOUNT, region=REGION),
+            {},
+        )
+        is None
+    )
+    assert (
+        authorizer.enforce(
+            USER,
+            required_actions("iam", "PutUserPolicy", {"UserName": "free", **put}, account=ACCOUNT, region=REGION),
+            {},
+        )
+        is not None
+    )
+    # the boundary a creation sets is the request's, not read from the (absent) user
+    create = {"UserName": "new", "PermissionsBoundary": BOUNDARY}
+    allow_create = _allow("iam:CreateUser", {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}})
+    assert (
+        Authorizer(IamSource([allow_create])).enforce(
+            USER, required_actions("iam", "CreateUser", create, account=ACCOUNT, region=REGION), {}
+        )
+        is None
+    )
+
+
+def test_vpc_of_the_function_subnets() -> None:
+    deny = _deny("lambda:CreateFunction", {"StringEquals": {"lambda:VpcIds": "vpc-blocked"}})
+    source = IamSource(
+        [_allow(), deny], vpcs={("subnet-1",): "vpc-blocked", ("subnet-2",): "vpc-ok", ("subnet-3",): None}
+    )
+    authorizer = Authorizer(source)
+
+    def create(subnet: str) -> list[RequiredAction]:
+        params = {
+            "FunctionName": "f",
+            "Role": f"arn:aws:iam::{ACCOUNT}:role/r",
+            "Code": {},
+            "VpcConfig": {"SubnetIds": [subnet], "SecurityGroupIds": ["sg-1"]},
+        }
+        return required_actions("lambda", "CreateFunction", params, account=ACCOUNT, region=REGION)
+
+    assert authorizer.enforce(USER, create("subnet-1"), {}) is not None
+    assert authorizer.enforce(USER, create("subnet-2"), {}) is None
+    unknown = authorizer.enforce(USER, create("subnet-3"), {})  # a subnet EC2 does not know
+    assert unknown is not None and unknown.decision.unsupplied_keys == ("lambda:VpcIds",)

@@ -288,3 +288,12 @@ def test_add_role_to_instance_profile_marks_passed_to_service() -> None:
     pass_role = need("iam", "AddRoleToInstanceProfile", {"InstanceProfileName": "p", "RoleName": "r"})[1]
     assert pass_role.action == "iam:PassRole"
     assert pass_role.context[ck.UNSUPPLIED_MARK] == ("iam:passedtoservice",)
+
+
+def test_a_copy_source_version_is_the_source_objects_version_id() -> None:
+    """The source object's s3:ExistingObjectTag is read from the version the copy names: s3:versionid."""
+    source, dest = need("s3", "CopyObject", {"Bucket": "d", "Key": "k", "CopySource": "src/obj?versionId=v1"})
+    assert (source.action, source.context) == ("s3:GetObjectVersion", {"s3:versionid": ("v1",)})
+    assert "s3:versionid" not in dest.context
+    current = need("s3", "CopyObject", {"Bucket": "d", "Key": "k", "CopySource": "src/obj"})[0]
+    assert (current.action, current.context) == ("s3:GetObject", {})

@@ -537,3 +537,58 @@ def test_function_url_invocations_carry_the_function_arn(server: Endpoint) -> No
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(urllib.request.Request(request.url, headers=dict(request.prepare().headers)), timeout=30)
     assert denied.value.code == 403 and json.loads(denied.value.read()) == {"Message": "Forbidden"}
+
+
+def test_existing_object_tag_of_the_version_read(server: Endpoint) -> None:
+    """s3:ExistingObjectTag is the tag of the object version the request reads: an old version tagged prod
+    stays denied, directly and as a copy source, while the current version is tagged dev."""
+    account = "620000000006"
+    s3 = server.client("s3", key=account)
+    bucket = "versioned-tags-620"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket=bucket, Key="doc", Body=b"old secret", Tagging="env=prod")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"new", Tagging="env=dev")
+    bob = _client(server, "s3", _user(server, account, "bob", _guardrail(object_tags=True)))
+    assert bob.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"new"
+    _denied(bob.get_object, Bucket=bucket, Key="doc", VersionId=old)
+    _denied(bob.copy_object, Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "doc", "VersionId": old})
+    bob.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "doc"})
+
+
+def test_permissions_boundary_of_the_user_acted_on(server: Endpoint) -> None:
+    """AWS's delegated-administration pattern: an admin may put inline policies only on users that carry the
+    permissions boundary (iam:PermissionsBoundary is the boundary already set on the user acted on)."""
+    account = "650000000001"
+    iam = server.client("iam", key=account)
+    boundary = iam.create_policy(
+        PolicyName="boundary",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
+    )["Policy"]
+    iam.create_user(UserName="bounded", PermissionsBoundary=boundary["Arn"])
+    iam.create_user(UserName="free")
+    admin = _client(
+        server,
+        "iam",
+        _user(
+            server,
+            account,
+            "admin",
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "iam:PutUserPolicy",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary["Arn"]}},
+                    }
+                ],
+            },
+        ),
+    )
+    document = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    admin.put_user_policy(UserName="bounded", PolicyName="p", PolicyDocument=document)
+    _denied(admin.put_user_policy, UserName="free", PolicyName="p", PolicyDocument=document)

@@ -57,11 +57,13 @@ class When:
 
 @dataclass(frozen=True)
 class Derived:
-    """What a deriver read out of one value: the action (None: the Need's), bindings, resource types."""
+    """What a deriver read out of one value: the action (None: the Need's), bindings, resource types, and
+    condition keys it read (kept where the action documents them: the version a copy source names)."""
 
     action: str | None = None
     bindings: Bindings = field(default_factory=dict)
     types: tuple[str, ...] | None = None
+    context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 Deriver = Callable[[object], list[Derived]]

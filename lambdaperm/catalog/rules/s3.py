@@ -8,6 +8,7 @@ Sources: "Required permissions for Amazon S3 API operations"
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from ..bindings import Param
 from ..s3_copy_source import CopySource, copy_source
@@ -103,9 +104,26 @@ def _copy_source_of(operation: str) -> Callable[[object], list[Derived]]:
     return derive
 
 
+def _with_source_version(operation: str, derive: Callable[[object], list[Derived]]) -> Callable[[object],
+                                                                                                  list[Derived]]:
+    """The source object's condition keys: `s3:versionid` is the version the copy source names (the object
+    whose `s3:ExistingObjectTag/*` the authorizer then reads is that version)."""
+
+    def with_version(scope: object) -> list[Derived]:
+        found = derive(scope)
+        if not found or not isinstance(scope, Mapping):
+            return found
+        version = copy_source(scope["CopySource"], operation).version_id
+        if not version:
+            return found
+        return [replace(d, context={**d.context, "s3:versionid": (version,)}) for d in found]
+
+    return with_version
+
+
 def _copy(operation: str, dest: str) -> tuple[Need, ...]:
     """Read the source object (its version when `versionId` is given), write the destination object."""
-    return (Need("", derive=_copy_source_of(operation), isolate=True,
+    return (Need("", derive=_with_source_version(operation, _copy_source_of(operation)), isolate=True,
                  actions=("s3:GetObject", "s3:GetObjectVersion")),
             Need(dest))
 
