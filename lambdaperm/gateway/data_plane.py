@@ -47,7 +47,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         # CreateBucket acts in the caller's (a name another account holds is BucketAlreadyExists)
         account = bucket_owner(params["Bucket"]) or account
     _unambiguous(call, op)
-    policy_writes.check(op.service_name, op.name, params)
+    pins = policy_writes.check(op.service_name, op.name, params, server.records, account, call.region)
     check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
     check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
@@ -70,6 +70,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         result = _delete_objects(server.dataplane, executed, call.refused, account, call.region, op)
     else:
         result = server.dataplane.execute(op.model, executed, account, call.region)
+        if pins is not None:  # the policy is stored: pin the users and roles it names
+            policy_writes.record(server.records, pins)
     response = serialize(op, result.output, call.request_id)
     if 200 <= result.status < 300:
         response.status = result.status

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from lambdaperm.dataplane import dynamodb_keys, moto_state
 from lambdaperm.dataplane import tags as data_tags
 from lambdaperm.protocol.errors import ServiceError
-from lambdaperm.services import resource_facts
+from lambdaperm.services import principal_pins, resource_facts
 from lambdaperm.services.iam.principals import IdentityPolicies
 from lambdaperm.services.policy_sources import ServicePolicies
+from lambdaperm.state import Derived
 from lambdaperm.state.identity import Identity
 
 # ARN services whose resources our own control plane holds
@@ -27,6 +28,7 @@ class CompositePolicies:
     def __init__(self, services: ServicePolicies, *, embedded_data_plane: bool) -> None:
         self.services = services
         self.embedded = embedded_data_plane
+        self._pins = Derived(services.records)
 
     def identity_policies(self, identity: Identity) -> IdentityPolicies:
         return self.services.identity_policies(identity)
@@ -40,7 +42,14 @@ class CompositePolicies:
         data = moto_state.resource_policy(resource)
         if data is None or data[1] is None:
             return None
-        return "resource", data[1]
+        return "resource", self._pinned(resource, data[1])
+
+    def _pinned(self, resource: str, text: str) -> str:
+        """The policy with the users and roles it names as they were when it was written (principal_pins)."""
+        holder = resource.split("/", 1)[0] if resource.startswith("arn:aws:s3:::") else resource  # the bucket
+        return self._pins.get(  # type: ignore[no-any-return]
+            ("pins", holder, text), lambda: principal_pins.pinned_text(self.services.records, holder, text)
+        )
 
     def resource_account(self, resource: str) -> str | None:
         """The owner of a resource whose ARN has no account (S3)."""

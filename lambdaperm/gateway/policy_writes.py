@@ -1,13 +1,23 @@
 """Resource-based policies written to the data plane are validated before moto stores them, as the
 services validate them: a document the engine cannot read would otherwise sit unenforceable (and every
-call to its resource is then denied, fail closed)."""
+call to its resource is then denied, fail closed).
+
+Every IAM user or role the policy names must exist, and its unique id is pinned once the backend has stored the
+policy (`services.principal_pins`): S3 "Invalid principal in policy", SNS "PrincipalNotFound"
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles)."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
+from lambdaperm.dataplane import moto_state
+from lambdaperm.dataplane.canonical_params import queue_url_parts
 from lambdaperm.policy import PolicyError, PolicyType, parse_policy
 from lambdaperm.protocol import ServiceError
+from lambdaperm.services import principal_pins
+from lambdaperm.state import Records
 
 
 def _document(service: str, operation: str, params: dict[str, Any]) -> str | None:
@@ -24,10 +34,28 @@ def _document(service: str, operation: str, params: dict[str, Any]) -> str | Non
     return None
 
 
-def check(service: str, operation: str, params: dict[str, Any]) -> None:
+@dataclass(frozen=True, slots=True)
+class Pins:
+    """The unique ids of the users and roles a policy written to `resource` names, recorded once it is stored."""
+
+    resource: str
+    text: str
+    ids: dict[str, str]
+
+
+def check(
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+    records: Records | None = None,
+    account: str = "",
+    region: str = "",
+) -> Pins | None:
+    """Refuse a policy the engine cannot read or that names a user or role that does not exist; with `records`,
+    the pins to `record` once the backend has stored it."""
     text = _document(service, operation, params)
     if text is None:
-        return
+        return None
     try:
         parse_policy(text, PolicyType.RESOURCE)
     except PolicyError as err:
@@ -35,6 +63,51 @@ def check(service: str, operation: str, params: dict[str, Any]) -> None:
         if service == "s3":
             raise ServiceError("MalformedPolicy", detail, 400) from None
         if service == "sqs":
-            raise ServiceError("InvalidAttributeValue", f"Invalid value for the parameter Policy. {detail}",
-                               400) from None
+            raise ServiceError(
+                "InvalidAttributeValue", f"Invalid value for the parameter Policy. {detail}", 400
+            ) from None
         raise ServiceError("InvalidParameter", f"Invalid parameter: Policy Error: {detail}", 400) from None
+    if records is None:
+        return None
+    ids, missing = principal_pins.pins_of(records, json.loads(text))
+    if missing:
+        if service == "s3":
+            raise ServiceError("MalformedPolicy", "Invalid principal in policy", 400)
+        if service == "sqs":
+            raise ServiceError(
+                "InvalidAttributeValue",
+                f'Invalid value for the parameter Policy. Invalid principal in policy: "AWS":"{missing[0]}"',
+                400,
+            )
+        raise ServiceError("InvalidParameter", "Invalid parameter: Policy Error: PrincipalNotFound", 400)
+    resource = _resource(service, operation, params, account, region)
+    return Pins(resource, text, ids) if resource is not None else None
+
+
+def _resource(service: str, operation: str, params: dict[str, Any], account: str, region: str) -> str | None:
+    """The ARN of the bucket, queue or topic whose policy a call writes; None for a Create* of one that exists
+    (the backend keeps the policy it has: nothing is written)."""
+    if service == "s3":
+        return f"arn:aws:s3:::{params.get('Bucket')}"
+    if service == "sqs":
+        if operation == "CreateQueue":
+            arn = f"arn:aws:sqs:{region}:{account}:{params.get('QueueName')}"
+            return arn if moto_state.resource_policy(arn) is None else None
+        try:
+            owner, name = queue_url_parts(str(params.get("QueueUrl")), region)
+        except ServiceError:
+            return None  # the call is refused before the backend
+        return f"arn:aws:sqs:{region}:{owner}:{name}"
+    if operation == "CreateTopic":
+        arn = f"arn:aws:sns:{region}:{account}:{params.get('Name')}"
+        return arn if moto_state.resource_policy(arn) is None else None
+    return str(params.get("TopicArn"))
+
+
+def record(records: Records, pins: Pins) -> None:
+    """Pin the ids once the backend holds the policy written (a refused or ignored write pins nothing)."""
+    found = moto_state.resource_policy(pins.resource)
+    if found is None or found[1] is None:
+        return
+    if principal_pins.digest(found[1]) == principal_pins.digest(pins.text):
+        principal_pins.record(records, pins.resource, pins.ids)

@@ -63,7 +63,7 @@ class ServicePolicies:
         m = _FUNCTION_ARN.match(resource)
         if m and action.lower().startswith("lambda:"):
             fn = lambda_store.find(self.records, FunctionRef(m.group(2), m.group(1), m.group(3), m.group(4)))
-            text = policy_text(fn, m.group(4)) if fn is not None else None
+            text = policy_text(self.records, fn, m.group(4)) if fn is not None else None
             return ("resource", text) if text is not None else None
         return None
 

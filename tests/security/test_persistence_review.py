@@ -142,11 +142,6 @@ def test_a_role_session_gets_nothing_from_a_recreated_role(server: Endpoint) -> 
 # ---- resource-based policies name a user or role by its unique id ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 1: S3 bucket policies match role principals by name, not by "
-    "the unique id the role had when the policy was saved",
-)
 def test_a_bucket_policy_does_not_grant_a_recreated_role(server: Endpoint) -> None:
     """Attack: account B's bucket policy grants account A's role `reader` s3:GetObject. Someone in A who may
     create roles (but was never granted the bucket) deletes `reader` and re-creates it with a trust policy of their
@@ -187,11 +182,6 @@ def test_a_bucket_policy_does_not_grant_a_recreated_role(server: Endpoint) -> No
     assert code(denied) == "AccessDenied"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 1: SQS queue policies match user principals by name, not by "
-    "the unique id the user had when the policy was saved",
-)
 def test_a_queue_policy_does_not_grant_a_recreated_user(server: Endpoint) -> None:
     """Attack: account B's queue policy lets account A's user `sender` send messages. A's administrator deletes
     `sender` and someone re-creates a user of that name: the new user sends to B's queue.
@@ -228,11 +218,6 @@ def test_a_queue_policy_does_not_grant_a_recreated_user(server: Endpoint) -> Non
     assert code(denied) == "AccessDenied"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 1: Lambda function policies match role principals by name, "
-    "not by the unique id the role had when the permission was added",
-)
 def test_a_function_policy_does_not_grant_a_recreated_role(server: Endpoint) -> None:
     """Attack: account B's function policy lets account A's role `caller` invoke it. The role is deleted and
     re-created under the same name (by anyone in A who may create roles): the new role invokes B's function.
@@ -280,6 +265,143 @@ def test_a_function_policy_does_not_grant_a_recreated_role(server: Endpoint) -> 
     with pytest.raises(ClientError) as denied:
         server.client("lambda", **second).invoke(FunctionName=fn_arn)
     assert code(denied) == "AccessDeniedException"
+
+
+def test_a_topic_policy_does_not_grant_a_recreated_role(server: Endpoint) -> None:
+    """Attack: account B's topic policy lets account A's role `publisher` publish. The role is deleted and
+    re-created under the same name by someone in A who may create roles: the new role publishes to B's topic.
+
+    AWS: the topic policy stored the role's unique id (AROA…) when it was saved
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
+    """
+    a, b = "777700000010", "777700000011"
+    iam = server.client("iam", key=a)
+    role_policy = {"Version": "2012-10-17", "Statement": [allow("sns:Publish")]}
+    make_role(iam, "publisher", policy=role_policy, trust=account_trust(a))
+    sns = server.client("sns", key=b)
+    topic = sns.create_topic(Name="persistence-topic")["TopicArn"]
+    sns.set_topic_attributes(
+        TopicArn=topic,
+        AttributeName="Policy",
+        AttributeValue=policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{a}:role/publisher"},
+                "Action": "sns:Publish",
+                "Resource": topic,
+            }
+        ),
+    )
+    first = role_session(server, a, "publisher")
+    assert server.client("sns", **first).publish(TopicArn=topic, Message="real")["MessageId"]  # control
+    iam.delete_role_policy(RoleName="publisher", PolicyName="inline")
+    iam.delete_role(RoleName="publisher")
+    make_role(iam, "publisher", policy=role_policy, trust=account_trust(a))
+    second = role_session(server, a, "publisher", "assumer-2")
+    with pytest.raises(ClientError) as denied:
+        server.client("sns", **second).publish(TopicArn=topic, Message="from the namesake")
+    assert code(denied) in ("AccessDenied", "AuthorizationError")
+
+
+def test_a_rewritten_policy_names_the_recreated_role(server: Endpoint) -> None:
+    """Positive control of the pinning: once the bucket's owner writes the policy again, it names the role that
+    exists then (AWS resolves the ARN at every write)."""
+    a, b = "777700000012", "777700000013"
+    iam = server.client("iam", key=a)
+    role_policy = {"Version": "2012-10-17", "Statement": [allow("s3:GetObject")]}
+    make_role(iam, "reader", policy=role_policy, trust=account_trust(a))
+    s3 = server.client("s3", key=b)
+    s3.create_bucket(Bucket="persistence-rewritten")
+    s3.put_object(Bucket="persistence-rewritten", Key="k", Body=b"v")
+    doc = policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{a}:role/reader"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::persistence-rewritten/*",
+        }
+    )
+    s3.put_bucket_policy(Bucket="persistence-rewritten", Policy=doc)
+    iam.delete_role_policy(RoleName="reader", PolicyName="inline")
+    iam.delete_role(RoleName="reader")
+    make_role(iam, "reader", policy=role_policy, trust=account_trust(a))
+    second = role_session(server, a, "reader")
+    with pytest.raises(ClientError) as denied:
+        server.client("s3", **second).get_object(Bucket="persistence-rewritten", Key="k")
+    assert code(denied) == "AccessDenied"
+    s3.put_bucket_policy(Bucket="persistence-rewritten", Policy=doc)
+    assert server.client("s3", **second).get_object(Bucket="persistence-rewritten", Key="k")["Body"].read() == b"v"
+
+
+def test_get_policy_shows_the_unique_id_of_a_deleted_role(server: Endpoint) -> None:
+    """AWS: once the role a function policy names is deleted, GetPolicy shows the unique id it had in place of
+    its ARN (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles)."""
+    a = "777700000014"
+    iam = server.client("iam", key=a)
+    role_id = iam.create_role(RoleName="named", AssumeRolePolicyDocument=json.dumps(account_trust(a)))["Role"]["RoleId"]
+    lam = server.client("lambda", key=a)
+    lam.create_function(
+        FunctionName="shows-ids",
+        Runtime="python3.11",
+        Role=make_role(iam, "fn-role"),
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": "def handler(e, c):\n    return 1\n"})},
+    )
+    role_arn = f"arn:aws:iam::{a}:role/named"
+    lam.add_permission(FunctionName="shows-ids", StatementId="s", Action="lambda:InvokeFunction", Principal=role_arn)
+    shown = json.loads(lam.get_policy(FunctionName="shows-ids")["Policy"])["Statement"][0]["Principal"]
+    assert shown == {"AWS": role_arn}  # control: the ARN while the role exists
+    iam.delete_role(RoleName="named")
+    shown = json.loads(lam.get_policy(FunctionName="shows-ids")["Policy"])["Statement"][0]["Principal"]
+    assert shown == {"AWS": role_id}
+
+
+def test_a_policy_naming_a_user_or_role_that_does_not_exist_is_refused(server: Endpoint) -> None:
+    """AWS resolves every user and role ARN to its unique id when a resource-based policy is saved; one that names
+    nobody is refused: S3 MalformedPolicy "Invalid principal in policy", SNS InvalidParameter "PrincipalNotFound",
+    Lambda "The provided principal was invalid"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles)."""
+    a = "777700000015"
+    ghost = f"arn:aws:iam::{a}:role/ghost"
+
+    def doc(action: str, resource: str) -> str:
+        return policy({"Effect": "Allow", "Principal": {"AWS": ghost}, "Action": action, "Resource": resource})
+
+    s3 = server.client("s3", key=a)
+    s3.create_bucket(Bucket="persistence-ghost")
+    with pytest.raises(ClientError) as refused:
+        s3.put_bucket_policy(Bucket="persistence-ghost", Policy=doc("s3:GetObject", "arn:aws:s3:::persistence-ghost/*"))
+    assert code(refused) == "MalformedPolicy"
+    sqs = server.client("sqs", key=a)
+    url = sqs.create_queue(QueueName="persistence-ghost")["QueueUrl"]
+    queue_arn = f"arn:aws:sqs:{REGION}:{a}:persistence-ghost"
+    with pytest.raises(ClientError) as refused:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": doc("sqs:SendMessage", queue_arn)})
+    assert code(refused) == "InvalidAttributeValue"
+    sns = server.client("sns", key=a)
+    topic = sns.create_topic(Name="persistence-ghost")["TopicArn"]
+    with pytest.raises(ClientError) as refused:
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=doc("sns:Publish", topic))
+    assert code(refused) == "InvalidParameter"
+    iam = server.client("iam", key=a)
+    lam = server.client("lambda", key=a)
+    lam.create_function(
+        FunctionName="ghost-target",
+        Runtime="python3.11",
+        Role=make_role(iam, "fn-role"),
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": "def handler(e, c):\n    return 1\n"})},
+    )
+    with pytest.raises(ClientError) as refused:
+        lam.add_permission(
+            FunctionName="ghost-target", StatementId="s", Action="lambda:InvokeFunction", Principal=ghost
+        )
+    assert code(refused) == "InvalidParameterValueException"
+    make_role(iam, "ghost", trust=account_trust(a))  # control: the same writes succeed once the role exists
+    s3.put_bucket_policy(Bucket="persistence-ghost", Policy=doc("s3:GetObject", "arn:aws:s3:::persistence-ghost/*"))
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": doc("sqs:SendMessage", queue_arn)})
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=doc("sns:Publish", topic))
+    lam.add_permission(FunctionName="ghost-target", StatementId="s", Action="lambda:InvokeFunction", Principal=ghost)
 
 
 # ---- Lambda: what belongs to a function dies with it -------------------------------------------------------

@@ -10,7 +10,9 @@ from typing import Any
 
 from lambdaperm.policy import PolicyError, PolicyType, parse_policy
 from lambdaperm.protocol.errors import ServiceError
+from lambdaperm.state import Records
 
+from .. import principal_pins
 from ..context import Output, Params, RequestContext
 from . import store
 from .errors import conflict, invalid, not_found, precondition_failed, validation
@@ -39,6 +41,9 @@ def _check(value: object, member: str, pattern: str | None = None) -> None:
         raise validation(value, member, f"Member must have length less than or equal to {max_len}")
 
 
+_INVALID_PRINCIPAL = "The provided principal was invalid. Please check the principal and try again."
+
+
 def principal_element(principal: str) -> Any:
     if principal == "*":
         return "*"
@@ -48,7 +53,7 @@ def principal_element(principal: str) -> Any:
         return {"AWS": principal}
     if _SERVICE_PRINCIPAL.match(principal):
         return {"Service": principal}
-    raise invalid("The provided principal was invalid. Please check the principal and try again.")
+    raise invalid(_INVALID_PRINCIPAL)
 
 
 def build_statement(p: Params, resource: str) -> dict[str, Any]:
@@ -119,6 +124,9 @@ def add_permission(ctx: RequestContext, p: Params) -> Output:
             raise conflict(f"The statement id ({p['StatementId']}) provided already exists. Please provide a new "
                            "statement id, or remove the existing statement.")
         statement = build_statement(p, ref.addressed_arn)
+        pins, missing = principal_pins.pins_of(ctx.records, {"Statement": [statement]})
+        if missing:
+            raise invalid(_INVALID_PRINCIPAL)
         text = document([*statements, statement])
         size = len(text.encode())
         if size > POLICY_LIMIT:
@@ -130,6 +138,7 @@ def add_permission(ctx: RequestContext, p: Params) -> Output:
         except PolicyError as err:
             raise invalid(f"The provided policy is invalid: {err.message}") from None
         fn["Policies"][slot] = [*statements, statement]
+        fn.setdefault("PrincipalIds", {}).setdefault(slot, {})[p["StatementId"]] = pins
         holder["RevisionId"] = store.new_revision()
         store.save(ctx.records, fn)
     return {"Statement": json.dumps(statement, separators=(",", ":"))}
@@ -151,6 +160,7 @@ def remove_permission(ctx: RequestContext, p: Params) -> Output:
             fn["Policies"][slot] = kept
         else:
             del fn["Policies"][slot]
+        fn.get("PrincipalIds", {}).get(slot, {}).pop(sid, None)
         holder["RevisionId"] = store.new_revision()
         store.save(ctx.records, fn)
     return {}
@@ -159,8 +169,8 @@ def remove_permission(ctx: RequestContext, p: Params) -> Output:
 def get_policy(ctx: RequestContext, p: Params) -> Output:
     ref = ref_of(ctx, p)
     fn = store.load(ctx.records, ref)
-    _slot, statements, holder = _policy_of(fn, ref, "The resource you requested does not exist.")
-    return {"Policy": document(statements), "RevisionId": holder["RevisionId"]}
+    slot, statements, holder = _policy_of(fn, ref, "The resource you requested does not exist.")
+    return {"Policy": document(_pinned(ctx.records, fn, slot, statements)), "RevisionId": holder["RevisionId"]}
 
 
 def _policy_of(fn: dict[str, Any], ref: FunctionRef, missing: str) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
@@ -175,8 +185,22 @@ def _policy_of(fn: dict[str, Any], ref: FunctionRef, missing: str) -> tuple[str,
     return slot, statements, _revision_holder(fn, slot or None)
 
 
-def policy_text(fn: dict[str, Any], qualifier: str | None) -> str | None:
-    """The resource policy that governs a call addressed to `qualifier` ($LATEST: the unqualified one)."""
+def _pinned(records: Records, fn: dict[str, Any], slot: str, statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The statements as they apply now: a user or role named by a statement that is no longer the principal it
+    was when the permission was added (deleted, or re-created) shows as the unique id it had, which names nobody;
+    one without a recorded id (added before ids were recorded) names nobody either (principal_pins)."""
+    ids: dict[str, dict[str, str]] = fn.get("PrincipalIds", {}).get(slot, {})
+    out = []
+    for statement in statements:
+        doc = {"Statement": [statement]}
+        now = principal_pins.pinned(records, doc, ids.get(statement.get("Sid", ""), {}))
+        out.append(statement if now is doc else now["Statement"][0])
+    return out
+
+
+def policy_text(records: Records, fn: dict[str, Any], qualifier: str | None) -> str | None:
+    """The resource policy that governs a call addressed to `qualifier` ($LATEST: the unqualified one), with the
+    users and roles it names pinned to the ids they had when each permission was added."""
     slot = "" if qualifier in (None, store.LATEST) else str(qualifier)
     statements = fn["Policies"].get(slot)
-    return document(statements) if statements else None
+    return document(_pinned(records, fn, slot, statements)) if statements else None
