@@ -57,9 +57,21 @@ class Decision:
     key_items: Values | None = None
 
 
-def _tag_values(family: str, tags: Mapping[str, str]) -> dict[str, Values]:
+def _tag_values(d: Decision, family: str, tags: Mapping[str, str]) -> dict[str, Values]:
+    """`<family>/<key>` for every tag. Tag keys compare case-insensitively in condition keys; two tags whose
+    keys differ only by case (a service that allows it) leave that key unsupplied rather than pick one."""
     prefix = family.removesuffix("*")
-    return {f"{prefix}{k.lower()}": (v,) for k, v in tags.items()}
+    out: dict[str, Values] = {}
+    clashes: set[str] = set()
+    for key, value in tags.items():
+        name = f"{prefix}{key.lower()}"
+        if name in out and out[name] != (value,):
+            clashes.add(name)
+        out[name] = (value,)
+    for name in clashes:
+        del out[name]
+        d.unsupplied.add(name)
+    return out
 
 
 def _call(source: object, method: str, *args: object) -> object:
@@ -69,13 +81,13 @@ def _call(source: object, method: str, *args: object) -> object:
 
 def _tags(d: Decision, family: str) -> dict[str, Values] | None:
     tags = _call(d.source, "resource_tags", d.resource)
-    return _tag_values(family, tags) if isinstance(tags, Mapping) else None
+    return _tag_values(d, family, tags) if isinstance(tags, Mapping) else None
 
 
 def _object_tags(d: Decision, family: str) -> dict[str, Values] | None:
     version = d.context.get("s3:versionid")
     tags = _call(d.source, "object_tags", d.resource, version[0] if version else None)
-    return _tag_values(family, tags) if isinstance(tags, Mapping) else None
+    return _tag_values(d, family, tags) if isinstance(tags, Mapping) else None
 
 
 def _resource_account(d: Decision, key: str) -> dict[str, Values] | None:

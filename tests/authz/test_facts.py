@@ -258,3 +258,9 @@ def test_vpc_of_the_function_subnets() -> None:
     assert authorizer.enforce(USER, create("subnet-2"), {}) is None
     unknown = authorizer.enforce(USER, create("subnet-3"), {})  # a subnet EC2 does not know
     assert unknown is not None and unknown.decision.unsupplied_keys == ("lambda:VpcIds",)
+
+
+def test_tag_keys_that_differ_only_by_case_are_unsupplied() -> None:
+    source = Source([_allow(), _deny("*", PROD)], tags={FUNCTION: {"Env": "prod", "env": "dev"}})
+    denied = Authorizer(source).enforce(USER, [RequiredAction("lambda:GetFunction", (FUNCTION,))], {})
+    assert denied is not None and denied.decision.unsupplied_keys == ("aws:ResourceTag/env",)
