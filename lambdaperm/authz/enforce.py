@@ -1,5 +1,11 @@
 """enforce(): every action a call needs is decided by the engine against the caller's policies and the
-resource's policy. The first denial ends the call; its message is AWS's.
+resource's policy. The first denial ends the call; its message is AWS's (plus the name of the condition key
+when a key lambdaperm cannot supply decided it).
+
+Each (action, resource) decision has its own request context: the caller's global keys, the keys the catalog
+read from the request for that action, the resource's account and the keys whose value lives with that
+resource (`facts.py`). Nothing of one resource's context carries over to the next. Keys AWS would supply
+but lambdaperm cannot are handed to the engine as unsupplied (undecidable), never left out.
 
 Policy documents are compiled once per distinct text (the hot path never parses JSON); decisions are not
 memoized here because the context carries the time.
