@@ -381,6 +381,8 @@ def _key_condition_item(scope: Mapping[str, object]) -> KeyItem | None:
             name = names.get(left) if left.startswith("#") else left
             value = _scalar(values.get(right))
             if isinstance(name, str) and value is not None:
+                if out.get(name, value) != value:
+                    return None  # one attribute equal to two values: not a key condition this reader trusts
                 out[name] = value
         return out
     conditions = scope.get("KeyConditions")
@@ -412,8 +414,10 @@ def dynamodb_key_items(scope: object) -> list[KeyItem] | None:
             if item is None:
                 return None
             items.append(item)
-    condition = _key_condition_item(scope)
-    if condition is not None:
+    if "KeyConditionExpression" in scope or "KeyConditions" in scope:
+        condition = _key_condition_item(scope)
+        if condition is None:
+            return None
         seen = True
         items.append(condition)
     return items if seen else None

@@ -297,3 +297,16 @@ def test_a_copy_source_version_is_the_source_objects_version_id() -> None:
     assert "s3:versionid" not in dest.context
     current = need("s3", "CopyObject", {"Bucket": "d", "Key": "k", "CopySource": "src/obj"})[0]
     assert (current.action, current.context) == ("s3:GetObject", {})
+
+
+def test_a_partition_key_equal_to_two_values_is_unreadable() -> None:
+    """`pk = :a AND pk = :b`: whichever value the backend would use, the authorizer cannot know it."""
+    marks = _marks(
+        "Query",
+        {
+            "TableName": "T",
+            "KeyConditionExpression": "(pk = :a) AND (pk = :b)",
+            "ExpressionAttributeValues": {":a": {"S": "mine"}, ":b": {"S": "yours"}},
+        },
+    )
+    assert ck.KEY_ITEMS_MARK not in marks and "dynamodb:leadingkeys" in marks[ck.UNSUPPLIED_MARK]
