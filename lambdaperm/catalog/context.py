@@ -361,7 +361,10 @@ def _item(found: object) -> KeyItem | None:
 
 
 def _key_condition_item(scope: Mapping[str, object]) -> KeyItem | None:
-    """The equality terms of a Query's key conditions, or None when the request has none to read."""
+    """The equality terms of a Query's key conditions, or None when the request has none to read (or gives
+    both forms, which DynamoDB refuses and a backend could read either way)."""
+    if "KeyConditionExpression" in scope and "KeyConditions" in scope:
+        return None
     expression = scope.get("KeyConditionExpression")
     if isinstance(expression, str):
         names = scope.get("ExpressionAttributeNames")

@@ -310,3 +310,16 @@ def test_a_partition_key_equal_to_two_values_is_unreadable() -> None:
         },
     )
     assert ck.KEY_ITEMS_MARK not in marks and "dynamodb:leadingkeys" in marks[ck.UNSUPPLIED_MARK]
+
+
+def test_both_key_condition_forms_are_unreadable() -> None:
+    marks = _marks(
+        "Query",
+        {
+            "TableName": "T",
+            "KeyConditionExpression": "pk = :a",
+            "ExpressionAttributeValues": {":a": {"S": "mine"}},
+            "KeyConditions": {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "x"}]}},
+        },
+    )
+    assert ck.KEY_ITEMS_MARK not in marks and "dynamodb:leadingkeys" in marks[ck.UNSUPPLIED_MARK]
