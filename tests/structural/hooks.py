@@ -119,7 +119,7 @@ def install_lambdaperm(writer: Any, mutant: str | None = None) -> Callable[[], N
     original_execute = MotoBackend.execute
 
     def recorded_execute(self: Any, model: Any, params: Any, account: str, region: str) -> Any:
-        instrument.install()
+        instrument.install([model.service_model.service_name])
         entry = _ENTRY.get()
         if entry is None:
             return execute(self, model, params, account, region)

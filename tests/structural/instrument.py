@@ -21,8 +21,9 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,29 +40,35 @@ BACKENDS = {
 }
 
 _lock = threading.Lock()
-_installed = False
+_installed: set[str] = set()
 
 
-def install() -> None:
-    """Instrument moto (idempotent; imports moto's backends)."""
-    global _installed
+def install(services: Iterable[str] | None = None) -> None:
+    """Instrument moto's backends of `services` (all by default), and of every other served service whose
+    models moto has already imported (SNS imports SQS's, to deliver). Idempotent; imports only what it
+    instruments, so that a server pays for the services it uses."""
+    wanted = set(BACKENDS) if services is None else set(services)
     with _lock:
-        if _installed:
-            return
-        from moto.core.base_backend import BaseBackend
+        for service, (module, _) in BACKENDS.items():
+            if service not in _installed and (service in wanted or module in sys.modules):
+                _install(service)
+                _installed.add(service)
 
-        base = set(dir(BaseBackend))
-        for service, (module, name) in BACKENDS.items():
-            cls = getattr(importlib.import_module(module), name)
-            cls.__init__ = _unrecorded(cls.__init__)
-            for attr in dir(cls):
-                if attr.startswith("_") or attr in base:
-                    continue
-                static = inspect.getattr_static(cls, attr)
-                if inspect.isfunction(static) and not getattr(static, "_structural", False):
-                    setattr(cls, attr, _backend_method(service, cls.__name__, attr, static))
-        _instrument_models()
-        _installed = True
+
+def _install(service: str) -> None:
+    from moto.core.base_backend import BaseBackend
+
+    base = set(dir(BaseBackend))
+    module, name = BACKENDS[service]
+    cls = getattr(importlib.import_module(module), name)
+    cls.__init__ = _unrecorded(cls.__init__)
+    for attr in dir(cls):
+        if attr.startswith("_") or attr in base:
+            continue
+        static = inspect.getattr_static(cls, attr)
+        if inspect.isfunction(static) and not getattr(static, "_structural", False):
+            setattr(cls, attr, _backend_method(service, cls.__name__, attr, static))
+    _MODELS.get(service, lambda: None)()
 
 
 def _unrecorded(init: Callable[..., Any]) -> Callable[..., Any]:
@@ -151,21 +158,36 @@ def _nothing() -> Iterator[None]:
     yield
 
 
-def _instrument_models() -> None:
+def _dynamodb_models() -> None:
     from moto.dynamodb.models.table import Table
-    from moto.s3 import notifications
-    from moto.s3.models import FakeBucket
-    from moto.s3.utils import _VersionedKeyStore
-    from moto.sns.models import Subscription
     from py_partiql_parser import DynamoDBStatementParser
 
     for name in ("put_item", "delete_item"):
         setattr(Table, name, _table_write(name, getattr(Table, name)))
     DynamoDBStatementParser.__init__ = _partiql_parser(DynamoDBStatementParser.__init__)  # type: ignore[method-assign]
+
+
+def _s3_models() -> None:
+    from moto.s3 import notifications
+    from moto.s3.models import FakeBucket, s3_backends
+    from moto.s3.utils import _VersionedKeyStore
+
     _wrap_key_store(FakeBucket, _VersionedKeyStore)
-    Subscription.publish = _delivery(Subscription.publish, lambda sub: f"sns:{sub.topic.arn}")
+    for account in list(s3_backends):  # buckets made before the instrumentation
+        for partition in list(s3_backends[account]):
+            for bucket in list(s3_backends[account][partition].buckets.values()):
+                bucket.keys._structural_bucket = bucket.name
     for name in ("_send_sqs_message", "_send_sns_message", "_invoke_awslambda", "_send_event_bridge_message"):
         setattr(notifications, name, _delivery_function(getattr(notifications, name), "s3 event notification"))
+
+
+def _sns_models() -> None:
+    from moto.sns.models import Subscription
+
+    Subscription.publish = _delivery(Subscription.publish, lambda sub: f"sns:{sub.topic.arn}")  # type: ignore[method-assign]
+
+
+_MODELS: dict[str, Callable[[], None]] = {"dynamodb": _dynamodb_models, "s3": _s3_models, "sns": _sns_models}
 
 
 def _table_write(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
