@@ -7,7 +7,8 @@ The host names the region of the signed credential scope (`dynamodb.us-west-2.am
 addressed path-style on `s3.{region}.amazonaws.com`), the account travels in `x-moto-account-id`, and the
 Authorization header carries the same region in its scope: moto reads its region from the URL first, then
 from that header, and never sees a User-Agent. A JSON call also names its operation as `?Action=` (moto
-would otherwise read the body as a form, see `canonical_request`).
+would otherwise read the body as a form, see `canonical_request`). The backend's URL router matches the
+request's URL against host patterns that can run on into the path; `routing_url` is the URL it routes on.
 """
 
 from __future__ import annotations
@@ -55,3 +56,20 @@ def canonical_request(model: OperationModel, params: dict[str, Any], account: st
     if prepared.body is None:
         prepared.body = b""  # moto reads an empty body as bytes (its raw_body), as it would from a socket
     return prepared
+
+
+def routing_url(url: str) -> str:
+    """The URL the backend's router matches, without the query string: the path's dots written `%2E`.
+
+    moto picks a response callable by matching `scheme://host/path` against its service's patterns; the
+    host parts end in a greedy `(.*)\\.amazonaws.com`, which runs on into the path when the path holds
+    `.amazonaws.com`. An object key `public/x.amazonaws.com/` (any UTF-8 string is a key,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html) then reached S3's *bucket*
+    handler: GetObject listed the bucket, DeleteObject deleted it. With no literal dot in the path, the host
+    pattern can end only in the host; the path patterns match segments (`[^/]+`, `.+`), which `%2E` leaves
+    as they were. The callable itself still gets the canonical URL (moto reads keys from it, unquoted).
+    """
+    base, _, _ = url.partition("?")
+    scheme, sep, rest = base.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{host}{slash}{path.replace('.', '%2E')}"

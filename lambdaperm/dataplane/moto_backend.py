@@ -24,7 +24,7 @@ from botocore.model import OperationModel  # type: ignore[import-untyped]
 
 from lambdaperm.protocol.errors import ServiceError
 
-from .canonical import canonical_request
+from .canonical import canonical_request, routing_url
 from .canonical_xml import keep_carriage_returns
 from .reply_parsing import ResponseHeaders, parser
 
@@ -85,7 +85,7 @@ class MotoBackend:
     def _dispatch(self, service: str, operation: str, request: Any) -> tuple[int, Any, Any]:
         from moto.core.exceptions import HTTPException
 
-        url = request.url.split("?", 1)[0]
+        url = routing_url(request.url)  # a path cannot be taken for a host (canonical.routing_url)
         method = next((method for pattern, method in self._routes_for(service) if pattern.match(url)), None)
         if method is None:
             raise _not_implemented(service, operation)
