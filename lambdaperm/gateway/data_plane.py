@@ -27,7 +27,7 @@ from lambdaperm.dataplane.s3_uploads import check_upload
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
 from lambdaperm.state.identity import Identity
 
-from . import events, multi_delete, policy_writes
+from . import events, multi_delete, policy_reads, policy_writes
 from .call import Call
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         result = server.dataplane.execute(op.model, executed, account, call.region)
         if pins is not None:  # the policy is stored: pin the users and roles it names
             policy_writes.record(server.records, pins)
+        policy_reads.show(server.records, op.service_name, op.name, params, result.output, call.region)
     response = serialize(op, result.output, call.request_id)
     if 200 <= result.status < 300:
         response.status = result.status

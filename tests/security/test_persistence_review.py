@@ -333,6 +333,65 @@ def test_a_rewritten_policy_names_the_recreated_role(server: Endpoint) -> None:
     assert server.client("s3", **second).get_object(Bucket="persistence-rewritten", Key="k")["Body"].read() == b"v"
 
 
+def test_a_policy_read_back_and_written_again_does_not_grant_a_recreated_user(server: Endpoint) -> None:
+    """Attack: B's queue policy lets A's user `sender` send. `sender` is deleted and someone in A re-creates the
+    name. B's owner later edits the policy the usual way — GetQueueAttributes, add a statement, SetQueueAttributes:
+    if the read showed the ARN, the write would name the new `sender`.
+
+    AWS: the read shows the deleted user's unique id (AIDA…), so the policy written back still names nobody
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
+    """
+    a, b = "777700000016", "777700000017"
+    iam = server.client("iam", key=a)
+    sqs = server.client("sqs", key=b)
+    url = sqs.create_queue(QueueName="persistence-edited")["QueueUrl"]
+    queue_arn = f"arn:aws:sqs:{REGION}:{b}:persistence-edited"
+    sender = user_with_key(server, a, "sender", allow("sqs:SendMessage"))
+    user_id = iam.get_user(UserName="sender")["User"]["UserId"]
+    sender_arn = f"arn:aws:iam::{a}:user/sender"
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": sender_arn},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy(statement)})
+    shown = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    assert json.loads(shown)["Statement"][0]["Principal"] == {"AWS": sender_arn}  # control: the ARN while it exists
+    iam.delete_access_key(UserName="sender", AccessKeyId=sender["key"])
+    iam.delete_user_policy(UserName="sender", PolicyName="p")
+    iam.delete_user(UserName="sender")
+    namesake = user_with_key(server, a, "sender", allow("sqs:SendMessage"))
+    doc = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert doc["Statement"][0]["Principal"] == {"AWS": user_id}
+    doc["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": b}, "Action": "sqs:SendMessage", "Resource": queue_arn}
+    )
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(doc)})
+    with pytest.raises(ClientError) as denied:
+        server.client("sqs", **namesake).send_message(QueueUrl=url, MessageBody="from the namesake")
+    assert code(denied) == "AccessDenied"
+    s3 = server.client("s3", key=b)
+    s3.create_bucket(Bucket="persistence-edited")
+    s3.put_bucket_policy(
+        Bucket="persistence-edited",
+        Policy=policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{a}:user/sender"},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::persistence-edited/*",
+            }
+        ),
+    )
+    namesake_id = iam.get_user(UserName="sender")["User"]["UserId"]
+    iam.delete_access_key(UserName="sender", AccessKeyId=namesake["key"])
+    iam.delete_user_policy(UserName="sender", PolicyName="p")
+    iam.delete_user(UserName="sender")
+    shown = json.loads(s3.get_bucket_policy(Bucket="persistence-edited")["Policy"])
+    assert shown["Statement"][0]["Principal"] == {"AWS": namesake_id}
+
+
 def test_get_policy_shows_the_unique_id_of_a_deleted_role(server: Endpoint) -> None:
     """AWS: once the role a function policy names is deleted, GetPolicy shows the unique id it had in place of
     its ARN (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles)."""
