@@ -10,7 +10,8 @@ For every key AWS documents for the action on that resource (`lambdaperm.catalog
   (`s3:ExistingObjectTag/*`), the owner (`s3:ResourceAccount`), an IAM entity's permissions boundary
   (`iam:PermissionsBoundary`), the partition key of a DynamoDB table or index (`dynamodb:LeadingKeys`,
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html), the VPC of
-  a function's subnets (`lambda:VpcIds`). They are read only when a policy of the decision tests them (a
+  a function's subnets (`lambda:VpcIds`), the function of an event source mapping named by UUID
+  (`lambda:FunctionArn`). They are read only when a policy of the decision tests them (a
   read costs a lookup in the backend); a source that cannot tell (`None`) makes the key UNSUPPLIED.
 - TRANSPORT keys (S3's signature keys) come from the gateway's reading of the HTTP request; a decision made
   without one (a call lambdaperm makes on its own) leaves them UNSUPPLIED.
@@ -42,6 +43,8 @@ class FactSource(Protocol):
     def partition_key(self, resource: str) -> str | None: ...
 
     def subnet_vpc(self, account: str, region: str, subnets: Values) -> str | None: ...
+
+    def mapping_function(self, resource: str) -> Values | None: ...
 
 
 @dataclass
@@ -126,6 +129,13 @@ def _vpc(d: Decision, key: str) -> dict[str, Values] | None:
     return {key: (vpc,)} if isinstance(vpc, str) and vpc else None
 
 
+def _mapping_function(d: Decision, key: str) -> dict[str, Values] | None:
+    found = _call(d.source, "mapping_function", d.resource)
+    if not isinstance(found, tuple):
+        return None
+    return {key: found} if found else {}
+
+
 Resolver = Callable[[Decision, str], "dict[str, Values] | None"]
 
 # RESOURCE key (normalized) → how it is read. Every RESOURCE key of `condition_keys.RULES` has one (tested).
@@ -139,6 +149,7 @@ RESOLVERS: dict[str, Resolver] = {
     "iam:permissionsboundary": _boundary,
     "dynamodb:leadingkeys": _leading_keys,
     "lambda:vpcids": _vpc,
+    "lambda:functionarn": _mapping_function,
 }
 
 

@@ -218,6 +218,26 @@ OVERRIDES: dict[tuple[str, str], KeyRule] = {
         for a in _PARTIQL_ACTIONS
         for k in ("dynamodb:attributes", "dynamodb:leadingkeys", "dynamodb:select", "dynamodb:returnvalues")
     },
+    # Event source mappings named by UUID: the function is the mapping's (an update that names a new
+    # function: which of the two AWS evaluates is not documented, so the rule row marks it unsupplied).
+    **{
+        (a, "lambda:functionarn"): _res("the function of the event source mapping the request names")
+        for a in ("lambda:geteventsourcemapping", "lambda:updateeventsourcemapping", "lambda:deleteeventsourcemapping")
+    },
+    # "authorization type specified in request": these requests specify none, and what AWS evaluates then
+    # is not documented.
+    **{
+        (a, "lambda:functionurlauthtype"): _un("the request specifies no authorization type")
+        for a in (
+            "lambda:getfunctionurlconfig",
+            "lambda:deletefunctionurlconfig",
+            "lambda:listfunctionurlconfigs",
+            "lambda:removepermission",
+        )
+    },
+    ("lambda:removepermission", "lambda:principal"): _un(
+        "the request names no principal (the statement's principal is not documented as the value)"
+    ),
     # A boundary the request sets (creation, Put…PermissionsBoundary) is the request's.
     **{
         (a, "iam:permissionsboundary"): _r("the boundary the request sets")

@@ -71,6 +71,9 @@ class CompositePolicies:
     def permissions_boundary(self, resource: str) -> tuple[str, ...] | None:
         return resource_facts.permissions_boundary(self.services.records, resource)
 
+    def mapping_function(self, resource: str) -> tuple[str, ...] | None:
+        return resource_facts.mapping_function(self.services.records, resource)
+
     def partition_key(self, resource: str) -> str | None:
         return dynamodb_keys.partition_key(resource) if self.embedded else None
 

@@ -6,6 +6,7 @@ permissions boundary of IAM users and roles, from the records.
 - IAM users and roles: their tags, the same for `aws:ResourceTag` and `iam:ResourceTag`
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_iam-tags.html); customer managed policies: theirs.
   IAM names are unique per account whatever the path, so the entity is found by its name.
+- An event source mapping's `lambda:FunctionArn`: the function it invokes.
 - `iam:PermissionsBoundary` on an action that acts on an existing user or role: the boundary set on it
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PermissionsBoundary).
 
@@ -21,6 +22,7 @@ from lambdaperm.state import Records
 
 from .iam import store
 from .lambda_ import store as lambda_store
+from .lambda_.mappings import MAPPING
 from .lambda_.names import FunctionRef
 
 _FUNCTION = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_.]+)(?::[^:]+)?$")
@@ -53,3 +55,18 @@ def permissions_boundary(records: Records, resource: str) -> tuple[str, ...] | N
     entity = store.find(records, _IAM_KINDS[m.group(2)], m.group(1), m.group(3))
     boundary = entity.get("PermissionsBoundary") if entity is not None else None
     return (str(boundary),) if boundary else ()
+
+
+_MAPPING = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):event-source-mapping:([^:/]+)$")
+
+
+def mapping_function(records: Records, resource: str) -> tuple[str, ...] | None:
+    """`lambda:FunctionArn` of an event source mapping named by its ARN: the function it invokes (as it was
+    addressed, qualifier included); () for a mapping that does not exist or belongs to another account."""
+    m = _MAPPING.match(resource)
+    if m is None:
+        return None
+    found = records.get(MAPPING, "", m.group(3))
+    if found is None or found.get("_Account") != m.group(2) or found.get("_Region") != m.group(1):
+        return ()
+    return (str(found["FunctionArn"]),)

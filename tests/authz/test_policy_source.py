@@ -89,3 +89,18 @@ def test_data_plane_facts_from_the_embedded_backend(records: Records) -> None:
     assert source.resource_tags(f"{table}/index/G") == {"env": "dev"}  # an index: its table's tags
     assert source.resource_tags(f"{table}/stream/2026-01-01T00:00:00.000") is None  # streams: unsupplied
     assert source.resource_tags("arn:aws:s3:::any-bucket") == {}  # bucket ABAC is Disabled
+
+
+def test_the_function_of_an_event_source_mapping(records: Records) -> None:
+    source = CompositePolicies(ServicePolicies(records), embedded_data_plane=True)
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f:live"
+    records.put(
+        "lambda.mapping",
+        "",
+        "1234-abcd",
+        {"UUID": "1234-abcd", "FunctionArn": function, "_Account": ACCOUNT, "_Region": REGION},
+    )
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:1234-abcd"
+    assert source.mapping_function(arn) == (function,)
+    assert source.mapping_function(arn.replace(ACCOUNT, "660000000002")) == ()  # another account's UUID
+    assert source.mapping_function(f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:none") == ()

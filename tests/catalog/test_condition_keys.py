@@ -323,3 +323,17 @@ def test_both_key_condition_forms_are_unreadable() -> None:
         },
     )
     assert ck.KEY_ITEMS_MARK not in marks and "dynamodb:leadingkeys" in marks[ck.UNSUPPLIED_MARK]
+
+
+def test_keys_a_request_does_not_carry_come_from_state_or_are_unsupplied() -> None:
+    """A request naming a mapping by UUID: lambda:FunctionArn is the mapping's function (read at decision
+    time); a request that specifies no auth type or principal: those keys are undecidable."""
+    assert ck.rule("lambda:DeleteEventSourceMapping", "lambda:FunctionArn").supply is ck.Supply.RESOURCE
+    assert ck.rule("lambda:CreateEventSourceMapping", "lambda:FunctionArn").supply is ck.Supply.REQUEST
+    assert ck.rule("lambda:DeleteFunctionUrlConfig", "lambda:FunctionUrlAuthType").supply is ck.Supply.UNSUPPLIED
+    assert ck.rule("lambda:RemovePermission", "lambda:Principal").supply is ck.Supply.UNSUPPLIED
+    moved = need("lambda", "UpdateEventSourceMapping", {"UUID": "u", "FunctionName": "other"})[0]
+    assert moved.context[ck.UNSUPPLIED_MARK] == ("lambda:functionarn",)
+    assert (
+        ck.UNSUPPLIED_MARK not in need("lambda", "UpdateEventSourceMapping", {"UUID": "u", "BatchSize": 5})[0].context
+    )

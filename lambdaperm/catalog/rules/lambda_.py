@@ -43,6 +43,11 @@ RULES: tuple[Rule, ...] = (
          f"spec §3.1; {_LAYERS}; {_VPC}"),
     # Event source mappings: resource `*` (the reference lists no resource type for the create), with
     # lambda:FunctionArn as the condition key (spec §3.7).
+    # An update that names another function: lambda:FunctionArn could be the mapping's or the new one.
+    Rule("lambda", "UpdateEventSourceMapping",
+         (Need("lambda:UpdateEventSourceMapping", when=(When("FunctionName", "absent"),)),
+          Need("lambda:UpdateEventSourceMapping", when=(When("FunctionName"),), unsupplied=("lambda:FunctionArn",))),
+         _API_REF),
     Rule("lambda", "CreateEventSourceMapping", (Need("lambda:CreateEventSourceMapping", star=True),),
          "spec §3.7; " + _API_REF),
 )
