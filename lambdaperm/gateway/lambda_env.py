@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 import tempfile
 import time
@@ -16,7 +17,9 @@ from typing import Any
 
 from lambdaperm.dataplane import moto_state
 from lambdaperm.protocol.errors import ServiceError
-from lambdaperm.runtime.errors import CodeError
+from lambdaperm.runtime.code_store import sweep as sweep_unzipped_code
+from lambdaperm.runtime.errors import CodeError, LambdaRuntimeError, PayloadError, RuntimeClosed, UnsupportedRuntime
+from lambdaperm.runtime.isolation import MAX_TASKS
 from lambdaperm.runtime.isolation import probe as probe_isolation
 from lambdaperm.runtime.worker import BOOTSTRAP
 from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
@@ -25,6 +28,34 @@ from lambdaperm.services.lambda_.store import CodeStore
 from .role_sessions import authorize_role_session
 
 log = logging.getLogger("lambdaperm.lambda")
+MAX_TASKS_VARIABLE = "LAMBDAPERM_LAMBDA_MAX_TASKS"  # processes/threads per sandbox (default: Lambda's 1,024)
+
+
+def _max_tasks() -> int:
+    raw = os.environ.get(MAX_TASKS_VARIABLE, "")
+    if not raw:
+        return MAX_TASKS
+    if not raw.isdigit() or not 8 <= int(raw) <= 1 << 20:  # 8: the sandbox's own init, worker and threads
+        raise ValueError(f"{MAX_TASKS_VARIABLE}={raw!r} is not a number of processes from 8 to {1 << 20}")
+    return int(raw)
+
+
+def invoke_error(e: LambdaRuntimeError) -> ServiceError:
+    """Invoke's documented error for a runtime failure (https://docs.aws.amazon.com/lambda/latest/api/
+    API_Invoke.html#API_Invoke_Errors): InvalidZipFileException (502, "Lambda could not unzip the deployment
+    package"), InvalidRuntimeException (502, "The runtime or runtime version specified is not supported"), else
+    ServiceException (500, "The AWS Lambda service encountered an internal error": the worker could not start, the
+    runtime is shutting down). The message says what happened, never where (no path, no traceback)."""
+    if isinstance(e, CodeError):
+        return ServiceError("InvalidZipFileException", e.message, 502, fields={"Type": "User"})
+    if isinstance(e, UnsupportedRuntime):
+        return ServiceError("InvalidRuntimeException", str(e), 502, fields={"Type": "User"})
+    if isinstance(e, PayloadError):  # 400 "The request body could not be parsed as JSON"
+        return ServiceError("InvalidRequestContentException", str(e), 400, fields={"Type": "User"})
+    log.error("Invoke failed in the runtime: %s", e)
+    message = ("The Lambda service is shutting down." if isinstance(e, RuntimeClosed)
+               else "The Lambda service could not start an execution environment for the function.")
+    return ServiceError("ServiceException", message, 500, sender_fault=False, fields={"Type": "Service"})
 
 
 class LambdaEnv:
@@ -33,9 +64,10 @@ class LambdaEnv:
         base = state_dir if state_dir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self.code = CodeStore(base / "code")
         self.work_dir = base / "runtime"
+        sweep_unzipped_code(self.work_dir / "code")  # what a killed server left: no worker of ours uses it yet
         # Handlers are untrusted: each worker runs in a sandbox that cannot see `base` (the state database,
         # every function's code). Probed now, so that start-up says whether handlers will be isolated.
-        self.isolation = probe_isolation([Path(base)], BOOTSTRAP.parent)
+        self.isolation = probe_isolation([Path(base)], BOOTSTRAP.parent, max_tasks=_max_tasks())
         if self.isolation.available:
             log.info("%s", self.isolation.log_line())
         else:
@@ -114,9 +146,8 @@ class LambdaEnv:
         creds = Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
         try:
             return self.runtime.invoke(spec, payload, creds, request_id=request_id, client_context=client_context)
-        except CodeError as e:  # Invoke's InvalidZipFileException (502): "Lambda could not unzip the deployment
-            # package." https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors
-            raise ServiceError("InvalidZipFileException", e.message, 502, fields={"Type": "User"}) from None
+        except LambdaRuntimeError as e:
+            raise invoke_error(e) from None
 
     def evict(self, function_arn: str) -> None:
         if self._runtime is not None:

@@ -1,4 +1,5 @@
-"""Deployment packages unzipped once per CodeSha256, under ``<work_dir>/code/<sha-hex>/``.
+"""Deployment packages unzipped once per CodeSha256, under ``<work_dir>/code/<instance>/<sha-hex>/``, for as
+long as something uses them.
 
 A package is refused (CodeError, which the caller answers with InvalidParameterValueException "Could not
 unzip uploaded file. Please check your file, then try to upload again.") when it is not a zip, or when an
@@ -7,7 +8,15 @@ link. Unzipped, a package may hold at most 262,144,000 bytes (Lambda's 250 MB qu
 https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 
 Extraction goes to a private temporary directory that is renamed into place, so a half-written tree is
-never used, and two servers sharing a work_dir can't corrupt each other.
+never used.
+
+Disk: an unzipped package (up to 250 MB) is a cache of the archive, kept while it is referenced — by a warm or
+starting worker (whose sandbox mounts it) or by an invocation about to start one (`acquire`/`release`) — and
+deleted when its last reference goes: replaced code, deleted functions, reaped or evicted workers leave nothing
+behind (repeated UpdateFunctionCode used to fill the disk every account shares). A later cold start unzips it
+again. Each store (one per server) owns a directory of its own, ``<instance>``, locked (flock) for its lifetime,
+so two servers sharing a work_dir never delete each other's copies; at start-up a store deletes every directory
+whose owner is gone (a killed server cannot clean up) and the layout of older versions (``code/<sha-hex>/``).
 
 Files are readable by all (``0644`` or more, executable bits kept) and directories ``0755``: a sandboxed
 worker may run as another uid than the server (see `isolation`), and reads its code through a read-only
@@ -18,6 +27,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -99,35 +110,76 @@ def _extract(archive: zipfile.ZipFile, dest: Path) -> None:
 
 
 class CodeStore:
-    """Thread-safe: one extraction per sha at a time, later callers reuse the directory."""
+    """Thread-safe: one extraction per sha at a time, later callers reuse the directory while it is referenced."""
 
     def __init__(self, root: Path) -> None:
         self._root = root
+        self._root.mkdir(parents=True, exist_ok=True)
+        while True:  # a lock file another server's sweep removed before we held it is no lock: take another
+            instance = uuid.uuid4().hex
+            lock = self._root / f"{instance}.lock"
+            self._lock_fd = os.open(lock, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # held until this process ends: see `sweep`
+            with contextlib.suppress(OSError):
+                if os.stat(lock).st_ino == os.fstat(self._lock_fd).st_ino:
+                    break
+            os.close(self._lock_fd)
+        self._dir = self._root / instance
+        self._dir.mkdir(mode=0o755)
         self._lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._ready: dict[str, Path] = {}
+        self._refs: dict[str, int] = {}
+        self.sweep()
+
+    @property
+    def directory(self) -> Path:
+        """Where this store unzips (its packages are ``directory/<sha-hex>``)."""
+        return self._dir
+
+    def acquire(self, code_zip: Path, code_sha256: str) -> Path:
+        """The directory holding the unzipped package (unzipping it if needed), referenced until `release`."""
+        key = sha_dirname(code_sha256)
+        with self._lock:
+            self._refs[key] = self._refs.get(key, 0) + 1
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        try:
+            with key_lock:
+                ready = self._ready.get(key)
+                if ready is None:
+                    ready = self._unzip(code_zip, key)
+                    self._ready[key] = ready
+                return ready
+        except BaseException:
+            self.release(code_sha256)
+            raise
 
     def ensure(self, code_zip: Path, code_sha256: str) -> Path:
-        """The directory holding the unzipped package (unzipping it the first time)."""
+        """The unzipped package, referenced for as long as this store lives (tests, tools)."""
+        return self.acquire(code_zip, code_sha256)
+
+    def release(self, code_sha256: str) -> None:
+        """One reference less; the last one deletes the unzipped copy."""
         key = sha_dirname(code_sha256)
-        ready = self._ready.get(key)
-        if ready is not None:
-            return ready
-        with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            ready = self._ready.get(key)
-            if ready is None:
-                ready = self._unzip(code_zip, key)
-                self._ready[key] = ready
-            return ready
+        with self._lock:  # every acquire counts itself first: none is in flight for a key whose count reaches 0
+            left = self._refs.get(key, 0) - 1
+            if left > 0:
+                self._refs[key] = left
+                return
+            self._refs.pop(key, None)
+            self._key_locks.pop(key, None)
+            gone = self._ready.pop(key, None)
+            trash = _trash(gone) if gone is not None else None  # the name is free before the next acquire
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def sweep(self) -> None:
+        """See `sweep`."""
+        sweep(self._root, keep=self._dir.name)
 
     def _unzip(self, code_zip: Path, key: str) -> Path:
-        final = self._root / key
-        if final.is_dir():
-            return final
-        self._root.mkdir(parents=True, exist_ok=True)
-        tmp = self._root / f".tmp-{key}-{uuid.uuid4().hex}"
+        final = self._dir / key
+        tmp = self._dir / f".tmp-{key}-{uuid.uuid4().hex}"
         try:
             try:
                 with zipfile.ZipFile(code_zip) as archive:
@@ -136,13 +188,54 @@ class CodeStore:
                     _extract(archive, tmp)
             except _UNREADABLE as e:
                 raise CodeError(detail=str(e)) from None
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                if not final.is_dir():  # lost a race to another process: theirs is as good as ours
-                    raise
+            os.rename(tmp, final)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
         return final
 
+
+def sweep(root: Path, keep: str = "") -> None:
+    """Delete under `root` what no live store owns: the directories of stores whose lock is free (their server is
+    gone), the older layout's ``<sha-hex>`` directories, temporaries. `keep`: the caller's own instance."""
+    if not root.is_dir():
+        return
+    for entry in list(root.iterdir()):
+        if keep and entry.name in (keep, f"{keep}.lock"):
+            continue
+        if entry.name.endswith(".lock") and entry.is_file():
+            _sweep_instance(entry, root / entry.name.removesuffix(".lock"))
+        elif entry.is_dir() and not (root / f"{entry.name}.lock").exists():
+            _remove(entry)
+
+
+def _trash(path: Path) -> Path:
+    """Rename out of the way (atomic: nobody finds a half-deleted tree under its name)."""
+    trash = path.with_name(f".gone-{path.name}-{uuid.uuid4().hex}")
+    try:
+        os.rename(path, trash)
+    except OSError:
+        return path
+    return trash
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(_trash(path), ignore_errors=True)
+
+
+def _sweep_instance(lock: Path, directory: Path) -> None:
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # its server is alive
+            return
+        if directory.is_dir():
+            _remove(directory)
+        with contextlib.suppress(OSError):
+            lock.unlink()
+    finally:
+        os.close(fd)

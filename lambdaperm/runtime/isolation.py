@@ -16,9 +16,16 @@ sandbox a worker sees
 Namespaces: mount, PID, IPC, UTS and cgroup always; the network is shared (the handler calls the endpoint
 on the loopback address, as on AWS it calls the service endpoints). As an ordinary user the sandbox is a
 new user namespace (bwrap's unprivileged mode) in which nested user namespaces are disabled. As root,
-bwrap sets up the same mounts with its privileges and the worker then runs as uid/gid 65534 (``nobody``,
-no supplementary groups, empty capability sets, ``no_new_privs``) through ``setpriv`` — Lambda also runs
-handlers as an unprivileged user — so that it does not hold root's file ownership either.
+bwrap sets up the same mounts with its privileges and the worker then runs as a uid/gid of its own
+(`sandbox_uids`, no supplementary groups, empty capability sets, ``no_new_privs``) through ``setpriv`` — Lambda
+also runs handlers as an unprivileged user — so that it does not hold root's file ownership either.
+
+Processes and threads: at most ``max_tasks`` per sandbox (Lambda's quota: 1,024 execution processes/threads,
+https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), through RLIMIT_NPROC, which the bootstrap
+sets before it imports the handler. The kernel counts that limit per (user namespace, uid) (Linux 5.14+), so it is
+per sandbox: as an ordinary user each sandbox is a user namespace of its own, as root each has a uid of its own.
+The probe checks it from inside; where the count is not per sandbox (an older kernel) there is no limit, and the
+health endpoint says so (a shared budget would let one account's bomb starve the others).
 
 Where this cannot work (not Linux, no ``bwrap``, namespaces refused by the kernel or a container's seccomp
 profile, an interpreter installed in a directory that holds the state) `probe` says why, and the caller
@@ -35,12 +42,15 @@ import shutil
 import site
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from lambdaperm.runtime.sandbox_uids import SandboxUids
 
 TASK_DIR = "/var/task"  # LAMBDA_TASK_ROOT on AWS
 RUNTIME_DIR = "/var/runtime"  # LAMBDA_RUNTIME_DIR on AWS
-SANDBOX_UID = 65534  # nobody/nogroup: the worker's uid when the server runs as root
+SANDBOX_UID = 65534  # nobody/nogroup: the default uid of `Sandbox.command` as root (a runtime gives each its own)
+MAX_TASKS = 1024  # Lambda's "Execution processes/threads" quota per execution environment
 TMP_BYTES = 512 << 20  # /tmp of a Lambda function's default ephemeral storage
 PROBE_SECONDS = 10.0
 TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
@@ -70,12 +80,29 @@ ETC_ENTRIES = (
 )
 # What the probe checks from inside a sandbox: its PID namespace holds only itself and bwrap's init, it
 # holds no capability, it is not root, and the private paths are not there.
+# And that RLIMIT_NPROC counts this sandbox alone: under a limit of (the tasks it can see + 1) it can fork, under
+# a limit of 1 it cannot (were the count the uid's across the host, the server's own threads would exceed it).
 PROBE = (
-    "import json, os, sys\n"
+    "import json, os, resource, sys\n"
     "caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith(('CapEff', 'CapPrm'))]\n"
-    "print(json.dumps({'uid': os.getuid(), 'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),\n"
-    "                  'caps': caps, 'visible': [p for p in sys.argv[1:] if os.path.exists(p)]}))\n"
+    "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+    "def forks(limit):\n"
+    "    resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))\n"
+    "    try:\n"
+    "        child = os.fork()\n"
+    "    except OSError:\n"
+    "        return False\n"
+    "    if child == 0:\n"
+    "        os._exit(0)\n"
+    "    os.waitpid(child, 0)\n"
+    "    return True\n"
+    "tasks = sum(len(os.listdir(f'/proc/{p}/task')) for p in pids)\n"
+    "nproc = forks(tasks + 1) and not forks(1)\n"
+    "print(json.dumps({'uid': os.getuid(), 'pids': pids, 'caps': caps, 'nproc': nproc,\n"
+    "                  'visible': [p for p in sys.argv[1:] if os.path.exists(p)]}))\n"
 )
+NO_TASK_LIMIT = ("RLIMIT_NPROC is not counted per sandbox here (Linux < 5.14 counts a uid across user namespaces):"
+                 " a sandbox's processes and threads are not limited")
 
 
 @dataclass(frozen=True)
@@ -87,15 +114,18 @@ class Sandbox:
     system: tuple[str, ...]  # bwrap arguments for the read-only system view
     version: str
     options: frozenset[str] = frozenset()  # the options this bwrap knows (older ones lack a few)
+    max_tasks: int | None = MAX_TASKS  # RLIMIT_NPROC of every sandbox; None where it would not be per sandbox
+    no_task_limit: str = ""  # why max_tasks is None
 
     @property
     def privileged(self) -> bool:
         return self.setpriv is not None
 
-    def command(self, argv: list[str], *, task_root: Path, runtime_dir: Path, info_fd: int | None = None) -> list[str]:
+    def command(self, argv: list[str], *, task_root: Path, runtime_dir: Path, info_fd: int | None = None,
+                uid: int = SANDBOX_UID) -> list[str]:
         """``argv`` (a path inside the sandbox) in a new sandbox whose /var/task is ``task_root``. bwrap
         writes ``{"child-pid": N}`` to `info_fd`: the host pid of the sandbox's init, whose death ends every
-        process of the sandbox (see `Worker.kill`)."""
+        process of the sandbox (see `Worker.kill`). `uid`: the worker's uid and gid when the server is root."""
         args = [
             self.bwrap,
             *(("--info-fd", str(info_fd)) if info_fd is not None else ()),
@@ -138,7 +168,6 @@ class Sandbox:
             TASK_DIR,
         ]
         if self.setpriv is not None:
-            uid = str(SANDBOX_UID)
             args += [
                 self.setpriv,
                 f"--reuid={uid}",
@@ -155,11 +184,17 @@ class Sandbox:
         return [*args, *argv]
 
     def describe(self) -> str:
-        who = f"uid {SANDBOX_UID} via setpriv" if self.privileged else "an unprivileged user namespace"
+        who = "a uid of its own via setpriv" if self.privileged else "an unprivileged user namespace"
         return (
             f"bubblewrap {self.version}: mount, pid, ipc, uts and cgroup namespaces, {who}; "
             f"code read-only at {TASK_DIR}, private /tmp and /proc"
         )
+
+    def limits(self) -> dict[str, object]:
+        """What the health endpoint shows of the per-sandbox limits."""
+        if self.max_tasks is None:
+            return {"tasks": {"enforced": False, "reason": self.no_task_limit}}
+        return {"tasks": {"enforced": True, "max": self.max_tasks}}
 
 
 @dataclass(frozen=True)
@@ -177,7 +212,7 @@ class Isolation:
         """What /_lambdaperm/health shows (no filesystem path)."""
         if self.sandbox is None:
             return {"available": False, "reason": self.reason}
-        return {"available": True, "mechanism": self.sandbox.describe()}
+        return {"available": True, "mechanism": self.sandbox.describe(), "limits": self.sandbox.limits()}
 
     def log_line(self) -> str:
         if self.sandbox is None:
@@ -271,9 +306,9 @@ def _version(bwrap: str) -> str:
     return out.stdout.strip().rsplit(" ", 1)[-1] or "?"
 
 
-def probe(private: list[Path], runtime_dir: Path) -> Isolation:
+def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS) -> Isolation:
     """Build the sandbox and start one to check it from inside. `private` are the paths (the state
-    directory) that must not be visible in a sandbox."""
+    directory) that must not be visible in a sandbox; `max_tasks` the processes and threads a sandbox may hold."""
     if not sys.platform.startswith("linux"):
         return Isolation(None, f"needs Linux namespaces (bubblewrap); this platform is {sys.platform}")
     bwrap = shutil.which("bwrap")
@@ -291,7 +326,7 @@ def probe(private: list[Path], runtime_dir: Path) -> Isolation:
         return Isolation(None, str(e))
     sandbox = Sandbox(bwrap, setpriv, system, _version(bwrap), _options(bwrap))
     argv = [sys.executable, "-I", "-S", "-c", PROBE, *map(str, private)]
-    command = sandbox.command(argv, task_root=runtime_dir, runtime_dir=runtime_dir)
+    command = sandbox.command(argv, task_root=runtime_dir, runtime_dir=runtime_dir, uid=SandboxUids().acquire())
     try:
         out = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_SECONDS, env={}, cwd="/")
     except (OSError, subprocess.SubprocessError) as e:
@@ -305,4 +340,6 @@ def probe(private: list[Path], runtime_dir: Path) -> Isolation:
         return Isolation(None, "the sandbox probe answered something unreadable")
     if seen["visible"] or seen["uid"] == 0 or len(seen["pids"]) > 2 or any(int(c, 16) for c in seen["caps"]):
         return Isolation(None, f"the sandbox does not isolate: {json.dumps(seen)}")
-    return Isolation(sandbox)
+    if seen.get("nproc") is not True:
+        return Isolation(replace(sandbox, max_tasks=None, no_task_limit=NO_TASK_LIMIT))
+    return Isolation(replace(sandbox, max_tasks=max_tasks))

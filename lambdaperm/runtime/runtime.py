@@ -11,6 +11,10 @@ Memory: MemorySize is reported (Max Memory Used is the worker's peak RSS). As a 
 an emulation, the worker's data segment is capped with RLIMIT_DATA at MemorySize + 1 GiB (RLIMIT_AS is not
 used: glibc arenas and thread stacks reserve far more address space than they use, so it breaks ordinary
 threaded boto3 code). Allocations past it raise MemoryError in the handler.
+
+Processes and threads: at most the sandbox's ``max_tasks`` (RLIMIT_NPROC, set by the bootstrap; see `isolation`),
+each root-mode sandbox with a uid of its own (`sandbox_uids`). Disk: a worker and an invocation about to start one
+hold a reference on their unzipped code; the last reference deletes it (`code_store`).
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from typing import Any
 from lambdaperm.runtime import logs, payloads
 from lambdaperm.runtime.code_store import CodeStore
 from lambdaperm.runtime.environment import library_paths, log_stream_name, worker_environment
-from lambdaperm.runtime.errors import RuntimeClosed
+from lambdaperm.runtime.errors import RuntimeClosed, WorkerStartError
 from lambdaperm.runtime.invocation import Credentials, FunctionSpec, InvokeResult
 from lambdaperm.runtime.isolation import RUNTIME_DIR, TASK_DIR, Isolation, probe
 from lambdaperm.runtime.pool import PoolRetired, WorkerPool
+from lambdaperm.runtime.sandbox_uids import SandboxUids, UidsExhausted
 from lambdaperm.runtime.worker import BOOTSTRAP, Reply, Worker, worker_command
 
 INIT_PHASE_SECONDS = 10.0
@@ -108,6 +113,7 @@ class Runtime:
         self._cap = max_workers_per_function
         self._idle_timeout = idle_timeout
         self._code = CodeStore(self._work_dir / "code")
+        self._uids = SandboxUids()
         self._paths = library_paths()
         self._pools: dict[PoolKey, WorkerPool] = {}
         self._lock = threading.Lock()
@@ -121,8 +127,12 @@ class Runtime:
                client_context: str | None = None) -> InvokeResult:
         """Run the handler once. Raises CodeError (bad package), UnsupportedRuntime, WorkerStartError,
         RuntimeClosed; every failure of the function itself is an InvokeResult with function_error."""
-        task_root = self._code.ensure(spec.code_zip, spec.code_sha256)
-        pool, worker = self._acquire(spec)
+        task_root = self._code.acquire(spec.code_zip, spec.code_sha256)  # held until a worker holds it
+        try:
+            pool, worker = self._acquire(spec)
+        except BaseException:
+            self._code.release(spec.code_sha256)
+            raise
         reusable = False
         try:
             init: _Init | None = None
@@ -141,6 +151,7 @@ class Runtime:
             return result
         finally:
             pool.release(worker, reusable)
+            self._code.release(spec.code_sha256)
 
     def evict(self, function_arn_prefix: str) -> None:
         """Drop the warm workers of every function ARN equal to the prefix or extending it at a ':'
@@ -232,14 +243,34 @@ class Runtime:
                                         stream=stream, credentials=credentials)
         command = worker_command(inner_runtime)
         info: tuple[int, int] | None = None
-        if sandbox is not None:
-            info = os.pipe()
-            command = sandbox.command(command, task_root=task_root, runtime_dir=BOOTSTRAP.parent, info_fd=info[1])
-        started = time.monotonic()
-        worker = Worker.spawn(command, env=launch_env, cwd=task_root, log_stream_name=stream, sandbox_info=info)
+        uid: int | None = None
+        if sandbox is not None and sandbox.privileged:
+            try:
+                uid = self._uids.acquire()
+            except UidsExhausted as e:
+                raise WorkerStartError(str(e)) from None
+        self._code.acquire(spec.code_zip, spec.code_sha256)  # the worker's own reference: its sandbox mounts it
+
+        def on_close() -> None:
+            self._code.release(spec.code_sha256)
+            if uid is not None:
+                self._uids.release(uid)
+
+        try:
+            if sandbox is not None:
+                info = os.pipe()
+                command = sandbox.command(command, task_root=task_root, runtime_dir=BOOTSTRAP.parent,
+                                          info_fd=info[1], **({"uid": uid} if uid is not None else {}))
+            started = time.monotonic()
+            worker = Worker.spawn(command, env=launch_env, cwd=task_root, log_stream_name=stream, sandbox_info=info,
+                                  on_close=on_close)
+        except BaseException:
+            on_close()
+            raise
         pool.adopt(worker)  # from now on shutdown() can kill it, even mid-init
         config = {"type": "init", "task_root": inner_root, "paths": self._paths,
-                  "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20, "environ": env}
+                  "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20,
+                  "max_tasks": sandbox.max_tasks if sandbox is not None else None, "environ": env}
         try:
             reply = worker.request(config, b"", started + INIT_PHASE_SECONDS + spec.timeout)
             duration_ms = (time.monotonic() - started) * 1000

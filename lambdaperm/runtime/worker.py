@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -102,7 +103,7 @@ class Worker:
     """Not thread-safe: one owner at a time (the pool guarantees it); `kill` may come from anywhere."""
 
     def __init__(self, proc: subprocess.Popen[bytes], log_fd: int, log_stream_name: str,
-                 sandbox_info: int | None = None) -> None:
+                 sandbox_info: int | None = None, on_close: Callable[[], None] | None = None) -> None:
         assert proc.stdin is not None and proc.stdout is not None
         self._proc = proc
         self._in = proc.stdin.fileno()
@@ -119,6 +120,7 @@ class Worker:
         self._info_fd = sandbox_info
         self._info = b""
         self._init_pid: int | None = None  # the host pid of the sandbox's init (PID 1 of its namespace)
+        self._on_close = on_close  # what the worker held (its uid, its code) is given back once it is reaped
 
     @property
     def pid(self) -> int:
@@ -126,9 +128,11 @@ class Worker:
 
     @classmethod
     def spawn(cls, command: list[str], *, env: dict[str, str], cwd: Path, log_stream_name: str,
-              sandbox_info: tuple[int, int] | None = None) -> Worker:
+              sandbox_info: tuple[int, int] | None = None, on_close: Callable[[], None] | None = None) -> Worker:
         """Start `command` as the leader of a new session. `sandbox_info`: the (read, write) ends of the
-        pipe whose write end a sandboxing `command` writes its info to (see `isolation.Sandbox.command`)."""
+        pipe whose write end a sandboxing `command` writes its info to (see `isolation.Sandbox.command`).
+        `on_close` runs once the worker has been reaped by `close` (not when it cannot be started: the caller
+        still holds what it gave)."""
         try:  # anonymous memory: nothing on disk, and its /proc/self/fd link names no directory
             log_fd = os.memfd_create("lambda-log", os.MFD_CLOEXEC)
             fcntl.fcntl(log_fd, fcntl.F_SETFL, fcntl.fcntl(log_fd, fcntl.F_GETFL) | os.O_APPEND)
@@ -156,7 +160,7 @@ class Worker:
             with contextlib.suppress(OSError, AttributeError):
                 fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         os.set_blocking(proc.stdout.fileno(), False)
-        return cls(proc, log_fd, log_stream_name, sandbox_info[0] if sandbox_info else None)
+        return cls(proc, log_fd, log_stream_name, sandbox_info[0] if sandbox_info else None, on_close)
 
     # ------------------------------------------------------------ messages
 
@@ -276,6 +280,8 @@ class Worker:
                 os.killpg(self._proc.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(EXIT_WAIT_SECONDS)
+        if self._on_close is not None and self._proc.returncode is not None:  # reaped: its sandbox is empty
+            self._on_close()
         for stream in (self._proc.stdin, self._proc.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):

@@ -75,15 +75,35 @@ def test_unzipped_once_per_sha(tmp_path: Path) -> None:
     sha = _sha(archive)
     store = CodeStore(tmp_path / "code")
     with ThreadPoolExecutor(8) as pool:
-        dirs = set(pool.map(lambda _: store.ensure(archive, sha), range(16)))
-    assert dirs == {tmp_path / "code" / hashlib.sha256(archive.read_bytes()).hexdigest()}
+        dirs = set(pool.map(lambda _: store.acquire(archive, sha), range(16)))
+    assert dirs == {store.directory / hashlib.sha256(archive.read_bytes()).hexdigest()}
     code_dir = dirs.pop()
     assert (code_dir / "app.py").read_text() == "x = 1\n" and (code_dir / "pkg").is_dir()
     assert (code_dir / "bin/tool").stat().st_mode & 0o777 == 0o755
-    assert sorted(p.name for p in (tmp_path / "code").iterdir()) == [code_dir.name]  # no temporaries left
-    stamp = (code_dir / "app.py").stat().st_mtime_ns
-    assert CodeStore(tmp_path / "code").ensure(archive, sha) == code_dir  # a new server reuses it
-    assert (code_dir / "app.py").stat().st_mtime_ns == stamp
+    assert sorted(p.name for p in store.directory.iterdir()) == [code_dir.name]  # no temporaries left
+    for _ in range(15):
+        store.release(sha)
+    assert code_dir.is_dir()  # one reference left
+    store.release(sha)
+    assert not code_dir.exists() and list(store.directory.iterdir()) == []  # the last reference deletes it
+    again = store.acquire(archive, sha)  # and a later use unzips it again
+    assert (again / "app.py").read_text() == "x = 1\n"
+
+
+def test_a_store_never_deletes_a_live_stores_copies_and_sweeps_dead_ones(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "ok.zip", [("app.py", b"x = 1\n")])
+    first = CodeStore(tmp_path / "code")
+    kept = first.acquire(archive, _sha(archive))
+    stale = tmp_path / "code" / ("ab" * 32)  # the older layout: code/<sha-hex>
+    stale.mkdir()
+    second = CodeStore(tmp_path / "code")  # its start-up sweep: the first store is alive
+    assert kept.is_dir() and not stale.exists()
+    assert second.acquire(archive, _sha(archive)) != kept  # each server its own copy
+    dead = tmp_path / "code" / "0123"
+    dead.mkdir()
+    (tmp_path / "code" / "0123.lock").write_bytes(b"")  # nobody holds it: its server is gone
+    CodeStore(tmp_path / "code")
+    assert not dead.exists() and kept.is_dir()
 
 
 def test_sha_dirname() -> None:

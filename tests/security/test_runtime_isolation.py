@@ -341,7 +341,7 @@ def attack(isolated: Endpoint) -> dict[str, Any]:
     assert server.state is not None
     health = server.health()
     assert health["isolation"]["available"] is True, f"runtime isolation unavailable: {health['isolation']}"
-    mode = "uid 65534 via setpriv" if os.stat(f"/proc/{server.proc.pid}").st_uid == 0 else "unprivileged user namespace"
+    mode = "a uid of its own via setpriv" if os.stat(f"/proc/{server.proc.pid}").st_uid == 0 else "unprivileged user namespace"
     assert mode in health["isolation"]["mechanism"]
     iam = server.client("iam", key=VICTIM)
     iam.create_user(UserName="victim-admin")
