@@ -13,6 +13,7 @@ refused. Runs after authorization, before `canonical_request`.
   key URL-encoded once, `?versionId=`), so that the backend's URL parser cannot cut it at `#` or `;`.
 - S3: `Content-Encoding: aws-chunked` is a transfer detail S3 does not store (the body was decoded when
   parsed).
+- SQS queue and SNS topic attributes: only the names the service knows (`sqs_attributes`, `sns_attributes`).
 - Every ARN parameter the catalog authorizes as given (`catalog.bindings.ARN_PARAMS`: Logs
   `logGroupIdentifier`/`resourceArn`/`destinationArn`…, SNS `TopicArn`/`ResourceArn`, DynamoDB `ResourceArn`…)
   must name the signed region: the authorization decided on that ARN, and the backend, which acts in the
@@ -30,6 +31,8 @@ from lambdaperm.catalog.bindings import ARN_PARAMS
 from lambdaperm.catalog.invalid import InvalidRequest
 from lambdaperm.catalog.s3_copy_source import copy_source
 from lambdaperm.protocol.errors import ServiceError
+
+from . import sns_attributes, sqs_attributes
 
 _QUEUE_URL = re.compile(
     r"^https?://(?P<host>[^/?#@\s]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)$")
@@ -63,6 +66,10 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
                      region: str) -> dict[str, Any]:
     """A copy of `params` in the backend's one form (see the module docstring)."""
     _arns_in_region(service, params, region)
+    if service == "sqs":
+        sqs_attributes.check_names(operation, params)  # names SQS knows, as SQS spells them
+    if service == "sns":
+        sns_attributes.check_names(operation, params)  # topic attributes SNS knows
     if service == "sqs" and "QueueUrl" in params:
         account, name = queue_url_parts(str(params["QueueUrl"]), region)
         return {**params, "QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}"}

@@ -122,8 +122,10 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     from moto.core.base_backend import BackendDict
 
     from .sns_lambda import leave_lambda_delivery_to_lambdaperm
+    from .sqs_attributes import keep_queue_policies
 
     leave_lambda_delivery_to_lambdaperm()
+    keep_queue_policies()  # an update that does not name the policy keeps it (sqs_attributes)
     backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
     memoize_pure_moto_functions()  # after the service's modules are imported
     if isinstance(backend_dict, BackendDict):

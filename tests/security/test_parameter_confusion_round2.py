@@ -116,3 +116,85 @@ def test_a_missing_key_without_list_bucket_is_access_denied(server: Endpoint) ->
     )("s3")
     assert _error(s3.get_object, Bucket="pc2-probe", Key="public/missing") == ("AccessDenied", 403)
     assert _error(s3.head_object, Bucket="pc2-probe", Key="public/missing")[1] == 403
+
+
+def test_setting_one_queue_attribute_keeps_the_queue_policy(server: Endpoint) -> None:
+    """SetQueueAttributes sets the attributes it names ("Sets the value of one or more queue attributes",
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html); the
+    others, the queue policy among them, keep their values. Attack: the owner changes the queue's
+    VisibilityTimeout — authorized as that — and the backend also reset the queue policy, so its explicit Deny
+    on another user's ReceiveMessage vanished and that user read the queue's messages.
+    """
+    account = "555500000003"
+    owner = server.client("sqs", key=account)
+    url = owner.create_queue(QueueName="pc2-guarded")["QueueUrl"]
+    arn = f"arn:aws:sqs:us-east-1:{account}:pc2-guarded"
+    reader = user(server, account, "reader", [{"Effect": "Allow", "Action": "sqs:*", "Resource": arn}])("sqs")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:user/reader"},
+                "Action": "sqs:ReceiveMessage",
+                "Resource": arn,
+            }
+        ],
+    }
+    owner.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    owner.send_message(QueueUrl=url, MessageBody="secret")
+    assert _error(reader.receive_message, QueueUrl=url) == ("AccessDenied", 403)
+    owner.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "60"})
+    stored = owner.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy", "VisibilityTimeout"])["Attributes"]
+    assert stored["VisibilityTimeout"] == "60"
+    assert json.loads(stored["Policy"]) == policy
+    assert _error(reader.receive_message, QueueUrl=url) == ("AccessDenied", 403)
+
+
+def test_a_queue_attribute_sqs_does_not_know_is_refused(server: Endpoint) -> None:
+    """SQS answers InvalidAttributeName for an attribute name it does not know ("The specified attribute
+    doesn't exist", https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html;
+    names are case-sensitive). Attack: the backend set every name it was given as a field of its queue object
+    (`AccountId`, `Name`, `QueueArn`…): SetQueueAttributes authorized on the caller's own queue moved it, as
+    ListQueues showed, under another account's URL.
+    """
+    account = "555500000004"
+    sqs = server.client("sqs", key=account)
+    url = sqs.create_queue(QueueName="pc2-attrs")["QueueUrl"]
+    for attributes in (
+        {"AccountId": "555500000009", "Name": "moved"},
+        {"QueueArn": "arn:aws:sqs:x"},
+        {"visibilityTimeout": "5"},
+    ):
+        assert _error(sqs.set_queue_attributes, QueueUrl=url, Attributes=attributes) == ("InvalidAttributeName", 400)
+        assert _error(sqs.create_queue, QueueName="pc2-attrs-2", Attributes=attributes) == (
+            "InvalidAttributeName",
+            400,
+        )
+    assert sqs.list_queues(QueueNamePrefix="pc2-")["QueueUrls"] == [url]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert arn == f"arn:aws:sqs:us-east-1:{account}:pc2-attrs"
+
+
+def test_a_topic_attribute_sns_does_not_know_is_refused(server: Endpoint) -> None:
+    """SNS takes the topic attributes it documents (DeliveryPolicy, DisplayName, Policy, …) and answers
+    InvalidParameter for any other AttributeName
+    (https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html,
+    https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html). Attack: the backend set any name it was
+    given as a field of its topic object: `Arn` set to another account's topic ARN made the attacker's topic
+    deliver as that topic (SNS → SQS deliveries are authorized against the queue policy with the topic as
+    aws:SourceArn and its account as aws:SourceAccount), and `policy` stored a topic policy past lambdaperm's
+    policy checks.
+    """
+    account = "555500000005"
+    sns = server.client("sns", key=account)
+    topic = sns.create_topic(Name="pc2-topic")["TopicArn"]
+    forged = "arn:aws:sns:us-east-1:555500000009:victim-topic"
+    for name, value in (("Arn", forged), ("AccountId", "555500000009"), ("policy", "{}"), ("Name", "x")):
+        assert _error(sns.set_topic_attributes, TopicArn=topic, AttributeName=name, AttributeValue=value) == (
+            "InvalidParameter",
+            400,
+        )
+        assert _error(sns.create_topic, Name="pc2-topic-2", Attributes={name: value}) == ("InvalidParameter", 400)
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [topic]
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic
