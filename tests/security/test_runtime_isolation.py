@@ -341,7 +341,8 @@ def attack(isolated: Endpoint) -> dict[str, Any]:
     assert server.state is not None
     health = server.health()
     assert health["isolation"]["available"] is True, f"runtime isolation unavailable: {health['isolation']}"
-    mode = "a uid of its own via setpriv" if os.stat(f"/proc/{server.proc.pid}").st_uid == 0 else "unprivileged user namespace"
+    as_root = os.stat(f"/proc/{server.proc.pid}").st_uid == 0
+    mode = "a uid of its own via setpriv" if as_root else "unprivileged user namespace"
     assert mode in health["isolation"]["mechanism"]
     iam = server.client("iam", key=VICTIM)
     iam.create_user(UserName="victim-admin")
