@@ -342,6 +342,8 @@ def benchmark(args: argparse.Namespace, state: Path) -> dict[str, Any]:
 def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out = endpoint.summarize(runs)
     out["rps"] = [r["rps"] for r in runs]
+    out["server_cpu_ms_per_req_runs"] = [r["server_cpu_ms_per_req"] for r in runs]
+    out["server_cpu_util_runs"] = [r["server_cpu_util"] for r in runs]
     return out
 
 
@@ -354,25 +356,37 @@ def ratios(cases: dict[str, Any], op: str, n: int) -> tuple[float, float, float]
     return lp["rps_median"] / mo["rps_median"], min(per_repeat), max(per_repeat)
 
 
+def cpu_ratios(cases: dict[str, Any], op: str, n: int) -> tuple[float, float, float]:
+    """moto's server CPU per request over lambdaperm's: the throughput ratio each would reach with a core of
+    its own (the req/s ratio measures the share of a contended core as well)."""
+    lp, mo = cases[f"lambdaperm|{op}|{n}"], cases[f"moto|{op}|{n}"]
+    runs = lp["server_cpu_ms_per_req_runs"], mo["server_cpu_ms_per_req_runs"]
+    per_repeat = [b / a for a, b in zip(*runs, strict=True)]
+    return mo["server_cpu_ms_per_req"] / lp["server_cpu_ms_per_req"], min(per_repeat), max(per_repeat)
+
+
 def report(result: dict[str, Any], args: argparse.Namespace) -> str:
     cases = result["cases"]
     targets = {1: 1.0, 8: 1.5}
     lines = [
         "| call | clients | lambdaperm req/s | p50 / p99 ms | moto server req/s | p50 / p99 ms "
-        "| ratio (per-repeat min–max) | target | server CPU ms/req lambdaperm / moto |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| ratio (per-repeat min–max) | target | server CPU ms/req lambdaperm / moto "
+        "| CPU ratio moto / lambdaperm (per-repeat min–max) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for op in args.ops:
         for n in args.threads:
             lp, mo = cases[f"lambdaperm|{op}|{n}"], cases[f"moto|{op}|{n}"]
             r, lo, hi = ratios(cases, op, n)
+            c, c_lo, c_hi = cpu_ratios(cases, op, n)
             target = targets.get(n)
             verdict = "" if target is None else f"≥ {target:.1f}×: {'met' if r >= target else '**not met**'}"
             lines.append(
                 f"| `{op}` | {n} | {endpoint.fmt_rps(lp)} | {lp['p50_ms']:.2f} / {lp['p99_ms']:.2f} "
                 f"| {endpoint.fmt_rps(mo)} | {mo['p50_ms']:.2f} / {mo['p99_ms']:.2f} "
                 f"| **{r:.2f}×** ({lo:.2f}–{hi:.2f}) | {verdict} "
-                f"| {lp['server_cpu_ms_per_req']:.2f} / {mo['server_cpu_ms_per_req']:.2f} |"
+                f"| {lp['server_cpu_ms_per_req']:.2f} / {mo['server_cpu_ms_per_req']:.2f} "
+                f"| {c:.2f}× ({c_lo:.2f}–{c_hi:.2f}) |"
             )
     return "\n".join(lines)
 
