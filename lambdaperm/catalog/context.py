@@ -134,17 +134,12 @@ _MAP_MEMBERS = (
     "QueryFilter",
     "ScanFilter",
 )
-_WORDS = frozenset(
+# Names that are not attributes: the expression language's functions (only when a `(` follows: `contains`,
+# `size`... are not reserved words, so an attribute may carry that name unescaped), its operators (reserved
+# words: they cannot name an attribute unescaped), and an UpdateExpression's clause keywords (when a path
+# follows them). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html
+_FUNCTIONS = frozenset(
     {
-        "set",
-        "remove",
-        "add",
-        "delete",
-        "and",
-        "or",
-        "not",
-        "between",
-        "in",
         "size",
         "if_not_exists",
         "list_append",
@@ -155,25 +150,45 @@ _WORDS = frozenset(
         "attribute_not_exists",
     }
 )
-_TOKEN = re.compile(r"#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*")
+_OPERATORS = frozenset({"and", "or", "not", "between", "in"})
+_CLAUSES = frozenset({"set", "remove", "add", "delete"})
+_TOKEN = re.compile(r"\s*(#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*|\d+|.)", re.S)
 
 
-def _expression_names(expression: str, names: Mapping[str, object]) -> list[str]:
+def _expression_names(expression: str, names: Mapping[str, object], update: bool = False) -> list[str]:
+    """The top-level attribute names of an expression: the first name of every document path (a name after
+    `.` is nested, a function name before `(` is not an attribute)."""
+    tokens = [t for t in _TOKEN.findall(expression) if t.strip()]
     out: list[str] = []
-    for path in re.split(r"[,()=<>+\-\s]+|\bAND\b|\bOR\b", expression):
-        tokens = _TOKEN.findall(path)
-        if not tokens:
+    keywords: set[int] = set()
+    for i, token in enumerate(tokens):
+        if not (token[0] == "#" or token[0].isalpha() or token[0] == "_"):
             continue
-        head = tokens[0]
-        if head.startswith(":") or head.lower() in _WORDS:
-            heads = [t for t in tokens[1:] if not t.startswith(":") and t.lower() not in _WORDS][:1]
-            if not heads:
+        if i > 0 and tokens[i - 1] == ".":
+            continue  # a nested name
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        lowered = token.lower()
+        if token[0] != "#":
+            if lowered in _FUNCTIONS and following == "(":
                 continue
-            head = heads[0]
-        resolved = text(names.get(head)) if head.startswith("#") else head
+            if lowered in _OPERATORS:
+                continue
+            if update and lowered in _CLAUSES and _starts_clause(tokens, i, keywords):
+                keywords.add(i)
+                continue
+        resolved = text(names.get(token)) if token[0] == "#" else token
         if resolved:
             out.append(resolved)
     return out
+
+
+def _starts_clause(tokens: Sequence[str], i: int, keywords: set[int]) -> bool:
+    """SET/REMOVE/ADD/DELETE at `i` is a clause keyword when a path follows it and it does not continue an
+    action (it is first, or follows a complete action: not a `,`, an operator or another keyword)."""
+    following = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if not (following[:1] in ("#", "_") or following[:1].isalpha()):
+        return False
+    return i == 0 or (tokens[i - 1] not in (",", "=", "(", "+", "-", ".", "[") and i - 1 not in keywords)
 
 
 def _collect_attributes(value: object, out: list[str]) -> None:
@@ -188,7 +203,7 @@ def _collect_attributes(value: object, out: list[str]) -> None:
             elif key == "AttributesToGet" and isinstance(child, Sequence):
                 out.extend(str(a) for a in child)
             elif str(key).endswith("Expression") and isinstance(child, str):
-                out.extend(_expression_names(child, names))
+                out.extend(_expression_names(child, names, update=key == "UpdateExpression"))
             elif key not in ("ExpressionAttributeValues", "ExpressionAttributeNames"):
                 _collect_attributes(child, out)
     elif isinstance(value, Sequence) and not isinstance(value, str | bytes):
@@ -431,13 +446,38 @@ _TRANSACTION_RETURN_VALUES = tuple(
 )
 
 
-def uncertain_keys(item: object) -> list[str]:
-    """Keys whose value AWS documents for an item but does not say how it reads: a transaction element has
-    no ReturnValues, only ReturnValuesOnConditionCheckFailure, and whether AWS reports that as
-    `dynamodb:ReturnValues` is not documented (without it, the key is absent)."""
-    if isinstance(item, Mapping) and any(lookup(item, path) for path in _TRANSACTION_RETURN_VALUES):
-        return ["dynamodb:returnvalues"]
-    return []
+_READS = frozenset({"dynamodb:getitem", "dynamodb:batchgetitem", "dynamodb:query", "dynamodb:scan"})
+_NAMED_READS = frozenset({"SPECIFIC_ATTRIBUTES", "COUNT"})
+
+
+def _reads_unnamed_attributes(scope: Mapping[str, object]) -> bool:
+    """A read that names no attributes returns whole items (or an index's projection): ALL_ATTRIBUTES or
+    ALL_PROJECTED_ATTRIBUTES, explicit or by default."""
+    get = scope.get("Get")
+    target: Mapping[str, object] = get if isinstance(get, Mapping) else scope
+    if target.get("ProjectionExpression") or target.get("AttributesToGet"):
+        return False
+    return target.get("Select") not in _NAMED_READS
+
+
+def uncertain_keys(action: str, scope: object) -> list[str]:
+    """Keys AWS documents for the action whose value the request does not tell:
+
+    - `dynamodb:Attributes` of a read that names no attributes (no ProjectionExpression/AttributesToGet, Select
+      neither SPECIFIC_ATTRIBUTES nor COUNT): it reads every attribute of the items, which are not known
+      before they are read. (Without this, the attribute-restricting policy of the DynamoDB guide — ForAllValues
+      on dynamodb:Attributes — would let a GetItem without a projection read every attribute.)
+    - `dynamodb:ReturnValues` of a transaction element: it has only ReturnValuesOnConditionCheckFailure, and
+      whether AWS reports that as ReturnValues is not documented (without it, the key is absent).
+    """
+    if not isinstance(scope, Mapping):
+        return []
+    out: list[str] = []
+    if action.lower() in _READS and _reads_unnamed_attributes(scope):
+        out.append("dynamodb:attributes")
+    if any(lookup(scope, path) for path in _TRANSACTION_RETURN_VALUES):
+        out.append("dynamodb:returnvalues")
+    return out
 
 
 def encode_key_items(items: Sequence[KeyItem]) -> tuple[str, ...]:
