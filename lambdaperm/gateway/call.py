@@ -27,3 +27,5 @@ class Call:
     resources: list[str] = field(default_factory=list)
     scope: Any = None  # the credential scope the request claims (authn.Scope), read once
     refused: list[int] | None = None  # S3 DeleteObjects: the entries the caller may not delete
+    context: dict[str, tuple[str, ...]] | None = None  # the request context the call was authorized with
+    transport: Any = None  # S3's transport keys of that authorization (authz), read once

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from lambdaperm.catalog import RequiredAction
 from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
@@ -69,7 +70,10 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     if call.refused is not None:
         result = _delete_objects(server.dataplane, executed, call.refused, account, call.region, op)
     else:
-        result = server.dataplane.execute(op.model, executed, account, call.region)
+        try:
+            result = server.dataplane.execute(op.model, executed, account, call.region)
+        except ServiceError as err:
+            raise _missing_key(server, call, op, params, identity, err) from None
         if pins is not None:  # the policy is stored: pin the users and roles it names
             policy_writes.record(server.records, pins)
         policy_reads.show(server.records, op.service_name, op.name, params, result.output, call.region)
@@ -78,6 +82,23 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         response.status = result.status
     _after(server, call, op.service_name, op.name, params, account, targets, result.output)
     return response, result.output
+
+
+def _missing_key(server: Server, call: Call, op: Operation, params: dict[str, Any], identity: Identity,
+                 err: ServiceError) -> ServiceError:
+    """S3 tells a missing key (404 NoSuchKey) only to a caller with s3:ListBucket on the bucket; anyone else
+    gets 403 AccessDenied, so a read permission cannot probe which keys exist.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html (and API_HeadObject.html)"""
+    if (op.service_name, op.name, err.code) not in _PROBED or call.context is None:
+        return err
+    listing = RequiredAction("s3:ListBucket", (f"arn:aws:s3:::{params['Bucket']}",), {})
+    if server.authorizer.enforce(identity, [listing], call.context, call.transport) is None:
+        return err
+    return ServiceError("AccessDenied", "Access Denied", 403)
+
+
+_PROBED = frozenset({("s3", "GetObject", "NoSuchKey"), ("s3", "HeadObject", "NoSuchKey"),
+                     ("s3", "HeadObject", "404")})
 
 
 def _delete_objects(backend: MotoBackend, params: dict[str, Any], refused: list[int], account: str, region: str,

@@ -132,6 +132,7 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     context = request_context(identity, now=call.now, region=call.region, source_ip=call.req.remote_addr,
                               tags=tags, user_agent=call.req.header("user-agent", "") or "")
     transport = s3_transport_keys(call.req, call.now) if op.service_name == "s3" else None
+    call.context, call.transport = context, transport
     if (op.service_name, op.name) == ("s3", "DeleteObjects"):  # each key on its own, refusals reported per key
         needs = multi_delete.per_key_actions(params, account, call.region)
         call.refused = multi_delete.refused(

@@ -91,11 +91,6 @@ def test_an_object_key_naming_an_aws_host_stays_an_object_operation(server: Endp
     assert admin.get_object(Bucket="pc2-router", Key="private/payroll")["Body"].read() == b"SALARIES"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 2: a missing key is NoSuchKey (404) whatever the caller's "
-    "s3:ListBucket; S3 answers 403 AccessDenied without it (GetObject/HeadObject)",
-)
 def test_a_missing_key_without_list_bucket_is_access_denied(server: Endpoint) -> None:
     """ "If the object that you request doesn't exist, the error that Amazon S3 returns depends on whether you
     also have the s3:ListBucket permission. If you have the s3:ListBucket permission on the bucket, Amazon S3
