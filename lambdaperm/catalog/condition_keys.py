@@ -108,7 +108,10 @@ RULES: dict[str, KeyRule] = {
     "s3:requestobjecttagkeys": _r(),
     "s3:accesspointtag/*": _absent(_NO_ACCESS_POINTS),
     # --- DynamoDB (spec §12.4; https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html)
-    "dynamodb:attributes": _r("attribute names in the item, key, attribute lists and expressions"),
+    "dynamodb:attributes": _r(
+        "attribute names in the item, key, attribute lists and expressions; a read that "
+        "names no attributes (every attribute of the items) leaves it unsupplied"
+    ),
     "dynamodb:leadingkeys": _res(
         "the partition-key values of the items the request touches (the key schema of "
         "the table or the queried index is read from the table)"

@@ -151,7 +151,8 @@ class _Request:
         unsupplied = [k.lower() for k in need.unsupplied]
         documented = {k.lower() for k in condition_keys.documented_keys(action)}
         ctx.update({k.lower(): v for k, v in derived.context.items() if k.lower() in documented})
-        unsupplied += [k for k in context.uncertain_keys(item) if k in documented]
+        scope_of_item = item if item is not None else request
+        unsupplied += [k for k in context.uncertain_keys(action, scope_of_item) if k in documented]
         if (
             "dynamodb:leadingkeys" in documented
             and condition_keys.rule(action, "dynamodb:LeadingKeys").supply is condition_keys.Supply.RESOURCE

@@ -337,3 +337,25 @@ def test_keys_a_request_does_not_carry_come_from_state_or_are_unsupplied() -> No
     assert (
         ck.UNSUPPLIED_MARK not in need("lambda", "UpdateEventSourceMapping", {"UUID": "u", "BatchSize": 5})[0].context
     )
+
+
+def test_a_read_that_names_no_attributes_leaves_attributes_unsupplied() -> None:
+    """ForAllValues on dynamodb:Attributes (the DynamoDB guide's attribute-restricting policy) must not let a
+    GetItem without a projection read every attribute: the attributes it reads are not known beforehand."""
+    whole = _marks("GetItem", {"TableName": "T", "Key": {"pk": {"S": "a"}}})
+    assert "dynamodb:attributes" in whole[ck.UNSUPPLIED_MARK]
+    named = _marks("GetItem", {"TableName": "T", "Key": {"pk": {"S": "a"}}, "ProjectionExpression": "pk, x"})
+    assert ck.UNSUPPLIED_MARK not in named
+    count = _marks(
+        "Query",
+        {
+            "TableName": "T",
+            "Select": "COUNT",
+            "KeyConditionExpression": "pk = :v",
+            "ExpressionAttributeValues": {":v": {"S": "a"}},
+        },
+    )
+    assert ck.UNSUPPLIED_MARK not in count
+    assert "dynamodb:attributes" in _marks("Scan", {"TableName": "T", "Select": "ALL_ATTRIBUTES"})[ck.UNSUPPLIED_MARK]
+    put = _marks("PutItem", {"TableName": "T", "Item": {"pk": {"S": "a"}}})  # a write names its attributes
+    assert ck.UNSUPPLIED_MARK not in put

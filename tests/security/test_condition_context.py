@@ -592,3 +592,47 @@ def test_permissions_boundary_of_the_user_acted_on(server: Endpoint) -> None:
     document = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     admin.put_user_policy(UserName="bounded", PolicyName="p", PolicyDocument=document)
     _denied(admin.put_user_policy, UserName="free", PolicyName="p", PolicyDocument=document)
+
+
+def test_attribute_restricted_reads(server: Endpoint) -> None:
+    """The DynamoDB guide's policy that hides attributes: reads must name allowed attributes. A GetItem that
+    names none would return every attribute of the item: it is not allowed by the attribute condition."""
+    account = "610000000004"
+    table = _games_table(server, account)
+    owner = server.client("dynamodb", key=account)
+    owner.put_item(TableName=GAMES, Item={**_item("AIDAX"), "PersonalDetails": {"S": "secret"}})
+    reader = _client(
+        server,
+        "dynamodb",
+        _user(
+            server,
+            account,
+            "reader",
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+                        "Resource": table,
+                        "Condition": {
+                            "ForAllValues:StringEquals": {"dynamodb:Attributes": ["UserId", "GameTitle", "TopScore"]},
+                            "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                        },
+                    }
+                ],
+            },
+        ),
+    )
+    key = {"UserId": {"S": "AIDAX"}, "GameTitle": {"S": "Meteor"}}
+    got = reader.get_item(TableName=GAMES, Key=key, ProjectionExpression="UserId, GameTitle, TopScore")["Item"]
+    assert "PersonalDetails" not in got
+    message = _denied(reader.get_item, "AccessDeniedException", TableName=GAMES, Key=key)
+    assert "dynamodb:Attributes" in message, message
+    _denied(
+        reader.get_item,
+        "AccessDeniedException",
+        TableName=GAMES,
+        Key=key,
+        ProjectionExpression="UserId, PersonalDetails",
+    )
