@@ -128,6 +128,8 @@ def _copy(operation: str, dest: str) -> tuple[Need, ...]:
             Need(dest))
 
 
+_SSE_KEYS = ("s3:x-amz-server-side-encryption", "s3:x-amz-server-side-encryption-aws-kms-key-id")
+
 _WRITE_EXTRAS = (
     Need("s3:PutObjectAcl", when=(When("", "any_present", _ACL),)),
     Need("s3:PutObjectTagging", when=(When("Tagging"),)),
@@ -176,7 +178,10 @@ RULES: tuple[Rule, ...] = (
     Rule("s3", "CopyObject", (*_copy("CopyObject", "s3:PutObject"), *_WRITE_EXTRAS), _api("CopyObject")),
     Rule("s3", "UploadPartCopy", _copy("UploadPartCopy", "s3:PutObject"), _api("UploadPartCopy")),
     Rule("s3", "PutObjectRetention", (Need("s3:PutObjectRetention"), _BYPASS), _api("PutObjectRetention")),
-    Rule("s3", "UpdateObjectEncryption", (Need("s3:UpdateObjectEncryption"), Need("s3:PutObject")),
+    # The new encryption is in the ObjectEncryption body, not in the x-amz-server-side-encryption headers the
+    # keys name; how AWS fills them from it is not documented: unsupplied.
+    Rule("s3", "UpdateObjectEncryption",
+         (Need("s3:UpdateObjectEncryption", unsupplied=_SSE_KEYS), Need("s3:PutObject", unsupplied=_SSE_KEYS)),
          _api("UpdateObjectEncryption")),
     # CreateBucket: PutBucketAcl for a non-private ACL or grants; Object Lock and Object Ownership headers.
     Rule("s3", "CreateBucket",
