@@ -130,7 +130,8 @@ def _session_policies(ctx: RequestContext, p: Params) -> list[str]:
 
 def issue_role_session(records: Records, role: dict[str, Any], session_name: str, now: datetime, *,
                        seconds: int = 3600, chained: bool = False, policies: list[str] | None = None,
-                       tags: dict[str, str] | None = None, source_identity: str | None = None) -> dict[str, Any]:
+                       tags: dict[str, str] | None = None, source_identity: str | None = None,
+                       transitive: list[str] | None = None) -> dict[str, Any]:
     """Create temporary credentials for a session of `role` (what AssumeRole returns, and what Lambda
     gives a function's code: the session named after the function)."""
     creds = {"AccessKeyId": access_key_id("ASIA"), "SecretAccessKey": secret_access_key(),
@@ -140,9 +141,54 @@ def issue_role_session(records: Records, role: dict[str, Any], session_name: str
                "SessionToken": creds["SessionToken"], "Account": account, "RoleName": role["RoleName"],
                "RoleArn": role["Arn"], "RoleId": role["RoleId"], "SessionName": session_name,
                "Created": now.isoformat(), "Expiration": creds["Expiration"].isoformat(), "Chained": chained,
-               "SessionPolicies": policies or [], "Tags": tags or {}, "SourceIdentity": source_identity}
+               "SessionPolicies": policies or [], "Tags": tags or {}, "SourceIdentity": source_identity,
+               "TransitiveTagKeys": transitive or []}
     records.put(SESSION, store.GLOBAL, creds["AccessKeyId"], session)
     return creds
+
+
+def _session_tags(ctx: RequestContext, p: Params, chained: bool) -> tuple[dict[str, str], list[str], str | None]:
+    """(tags, transitive tag keys, source identity) of a new role session.
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html: tag keys are case-insensitive
+    (`Department` and `department` cannot both be passed); a session obtained with another session's
+    credentials inherits that session's transitive tags, and passing a tag with the same key as an inherited
+    one fails; every transitive key must be one of the passed tags. The source identity of the calling
+    session persists in the chain and cannot be changed
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html).
+    Error texts of the InvalidParameterValue answers are [unv] (observed by LocalStack's AWS snapshots)."""
+    tags: dict[str, str] = {}
+    for t in p.get("Tags") or []:
+        if t["Key"].lower() in {k.lower() for k in tags}:
+            raise ServiceError("InvalidParameterValue", "Duplicate tag keys found. Please note that Tag keys are "
+                               "case insensitive.", 400)
+        tags[t["Key"]] = t["Value"]
+    if len(tags) > 50:
+        raise ServiceError("ValidationError", "The number of session tags cannot exceed 50.", 400)
+    passed = {k.lower() for k in tags}
+    transitive = [str(k) for k in p.get("TransitiveTagKeys") or []]
+    if any(k.lower() not in passed for k in transitive):
+        raise ServiceError("InvalidParameterValue", "The specified transitive tag key must be included in the "
+                           "requested tags.", 400)
+    source_identity = p.get("SourceIdentity")
+    caller = ctx.records.get(SESSION, store.GLOBAL, ctx.identity.access_key_id or "") if chained else None
+    if caller is not None:
+        inherited_keys = [str(k) for k in caller.get("TransitiveTagKeys", [])]
+        if any(k.lower() in passed for k in inherited_keys):
+            raise ServiceError("InvalidParameterValue", "One of the specified transitive tag keys can't be set "
+                               "because it conflicts with a transitive tag key from the calling session.", 400)
+        caller_tags = caller.get("Tags", {})
+        for key in inherited_keys:
+            if key in caller_tags:
+                tags[key] = caller_tags[key]
+        transitive = inherited_keys + [k for k in transitive if k.lower() not in {i.lower() for i in inherited_keys}]
+        inherited_source = caller.get("SourceIdentity")
+        if inherited_source:
+            if source_identity and source_identity != inherited_source:
+                raise ServiceError("InvalidParameterValue", "The source identity of a role chain cannot be "
+                                   "changed.", 400)  # [unv] text
+            source_identity = inherited_source
+    return tags, transitive, source_identity
 
 
 def assume_role(ctx: RequestContext, p: Params) -> Output:
@@ -173,11 +219,10 @@ def assume_role(ctx: RequestContext, p: Params) -> Output:
                    "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
         raise ServiceError("ValidationError", message, 400)
     policies = _session_policies(ctx, p)
-    tags = {t["Key"]: t["Value"] for t in p.get("Tags") or []}
-    if len(tags) > 50:
-        raise ServiceError("ValidationError", "The number of session tags cannot exceed 50.", 400)
+    tags, transitive, source_identity = _session_tags(ctx, p, chained)
     creds = issue_role_session(ctx.records, role, name, ctx.now, seconds=seconds, chained=chained,
-                               policies=policies, tags=tags, source_identity=p.get("SourceIdentity"))
+                               policies=policies, tags=tags, source_identity=source_identity,
+                               transitive=transitive)
     account = role["Arn"].split(":")[4]
     with ctx.records.db.transaction():
         fresh = store.find(ctx.records, store.ROLE, account, role["RoleName"])

@@ -100,3 +100,135 @@ def test_attribute_named_like_a_function_is_an_attribute(server: Endpoint) -> No
             assert exc.response["Error"]["Code"] in ("AccessDeniedException", "ValidationException"), exc.response
         else:
             assert "contains" not in got.get("Item", {}), (projection, got)
+
+
+# --- aws:PrincipalTag of role sessions ---------------------------------------------------------------------------
+
+
+def _assumer(server: Endpoint, account: str) -> Any:
+    """An STS client of a user of `account` allowed everything (the role's trust policy decides)."""
+    return _client(
+        server, "sts", _user(server, account, "assumer", _policy({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    )
+
+
+def _trust(account: str, *extra: dict[str, Any]) -> str:
+    statements = extra or ({"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"]},)
+    return json.dumps(_policy(*({"Principal": {"AWS": f"arn:aws:iam::{account}:root"}, **s} for s in statements)))
+
+
+def _session_client(server: Endpoint, service: str, creds: dict[str, Any]) -> Any:
+    return server.client(
+        service, key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"]
+    )
+
+
+def _only_if_tag(key: str, value: str) -> str:
+    return json.dumps(
+        _policy(
+            {
+                "Effect": "Allow",
+                "Action": ["iam:ListRoles", "sts:AssumeRole", "sts:TagSession"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {f"aws:PrincipalTag/{key}": value}},
+            }
+        )
+    )
+
+
+def test_a_session_tag_overrides_the_role_tag_of_any_case(server: Endpoint) -> None:
+    """Attack: the role is tagged `department=Marketing`; the session is assumed with the session tag
+    `Department=Engineering`. Merged case-sensitively, the role's tag could win and the session would keep
+    the Marketing grants. AWS rule: tag keys are case-insensitive, "the session tag passed in the request takes
+    precedence over the role tag". https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (Tags)"""
+    account = "620000000002"
+    iam = server.client("iam", key=account)
+    iam.create_role(
+        RoleName="marketing",
+        AssumeRolePolicyDocument=_trust(account),
+        Tags=[{"Key": "department", "Value": "Marketing"}],
+    )
+    iam.put_role_policy(RoleName="marketing", PolicyName="p", PolicyDocument=_only_if_tag("department", "Marketing"))
+    sts = _assumer(server, account)
+    arn = f"arn:aws:iam::{account}:role/marketing"
+    plain = sts.assume_role(RoleArn=arn, RoleSessionName="plain")["Credentials"]
+    assert _session_client(server, "iam", plain).list_roles()["Roles"]  # positive control: the role's tag
+    tagged = sts.assume_role(RoleArn=arn, RoleSessionName="eng", Tags=[{"Key": "Department", "Value": "Engineering"}])[
+        "Credentials"
+    ]
+    _denied(_session_client(server, "iam", tagged).list_roles, "AccessDenied")
+
+
+def test_session_tags_differing_only_by_case_are_refused(server: Endpoint) -> None:
+    """Attack: the trust policy lets a caller tag sessions only with `team=guest`; the caller passes
+    `team=admin` and `Team=guest`. Read as two keys, the TagSession decision saw `guest` while the session
+    carried `admin`. AWS rule: tag keys are case-insensitive, `Department` and `department` cannot both be
+    passed (the call fails). https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html"""
+    account = "620000000003"
+    iam = server.client("iam", key=account)
+    trust = _trust(
+        account,
+        {"Effect": "Allow", "Action": "sts:AssumeRole"},
+        {
+            "Effect": "Allow",
+            "Action": "sts:TagSession",
+            "Condition": {"StringEquals": {"aws:RequestTag/team": "guest"}},
+        },
+    )
+    iam.create_role(RoleName="shared", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName="shared", PolicyName="p", PolicyDocument=_only_if_tag("team", "admin"))
+    sts = _assumer(server, account)
+    arn = f"arn:aws:iam::{account}:role/shared"
+    sts.assume_role(RoleArn=arn, RoleSessionName="guest", Tags=[{"Key": "team", "Value": "guest"}])  # control
+    with pytest.raises(ClientError) as refused:
+        sts.assume_role(
+            RoleArn=arn,
+            RoleSessionName="mixed",
+            Tags=[{"Key": "team", "Value": "admin"}, {"Key": "Team", "Value": "guest"}],
+        )
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, refused.value.response
+
+
+def test_transitive_session_tags_persist_in_a_role_chain(server: Endpoint) -> None:
+    """Attack: a session tagged `clearance=low` (transitive) assumes a second role (role chaining) to shed the
+    tag: a Deny on aws:PrincipalTag/clearance=low no longer applies, and a new tag of the same key would
+    replace it. AWS rule: a chained session inherits the calling session's transitive tags; passing a session
+    tag with the same key as an inherited one fails; a transitive key must be among the passed tags.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_role-chaining"""
+    account = "620000000004"
+    iam = server.client("iam", key=account)
+    iam.create_role(RoleName="hop", AssumeRolePolicyDocument=_trust(account))
+    iam.put_role_policy(
+        RoleName="hop",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            _policy(
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Action": "iam:ListRoles",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalTag/clearance": "low"}},
+                },
+            )
+        ),
+    )
+    sts = _assumer(server, account)
+    arn = f"arn:aws:iam::{account}:role/hop"
+    with pytest.raises(ClientError) as refused:
+        sts.assume_role(RoleArn=arn, RoleSessionName="bad", TransitiveTagKeys=["clearance"])
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, refused.value.response
+    first = sts.assume_role(
+        RoleArn=arn,
+        RoleSessionName="first",
+        Tags=[{"Key": "clearance", "Value": "low"}],
+        TransitiveTagKeys=["clearance"],
+    )["Credentials"]
+    _denied(_session_client(server, "iam", first).list_roles, "AccessDenied")
+    chained_sts = _session_client(server, "sts", first)
+    second = chained_sts.assume_role(RoleArn=arn, RoleSessionName="second")["Credentials"]
+    _denied(_session_client(server, "iam", second).list_roles, "AccessDenied")
+    with pytest.raises(ClientError) as overridden:
+        chained_sts.assume_role(RoleArn=arn, RoleSessionName="third", Tags=[{"Key": "Clearance", "Value": "high"}])
+    assert overridden.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, overridden.value.response

@@ -100,7 +100,12 @@ def principal_tags(records: Records, identity: Identity) -> dict[str, str]:
         return dict(user.get("Tags", {})) if user else {}
     if caller.kind is PrincipalKind.ASSUMED_ROLE:
         role = records.get(store.ROLE, caller.account, caller.name.lower())
-        tags = dict(role.get("Tags", {})) if role else {}
+        if role is not None and identity.role_id is not None and identity.role_id != role["RoleId"]:
+            role = None  # a role of the same name created since: its tags are not the session's
+        # session tags take precedence over the role's tags of the same key, whatever its case
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html)
+        session = {k.lower() for k in identity.tags}
+        tags = {k: v for k, v in (role.get("Tags", {}) if role else {}).items() if k.lower() not in session}
         tags.update(identity.tags)
         return tags
     return {}
