@@ -92,6 +92,31 @@ def _object_tags(params: Mapping[str, object]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in _tag_pairs({"Tagging": raw} if raw is not None else {}) if v is not None]
 
 
+def _clashes(family: str, pairs: Sequence[tuple[str, str | None]]) -> list[str]:
+    """`<family><key>` for every tag key the request gives twice with different values, in any case. Condition
+    key names are case-insensitive, so `aws:RequestTag/Env` of a request setting `Env=prod` and `env=dev`
+    (two tags to a service whose tag keys are case-sensitive) has no one value: it is unsupplied, never the
+    value that happened to come last."""
+    seen: dict[str, str | None] = {}
+    out: list[str] = []
+    for key, value in pairs:
+        name = f"{family}{key.lower()}"
+        if name in seen and seen[name] != value and name not in out:
+            out.append(name)
+        seen.setdefault(name, value)
+    return out
+
+
+def clashing_tag_keys(scopes: Sequence[object]) -> list[str]:
+    """The aws:RequestTag/<key> and s3:RequestObjectTag/<key> names a request gives more than one value."""
+    out: list[str] = []
+    for scope in scopes:
+        if isinstance(scope, Mapping):
+            out += _clashes("aws:requesttag/", _tag_pairs(scope))
+            out += _clashes("s3:requestobjecttag/", list(_object_tags(scope)))
+    return out
+
+
 def s3_object_tags(params: Mapping[str, object], env: Env) -> Context:
     return {f"s3:requestobjecttag/{k.lower()}": (v,) for k, v in _object_tags(params)}
 

@@ -153,6 +153,10 @@ class _Request:
         ctx.update({k.lower(): v for k, v in derived.context.items() if k.lower() in documented})
         scope_of_item = item if item is not None else request
         unsupplied += [k for k in context.uncertain_keys(action, scope_of_item) if k in documented]
+        families = {condition_keys.normalize(k) for k in documented}
+        unsupplied += [  # a tag key given two values (in any case): no one value (condition keys ignore case)
+            k for k in context.clashing_tag_keys([request, item]) if f"{k.split('/')[0]}/*" in families
+        ]
         if (
             "dynamodb:leadingkeys" in documented
             and condition_keys.rule(action, "dynamodb:LeadingKeys").supply is condition_keys.Supply.RESOURCE

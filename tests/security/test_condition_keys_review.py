@@ -232,3 +232,58 @@ def test_transitive_session_tags_persist_in_a_role_chain(server: Endpoint) -> No
     with pytest.raises(ClientError) as overridden:
         chained_sts.assume_role(RoleArn=arn, RoleSessionName="third", Tags=[{"Key": "Clearance", "Value": "high"}])
     assert overridden.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, overridden.value.response
+
+
+# --- aws:RequestTag / s3:RequestObjectTag with a key given twice ---------------------------------------------
+
+
+def test_a_request_tag_given_in_two_cases_is_not_read_as_the_last_one(server: Endpoint) -> None:
+    """Attack: the guardrail denies tagging anything `Env=prod` (StringEquals aws:RequestTag/Env). SQS and SNS
+    tag keys are case-sensitive, so TagQueue with {"Env": "prod", "env": "dev"} sets both tags; read as a
+    dictionary of lower-cased keys, aws:RequestTag/env was "dev" (the last) and the Deny did not apply.
+    AWS rule: condition key names, tag-key suffixes included, are case-insensitive
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html); the key
+    has no single value here, so lambdaperm holds it undecidable and the Deny applies (docs/condition-keys.md).
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-requests"""
+    account = "620000000005"
+    deny = {
+        "Effect": "Deny",
+        "Action": ["sqs:TagQueue", "sns:TagResource", "s3:PutObject"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:RequestTag/Env": "prod", "s3:RequestObjectTag/Env": "prod"}},
+    }
+    deny_tag = {**deny, "Condition": {"StringEquals": {"aws:RequestTag/Env": "prod"}}}
+    deny_object = {**deny, "Action": "s3:PutObject", "Condition": {"StringEquals": {"s3:RequestObjectTag/Env": "prod"}}}
+    creds = _user(
+        server,
+        account,
+        "tagger",
+        _policy({"Effect": "Allow", "Action": "*", "Resource": "*"}, deny_tag, deny_object),
+    )
+    owner_sqs = server.client("sqs", key=account)
+    url = owner_sqs.create_queue(QueueName="q")["QueueUrl"]
+    sqs = _client(server, "sqs", creds)
+    sqs.tag_queue(QueueUrl=url, Tags={"Env": "dev"})  # positive control
+    _denied(sqs.tag_queue, "AccessDenied", QueueUrl=url, Tags={"Env": "prod"})
+    _denied(sqs.tag_queue, "AccessDenied", QueueUrl=url, Tags={"Env": "prod", "env": "dev"})
+    assert owner_sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"Env": "dev"}
+    topic = server.client("sns", key=account).create_topic(Name="t")["TopicArn"]
+    sns = _client(server, "sns", creds)
+    for tags in (
+        [{"Key": "Env", "Value": "prod"}, {"Key": "env", "Value": "dev"}],
+        [{"Key": "env", "Value": "dev"}, {"Key": "Env", "Value": "prod"}],
+    ):
+        with pytest.raises(ClientError) as refused:  # (the SNS error code of a denial is not this test's point)
+            sns.tag_resource(ResourceArn=topic, Tags=tags)
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403, refused.value.response
+    server.client("s3", key=account).create_bucket(Bucket="tagged-objects-620000000005")
+    s3 = _client(server, "s3", creds)
+    s3.put_object(Bucket="tagged-objects-620000000005", Key="ok", Body=b"x", Tagging="Env=dev")
+    _denied(
+        s3.put_object,
+        "AccessDenied",
+        Bucket="tagged-objects-620000000005",
+        Key="k",
+        Body=b"x",
+        Tagging="env=dev&Env=prod",
+    )
