@@ -187,7 +187,9 @@ def test_session_tags_differing_only_by_case_are_refused(server: Endpoint) -> No
             RoleSessionName="mixed",
             Tags=[{"Key": "team", "Value": "admin"}, {"Key": "Team", "Value": "guest"}],
         )
-    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, refused.value.response
+    # refused: 400 when the tags are validated first, 403 when sts:TagSession is decided first (with the tag's
+    # value undecidable); which comes first in AWS is not documented
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403), refused.value.response
 
 
 def test_transitive_session_tags_persist_in_a_role_chain(server: Endpoint) -> None:
@@ -286,4 +288,40 @@ def test_a_request_tag_given_in_two_cases_is_not_read_as_the_last_one(server: En
         Key="k",
         Body=b"x",
         Tagging="env=dev&Env=prod",
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review round 1: a chained AssumeRole that carries inherited transitive tags is not authorized as "
+    "sts:TagSession (the catalog asks for TagSession only when the request itself has Tags/TransitiveTagKeys; "
+    "the inherited tags live in the caller's session record)",
+)
+def test_a_chained_session_with_transitive_tags_needs_tag_session(server: Endpoint) -> None:
+    """Attack: a session with a transitive tag assumes a role whose trust policy allows sts:AssumeRole but not
+    sts:TagSession; the new session carries the tag without the role's owner having allowed tags.
+    AWS rule: passing session tags — transitive tags carried into a role chain included — needs sts:TagSession
+    in the trust policy of the role assumed; without it AssumeRole is denied.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required"""
+    account = "620000000006"
+    iam = server.client("iam", key=account)
+    iam.create_role(RoleName="first", AssumeRolePolicyDocument=_trust(account))
+    iam.put_role_policy(
+        RoleName="first",
+        PolicyName="p",
+        PolicyDocument=json.dumps(_policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"})),
+    )
+    iam.create_role(
+        RoleName="untagged", AssumeRolePolicyDocument=_trust(account, {"Effect": "Allow", "Action": "sts:AssumeRole"})
+    )
+    sts = _assumer(server, account)
+    first = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/first",
+        RoleSessionName="first",
+        Tags=[{"Key": "project", "Value": "p1"}],
+        TransitiveTagKeys=["project"],
+    )["Credentials"]
+    chained = _session_client(server, "sts", first)
+    _denied(
+        chained.assume_role, "AccessDenied", RoleArn=f"arn:aws:iam::{account}:role/untagged", RoleSessionName="next"
     )
