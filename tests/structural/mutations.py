@@ -25,7 +25,9 @@ _FORM_PROTOCOLS = ("sns", "ec2")
 
 
 def _is_form(raw: Raw) -> bool:
-    return raw.body.startswith(b"Action=") or (raw.service in _FORM_PROTOCOLS and raw.method == "POST")
+    return bool(raw.body) and (
+        raw.body.startswith(b"Action=") or (raw.service in _FORM_PROTOCOLS and raw.method == "POST")
+    )
 
 
 def _is_json(raw: Raw) -> bool:
@@ -119,12 +121,12 @@ def mixed_locations(rng: random.Random, seed: Seed, raw: Raw, victims: list[str]
 
 
 def percent_encoding(rng: random.Random, seed: Seed, raw: Raw, victims: list[str]) -> Raw | None:
-    if _is_form(raw):
-        pairs = _pairs(raw.body.decode())
+    pairs = _pairs(raw.body.decode()) if _is_form(raw) else []
+    if pairs:
         i = rng.randrange(len(pairs))
         name, value = pairs[i]
         style = rng.choice(["name", "double", "lower", "plus", "semicolon", "empty", "raw"])
-        if style == "name":
+        if style == "name" and name:
             j = rng.randrange(len(name))
             name = name[:j] + f"%{ord(name[j]):02X}" + name[j + 1 :]
         elif style == "double":
