@@ -27,7 +27,9 @@ _VIA = "dynamodb.amazonaws.com"
 def s3_accesses(operation: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The S3 calls (operation, parameters) a DynamoDB call makes as its caller."""
     if operation == "ExportTableToPointInTime":
-        prefix = str(params.get("S3Prefix") or "").strip("/")
+        # the export is written under `<S3Prefix>/AWSDynamoDB/…`, the prefix as given (a leading or trailing
+        # slash is part of the key written: `/exports` is not `exports`)
+        prefix = params.get("S3Prefix")
         key = f"{prefix}/AWSDynamoDB/" if prefix else "AWSDynamoDB/"
         return [("PutObject", {"Bucket": params.get("S3Bucket"), "Key": key})]
     if operation == "ImportTable":

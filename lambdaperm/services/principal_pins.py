@@ -78,12 +78,31 @@ def current_id(records: Records, arn: str) -> str | None:
     return str(entity["UserId" if kind == store.USER else "RoleId"])
 
 
+def same_path(entity_arn: str, arn: str) -> bool:
+    """Whether the user or role ARN `arn` names the entity whose ARN is `entity_arn` with its path: an ARN is
+    resolved whole when a policy is saved (`user/ops/alice` does not name `/contractors/alice`;
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns)."""
+    return entity_arn.split(":", 5)[-1].rpartition("/")[0] == arn.split(":", 5)[-1].rpartition("/")[0]
+
+
+def saved_id(records: Records, arn: str) -> str | None:
+    """The unique id a policy saved now pins for `arn`: the user or role it names, path included, or None."""
+    found = current_id(records, arn)
+    if found is None:
+        return None
+    key = arn_identity(arn)
+    assert key is not None
+    entity = store.find(records, store.USER if key[0] == "user" else store.ROLE, key[1], key[2])
+    return found if entity is not None and same_path(str(entity["Arn"]), arn) else None
+
+
 def pins_of(records: Records, doc: object) -> tuple[dict[str, str], list[str]]:
-    """(unique id of each user or role `doc` names, the ARNs that name no existing user or role)."""
+    """(unique id of each user or role `doc` names, the ARNs that name no existing user or role — a name at
+    another path included)."""
     pins: dict[str, str] = {}
     missing: list[str] = []
     for arn in named(doc):
-        found = current_id(records, arn)
+        found = saved_id(records, arn)
         if found is None:
             missing.append(arn)
         else:

@@ -190,7 +190,7 @@ def _dynamodb(backend: Any, method: str, args: dict[str, Any], mode: str) -> lis
     bucket = args.get("s3_bucket")  # ExportTableToPointInTime writes objects under the prefix of a bucket
     if isinstance(bucket, str):
         owner, where = bucket_place(bucket)
-        prefix = str(args.get("s3_prefix") or "").strip("/")
+        prefix = args.get("s3_prefix")  # as moto joins it: `/x` writes `/x/AWSDynamoDB/…`
         key = f"{prefix}/AWSDynamoDB/" if prefix else "AWSDynamoDB/"
         out.append(Resolved(f"arn:aws:s3:::{bucket}/{key}", WRITE, owner, where, "s3_bucket"))
     return out

@@ -37,10 +37,16 @@ def validate_trust(ctx: RequestContext, text: object) -> tuple[str, dict[str, st
             continue
         kind = store.USER if key[0] == "user" else store.ROLE
         entity = store.find(ctx.records, kind, key[1], key[2])
-        if entity is None:
+        if entity is None or not _same_path(str(entity["Arn"]), value):
             raise malformed(f'Invalid principal in policy: "AWS":"{value}"')
         ids[value] = entity["UserId" if kind == store.USER else "RoleId"]
     return doc, ids
+
+
+def _same_path(entity_arn: str, arn: str) -> bool:
+    """The ARN is resolved whole, path included: `user/ops/alice` does not name `/contractors/alice`
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns)."""
+    return entity_arn.split(":", 5)[-1].rpartition("/")[0] == arn.split(":", 5)[-1].rpartition("/")[0]
 
 
 def _aws_principals(doc: dict[str, Any]) -> list[str]:
