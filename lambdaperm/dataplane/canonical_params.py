@@ -70,6 +70,8 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
         sqs_attributes.check_names(operation, params)  # names SQS knows, as SQS spells them
     if service == "sns":
         sns_attributes.check_names(operation, params)  # topic attributes SNS knows
+    if (service, operation) == ("logs", "CreateExportTask") and not params.get("destinationPrefix"):
+        params = {**params, "destinationPrefix": "exportedlogs"}  # the documented default (the backend: 'None')
     if service == "sqs" and "QueueUrl" in params:
         account, name = queue_url_parts(str(params["QueueUrl"]), region)
         return {**params, "QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}"}

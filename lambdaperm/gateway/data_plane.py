@@ -21,10 +21,12 @@ from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
 from lambdaperm.dataplane.ec2_groups import check_groups
+from lambdaperm.dataplane.logs_subscriptions import check_destination
 from lambdaperm.dataplane.moto_backend import BackendResult
 from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_bucket_region
 from lambdaperm.dataplane.s3_tagging import check_tags
 from lambdaperm.dataplane.s3_uploads import check_upload
+from lambdaperm.dataplane.sqs_redrive import check_redrive
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
 from lambdaperm.state.identity import Identity
 
@@ -65,6 +67,9 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     if op.service_name == "dynamodb":  # PartiQL: moto's executor must read each statement as authorized
         partiql_support.check(op.name, params)
     executed = canonical_params(op.service_name, op.name, params, account, call.region)
+    check_destination(op.service_name, op.name, executed)  # a log group is no subscription destination
+    if op.service_name == "sqs":  # the dead-letter queue's RedriveAllowPolicy (review round 3)
+        check_redrive(op.name, executed, account, call.region)
     if op.service_name == "s3" and "Bucket" in executed and op.name not in _S3_NO_REGION_CHECK:
         check_bucket_region(str(executed["Bucket"]), call.region)
     if call.refused is not None:

@@ -34,7 +34,7 @@ from lambdaperm.protocol import (
 from lambdaperm.services.context import RequestContext
 from lambdaperm.state.identity import Identity
 
-from . import bucket_names, data_plane, dynamodb_s3, function_urls, multi_delete
+from . import bucket_names, data_plane, dynamodb_s3, function_urls, logs_s3, multi_delete
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
@@ -145,6 +145,8 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
         raise access_denied(op.service_name, op.protocol, denied.decision.message)
     if op.service_name == "dynamodb":  # S3 export/import buckets are accessed as the caller
         dynamodb_s3.authorize(server, call, op.name, params)
+    if op.service_name == "logs":  # CreateExportTask writes its bucket as the caller (review round 3)
+        logs_s3.authorize(server, call, op.name, params)
 
 
 _REQUIRED_CACHE: dict[object, list[RequiredAction]] = {}
