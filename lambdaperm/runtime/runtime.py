@@ -31,6 +31,7 @@ from typing import Any
 
 from lambdaperm.runtime import logs, payloads
 from lambdaperm.runtime.code_store import CodeStore
+from lambdaperm.runtime.endpoint_guard import EndpointGuard
 from lambdaperm.runtime.environment import library_paths, log_stream_name, worker_environment
 from lambdaperm.runtime.errors import RuntimeClosed, WorkerStartError
 from lambdaperm.runtime.invocation import Credentials, FunctionSpec, InvokeResult
@@ -110,6 +111,7 @@ class Runtime:
         self._work_dir.mkdir(parents=True, exist_ok=True)
         self.isolation = isolation if isolation is not None else probe([self._work_dir], BOOTSTRAP.parent)
         self._endpoint_url = endpoint_url
+        self._guard = EndpointGuard(endpoint_url)  # before any worker: no handler listens on the endpoint's port
         self._cap = max_workers_per_function
         self._idle_timeout = idle_timeout
         self._code = CodeStore(self._work_dir / "code")
@@ -172,6 +174,7 @@ class Runtime:
         self._stop.set()
         for pool in pools:
             pool.retire(kill_busy=True)
+        self._guard.close()
         if self._reaper is not None and self._reaper is not threading.current_thread():
             self._reaper.join()
 

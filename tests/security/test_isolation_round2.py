@@ -1,0 +1,143 @@
+"""Isolation review, round 2: a function author of one account attacks, from inside the handler's sandbox, the
+other accounts and the server, through real boto3 against a real `lambdaperm serve` (docs/security.md, "Runtime
+isolation"; issue 7, class 8). The server runs as the test's user and, when that is root, as a throwaway
+unprivileged uid: the sandbox differs in the two modes (a uid of its own per sandbox vs. a user namespace).
+
+Threat model: handler code is untrusted with respect to every other account and to the server. Each test is one
+attack and asserts the secure outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tests.e2e.conftest import Endpoint
+from tests.e2e.lambda_helpers import make_role, payload, zip_of
+from tests.security.test_runtime_limits import _server, _throwaway_uid
+
+ATTACKER, VICTIM = "000000000000", "222233334444"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module", params=["as-the-test-user", "as-a-throwaway-unprivileged-user"])
+def server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
+    uid = None
+    if request.param == "as-a-throwaway-unprivileged-user":
+        if os.geteuid() != 0:
+            pytest.skip("the tests do not run as root: the server of the other run is already unprivileged")
+        if not shutil.which("setpriv") or not shutil.which("unshare"):
+            pytest.skip("setpriv/unshare (util-linux) are needed to start the server as another user")
+        uid = _throwaway_uid()
+    with _server(uid=uid) as endpoint:
+        assert endpoint.health()["isolation"]["available"] is True
+        yield endpoint
+
+
+def _deploy(server: Endpoint, account: str, name: str, code: str, **extra: Any) -> Any:
+    role = make_role(server.client("iam", key=account), f"{name}-role")
+    lam = server.client("lambda", key=account, region=REGION)
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": code})},
+        Timeout=30,
+        **extra,
+    )
+    return lam
+
+
+# ---------------------------------------------------------------- 1. the endpoint's port on the other loopback
+
+IMPOSTOR = """
+import os, socket, threading
+
+CAUGHT = "/tmp/caught"
+ADDRESSES = [(socket.AF_INET6, "::1"), (socket.AF_INET6, "::"), (socket.AF_INET, "127.0.0.1"),
+             (socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::ffff:127.0.0.1")]
+
+def serve(listener):
+    while True:
+        conn, _ = listener.accept()
+        data = conn.recv(65536)
+        with open(CAUGHT, "ab") as f:
+            f.write(data)
+        conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: 2\\r\\n"
+                     b"Connection: close\\r\\n\\r\\n{}")
+        conn.close()
+
+def handler(event, context):
+    if event["step"] == "read":
+        return {"caught": open(CAUGHT, "rb").read().decode("latin-1") if os.path.exists(CAUGHT) else ""}
+    port = int(os.environ["AWS_ENDPOINT_URL"].rsplit(":", 1)[1])
+    bound = {}
+    for family, address in ADDRESSES:
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6 and address == "::":
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            s.bind((address, port))
+            s.listen()
+        except OSError as e:
+            bound[address] = os.strerror(e.errno)
+            s.close()
+            continue
+        bound[address] = "listening"
+        threading.Thread(target=serve, args=(s,), daemon=True).start()  # the warm worker is never frozen
+    return {"bound": bound}
+"""
+
+
+def _ipv6_loopback() -> bool:
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("::1", 0))
+        except OSError:
+            return False
+    return True
+
+
+def test_a_handler_cannot_impersonate_the_endpoint_on_the_other_loopback_address(server: Endpoint) -> None:
+    """Attack: the endpoint listens on 127.0.0.1:<port>; the sandbox shares the host's network, so account A's
+    handler binds [::1]:<port> (and [::], the IPv4 wildcard, a v4-mapped address, with SO_REUSEADDR/SO_REUSEPORT)
+    and leaves a thread accepting there (a warm worker is never frozen). A client that reaches the endpoint as
+    ``localhost`` (or a function URL as ``<id>.lambda-url.<region>.localhost``), which resolves ::1 first on most
+    hosts, then talks to the handler: account B's signed requests (Authorization header with its access key id and
+    signature, replayable to the real endpoint within SigV4's 5 minutes, and their bodies) are delivered to account
+    A, which answers them as it likes. Measured: the handler captured B's signed SQS request and answered 200.
+    Rule (threat model, docs/security.md "Runtime isolation"): a handler is untrusted with respect to every other
+    account — it may call the endpoint, never stand in for it. Secure outcome: no handler can listen on the
+    endpoint's port at any loopback address, and B's request never reaches A's handler."""
+    lam = _deploy(server, ATTACKER, "impostor", IMPOSTOR)
+    bound = payload(lam.invoke(FunctionName="impostor", Payload=json.dumps({"step": "listen"})))["bound"]
+    port = urlsplit(server.url).port
+    if _ipv6_loopback():  # what a client whose "localhost" resolves to ::1 first connects to
+        other = boto3.client(
+            "sqs",
+            endpoint_url=f"http://[::1]:{port}",
+            region_name=REGION,
+            aws_access_key_id=VICTIM,
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=5),
+        )
+        with contextlib.suppress(BotoCoreError, ClientError):  # refused: nobody listens there (or an error)
+            other.list_queues()
+    # The handler's thread writes what it caught before it answers: once list_queues returned, it is on disk.
+    caught = payload(lam.invoke(FunctionName="impostor", Payload=json.dumps({"step": "read"})))["caught"]
+    assert "listening" not in bound.values(), f"the handler listens on the endpoint's port: {bound}"
+    assert VICTIM not in caught, f"account B's signed request reached account A's handler: {caught[:400]}"
