@@ -141,3 +141,38 @@ def test_a_handler_cannot_impersonate_the_endpoint_on_the_other_loopback_address
     caught = payload(lam.invoke(FunctionName="impostor", Payload=json.dumps({"step": "read"})))["caught"]
     assert "listening" not in bound.values(), f"the handler listens on the endpoint's port: {bound}"
     assert VICTIM not in caught, f"account B's signed request reached account A's handler: {caught[:400]}"
+
+
+# ---------------------------------------------------------------- 2. the unzipped copy another account shares
+
+SHARED = """
+import os, uuid
+
+WORKER = uuid.uuid4().hex  # one per execution environment
+
+def handler(event, context):
+    root = os.environ["LAMBDA_TASK_ROOT"]
+    marker = open(os.path.join(root, "app.py")).read()[-40:]
+    return {"names": sorted(os.listdir(root)), "worker": WORKER, "marker": marker}
+"""
+
+
+def test_another_accounts_update_and_delete_leave_a_shared_copy_to_its_warm_workers(server: Endpoint) -> None:
+    """Attack: account A deploys the same package as account B (same CodeSha256: the runtime unzips one copy per
+    sha and mounts it into both accounts' sandboxes), waits until B has a warm worker, then updates its own code
+    and deletes its function, so that the runtime's deletion of unzipped copies (review round 1) runs for that sha.
+    Were the copy deleted under B's warm worker, B's function would lose its code (every later warm invoke fails):
+    one account breaking another's function. Rule: a copy lives while any worker or invocation references it (docs/
+    security.md, "Limits (review round 1)"). Secure outcome: B's warm worker still reads its whole package."""
+    code = SHARED + "\n# shared-package-marker\n"
+    lam_b = _deploy(server, VICTIM, "shared-b", code)
+    lam_a = _deploy(server, ATTACKER, "shared-a", code)
+    first = payload(lam_b.invoke(FunctionName="shared-b"))
+    assert first["names"] == ["app.py"], first
+    payload(lam_a.invoke(FunctionName="shared-a"))
+    lam_a.update_function_code(FunctionName="shared-a", ZipFile=zip_of({"app.py": SHARED}))
+    payload(lam_a.invoke(FunctionName="shared-a"))  # A's old worker is retired, its references released
+    lam_a.delete_function(FunctionName="shared-a")
+    second = payload(lam_b.invoke(FunctionName="shared-b"))
+    assert second["worker"] == first["worker"], "B's worker was not kept warm: the attack was not exercised"
+    assert second["names"] == ["app.py"] and "shared-package-marker" in second["marker"], second
