@@ -358,18 +358,26 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
 
 def test_s3_path_parameters_a_key_with_a_semicolon_is_the_whole_key(upstream: Endpoint) -> None:
     """`PUT /b/secret;x` names the key `secret;x` (S3 keys may hold `;`). Authorized as that key, it must
-    not write `secret`, which the user's Deny protects. The upstream (moto: Python's URL parsing) cuts the
-    path at `;`: lambdaperm must refuse the path or the upstream write the key it authorized."""
+    not write `secret`, which the user's Deny protects; a copy source `b/guarded;x` must not copy `guarded`,
+    whose GetObject is denied. The upstream (moto: Python's URL parsing) cuts both at `;`: lambdaperm must
+    refuse them or the upstream act on the key it authorized."""
     key, secret = _user(
         upstream,
         "semicolon",
         [
             {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": f"arn:aws:s3:::{BUCKET}/*"},
             {"Effect": "Deny", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/secret"},
+            {"Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/guarded"},
         ],
     )
-    status, _ = _signed(upstream, "PUT", f"/{BUCKET}/secret;x", "", b"overwritten", key, secret)
     s3 = upstream.client("s3", key=UPSTREAM_ACCOUNT)
+    s3.put_object(Bucket=BUCKET, Key="guarded", Body=b"guarded data")
+    # a copy source is a URL too: `guarded;x` is authorized as that key (absent: 404), the upstream copies `guarded`
+    copy = (("x-amz-copy-source", f"{BUCKET}/guarded;x"),)
+    status, answer = _signed(upstream, "PUT", f"/{BUCKET}/copied", "", b"", key, secret, copy)
+    if status < 300:
+        assert s3.get_object(Bucket=BUCKET, Key="copied")["Body"].read() != b"guarded data", answer[:300]
+    status, _ = _signed(upstream, "PUT", f"/{BUCKET}/secret;x", "", b"overwritten", key, secret)
     assert s3.get_object(Bucket=BUCKET, Key="secret")["Body"].read() == b"original secret", status
     if status < 300:
         assert s3.get_object(Bucket=BUCKET, Key="secret;x")["Body"].read() == b"overwritten"
@@ -383,7 +391,12 @@ def test_s3_subresource_beside_list_type_is_never_a_listing(upstream: Endpoint) 
         "replication-only",
         [{"Effect": "Allow", "Action": "s3:GetReplicationConfiguration", "Resource": f"arn:aws:s3:::{BUCKET}"}],
     )
-    for query in ("list-type=2&replication", "list-type=2&metrics&id=x", "list-type=2&ownershipControls"):
+    for query in (
+        "list-type=2&replication",
+        "list-type=2&metrics&id=x",
+        "list-type=2&ownershipControls",
+        "list-type=2&intelligent-tiering",
+    ):
         status, body = _signed(upstream, "GET", f"/{BUCKET}", query, b"", key, secret)
         assert b"<Key>secret</Key>" not in body, (query, status, body[:300])
 

@@ -13,4 +13,9 @@ containment rules of `containment.py`.
 - `hooks.py`: loads the oracle into a `lambdaperm serve` or a moto server process (through
   `site/sitecustomize.py` and `LAMBDAPERM_STRUCTURAL_ORACLE`), writing one JSON line per request.
 - `check.py`: the end-of-server check the end-to-end fixtures run (`OracleViolation`).
+
+The parser-differential fuzz (tests/security/test_parser_differential.py) builds on it:
+- `wire.py`: requests as bytes (what boto3 sends, captured), re-signed after a mutation, sent exactly;
+- `world.py`: the resources (caller's region, another region, another account) and the seed requests;
+- `mutations.py`: the mutation classes; `differential.py`: how one mutated request is judged.
 """

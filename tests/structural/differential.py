@@ -11,6 +11,10 @@ Embedded backend — what executes is moto reading lambdaperm's canonical reques
 `--upstream` — what executes is the upstream reading the client's bytes: the same last three, from the
 upstream's own record joined to lambdaperm's by request id.
 Any server error but 501 NotImplemented (an operation moto lacks) is *server-error*.
+
+Two normal forms in the round trip, both checked before they are set aside: the canonical form of a JSON
+call names its operation as `?Action=<operation>` for moto's sake (it must name the executed one), and a
+`Content-Length` botocore wrote to frame an empty body is not a member the call set.
 """
 
 from __future__ import annotations
