@@ -34,7 +34,8 @@ The workloads:
   `approximate_number_of_messages*`), so its cost grows with the queue's depth; a fixed-duration run
   would penalize the faster server with deeper queues. So each client purges its queue after every
   `--purge-every` (20) sends: depth stays ≤ 20 on both servers whatever their rate. The PurgeQueue calls
-  run inside the timed window (they load both servers) and are not counted as requests.
+  run inside the timed window (they load both servers) and are not counted as requests (a purge's time is
+  in the latency of the send before it).
 
 Prints a Markdown table: req/s median (min–max), p50/p99 ms, ratio lambdaperm/moto (of the medians, and the
 lowest and highest per-repeat ratio), server and client CPU ms per request; `--json` writes every figure.
