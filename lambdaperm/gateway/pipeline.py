@@ -39,6 +39,7 @@ from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
 from .iam_paths import with_iam_paths
+from .inherited_tags import with_inherited_tags
 from .recording import record
 from .server import DATA_PLANE, PRECHECKS, Server
 from .trail_writer import WAIT_SECONDS, TrailNotCommitted
@@ -125,6 +126,7 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     except UnmappedOperation:
         raise unmapped(op.service_name, op.protocol, op.name) from None
     needed = [with_iam_paths(server, n, op.service_name, op.name, params) for n in needed]
+    needed = with_inherited_tags(server, identity, op.service_name, op.name, needed)
     call.resources = [r for n in needed for r in n.resources if r != "*"]
     if not needed:
         return

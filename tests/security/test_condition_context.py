@@ -636,3 +636,64 @@ def test_attribute_restricted_reads(server: Endpoint) -> None:
         Key=key,
         ProjectionExpression="UserId, PersonalDetails",
     )
+
+
+def test_a_chained_session_passes_its_transitive_tags_where_the_trust_policy_allows_it(server: Endpoint) -> None:
+    """Positive control of the review finding (test_condition_keys_review): the inherited transitive tag is a
+    session tag of the chained session when the next role's trust policy allows sts:TagSession."""
+    account = "640000000002"
+    iam = server.client("iam", key=account)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+    iam.create_role(RoleName="first", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName="first",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}],
+            }
+        ),
+    )
+    iam.create_role(RoleName="second", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName="second",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "iam:ListRoles",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:PrincipalTag/project": "p1"}},
+                    }
+                ],
+            }
+        ),
+    )
+    sts = _client(server, "sts", _user(server, account, "assumer", _guardrail()))
+    first = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/first",
+        RoleSessionName="first",
+        Tags=[{"Key": "project", "Value": "p1"}],
+        TransitiveTagKeys=["project"],
+    )["Credentials"]
+    chained = server.client(
+        "sts", key=first["AccessKeyId"], secret=first["SecretAccessKey"], token=first["SessionToken"]
+    )
+    second = chained.assume_role(RoleArn=f"arn:aws:iam::{account}:role/second", RoleSessionName="second")["Credentials"]
+    roles = server.client(
+        "iam", key=second["AccessKeyId"], secret=second["SecretAccessKey"], token=second["SessionToken"]
+    ).list_roles()["Roles"]
+    assert {"first", "second"} <= {r["RoleName"] for r in roles}

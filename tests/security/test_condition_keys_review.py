@@ -291,12 +291,6 @@ def test_a_request_tag_given_in_two_cases_is_not_read_as_the_last_one(server: En
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 1: a chained AssumeRole that carries inherited transitive tags is not authorized as "
-    "sts:TagSession (the catalog asks for TagSession only when the request itself has Tags/TransitiveTagKeys; "
-    "the inherited tags live in the caller's session record)",
-)
 def test_a_chained_session_with_transitive_tags_needs_tag_session(server: Endpoint) -> None:
     """Attack: a session with a transitive tag assumes a role whose trust policy allows sts:AssumeRole but not
     sts:TagSession; the new session carries the tag without the role's owner having allowed tags.

@@ -1,0 +1,47 @@
+"""Role chaining with transitive session tags: the tags a session inherits are passed to the next one.
+
+"Incoming transitive session tags — the tags inherited from a previous session in a role chain" are session
+tags of the new session, and passing session tags needs `sts:TagSession` in the trust policy of the role
+assumed (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_role-chaining,
+#id_session-tags_permissions-required). The catalog asks for sts:TagSession only when the request itself
+carries Tags or TransitiveTagKeys; the inherited tags live in the calling session's record, so they are
+added here. Whether AWS also reports inherited tags in `aws:RequestTag/<key>` and `aws:TagKeys` of that check
+is not documented: those keys are marked unsupplied for it (a condition on them is undecidable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from lambdaperm.catalog import RequiredAction
+from lambdaperm.catalog.condition_keys import UNSUPPLIED_MARK
+from lambdaperm.policy import PrincipalKind
+from lambdaperm.services.iam import store
+from lambdaperm.services.sts import SESSION
+from lambdaperm.state.identity import Identity
+
+if TYPE_CHECKING:
+    from .server import Server
+
+
+def with_inherited_tags(
+    server: Server, identity: Identity, service: str, operation: str, needed: Sequence[RequiredAction]
+) -> list[RequiredAction]:
+    """`needed` with sts:TagSession for the transitive tags a chained AssumeRole inherits."""
+    out = list(needed)
+    if (service, operation) != ("sts", "AssumeRole") or identity.caller.kind is not PrincipalKind.ASSUMED_ROLE:
+        return out
+    session = server.records.get(SESSION, store.GLOBAL, identity.access_key_id or "")
+    inherited = [str(k) for k in (session or {}).get("TransitiveTagKeys") or []]
+    roles = [r for n in out if n.action == "sts:AssumeRole" for r in n.resources]
+    if not inherited or not roles:
+        return out
+    unsupplied = ("aws:tagkeys", *(f"aws:requesttag/{k.lower()}" for k in inherited))
+    for i, need in enumerate(out):
+        if need.action == "sts:TagSession":
+            marks = tuple(dict.fromkeys((*need.context.get(UNSUPPLIED_MARK, ()), *unsupplied)))
+            out[i] = RequiredAction(need.action, need.resources, {**need.context, UNSUPPLIED_MARK: marks})
+            return out
+    out.append(RequiredAction("sts:TagSession", tuple(roles), {UNSUPPLIED_MARK: unsupplied}))
+    return out
