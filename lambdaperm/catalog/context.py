@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from . import dynamodb_numbers
 from . import identifiers as ids
 from .condition_keys import normalize
 from .params import lookup, strings, text
@@ -376,12 +377,15 @@ _AND = re.compile(r"\s+AND\s+", re.I)
 
 
 def _scalar(value: object) -> str | None:
-    """A key attribute value as IAM compares it: S and N as written, B as base64 text."""
+    """A key attribute value as IAM compares it: S as written, N only in its canonical writing
+    (`dynamodb_numbers`), B as base64 text."""
     if not isinstance(value, Mapping) or len(value) != 1:
         return None
     kind, raw = next(iter(value.items()))
-    if kind in ("S", "N") and isinstance(raw, str):
+    if kind == "S" and isinstance(raw, str):
         return raw
+    if kind == "N" and isinstance(raw, str):
+        return dynamodb_numbers.canonical(raw)
     if kind == "B" and isinstance(raw, bytes | bytearray):
         return base64.b64encode(bytes(raw)).decode("ascii")
     if kind == "B" and isinstance(raw, str):
