@@ -23,6 +23,7 @@ from . import dynamodb_numbers
 from . import identifiers as ids
 from .condition_keys import normalize
 from .params import lookup, strings, text
+from .s3_copy_source import condition_text as s3_copy_source_text
 
 Context = dict[str, tuple[str, ...]]
 
@@ -128,14 +129,18 @@ def s3_object_tag_keys(params: Mapping[str, object], env: Env) -> Context:
 
 
 def s3_copy_source(params: Mapping[str, object], env: Env) -> Context:
-    """s3:x-amz-copy-source: `bucket/key` as sent in the header (dict form rendered the same way)."""
+    """s3:x-amz-copy-source: `bucket/key` as sent in the header when it is also the object copied (dict form
+    rendered the same way)."""
     raw = next(iter(lookup(params, "CopySource")), None)
     if isinstance(raw, Mapping):
         value = f"{raw.get('Bucket')}/{raw.get('Key')}"
         if raw.get("VersionId"):
             value += f"?versionId={raw.get('VersionId')}"
         return {"s3:x-amz-copy-source": (value,)}
-    return {"s3:x-amz-copy-source": (raw.lstrip("/"),)} if isinstance(raw, str) else {}
+    if not isinstance(raw, str):
+        return {}
+    value = s3_copy_source_text(raw)  # None: the header reads two ways (`uncertain_keys`)
+    return {"s3:x-amz-copy-source": (value,)} if value is not None else {}
 
 
 def lambda_function_arn(params: Mapping[str, object], env: Env) -> Context:
@@ -498,6 +503,8 @@ def uncertain_keys(action: str, scope: object) -> list[str]:
       on dynamodb:Attributes — would let a GetItem without a projection read every attribute.)
     - `dynamodb:ReturnValues` of a transaction element: it has only ReturnValuesOnConditionCheckFailure, and
       whether AWS reports that as ReturnValues is not documented (without it, the key is absent).
+    - `s3:x-amz-copy-source` of a header whose URL-encoded text is not the object it names
+      (`s3_copy_source.condition_text`).
     """
     if not isinstance(scope, Mapping):
         return []
@@ -506,6 +513,9 @@ def uncertain_keys(action: str, scope: object) -> list[str]:
         out.append("dynamodb:attributes")
     if any(lookup(scope, path) for path in _TRANSACTION_RETURN_VALUES):
         out.append("dynamodb:returnvalues")
+    source = scope.get("CopySource")
+    if isinstance(source, str) and s3_copy_source_text(source) is None:
+        out.append("s3:x-amz-copy-source")
     return out
 
 

@@ -163,3 +163,50 @@ def test_a_binary_partition_key_in_another_base64_writing_is_the_same_partition(
     assert status == 400 and "AccessDeniedException" in body, (status, body)
     status, body = _raw_dynamodb(server, creds, "GetItem", {"TableName": "Blobs", "Key": {"Id": {"B": "QQ=="}}})
     assert status == 400 and "AccessDeniedException" in body, (status, body)
+
+
+# --- s3:x-amz-copy-source of a percent-encoded header ----------------------------------------------------
+
+
+def test_a_percent_encoded_copy_source_does_not_escape_a_deny_on_the_source(server: Endpoint) -> None:
+    """Attack: a Deny on `s3:x-amz-copy-source` `src/secret/*` guards the secret prefix from copies; the caller
+    sends `x-amz-copy-source: src/%73ecret/x` (the header "must be URL-encoded"; S3 decodes it and copies
+    `secret/x`). The condition must not see the encoded text while the copy reads the decoded key.
+
+    AWS rule: the header names the source object, URL-encoded
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#API_CopyObject_RequestSyntax); the key
+    "filters access by copy source bucket, prefix, or object" (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html,
+    example https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html). Whether IAM
+    compares the encoded or the decoded text is not documented: a value whose two readings differ is undecidable
+    (the Deny applies, an Allow does not); one written without escapes is compared as is.
+    """
+    account = "720000000004"
+    s3 = server.client("s3", key=account)
+    s3.create_bucket(Bucket="src-720")
+    s3.create_bucket(Bucket="dst-720")
+    s3.put_object(Bucket="src-720", Key="secret/x", Body=b"classified")
+    s3.put_object(Bucket="src-720", Key="public/y", Body=b"open")
+    deny = {
+        "Action": "s3:PutObject",
+        "Resource": "*",
+        "Condition": {"StringLike": {"s3:x-amz-copy-source": "src-720/secret/*"}},
+    }
+    creds = _user(server, account, "copier", _allow_all_but(deny))
+    for source in ("src-720/%73ecret/x", "/src-720/%73ecret/x", "src-720/secre%74/x"):
+        reply = send(
+            server,
+            "s3",
+            REGION,
+            "PUT",
+            f"/dst-720/stolen{len(source)}",
+            key=creds[0],
+            secret=creds[1],
+            headers=[("x-amz-copy-source", source), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+        )
+        assert reply.status == 403 and reply.code == "AccessDenied", (source, reply.status, reply.text)
+    assert "Contents" not in s3.list_objects_v2(Bucket="dst-720", Prefix="stolen")
+    # the plain writing is denied by the policy itself; another prefix is copied
+    mine = _client(server, "s3", creds)
+    _denied(mine.copy_object, "AccessDenied", Bucket="dst-720", Key="a", CopySource="src-720/secret/x")
+    mine.copy_object(Bucket="dst-720", Key="b", CopySource={"Bucket": "src-720", "Key": "public/y"})
+    assert s3.get_object(Bucket="dst-720", Key="b")["Body"].read() == b"open"
