@@ -210,3 +210,40 @@ def test_a_percent_encoded_copy_source_does_not_escape_a_deny_on_the_source(serv
     _denied(mine.copy_object, "AccessDenied", Bucket="dst-720", Key="a", CopySource="src-720/secret/x")
     mine.copy_object(Bucket="dst-720", Key="b", CopySource={"Bucket": "src-720", "Key": "public/y"})
     assert s3.get_object(Bucket="dst-720", Key="b")["Body"].read() == b"open"
+
+
+# --- sts:* keys of AssumeRole, in the role's trust policy ------------------------------------------------
+
+
+def test_assume_role_keys_reach_the_trust_policy(server: Endpoint) -> None:
+    """The trust policy's conditions on `sts:ExternalId` and `sts:RoleSessionName` see the request's values, as
+    written (the confused-deputy guard: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html;
+    keys: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_externalid).
+    Attacks that must fail: no ExternalId, the id in another case, a session name that is not the caller's."""
+    account = "720000000005"
+    iam = server.client("iam", key=account)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"sts:ExternalId": "Ext-42"},
+                    "StringLike": {"sts:RoleSessionName": "${aws:username}"},
+                },
+            }
+        ],
+    }
+    role = iam.create_role(RoleName="deputy", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role}]}
+    sts = _client(server, "sts", _user(server, account, "carol", allow))
+    for params in (
+        {"RoleSessionName": "carol"},
+        {"RoleSessionName": "carol", "ExternalId": "ext-42"},
+        {"RoleSessionName": "mallory", "ExternalId": "Ext-42"},
+    ):
+        _denied(sts.assume_role, "AccessDenied", RoleArn=role, **params)
+    assumed = sts.assume_role(RoleArn=role, RoleSessionName="carol", ExternalId="Ext-42")
+    assert assumed["AssumedRoleUser"]["Arn"].endswith(":assumed-role/deputy/carol")
