@@ -195,3 +195,23 @@ def test_cross_account_bucket_calls_act_in_the_owners_account(server: Endpoint) 
     assert "shared-owner-bucket" not in {b["Name"] for b in s3_owner.list_buckets()["Buckets"]}
     s3_other.create_bucket(Bucket="shared-owner-bucket")  # the name is free again, and now the other's
     assert "shared-owner-bucket" in {b["Name"] for b in s3_other.list_buckets()["Buckets"]}
+
+
+def test_the_backend_makes_no_second_decision_on_bucket_policies(server: Endpoint) -> None:
+    """moto evaluated bucket policies itself on object requests and answered 403 "Forbidden" whenever a Deny
+    statement matched the action, whatever its conditions: a second reader that can only deny (wrong denies,
+    with a body that is not S3's). The engine decides; a Deny whose condition does not hold denies nothing,
+    and one whose condition holds still denies with S3's AccessDenied."""
+    account = "333300000010"
+    s3 = server.client("s3", key=account)
+    s3.create_bucket(Bucket="second-reader")
+    s3.put_object(Bucket="second-reader", Key="k", Body=b"data")
+    s3.put_bucket_policy(Bucket="second-reader", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::second-reader/*",
+         "Condition": {"StringEquals": {"aws:username": "nobody-ever"}}}]}))
+    assert s3.get_object(Bucket="second-reader", Key="k")["Body"].read() == b"data"
+    s3.put_bucket_policy(Bucket="second-reader", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::second-reader/*"}]}))
+    with pytest.raises(ClientError) as denied:
+        s3.get_object(Bucket="second-reader", Key="k")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
