@@ -14,6 +14,7 @@ refused. Runs after authorization, before `canonical_request`.
 - S3: `Content-Encoding: aws-chunked` is a transfer detail S3 does not store (the body was decoded when
   parsed).
 - SQS queue and SNS topic attributes: only the names the service knows (`sqs_attributes`, `sns_attributes`).
+- Logs `logGroupIdentifier` (a name or an ARN): the group it names, as `logGroupName` (`logs_groups`).
 - Every ARN parameter the catalog authorizes as given (`catalog.bindings.ARN_PARAMS`: Logs
   `logGroupIdentifier`/`resourceArn`/`destinationArn`…, SNS `TopicArn`/`ResourceArn`, DynamoDB `ResourceArn`…)
   must name the signed region: the authorization decided on that ARN, and the backend, which acts in the
@@ -32,12 +33,13 @@ from lambdaperm.catalog.invalid import InvalidRequest
 from lambdaperm.catalog.s3_copy_source import copy_source
 from lambdaperm.protocol.errors import ServiceError
 
-from . import sns_attributes, sqs_attributes
+from . import logs_groups, sns_attributes, sqs_attributes
 
 _QUEUE_URL = re.compile(
     r"^https?://(?P<host>[^/?#@\s]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)$")
 _SQS_HOST = re.compile(r"^sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?::\d+)?$")
 _LEGACY_HOST = re.compile(r"^(?:(?P<region>[a-z0-9-]+)\.)?queue\.amazonaws\.com(?::\d+)?$")
+_ACCOUNT = re.compile(r"\d{12}")
 _TABLE_ARN = re.compile(
     r"^arn:aws:dynamodb:(?P<region>[^:]*):(?P<account>\d{12}):table/(?P<name>[A-Za-z0-9_.-]{3,255})$")
 
@@ -70,6 +72,8 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
         sqs_attributes.check_names(operation, params)  # names SQS knows, as SQS spells them
     if service == "sns":
         sns_attributes.check_names(operation, params)  # topic attributes SNS knows
+    if service == "logs":  # the log group a logGroupIdentifier names, as logGroupName (review round 4)
+        params = logs_groups.by_name(operation, params, account, region)
     if (service, operation) == ("logs", "CreateExportTask") and not params.get("destinationPrefix"):
         params = {**params, "destinationPrefix": "exportedlogs"}  # the documented default (the backend: 'None')
     if service == "sqs" and "QueueUrl" in params:
@@ -139,7 +143,10 @@ _OTHER_REGION: dict[str, tuple[str, str]] = {
 
 
 def _arns_in_region(service: str, params: dict[str, Any], region: str) -> None:
-    """Refuses an ARN parameter (top level, or a top-level list of them) naming another region."""
+    """Refuses an ARN parameter (top level, or a top-level list of them) naming another region — or another
+    partition than `aws`, or no 12-digit account: such an ARN names nothing this endpoint serves, and a policy on
+    `arn:aws:...:ACCOUNT:...` does not match what was authorized while the backend may read only its name
+    (review round 4). https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html"""
     for spec in ARN_PARAMS.get(service, ()):
         member = spec.removesuffix("[]")
         value = params.get(member)
@@ -147,7 +154,7 @@ def _arns_in_region(service: str, params: dict[str, Any], region: str) -> None:
         for arn in values:
             if isinstance(arn, str) and arn.startswith("arn:"):
                 parts = arn.split(":", 5)
-                if len(parts) < 6 or parts[3] != region:
+                if len(parts) < 6 or parts[3] != region or parts[1] != "aws" or not _ACCOUNT.fullmatch(parts[4]):
                     code, message = _OTHER_REGION.get(service, ("InvalidParameterValue", "Invalid {member}: {arn}"))
                     raise ServiceError(code, message.format(member=member, arn=arn), 400)
 

@@ -65,6 +65,16 @@ def _transact_write(kind: str, action: str) -> Need:
                 isolate=True, context={"dynamodb:EnclosingOperation": "TransactWriteItems"})
 
 
+# The guide's read and write actions a restore needs on its target table (backuprestore_IAM.html, example 1)
+_RESTORE_TARGET_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
+                           "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem")
+
+
+def _restore_target() -> tuple[Need, ...]:
+    return tuple(Need(action, sources=(_tables("TargetTableName"),), isolate=True, types=("table",))
+                 for action in _RESTORE_TARGET_ACTIONS)
+
+
 RULES: tuple[Rule, ...] = (
     # Tags given to CreateTable need dynamodb:TagResource on the new table too (tag on create; review round 1).
     Rule("dynamodb", "CreateTable",
@@ -96,13 +106,18 @@ RULES: tuple[Rule, ...] = (
     Rule("dynamodb", "ExecuteTransaction",
          (Need("", each="TransactStatements[].Statement", derive=partiql, actions=_PARTIQL_ACTIONS,
                isolate=True, context={"dynamodb:EnclosingOperation": "ExecuteTransaction"}),), _PARTIQL),
-    # Restores are authorized on the source (backup or table) and on the target table.
+    # Restores are authorized on the source (backup or table) and on the target table; "DynamoDB read and write
+    # permissions on the target table are necessary for restore functionality" (review round 4: the guide's
+    # item actions on the target table, which the restore fills).
     Rule("dynamodb", "RestoreTableFromBackup",
-         (Need("dynamodb:RestoreTableFromBackup", sources=(_tables("TargetTableName"),)),), _BACKUP),
+         (Need("dynamodb:RestoreTableFromBackup", sources=(_tables("TargetTableName"),)),
+          *_restore_target()), _BACKUP),
     Rule("dynamodb", "RestoreTableToPointInTime",
          (Need("dynamodb:RestoreTableToPointInTime",
-               sources=(_tables("SourceTableName", "TargetTableName"),)),),
-         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html"),
+               sources=(_tables("SourceTableName", "TargetTableName"),)),
+          *_restore_target()),
+         "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html; "
+         + _BACKUP),
     # Global tables (version 2017.11.29): the global table and the table in every replica Region.
     Rule("dynamodb", "CreateGlobalTable",
          (Need("dynamodb:CreateGlobalTable",
