@@ -28,6 +28,7 @@ from lambdaperm.services.lambda_.invoke import run
 from lambdaperm.services.lambda_.names import FunctionRef
 from lambdaperm.services.lambda_.urls import URL_INDEX
 
+from . import function_url_response
 from .call import ANONYMOUS, Call
 from .credentials import authenticate_call
 from .recording import record
@@ -144,6 +145,8 @@ def _response(payload: bytes) -> HttpResponse:
     except ValueError:
         return HttpResponse(200, [("Content-Type", "application/json")], payload)
     if isinstance(value, dict) and "statusCode" in value:
+        if function_url_response.malformed(value) is not None:  # unsendable: Lambda's 502
+            return _json(502, {"Message": "Internal Server Error"})
         headers = [(str(k), str(v)) for k, v in (value.get("headers") or {}).items()]
         for cookie in value.get("cookies") or []:
             headers.append(("Set-Cookie", str(cookie)))
