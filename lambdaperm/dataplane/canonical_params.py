@@ -72,6 +72,11 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
         sqs_attributes.check_names(operation, params)  # names SQS knows, as SQS spells them
     if service == "sns":
         sns_attributes.check_names(operation, params)  # topic attributes SNS knows
+        if operation == "Publish" and sum(1 for k in ("TopicArn", "TargetArn", "PhoneNumber") if params.get(k)) != 1:
+            # SNS takes exactly one destination; the backend would publish to one while subscribers of another
+            # are invoked (found in review round 4)
+            raise ServiceError("InvalidParameter", "Invalid parameter: TopicArn or TargetArn or PhoneNumber: "
+                               "exactly one must be specified", 400)
     if service == "logs":  # the log group a logGroupIdentifier names, as logGroupName (review round 4)
         params = logs_groups.by_name(operation, params, account, region)
     if (service, operation) == ("logs", "CreateExportTask") and not params.get("destinationPrefix"):

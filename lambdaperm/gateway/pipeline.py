@@ -19,6 +19,7 @@ from lambdaperm.authn import AuthFailure, render, scope
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction, UnmappedOperation, UnresolvedResource, required_actions
 from lambdaperm.catalog.invalid import InvalidRequest
+from lambdaperm.dataplane.ec2_defaults import with_default_vpc
 from lambdaperm.protocol import (
     HttpRequest,
     HttpResponse,
@@ -109,6 +110,8 @@ def _authorized_call(server: Server, call: Call, op: Operation, params: dict[str
 
 def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any], identity: Identity) -> None:
     account = identity.account or "000000000000"
+    if op.service_name == "ec2":  # the default VPC a call acts in is authorized like a named one
+        params = with_default_vpc(op.name, params, account, call.region, server.config.upstream is None)
     if (op.service_name, op.name) == ("s3", "DeleteObjects"):
         multi_delete.entries(params)  # a malformed list is S3's MalformedXML, before any authorization
     try:

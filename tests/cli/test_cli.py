@@ -33,7 +33,9 @@ def test_simulate_denied_json() -> None:
     assert out["decidedBy"] == "identity"
     assert out["matchedStatements"] == []
     assert out["message"].endswith("because no identity-based policy allows the dynamodb:PutItem action")
-    assert set(out) == {"decision", "decidedBy", "matchedStatements", "missingContextValues", "message"}
+    assert set(out) == {"decision", "decidedBy", "matchedStatements", "missingContextValues", "unsuppliedKeys",
+                        "message"}
+    assert out["unsuppliedKeys"] == []  # the request names every key its policies test
 
 
 def test_simulate_bad_json_exits_2_with_location(tmp_path: Path) -> None:

@@ -186,3 +186,17 @@ def test_a_restore_needs_read_and_write_on_the_target_table(server: Endpoint) ->
     )("dynamodb")
     allowed.restore_table_to_point_in_time(SourceTableName="pc4-source", TargetTableName="allowed-copy")
     assert "allowed-copy" in admin.list_tables()["TableNames"]
+
+
+def test_a_publish_names_exactly_one_destination(server: Endpoint) -> None:
+    """SNS Publish takes exactly one of TopicArn, TargetArn and PhoneNumber (API_Publish). Attack: both a
+    TopicArn and a TargetArn — the backend published to one while lambdaperm invoked the Lambda subscribers of
+    the other. AWS's outcome: InvalidParameter, nothing published."""
+    account = "666600000099"
+    sns = server.client("sns", key=account)
+    first = sns.create_topic(Name="one-destination-a")["TopicArn"]
+    second = sns.create_topic(Name="one-destination-b")["TopicArn"]
+    with pytest.raises(ClientError) as refused:
+        sns.publish(TopicArn=first, TargetArn=second, Message="x")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameter"
+    assert sns.publish(TopicArn=first, Message="x")["MessageId"]
