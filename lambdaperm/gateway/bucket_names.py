@@ -6,6 +6,15 @@ call would then act on a bucket nobody authorized it for. So every S3 call namin
 name shared for its whole life (authorize → execute), and CreateBucket / DeleteBucket hold it exclusively:
 a bucket cannot change hands while a call on it is between its two halves. Calls on different buckets
 never wait for each other beyond a striped lock's chance collision.
+
+SNS topic ARNs are reused the same way (DeleteTopic, then CreateTopic of the name: a new topic with the
+default policy, at the same ARN), and a Publish decided on the old topic's policy executed on the new one,
+delivered to its subscribers (races review round 2). So the topic named by an SNS call (`TopicArn`, or
+CreateTopic's `Name`) is held the same way, CreateTopic / DeleteTopic exclusively. So is an IAM role's name
+from AssumeRole's decision on its trust policy to the session's issue (CreateRole, DeleteRole and
+UpdateAssumeRolePolicy exclusively): a role deleted and created again in between issued a session of the new
+role, whose trust policy never allowed the caller. SQS queue names need no hold: SQS itself refuses a name
+deleted less than 60 s ago (dataplane/sqs_deletions.py).
 """
 
 from __future__ import annotations
@@ -16,7 +25,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_LIFECYCLE = frozenset({"CreateBucket", "DeleteBucket"})
+_LIFECYCLE = frozenset(
+    {"CreateBucket", "DeleteBucket", "CreateTopic", "DeleteTopic", "CreateRole", "DeleteRole", "UpdateAssumeRolePolicy"}
+)
+_ROLE_LIFECYCLE = frozenset({"CreateRole", "DeleteRole", "UpdateAssumeRolePolicy"})
 _STRIPES = 64
 
 
@@ -64,11 +76,32 @@ _LOCKS = [_SharedExclusive() for _ in range(_STRIPES)]
 
 @contextmanager
 def held(service: str, operation: str, params: dict[str, Any] | None) -> Iterator[None]:
-    """Hold the bucket name of an S3 call (exclusively for CreateBucket/DeleteBucket) while it runs."""
-    bucket = params.get("Bucket") if service == "s3" and params is not None else None
-    if not isinstance(bucket, str):
+    """Hold the bucket name of an S3 call, the topic name of an SNS call, the role name of an AssumeRole
+    (exclusively for the operations that create, delete or re-trust them) while it runs."""
+    name = _held_name(service, operation, params)
+    if name is None:
         yield
         return
-    lock = _LOCKS[zlib.crc32(bucket.encode("utf-8", "surrogatepass")) % _STRIPES]
+    lock = _LOCKS[zlib.crc32(name.encode("utf-8", "surrogatepass")) % _STRIPES]
     with lock.exclusive() if operation in _LIFECYCLE else lock.shared():
         yield
+
+
+def _held_name(service: str, operation: str, params: dict[str, Any] | None) -> str | None:
+    """The name a call holds: an S3 bucket, an SNS topic's or an IAM role's name (an ARN's last part: a stripe,
+    not an identity, so the resource's account and region need not be known here)."""
+    if params is None:
+        return None
+    if service == "s3":
+        bucket = params.get("Bucket")
+        return bucket if isinstance(bucket, str) else None
+    if service == "sns":
+        topic = params.get("Name") if operation == "CreateTopic" else params.get("TopicArn")
+        return "sns:" + topic.rsplit(":", 1)[-1] if isinstance(topic, str) else None
+    if service == "sts":  # AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML
+        role = params.get("RoleArn")
+        return "role:" + role.rsplit("/", 1)[-1] if isinstance(role, str) else None
+    if service == "iam" and operation in _ROLE_LIFECYCLE:
+        role = params.get("RoleName")
+        return "role:" + role if isinstance(role, str) else None
+    return None
