@@ -17,6 +17,10 @@ naming one is routed only to an operation that claims it, never to the operation
 - two at once (`DELETE ?cors&policy`): 400 InvalidArgument "Conflicting query string parameters: cors,
   policy", ArgumentName `ResourceType`, ArgumentValue the first, names sorted (S3's answer, as measured by
   S3-compatible servers that copy it, e.g. versity/versitygw's `uploads&uploadId` test);
+- one beside a query key that selects another operation by its value (`GET /b?list-type=2&replication`,
+  `list-type` selecting ListObjectsV2): the same 400 InvalidArgument conflict. Readers differ on which wins
+  (moto's GET dispatch tests `list-type` before `replication` but after `versions`), so neither is chosen;
+  stricter than S3, which is not documented to refuse it;
 - one that another method at this path serves (`DELETE ?versioning`, `HEAD ?acl`): 405 MethodNotAllowed;
 - one no operation at this path serves (`GET /b/k?cors`, `?defaultObjectAcl`): 501 NotImplemented;
 - an operation whose required query or header members are missing (`PUT /b/k?uploadId=u` without
@@ -187,6 +191,21 @@ def selectors(service_name: str) -> frozenset[str]:
     return frozenset(markers) | _EXTRA_SELECTORS.get(service_name, frozenset())
 
 
+@cache
+def valued_selectors(service_name: str) -> frozenset[str]:
+    """Query keys that select an operation by their value (`list-type=2`, `select-type=2`): the keys of the
+    `requestUri` query literals that carry a value. Empty for services without sub-resources."""
+    if service_name not in _SELECTOR_SERVICES:
+        return frozenset()
+    return frozenset(
+        key
+        for routes in rest_routes(service_name).values()
+        for route in routes
+        for key, value in route.query_literals
+        if value is not None
+    )
+
+
 def _conflict(named: list[str]) -> ServiceError:
     return ServiceError(
         "InvalidArgument",
@@ -257,6 +276,10 @@ def match_route(
         if named:
             raise _unserved(service_name, method, path, named[0])
         return None
+    if named:  # a sub-resource beside a key that selects another operation (`list-type`): two readings
+        beside = [key for key in valued_selectors(service_name) if key in query and key not in best[1].claims]
+        if beside:
+            raise _conflict(sorted([*named, *beside]))
     if service_name in _SELECTOR_SERVICES:
         missing = best[1].missing(query, has_header)
         if missing:
