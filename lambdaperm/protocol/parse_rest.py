@@ -6,6 +6,10 @@ https://smithy.io/2.0/spec/http-bindings.html
 One reading: a header bound to a member appears once (names compare case-insensitively, aws-chunked
 trailers included), and so does a query parameter bound to a member or to the route (`?acl`, `versionId`),
 unless the member is a list (botocore repeats the key for each item).
+
+A required structure payload (S3's `Tagging`, `Delete`, `CORSConfiguration`...) sent with an empty body is
+refused as a body that does not read (S3: 400 MalformedXML), never handed on as a missing document.
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html
 """
 
 from __future__ import annotations
@@ -217,6 +221,9 @@ def _body_members(op: Operation, shape: Shape, body: bytes) -> dict[str, object]
     if payload is not None:
         member = shape.members[payload]
         if not body:
+            if member.type_name == "structure" and payload in shape.required_members:
+                # S3 answers a required document left out (PutObjectTagging's Tagging) 400 MalformedXML
+                raise BadInput("body", f"The request body ({payload}) is required and was empty")
             return {}
         if member.type_name == "blob":
             return {payload: body}
