@@ -42,6 +42,14 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as err:
         print(f"lambdaperm serve: {err}", file=sys.stderr)
         return 2
+    from lambdaperm.runtime.endpoint_guard import PortHeldElsewhere, hold_other_family
+
+    try:  # held for the server's life: no other process can answer this endpoint's port on the other family
+        guard = hold_other_family(args.host, args.port)
+    except PortHeldElsewhere as err:
+        server.close()
+        print(f"lambdaperm serve: {err}", file=sys.stderr)
+        return 2
     print(f"lambdaperm serving on http://{args.host}:{args.port} (state: {server.db.path})", flush=True)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler that was
     # installed before it: make that a clean exit.
@@ -51,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     # (uvicorn trusts it from 127.0.0.1, i.e. from every local client, unless told not to)
     uvicorn.run(App(server), host=args.host, port=args.port, log_level=args.log_level, access_log=False,
                 lifespan="on", timeout_graceful_shutdown=10, proxy_headers=False)
+    if guard is not None:
+        guard.close()
     return 0
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from lambdaperm.catalog import RequiredAction
-from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support
+from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support, upstream_reading
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
 from lambdaperm.dataplane.ec2_groups import check_groups
@@ -25,6 +25,7 @@ from lambdaperm.dataplane.logs_subscriptions import check_destination
 from lambdaperm.dataplane.moto_backend import BackendResult
 from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_bucket_region
 from lambdaperm.dataplane.s3_tagging import check_tags
+from lambdaperm.dataplane.s3_tagging_keys import check_key
 from lambdaperm.dataplane.s3_uploads import check_upload
 from lambdaperm.dataplane.sqs_deletions import lifecycle
 from lambdaperm.dataplane.sqs_redrive import check_redrive
@@ -58,21 +59,24 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
         targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
+    if op.service_name == "s3":  # what moto (embedded or upstream) does not implement faithfully, or S3 checks
+        s3_support.check(op.name, call.req)
+    if op.service_name == "dynamodb":  # PartiQL: moto's executor must read each statement as authorized
+        partiql_support.check(op.name, params)
     if not isinstance(server.dataplane, MotoBackend):
+        upstream_reading.check(op.service_name, op.protocol, call.req)  # what the upstream reads otherwise
         if call.refused:  # the signed bytes cannot be forwarded without the refused keys: refuse them all
             raise ServiceError("AccessDenied", "Access Denied", 403)
         return _forward(server, call, op, params, account, targets), None
-    if op.service_name == "s3":  # what moto does not implement faithfully, or S3 checks and moto does not
-        s3_support.check(op.name, call.req)
+    if op.service_name == "s3":
         check_upload(op.name, params)  # moto finds an upload by its ID alone; S3 by bucket, key and ID
-    if op.service_name == "dynamodb":  # PartiQL: moto's executor must read each statement as authorized
-        partiql_support.check(op.name, params)
     executed = canonical_params(op.service_name, op.name, params, account, call.region)
     check_destination(op.service_name, op.name, executed)  # a log group is no subscription destination
     if op.service_name == "sqs":  # the dead-letter queue's RedriveAllowPolicy (review round 3)
         check_redrive(op.name, executed, account, call.region)
     if op.service_name == "s3" and "Bucket" in executed and op.name not in _S3_NO_REGION_CHECK:
         check_bucket_region(str(executed["Bucket"]), call.region)
+    check_key(op.service_name, op.name, executed)  # DeleteObjectTagging of a missing key: 404, not moto's crash
     if call.refused is not None:
         result = _delete_objects(server.dataplane, executed, call.refused, account, call.region, op)
     else:

@@ -19,10 +19,40 @@ no worker inherits them. Held from the runtime's creation (before its first work
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 from urllib.parse import urlsplit
 
 WILDCARDS = ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::"))
+
+
+class PortHeldElsewhere(OSError):
+    """Another process holds the endpoint's port on an address family the server does not listen on."""
+
+
+def hold_other_family(host: str, port: int) -> socket.socket | None:
+    """Before the server listens on `host:port`, hold `port` on the wildcard of the other address family (the
+    IPv6 one for an IPv4 listener and the reverse), which cannot conflict with the listener's own bind.
+    Raises PortHeldElsewhere when another process (another server's handler, say) already holds it there:
+    clients reaching the endpoint as `localhost` would reach that process, so the server must not start.
+    None when the host has no such family."""
+    family, address = (socket.AF_INET, "0.0.0.0") if ":" in host else (socket.AF_INET6, "::")
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError:
+        return None
+    try:
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((address, port))
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            where = f"[{address}]" if family == socket.AF_INET6 else address
+            raise PortHeldElsewhere(f"port {port} is already in use on {where}: clients reaching this endpoint as "
+                                    f"localhost could reach that process; choose another --port") from None
+        return None  # the family is unusable here (no IPv6 on this host): nobody can listen there either
+    return sock
 
 
 class EndpointGuard:

@@ -284,11 +284,6 @@ def _ipv6_loopback() -> bool:
     return True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 3: a server starts and serves while its port is already held at [::1] by another "
-    "lambdaperm server's handler (the endpoint guard skips a family it cannot bind)",
-)
 def test_another_servers_handler_cannot_stand_in_for_this_servers_endpoint(
     server: Endpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
