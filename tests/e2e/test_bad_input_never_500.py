@@ -291,13 +291,11 @@ DATA_PLANE_ACCEPTS: dict[str, str] = {
     "139-sqs-SendMessage": "a Number attribute 'abc': InvalidParameterValue",
     "141-sqs-SendMessage": "a String attribute without a value: InvalidParameterValue",
     "145-sqs-ReceiveMessage": "VisibilityTimeout -1: InvalidParameterValue",
-    "146-sqs-SetQueueAttributes": "an unknown attribute: InvalidAttributeName",
     "148-sqs-SetQueueAttributes": "a RedrivePolicy without deadLetterTargetArn: InvalidParameterValue",
     "152-sns-Publish": "an empty Message: InvalidParameter",
     "153-sns-Publish": "MessageStructure json with a Message that is not JSON: InvalidParameter",
     "154-sns-Publish": "MessageStructure json without a default entry: InvalidParameter",
     "156-sns-Subscribe": "an unknown protocol: InvalidParameter",
-    "159-sns-SetTopicAttributes": "an unknown attribute: InvalidParameter",
     "160-logs-PutLogEvents": "an empty logEvents list (length >= 1): InvalidParameterException",
     "163-logs-FilterLogEvents": "an unterminated filter pattern: InvalidParameterException",
 }
