@@ -18,6 +18,9 @@ lambdaperm's) in:
   request: the framework consumes the body as a form (PutObject stored an empty object, PutObjectTagging
   and DeleteObjects crashed). S3 reads the body as the object whatever its Content-Type; the only S3 request
   that is a form is the browser POST upload, which lambdaperm does not serve.
+- a query/EC2 request (parameters in the query string, no body) declaring another Content-Type than a form
+  (`application/x-amz-json-1.0`): moto takes the request for that protocol and fails (500); lambdaperm
+  reads the query string. Refused as a query body of another type is (400 `MalformedQueryString`).
 
 Each is refused with S3's error shape (400 `InvalidURI` for the request target, 400 `InvalidArgument` naming
 the header otherwise), with a message saying what the upstream could not read the same way. The embedded
@@ -39,10 +42,17 @@ _COPY_SOURCE_SPECIAL = (";", "#", "+")
 
 
 def check(service: str, protocol: str, req: HttpRequest) -> None:
-    """Raise S3's error for a REST request the upstream could read differently from lambdaperm."""
+    """Raise the service's error for a request the upstream could read differently from lambdaperm."""
+    content_type = req.header("content-type")
+    if protocol in ("query", "ec2") and content_type is not None and media_type(content_type) != FORM:
+        raise ServiceError(
+            "MalformedQueryString",
+            f"The Content-Type '{content_type}' is not application/x-www-form-urlencoded; the upstream this "
+            "endpoint forwards to would read the request as that type",
+            400,
+        )
     if protocol not in ("rest-xml", "rest-json"):
         return
-    content_type = req.header("content-type")
     if content_type is not None and media_type(content_type) in FORM_MEDIA_TYPES:
         raise ServiceError(
             "InvalidArgument",

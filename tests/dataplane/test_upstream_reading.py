@@ -57,3 +57,14 @@ def test_encoded_forms_and_ordinary_requests_pass() -> None:
     _accepted("/b/copied", x_amz_copy_source="b/foo%2Bbar%3Bx?versionId=abc")
     _accepted("/b/k", Content_Type="application/octet-stream")
     check("sqs", "query", HttpRequest("POST", "/", "", [("Content-Type", "application/x-www-form-urlencoded")]))
+
+
+@pytest.mark.parametrize("protocol", ["query", "ec2"])
+def test_a_query_request_declaring_another_content_type_is_refused(protocol: str) -> None:
+    """Parameters in the query string, no body, `Content-Type: application/x-amz-json-1.0`: the upstream
+    (moto) read it as JSON and answered 500 (fuzz seed 7 x10, SNS SetTopicAttributes)."""
+    req = HttpRequest("POST", "/", "Action=ListTopics", [("Content-Type", "application/x-amz-json-1.0")])
+    with pytest.raises(ServiceError) as err:
+        check("sns", protocol, req)
+    assert (err.value.status, err.value.code) == (400, "MalformedQueryString")
+    check("sns", protocol, HttpRequest("POST", "/", "Action=ListTopics", []))  # no Content-Type: the query string
