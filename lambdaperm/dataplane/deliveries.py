@@ -18,6 +18,13 @@ and goes to the account the destination ARN names:
   endpoints are lambdaperm's own. Nothing else is delivered: moto would POST to any `http(s)` endpoint without
   the subscription confirmation SNS requires (https://docs.aws.amazon.com/sns/latest/dg/
   SendMessageToHttp.prepare.html) — the server would make requests to any address a caller names.
+- S3 server access logs (`moto.s3.models.S3Backend.log_incoming_request`, which moto runs for every request to
+  a bucket with logging enabled): each log object needs `s3:PutObject` on that object for
+  `logging.s3.amazonaws.com` from the destination bucket's policy, with `aws:SourceArn` the logged bucket and
+  `aws:SourceAccount` its owner (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+  enable-server-access-logging.html). moto checked only, at PutBucketLogging, that some Allow statement names
+  the service (conditions and Deny statements ignored). Log-delivery group ACL grants are not honoured: without
+  a policy allowing the service, no log is written.
 
 `bucket_deleted(bucket, owner, created)` is called after moto deletes a bucket, so that state tied to that
 bucket (lambdaperm's S3 → Lambda targets) goes with it.
@@ -39,6 +46,7 @@ BucketDeleted = Callable[[str, str, str], None]
 
 S3 = "s3.amazonaws.com"
 SNS = "sns.amazonaws.com"
+S3_LOGGING = "logging.s3.amazonaws.com"
 
 
 def _deny_all(*_args: str) -> bool:
@@ -62,6 +70,7 @@ def install(guard: Guard, bucket_deleted: BucketDeleted | None = None) -> None:
     notifications.send_test_event = _send_test_event
     original_publish = Subscription.publish
     original_delete = S3Backend.delete_bucket
+    original_log = S3Backend.log_incoming_request
 
     def publish(self: Any, message: str, message_id: str, *args: Any, **kwargs: Any) -> None:
         _sns_delivery(original_publish, self, message, message_id, *args, **kwargs)
@@ -73,7 +82,11 @@ def install(guard: Guard, bucket_deleted: BucketDeleted | None = None) -> None:
             callback(bucket_name, str(deleted.account_id), deleted.creation_date.isoformat())
         return deleted
 
+    def log_incoming_request(self: Any, request: Any, bucket_name: str) -> None:
+        original_log(_LogWriter(self, bucket_name), request, bucket_name)  # type: ignore[arg-type]  # duck-typed
+
     Subscription.publish = publish  # type: ignore[method-assign]
+    S3Backend.log_incoming_request = log_incoming_request  # type: ignore[method-assign]
     S3Backend.delete_bucket = delete_bucket  # type: ignore[method-assign]
     _hooks["installed"] = True
 
@@ -82,8 +95,15 @@ def _allowed(principal: str, action: str, destination: str, source_arn: str, sou
     parts = destination.split(":")
     if len(parts) < 6 or parts[0] != "arn":
         return False
+    return _allowed_in(principal, action, destination, source_arn, source_account, parts[3])
+
+
+def _allowed_in(
+    principal: str, action: str, destination: str, source_arn: str, source_account: str, region: str
+) -> bool:
+    """`_allowed` for a destination whose ARN names no region (an S3 object): decided in `region`."""
     try:
-        allowed = bool(_hooks["guard"](principal, action, destination, source_arn, source_account, parts[3]))
+        allowed = bool(_hooks["guard"](principal, action, destination, source_arn, source_account, region))
     except Exception:  # a guard that fails cannot have allowed anything
         log.exception("authorizing a delivery to %s failed", destination)
         return False
@@ -150,3 +170,27 @@ def _sns_delivery(
     delivering = copy.copy(subscription)
     delivering.account_id = _arn_parts(endpoint)[1]  # the queue's account, as the endpoint ARN names it
     original(delivering, message, message_id, *args, **kwargs)
+
+
+# ---- S3 server access logs ----------------------------------------------------------------------------------
+
+
+class _LogWriter:
+    """What moto's `log_incoming_request` is given instead of its backend: the logged bucket's lookup, and a
+    `put_object` that writes a log object only when the destination's policy lets the logging service write
+    it for this source bucket."""
+
+    def __init__(self, backend: Any, bucket_name: str) -> None:
+        self._backend = backend
+        self._source = bucket_name
+
+    def get_bucket(self, bucket_name: str) -> Any:
+        return self._backend.get_bucket(bucket_name)
+
+    def put_object(self, bucket_name: str, key_name: str, *args: Any, **kwargs: Any) -> Any:
+        source = self._backend.get_bucket(self._source)
+        destination = f"arn:aws:s3:::{bucket_name}/{key_name}"
+        owner, region = str(source.account_id), str(source.region_name)
+        if not _allowed_in(S3_LOGGING, "s3:PutObject", destination, f"arn:aws:s3:::{self._source}", owner, region):
+            return None
+        return self._backend.put_object(bucket_name, key_name, *args, **kwargs)
