@@ -142,6 +142,20 @@ class Sandbox:
             args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
         else:
             args += ["--unshare-user", "--disable-userns"]
+        # the private /proc, /dev and /tmp first: an interpreter directory below /tmp (a virtualenv made
+        # there) is then bound on top of the private /tmp instead of being hidden by it
+        args += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--perms",
+            "1777",
+            "--size",
+            str(TMP_BYTES),
+            "--tmpfs",
+            "/tmp",
+        ]
         args += self.system
         args += [
             "--perms",
@@ -154,16 +168,6 @@ class Sandbox:
             "--ro-bind",
             str(runtime_dir),
             RUNTIME_DIR,
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--perms",
-            "1777",
-            "--size",
-            str(TMP_BYTES),
-            "--tmpfs",
-            "/tmp",
             "--chdir",
             TASK_DIR,
         ]
