@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -28,42 +26,20 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.e2e.conftest import Endpoint, free_port, stop_server
-from tests.e2e.lambda_helpers import make_role, payload, zip_of
+from tests.e2e.lambda_helpers import payload
 from tests.security import test_runtime_isolation
-from tests.security.test_runtime_limits import _server, _throwaway_uid
+from tests.security.test_runtime_limits import SANDBOX_MODES, _deploy, sandboxed_server
 
 ATTACKER, VICTIM = "000000000000", "222233334444"
 REGION = "us-east-1"
-UNPRIVILEGED = "an unprivileged user namespace"  # the health endpoint's words for the non-root sandbox
 
 
-@pytest.fixture(scope="module", params=["as-the-test-user", "as-a-throwaway-unprivileged-user"])
+@pytest.fixture(scope="module", params=SANDBOX_MODES)
 def server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
-    uid = None
-    if request.param == "as-a-throwaway-unprivileged-user":
-        if os.geteuid() != 0:
-            pytest.skip("the tests do not run as root: the server of the other run is already unprivileged")
-        if not shutil.which("setpriv") or not shutil.which("unshare"):
-            pytest.skip("setpriv/unshare (util-linux) are needed to start the server as another user")
-        uid = _throwaway_uid()
-    with _server(uid=uid) as endpoint:
-        assert endpoint.health()["isolation"]["available"] is True
-        yield endpoint
+    yield from sandboxed_server(request)
 
 
-def _deploy(server: Endpoint, account: str, name: str, code: str, **extra: Any) -> Any:
-    role = make_role(server.client("iam", key=account), f"{name}-role")
-    lam = server.client("lambda", key=account, region=REGION)
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": zip_of({"app.py": code})},
-        Timeout=30,
-        **extra,
-    )
-    return lam
+UNPRIVILEGED = "an unprivileged user namespace"  # the health endpoint's words for the non-root sandbox
 
 
 def _unprivileged_sandbox(server: Endpoint) -> bool:

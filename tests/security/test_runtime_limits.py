@@ -59,8 +59,12 @@ def _server(
             shutil.rmtree(home, ignore_errors=True)
 
 
-@pytest.fixture(scope="module", params=["as-the-test-user", "as-a-throwaway-unprivileged-user"])
-def server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
+SANDBOX_MODES = ["as-the-test-user", "as-a-throwaway-unprivileged-user"]
+
+
+def sandboxed_server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
+    """A server whose handlers run sandboxed, started as the test user or (as root) a throwaway uid: the body
+    of the `server` fixture of every isolation module (parametrized with SANDBOX_MODES)."""
     uid = None
     if request.param == "as-a-throwaway-unprivileged-user":
         if os.geteuid() != 0:
@@ -71,6 +75,11 @@ def server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
     with _server(uid=uid) as endpoint:
         assert endpoint.health()["isolation"]["available"] is True
         yield endpoint
+
+
+@pytest.fixture(scope="module", params=SANDBOX_MODES)
+def server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
+    yield from sandboxed_server(request)
 
 
 def _deploy(server: Endpoint, account: str, name: str, code: str, **extra: Any) -> Any:
