@@ -33,6 +33,7 @@ from lambdaperm.protocol import (
     service_of_request,
 )
 from lambdaperm.services.context import RequestContext
+from lambdaperm.services.lambda_ import incarnation
 from lambdaperm.state.identity import Identity
 
 from . import bucket_names, data_plane, dynamodb_s3, function_urls, logs_s3, multi_delete
@@ -95,12 +96,15 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
 def _authorized_call(server: Server, call: Call, op: Operation, params: dict[str, Any],
                      identity: Identity) -> tuple[HttpResponse, dict[str, Any] | None]:
     req = call.req
+    # the incarnation of an invoked function, read before the decision (services/lambda_/incarnation.py)
+    pinned = (incarnation.pin(server.records, op.name, params, identity.account or "000000000000", call.region)
+              if op.service_name == "lambda" else {})
     _authorize(server, call, op, params, identity)
     if op.service_name in server.services and op.name in server.services[op.service_name]:
         ctx = RequestContext(identity=identity, region=call.region, request_id=call.request_id, now=call.now,
                              records=server.records, trail=server.trail, env=server.lambda_env,
                              source_ip=req.remote_addr,
-                             user_agent=req.header("user-agent", "") or "")
+                             user_agent=req.header("user-agent", "") or "", pinned=pinned)
         output = server.services[op.service_name][op.name](ctx, params)
         return serialize(op, output, call.request_id), output
     if op.service_name in DATA_PLANE:

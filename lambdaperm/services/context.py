@@ -26,6 +26,8 @@ class RequestContext:
     source_ip: str = "127.0.0.1"
     user_agent: str = ""
     resources: list[dict[str, str]] = field(default_factory=list)  # for the CloudTrail record
+    # function ARN → the incarnation read before the call was authorized (services/lambda_/incarnation.py)
+    pinned: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def account(self) -> str:

@@ -315,11 +315,6 @@ def _handler(text: str) -> bytes:
     return zip_of({"app.py": f"def handler(event, context):\n    return {text!r}\n"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 2 (races): Invoke resolves the function by name after its policy was decided; a function "
-    "deleted and re-created in between runs for a caller its policy never allowed",
-)
 def test_invoke_does_not_run_a_function_recreated_after_its_policy_was_decided(
     gated: tuple[Endpoint, Path],
 ) -> None:

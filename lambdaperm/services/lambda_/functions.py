@@ -111,7 +111,7 @@ def create_function(ctx: RequestContext, p: Params) -> Output:
         fn = {"Name": ref.name, "Region": ref.region, "Account": ref.account, "Arn": ref.arn,
               "Latest": _configuration(ctx, ref, basics, role_arn, sha, len(data), vpc), "Versions": {},
               "NextVersion": 1, "Aliases": {}, "Policies": {}, "Tags": dict(p.get("Tags") or {}), "Urls": {},
-              "Mappings": {}}
+              "Mappings": {}, "Incarnation": store.new_revision()}
         if (p.get("DeadLetterConfig") or {}).get("TargetArn"):
             fn["Latest"]["DeadLetterConfig"] = {"TargetArn": p["DeadLetterConfig"]["TargetArn"]}
         if p.get("Publish"):

@@ -20,7 +20,7 @@ from lambdaperm.protocol.errors import ServiceError
 
 from ..context import Output, Params, RequestContext
 from ..sts import issue_role_session
-from . import store
+from . import incarnation, store
 from .errors import invalid
 from .functions import ref_of
 from .roles import calls, lambda_can_assume, role_allows, role_entity
@@ -152,6 +152,7 @@ def _may_write_logs(ctx: RequestContext, fn: dict[str, Any], role: dict[str, Any
 def invoke(ctx: RequestContext, p: Params) -> Output:
     ref = ref_of(ctx, p)
     fn = store.load(ctx.records, ref)
+    incarnation.check(ctx.pinned, fn)  # the function the call was authorized on, not a namesake made since
     version, _alias = store.resolve_qualifier(fn, ref)
     kind = p.get("InvocationType") or "RequestResponse"
     payload = p.get("Payload") or b""

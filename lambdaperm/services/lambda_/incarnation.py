@@ -1,0 +1,48 @@
+"""Which incarnation of a function a call was authorized on.
+
+A function's resource-based policy is deleted with the function. If a function is deleted and another created
+under the same name while an Invoke is between its authorization (decided on the old function's policy) and
+its run, the run must not execute the new function for a caller only the old policy allowed. So the incarnation
+(an id given at CreateFunction) is read *before* the decision and the invoke runs only that incarnation: if
+the function changed hands in between, the answer is ResourceNotFoundException, as if the invoke had come after
+the deletion. Reading it before the decision means any re-creation after that read is caught, whichever policy
+the decision then read.
+https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdaperm.protocol.errors import ServiceError
+from lambdaperm.state import Records
+
+from . import store
+from .errors import function_not_found
+from .names import parse_function
+
+_INVOKES = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
+
+
+def pin(records: Records, operation: str, params: dict[str, Any], account: str, region: str) -> dict[str, str | None]:
+    """{function ARN: incarnation} for an invoke, read now (before its authorization); {} otherwise."""
+    if operation not in _INVOKES:
+        return {}
+    try:
+        ref = parse_function(params.get("FunctionName"), params.get("Qualifier"), account=account, region=region)
+    except ServiceError:
+        return {}  # the service answers the bad name itself
+    fn = store.find(records, ref)
+    return {_unqualified(ref.arn): None if fn is None else fn.get("Incarnation")}
+
+
+def check(pinned: dict[str, str | None], fn: store.Function) -> None:
+    """ResourceNotFoundException when `fn` is not the incarnation the call was authorized on."""
+    arn = _unqualified(str(fn["Arn"]))
+    if arn in pinned and pinned[arn] != fn.get("Incarnation"):
+        raise function_not_found(arn)
+
+
+def _unqualified(arn: str) -> str:
+    parts = arn.split(":")
+    return ":".join(parts[:7])
