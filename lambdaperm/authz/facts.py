@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from lambdaperm.catalog import condition_keys as ck
-from lambdaperm.catalog import context as request_keys
+from lambdaperm.catalog import leading_keys as request_keys
 
 Values = tuple[str, ...]
 

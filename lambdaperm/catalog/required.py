@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import arns, bindings, condition_keys, context, reference, services
+from . import arns, bindings, condition_keys, context, leading_keys, reference, services
 from .arns import Bindings
 from .errors import UnmappedOperation, UnresolvedResource
 from .model import RequiredAction
@@ -161,11 +161,11 @@ class _Request:
             "dynamodb:leadingkeys" in documented
             and condition_keys.rule(action, "dynamodb:LeadingKeys").supply is condition_keys.Supply.RESOURCE
         ):
-            items = context.dynamodb_key_items(item if item is not None else request)
+            items = leading_keys.dynamodb_key_items(item if item is not None else request)
             if items is None:
                 unsupplied.append("dynamodb:leadingkeys")
             else:
-                ctx[condition_keys.KEY_ITEMS_MARK] = context.encode_key_items(items)
+                ctx[condition_keys.KEY_ITEMS_MARK] = leading_keys.encode_key_items(items)
         if unsupplied:
             ctx[condition_keys.UNSUPPLIED_MARK] = tuple(sorted(set(unsupplied)))
         return ctx
