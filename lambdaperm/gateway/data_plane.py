@@ -7,14 +7,13 @@ own serializer (the output also goes to the trail). Nothing of the client's byte
 the backend.
 
 Upstream (`--upstream URL`): the signed bytes must be forwarded unchanged, so instead of re-serializing,
-anything the upstream could read differently from us is refused (see `_unambiguous`, applied to both
-paths until the protocol layer refuses every ambiguous shape on its own).
+anything the upstream could read differently from us is refused: the protocol layer's one-reading rules
+(repeated or misplaced parameters, content types, X-Amz-Target, regions) and `upstream_reading`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from lambdaperm.catalog import RequiredAction
 from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support, upstream_reading
@@ -51,7 +50,6 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         # took as the resource account), never in the caller's through moto's cross-account fallback;
         # CreateBucket acts in the caller's (a name another account holds is BucketAlreadyExists)
         account = bucket_owner(params["Bucket"]) or account
-    _unambiguous(call, op)
     pins = policy_writes.check(op.service_name, op.name, params, server.records, account, call.region)
     check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
@@ -136,27 +134,6 @@ def _forward(server: Server, call: Call, op: Operation, params: dict[str, Any], 
     if response.status < 300:
         _after(server, call, op.service_name, op.name, params, account, targets, None)
     return response
-
-
-def _unambiguous(call: Call, op: Operation) -> None:
-    """The upstream reads the client's bytes by its own rules (the first `Action`, the query string before
-    X-Amz-Target, multipart bodies): a request it could read as another operation than the one authorized
-    is refused."""
-    req = call.req
-    if op.service_name == "s3":
-        return
-    query_actions = [v for k, v in parse_qsl(req.query_string, keep_blank_values=True) if k == "Action"]
-    if req.header("x-amz-target") is not None or op.protocol == "json":
-        if query_actions:
-            raise ServiceError("InvalidAction", "An Action in the query string is not allowed with X-Amz-Target.")
-        return
-    content_type = (req.header("content-type") or "").split(";", 1)[0].strip().lower()
-    if req.body and content_type != "application/x-www-form-urlencoded":
-        raise ServiceError("MalformedQueryString", "The request body must be application/x-www-form-urlencoded.")
-    body_actions = ([v for k, v in parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True)
-                     if k == "Action"] if req.body else [])
-    if len(query_actions) + len(body_actions) != 1:
-        raise ServiceError("InvalidAction", "A request must name exactly one Action.")
 
 
 def _after(server: Server, call: Call, service: str, operation: str, params: dict[str, Any], account: str,
