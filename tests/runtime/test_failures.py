@@ -17,16 +17,18 @@ from tests.runtime.conftest import Functions, host_pid, invoke, pid_alive, proce
 
 SLOW = """
 import os, subprocess, time
+TOKEN = os.urandom(16).hex()  # one per execution environment
 def handler(event, context):
     if event.get("sleep"):
         child = subprocess.Popen(["sleep", "30"])
         print(f"child {child.pid}", flush=True)
         time.sleep(event["sleep"])
-    return {"pid": os.getpid(), "ns": os.readlink("/proc/self/ns/pid")}
+    return {"pid": os.getpid(), "ns": os.readlink("/proc/self/ns/pid"), "token": TOKEN}
 """
 
 DIES = """
 import os, signal, sys
+TOKEN = os.urandom(16).hex()  # one per execution environment
 def handler(event, context):
     how = event.get("how")
     if how == "exit":
@@ -37,7 +39,7 @@ def handler(event, context):
         sys.exit(0)
     if how == "exit3":
         sys.exit(3)
-    return {"pid": os.getpid(), "ns": os.readlink("/proc/self/ns/pid")}
+    return {"pid": os.getpid(), "ns": os.readlink("/proc/self/ns/pid"), "token": TOKEN}
 """
 
 
@@ -69,7 +71,7 @@ def test_timeout_kills_and_replaces_the_worker(runtime: Runtime, functions: Func
     assert not any(map(pid_alive, tree))
     after = invoke(runtime, spec)
     assert after.function_error is None and after.init_duration_ms is not None
-    assert json.loads(after.payload) != me
+    assert json.loads(after.payload)["token"] != me["token"]  # a new environment (pids and inodes are reused)
 
 
 @pytest.mark.parametrize(("how", "reason"), [
@@ -89,7 +91,7 @@ def test_crash_replaces_the_worker(runtime: Runtime, functions: Functions, how: 
     assert "\tStatus: error\tError Type: Runtime.ExitError\t" in result.log_tail
     assert not pid_alive(pid)
     after = invoke(runtime, spec)
-    assert after.init_duration_ms is not None and json.loads(after.payload) != me
+    assert after.init_duration_ms is not None and json.loads(after.payload)["token"] != me["token"]
 
 
 def test_init_phase_timeout(runtime: Runtime, functions: Functions, monkeypatch: pytest.MonkeyPatch) -> None:
