@@ -40,6 +40,10 @@ def parse_function(raw: object, qualifier: object, *, account: str, region: str,
     m = _FUNCTION.match(raw)
     if m is None or len(m.group("name")) > 64:
         raise validation(raw, member, f"Member must satisfy regular expression pattern: {PATTERN}")
+    if m.group("partition") not in (None, "", "aws"):
+        # every ARN this endpoint serves is in the `aws` partition; the authorizer decided on the ARN as written,
+        # so another partition would run `arn:aws:…` past a Deny on it (region/account review round 3)
+        raise invalid(f"Function partition ({m.group('partition')}) does not match the partition of the request (aws).")
     if m.group("region") and m.group("region") != region:
         raise invalid(f"Function region ({m.group('region')}) does not match the region of the request ({region}).")
     derived = m.group("qualifier")
