@@ -29,6 +29,7 @@ from lambdaperm.dataplane.deliveries import Guard
 from lambdaperm.policy import Caller, PrincipalKind
 from lambdaperm.protocol import ServiceError
 from lambdaperm.services.context import RequestContext
+from lambdaperm.services.lambda_ import incarnation
 from lambdaperm.services.lambda_ import store as lambda_store
 from lambdaperm.services.lambda_.invoke import run
 from lambdaperm.services.lambda_.mappings import MAPPING
@@ -346,6 +347,9 @@ def deliver(
         now = datetime.now(UTC)
         request_id = str(uuid.uuid4())
         identity = service_identity(service)
+        # the function's incarnation, read before the decision: the run must be of the function whose policy
+        # allowed it, not one created since under the same name (races review round 3; incarnation.py)
+        pinned = incarnation.pin(server.records, "Invoke", {"FunctionName": function_arn}, source_account, region)
         denial = push_allowed(server, service, function_arn, source_arn, source_account, now, region)
         ref = parse_function(function_arn, None, account=source_account, region=region)
         rec = record(
@@ -375,6 +379,11 @@ def deliver(
         fn = lambda_store.find(server.records, ref)
         if fn is None:
             log.warning("push delivery to a missing function %s", function_arn)
+            return
+        try:
+            incarnation.check(pinned, fn)
+        except ServiceError:
+            log.warning("push delivery dropped: %s was deleted and created again after it was authorized", function_arn)
             return
         version, _alias = lambda_store.resolve_qualifier(fn, ref)
         ctx = RequestContext(
