@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lambdaperm.catalog import RequiredAction
-from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support, upstream_reading
+from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support, s3_xml_whitespace, upstream_reading
+from lambdaperm.dataplane import deliveries, sns_confirmation
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
 from lambdaperm.dataplane.ec2_groups import check_groups
@@ -53,6 +54,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     pins = policy_writes.check(op.service_name, op.name, params, server.records, account, call.region)
     check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
+    s3_xml_whitespace.check(op.service_name, op.model, params)  # an S3 XML value moto would strip
     check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
