@@ -94,3 +94,34 @@ def test_a_function_arn_of_another_partition_does_not_escape_a_deny(server: Endp
         FunctionName="open", Runtime="python3.11", Role=role, Handler="app.handler", Code={"ZipFile": CODE}
     )
     assert lam.get_function(FunctionName="open")["Configuration"]["FunctionName"] == "open"
+
+
+# ---- a function's execution role in another account ------------------------------------------------------------
+
+
+def test_a_function_of_one_account_never_runs_as_a_role_of_another(server: Endpoint) -> None:
+    """Attack: account B lets account A manage its function (a function policy granting `lambda:*` to A). A calls
+    UpdateFunctionConfiguration on B's function with `Role` = a role of A's own (A may pass it: same account as
+    the caller): B's function then ran with A's credentials — B's code acting in A's account, and A deciding
+    what B's function may reach.
+
+    AWS: a function's execution role is in the function's account; Lambda refuses another account's role with
+    403 AccessDeniedException "Cross-account pass role is not allowed." before it evaluates iam:PassRole
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html; spec §3.1). The role's
+    account is compared with the function's (the account its ARN names), not only with the caller's.
+    """
+    a, b = "777700000011", "777700000012"
+    role_b = make_role(server.client("iam", key=b), "own-role")
+    role_a = make_role(server.client("iam", key=a), "foreign-role")
+    owner = server.client("lambda", key=b)
+    arn = owner.create_function(
+        FunctionName="shared", Runtime="python3.11", Role=role_b, Handler="app.handler", Code={"ZipFile": CODE}
+    )["FunctionArn"]
+    owner.add_permission(FunctionName="shared", StatementId="manage", Action="lambda:*", Principal=a)
+    with pytest.raises(ClientError) as err:
+        server.client("lambda", key=a).update_function_configuration(FunctionName=arn, Role=role_a)
+    assert refused(err) == ("AccessDeniedException", "Cross-account pass role is not allowed.")
+    assert owner.get_function_configuration(FunctionName="shared")["Role"] == role_b
+    # positive control: a role of the function's own account is taken
+    second = make_role(server.client("iam", key=b), "second-role")
+    assert owner.update_function_configuration(FunctionName=arn, Role=second)["Role"] == second

@@ -33,6 +33,12 @@ class FunctionRef:
         return self.arn + (f":{self.qualifier}" if self.qualifier else "")
 
 
+def named_account(raw: object) -> str | None:
+    """The account a (partial) function ARN names, None for a bare name or an unreadable one."""
+    m = _FUNCTION.match(raw) if isinstance(raw, str) else None
+    return m.group("account") if m else None
+
+
 def parse_function(raw: object, qualifier: object, *, account: str, region: str,
                    member: str = "functionName") -> FunctionRef:
     if not isinstance(raw, str) or not raw or len(raw) > 170:

@@ -7,12 +7,16 @@ from typing import Any
 from ..context import Handler
 from . import aliases, functions, invoke, mappings, permissions, tags, urls
 from .errors import access_denied
+from .names import named_account
 
 
 def _no_cross_account_role(account: str, params: dict[str, Any]) -> None:
-    """Lambda refuses a role of another account before it evaluates iam:PassRole (spec §3.1)."""
+    """Lambda refuses a role of another account before it evaluates iam:PassRole (spec §3.1): another account
+    than the caller's, and than the function's — a function runs as a role of its own account (region/account
+    review round 3: a function policy granting lambda:* let another account make the function run as its role)."""
     role = params.get("Role")
-    if isinstance(role, str) and role.count(":") >= 5 and role.split(":")[4] not in ("", account):
+    owner = named_account(params.get("FunctionName")) or account
+    if isinstance(role, str) and role.count(":") >= 5 and (role.split(":")[4] not in ("", account) or owner != account):
         raise access_denied("Cross-account pass role is not allowed.")
 
 
