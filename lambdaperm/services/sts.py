@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from .context import Handler, Output, Params, RequestContext
 from .iam import store
 from .iam.ids import access_key_id, secret_access_key, session_token
 from .iam.principals import managed_document
+from .session_policies import documents, reference
 
 SESSION = "sts.session"
 DEFAULT_ACCOUNT = "000000000000"
@@ -65,7 +66,8 @@ def resolve_key(records: Records, key_id: str) -> KeyRecord | None:
     if session is None:
         return None
     expiration = datetime.fromisoformat(session["Expiration"])
-    return KeyRecord(session["SecretAccessKey"], session["SessionToken"], expiration, _session_identity(session))
+    identity = replace(_session_identity(session), session_policies=documents(records, session))  # read now
+    return KeyRecord(session["SecretAccessKey"], session["SessionToken"], expiration, identity)
 
 
 def accepts_any_secret(key_id: str) -> bool:
@@ -102,8 +104,10 @@ def _credentials(ctx: RequestContext, seconds: int) -> dict[str, Any]:
             "SessionToken": session_token(), "Expiration": ctx.now + timedelta(seconds=seconds)}
 
 
-def _session_policies(ctx: RequestContext, p: Params) -> list[str]:
-    docs: list[str] = []
+def _session_policies(ctx: RequestContext, p: Params) -> list[str | dict[str, str]]:
+    """The inline session policy's document and references to the managed ones (read at each request:
+    `session_policies`)."""
+    docs: list[str | dict[str, str]] = []
     total = 0
     if p.get("Policy") is not None:
         try:
@@ -120,7 +124,7 @@ def _session_policies(ctx: RequestContext, p: Params) -> list[str]:
         doc = managed_document(ctx.records, arn)
         if doc is None:
             raise ServiceError("InvalidParameterValue", f"The policy {arn} does not exist or is not attachable.", 400)
-        docs.append(doc)
+        docs.append(reference(ctx.records, arn))
     if total > PACKED_POLICY_LIMIT:
         percent = total * 100 // PACKED_POLICY_LIMIT
         raise ServiceError("PackedPolicyTooLarge", f"Packed policy consumes {percent}% of allotted space, please "
@@ -129,7 +133,7 @@ def _session_policies(ctx: RequestContext, p: Params) -> list[str]:
 
 
 def issue_role_session(records: Records, role: dict[str, Any], session_name: str, now: datetime, *,
-                       seconds: int = 3600, chained: bool = False, policies: list[str] | None = None,
+                       seconds: int = 3600, chained: bool = False, policies: list[str | dict[str, str]] | None = None,
                        tags: dict[str, str] | None = None, source_identity: str | None = None,
                        transitive: list[str] | None = None) -> dict[str, Any]:
     """Create temporary credentials for a session of `role` (what AssumeRole returns, and what Lambda

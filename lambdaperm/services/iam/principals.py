@@ -97,6 +97,8 @@ def principal_tags(records: Records, identity: Identity) -> dict[str, str]:
     caller = identity.caller
     if caller.kind is PrincipalKind.USER:
         user = records.get(store.USER, caller.account, caller.name.lower())
+        if user is not None and identity.principal_id not in (user["UserId"], ""):
+            return {}  # a user of the same name created since (a session outlived its user): not the caller's tags
         return dict(user.get("Tags", {})) if user else {}
     if caller.kind is PrincipalKind.ASSUMED_ROLE:
         role = records.get(store.ROLE, caller.account, caller.name.lower())
