@@ -20,7 +20,7 @@ Wire protocol with the parent, on private copies of the original stdin/stdout pi
 any child process output land in the function's log): each message is a frame
 ``FRAME(header_len, body_len) + JSON header + body``.
 
-    parent → worker  {"type": "init", "task_root", "paths", "data_limit", "max_tasks", "environ"} (once)
+    parent → worker  {"type": "init", "task_root", "paths", "data_limit", "log_limit", "max_tasks", "environ"} (once)
     worker → parent  {"type": "ready", "rss"}  or  {"type": "init_error", "error_type", "rss"} + payload
     parent → worker  {"type": "invoke", "id", "arn", "deadline_ms", "client_context", "creds"} + event
     worker → parent  {"type": "result", "error_type", "oversized", "ms", "rss"} + payload
@@ -341,6 +341,9 @@ def initialize(config: dict[str, Any]) -> Handler:
             resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
         except (ValueError, OSError):
             pass
+    log_limit = config.get("log_limit")
+    if log_limit:  # isolation round 4: fds 1/2 are the server's memfd; RLIMIT_FSIZE bounds what one sandbox puts there
+        resource.setrlimit(resource.RLIMIT_FSIZE, (log_limit, log_limit))
     max_tasks = config.get("max_tasks")
     if max_tasks:  # the sandbox's processes and threads, this one included; before any code of the function runs
         resource.setrlimit(resource.RLIMIT_NPROC, (max_tasks, max_tasks))

@@ -35,7 +35,7 @@ from lambdaperm.runtime.endpoint_guard import EndpointGuard
 from lambdaperm.runtime.environment import library_paths, log_stream_name, worker_environment
 from lambdaperm.runtime.errors import RuntimeClosed, WorkerStartError
 from lambdaperm.runtime.invocation import Credentials, FunctionSpec, InvokeResult
-from lambdaperm.runtime.isolation import RUNTIME_DIR, TASK_DIR, Isolation, probe
+from lambdaperm.runtime.isolation import RUNTIME_DIR, TASK_DIR, TMP_BYTES, Isolation, probe
 from lambdaperm.runtime.pool import PoolRetired, WorkerPool
 from lambdaperm.runtime.sandbox_uids import SandboxUids, UidsExhausted
 from lambdaperm.runtime.worker import BOOTSTRAP, Reply, Worker, worker_command
@@ -44,6 +44,9 @@ INIT_PHASE_SECONDS = 10.0
 DATA_LIMIT_OVERHEAD_MB = 1024
 UNHANDLED = "Unhandled"
 EXIT_ERROR = "Runtime.ExitError"
+# RLIMIT_FSIZE of a worker: its stdout/stderr is an in-memory file of the server (worker.py), emptied only between
+# invocations, so one invocation's output is bounded like its /tmp (the same memory, the same bound per sandbox)
+LOG_FILE_BYTES = TMP_BYTES
 
 PoolKey = tuple[str, str, str]
 
@@ -272,7 +275,7 @@ class Runtime:
             raise
         pool.adopt(worker)  # from now on shutdown() can kill it, even mid-init
         config = {"type": "init", "task_root": inner_root, "paths": self._paths,
-                  "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20,
+                  "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20, "log_limit": LOG_FILE_BYTES,
                   "max_tasks": sandbox.max_tasks if sandbox is not None else None, "environ": env}
         try:
             reply = worker.request(config, b"", started + INIT_PHASE_SECONDS + spec.timeout)
