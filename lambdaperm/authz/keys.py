@@ -33,6 +33,7 @@ def request_context(
             identity.source_identity,
             tuple(sorted(tags.items())),
             org_id,
+            identity.source_function_arn,
         )
     )
     keys["aws:currenttime"] = (f"{now:%Y-%m-%dT%H:%M:%SZ}",)
@@ -54,6 +55,7 @@ def _identity_keys(
     source_identity: str | None,
     tags: tuple[tuple[str, str], ...],
     org_id: str,
+    source_function_arn: str | None = None,
 ) -> Mapping[str, tuple[str, ...]]:
     """The keys that depend on the caller alone (computed once per identity)."""
     keys = principal_context(caller, org_id=org_id)
@@ -68,4 +70,6 @@ def _identity_keys(
         keys["aws:multifactorauthpresent"] = ("true" if mfa else "false",)
     if source_identity:
         keys["aws:sourceidentity"] = (source_identity,)
+    if source_function_arn:  # credentials Lambda gave a function's code (permissions-source-function-arn.html)
+        keys["lambda:sourcefunctionarn"] = (source_function_arn,)
     return keys

@@ -91,7 +91,7 @@ def _session_identity(s: dict[str, Any]) -> Identity:
     return Identity(caller, f"{s['RoleId']}:{s['SessionName']}", s["AccessKeyId"], role_name=s["RoleName"],
                     role_id=s["RoleId"], session_created=created, session_expires=expires, chained=s["Chained"],
                     tags=dict(s.get("Tags", {})), session_policies=tuple(s.get("SessionPolicies", [])),
-                    source_identity=s.get("SourceIdentity"))
+                    source_identity=s.get("SourceIdentity"), source_function_arn=s.get("SourceFunctionArn"))
 
 
 def get_caller_identity(ctx: RequestContext, p: Params) -> Output:
@@ -135,9 +135,11 @@ def _session_policies(ctx: RequestContext, p: Params) -> list[str | dict[str, st
 def issue_role_session(records: Records, role: dict[str, Any], session_name: str, now: datetime, *,
                        seconds: int = 3600, chained: bool = False, policies: list[str | dict[str, str]] | None = None,
                        tags: dict[str, str] | None = None, source_identity: str | None = None,
-                       transitive: list[str] | None = None) -> dict[str, Any]:
+                       transitive: list[str] | None = None, source_function: str | None = None) -> dict[str, Any]:
     """Create temporary credentials for a session of `role` (what AssumeRole returns, and what Lambda
-    gives a function's code: the session named after the function)."""
+    gives a function's code: the session named after the function, whose requests carry
+    lambda:SourceFunctionArn = `source_function`,
+    https://docs.aws.amazon.com/lambda/latest/dg/permissions-source-function-arn.html)."""
     creds = {"AccessKeyId": access_key_id("ASIA"), "SecretAccessKey": secret_access_key(),
              "SessionToken": session_token(), "Expiration": now + timedelta(seconds=seconds)}
     account = role["Arn"].split(":")[4]
@@ -147,6 +149,8 @@ def issue_role_session(records: Records, role: dict[str, Any], session_name: str
                "Created": now.isoformat(), "Expiration": creds["Expiration"].isoformat(), "Chained": chained,
                "SessionPolicies": policies or [], "Tags": tags or {}, "SourceIdentity": source_identity,
                "TransitiveTagKeys": transitive or []}
+    if source_function:
+        session["SourceFunctionArn"] = source_function
     records.put(SESSION, store.GLOBAL, creds["AccessKeyId"], session)
     return creds
 
@@ -182,9 +186,10 @@ def _session_tags(ctx: RequestContext, p: Params, chained: bool) -> tuple[dict[s
             raise ServiceError("InvalidParameterValue", "One of the specified transitive tag keys can't be set "
                                "because it conflicts with a transitive tag key from the calling session.", 400)
         caller_tags = caller.get("Tags", {})
-        for key in inherited_keys:
-            if key in caller_tags:
-                tags[key] = caller_tags[key]
+        inherited = {k.lower() for k in inherited_keys}  # a transitive key names its tag in any case
+        for key, value in caller_tags.items():
+            if key.lower() in inherited:
+                tags[key] = value
         transitive = inherited_keys + [k for k in transitive if k.lower() not in {i.lower() for i in inherited_keys}]
         inherited_source = caller.get("SourceIdentity")
         if inherited_source:

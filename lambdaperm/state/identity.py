@@ -24,6 +24,7 @@ class Identity:
     session_policies: tuple[str, ...] = ()  # session policy documents (JSON text), inline and managed
     source_identity: str | None = None
     mfa: bool = False
+    source_function_arn: str | None = None  # lambda:SourceFunctionArn of credentials given to function code
 
     @property
     def account(self) -> str:

@@ -60,14 +60,18 @@ _sessions: dict[tuple[str, str], SessionCredentials] = {}
 _sessions_lock = threading.Lock()
 
 
-def credentials_for(ctx: RequestContext, role: dict[str, Any], function_name: str) -> SessionCredentials:
-    """The execution role's credentials for this function, reused until five minutes before expiry."""
-    cache_key = (role["Arn"], function_name)
+def credentials_for(ctx: RequestContext, role: dict[str, Any], function_name: str,
+                    function_arn: str) -> SessionCredentials:
+    """The execution role's credentials for this function, reused until five minutes before expiry. They carry
+    lambda:SourceFunctionArn, so they are keyed by the function's ARN (a function of the same name in another
+    region or account is another source)."""
+    cache_key = (role["Arn"], function_arn)
     with _sessions_lock:
         cached = _sessions.get(cache_key)
         if cached is not None and cached.expiration - timedelta(minutes=5) > ctx.now:
             return cached
-        creds = issue_role_session(ctx.records, role, function_name, ctx.now, seconds=3600)
+        creds = issue_role_session(ctx.records, role, function_name, ctx.now, seconds=3600,
+                                   source_function=function_arn)
         fresh = SessionCredentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"],
                                    creds["Expiration"])
         _sessions[cache_key] = fresh
@@ -107,7 +111,7 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     role = role_entity(ctx, config["Role"])
     if role is None or not _assumable(ctx, role):  # Lambda assumes the role on every invoke
         raise invalid("The role defined for the function cannot be assumed by Lambda.")
-    creds = credentials_for(ctx, role, fn["Name"])
+    creds = credentials_for(ctx, role, fn["Name"], fn["Arn"])
     target = target_of(fn, config, version)
     result = ctx.env.invoke(target, payload, creds, request_id=ctx.request_id, client_context=client_context)
     stream = getattr(result, "log_stream_name", None) or f"{ctx.now:%Y/%m/%d}/[{version}]{ctx.request_id[:32]}"
