@@ -14,7 +14,9 @@ and goes to the account the destination ARN names:
   written): queues need `sqs:SendMessage`, topics `sns:Publish`. Lambda destinations are lambdaperm's own
   (`gateway/events.py` delivers them through the function policy); EventBridge is not served: neither is
   delivered here.
-- SNS subscriptions (`moto.sns.models.Subscription.publish`): `sqs` endpoints need `sqs:SendMessage`. `lambda`
+- SNS subscriptions (`moto.sns.models.Subscription.publish`): `sqs` endpoints need `sqs:SendMessage`, and a
+  queue of another account than the topic's only once the subscription is confirmed (`sns_confirmation`; the
+  SubscriptionConfirmation message itself is sent by `sns_to_queue`, authorized the same way). `lambda`
   endpoints are lambdaperm's own. Nothing else is delivered: moto would POST to any `http(s)` endpoint without
   the subscription confirmation SNS requires (https://docs.aws.amazon.com/sns/latest/dg/
   SendMessageToHttp.prepare.html) — the server would make requests to any address a caller names.
@@ -36,6 +38,8 @@ import copy
 import logging
 from collections.abc import Callable
 from typing import Any
+
+from . import sns_confirmation
 
 log = logging.getLogger("lambdaperm.deliveries")
 
@@ -163,6 +167,8 @@ def _sns_delivery(
 ) -> None:
     if subscription.protocol != "sqs":
         return  # lambda: delivered by lambdaperm; http(s) and the rest: never from this server
+    if not sns_confirmation.deliverable(subscription):
+        return  # pending the queue owner's confirmation
     topic = str(subscription.topic.arn)
     endpoint = str(subscription.endpoint)
     if not _allowed(SNS, "sqs:SendMessage", endpoint, topic, topic.split(":")[4]):
@@ -170,6 +176,22 @@ def _sns_delivery(
     delivering = copy.copy(subscription)
     delivering.account_id = _arn_parts(endpoint)[1]  # the queue's account, as the endpoint ARN names it
     original(delivering, message, message_id, *args, **kwargs)
+
+
+def sns_to_queue(topic: str, queue: str, body: str) -> bool:
+    """Send `body` to the queue as the topic's SNS delivery (a SubscriptionConfirmation): only when the queue's
+    policy lets `sns.amazonaws.com` send from this topic; into the queue's own account. Whether it was sent."""
+    if not _allowed(SNS, "sqs:SendMessage", queue, topic, topic.split(":")[4]):
+        return False
+    from moto.sqs.models import sqs_backends
+
+    region, account, name = _arn_parts(queue)
+    try:
+        sqs_backends[account][region].send_message(name, body)
+    except Exception:  # the queue does not exist (Subscribe accepts any queue ARN): nothing to deliver to
+        log.warning("SubscriptionConfirmation from %s to %s not delivered: no such queue", topic, queue)
+        return False
+    return True
 
 
 # ---- S3 server access logs ----------------------------------------------------------------------------------

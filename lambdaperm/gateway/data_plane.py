@@ -16,8 +16,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lambdaperm.catalog import RequiredAction
-from lambdaperm.dataplane import MotoBackend, partiql_support, s3_support, s3_xml_whitespace, upstream_reading
-from lambdaperm.dataplane import deliveries, sns_confirmation
+from lambdaperm.dataplane import (
+    MotoBackend,
+    deliveries,
+    partiql_support,
+    s3_support,
+    s3_xml_whitespace,
+    sns_confirmation,
+    upstream_reading,
+)
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
 from lambdaperm.dataplane.ec2_groups import check_groups
@@ -88,6 +95,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         if pins is not None:  # the policy is stored: pin the users and roles it names
             policy_writes.record(server.records, pins)
         policy_reads.show(server.records, op.service_name, op.name, params, result.output, call.region)
+        if op.service_name == "sns":  # a queue of another account waits for its owner's confirmation
+            sns_confirmation.after(op.name, executed, result.output, identity.account, deliveries.sns_to_queue)
     response = serialize(op, result.output, call.request_id)
     if 200 <= result.status < 300:
         response.status = result.status

@@ -250,7 +250,7 @@ def _record(
                       user_agent=call.req.header("user-agent", "") or "", params=call.params, output=output,
                       error=error, resources=call.resources, recipient=identity.account or "000000000000")
     try:
-        server.trail.submit(build).result(timeout=WAIT_SECONDS)
+        server.trail.submit(build, WAIT_SECONDS).result(timeout=0)  # submit waits for the outcome
         return None
     except TimeoutError:
         cause = f"not committed within {WAIT_SECONDS} s"

@@ -42,7 +42,9 @@ class Server:
         self.records = Records(self.db)
         self.policies = ServicePolicies(self.records)
         self.trail_store = TrailStore(self.db.connection, owns_connections=False)
-        self.trail = TrailWriter(self.trail_store)
+        # the leaders' commits use one connection of their own (one leader at a time: trail_writer)
+        self._trail_connection = commit_connection = self.db.connect()
+        self.trail = TrailWriter(self.trail_store, TrailStore(lambda: commit_connection, owns_connections=False))
         self.dataplane: MotoBackend | Upstream = Upstream(config.upstream) if config.upstream else MotoBackend()
         self.authorizer = Authorizer(CompositePolicies(self.policies, embedded_data_plane=config.upstream is None))
         self.services = SERVICES
@@ -74,4 +76,5 @@ class Server:
             self.poller.stop()
         self.lambda_env.close()
         self.trail.close()
+        self._trail_connection.close()
         self.db.close()

@@ -1,11 +1,17 @@
-"""CloudTrail records written by one writer thread, with group commit, and the truth told to every waiter.
+"""CloudTrail records committed by the requests themselves, with group commit (leader and followers), and
+the truth told to every waiter.
 
-A request hands its record's parts to a queue and gets a Future; the writer builds the records waiting
-at that moment, checks each on its own (an unbuildable or unstorable record fails only its own waiter),
-and appends the rest in one transaction. A failed transaction is retried ATTEMPTS times in all; if it
-still fails, every waiter of the batch gets TrailNotCommitted with the cause. A request answers its
-caller only once its Future says the record is committed, so an acknowledged call never lacks its
-record, even on a crash; concurrent requests share commits instead of queueing for the write lock.
+A request hands its record's parts to `submit` and waits there: the first waiter finding nobody writing
+becomes the leader — it takes every record waiting at that moment (its own among them), builds and checks
+each on its own (an unbuildable or unstorable record fails only its own waiter) and appends the rest in one
+transaction, on its own thread; the others wait as followers and are woken when their record's outcome is
+known. While a leader commits, newcomers gather into the next batch, so eight concurrent requests share
+commits as they did with a writer thread, and a lone request commits its record itself: no hand-over to
+another thread and back on the way (two thread switches per call on a busy core).
+
+A failed transaction is retried ATTEMPTS times in all; if it still fails, every waiter of the batch gets
+TrailNotCommitted with the cause. A request answers its caller only once its record is committed, so an
+acknowledged call never lacks its record, even on a crash.
 
 CloudTrail records every management event of the account: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-concepts.html#cloudtrail-concepts-management-events
 """
@@ -13,19 +19,17 @@ CloudTrail records every management event of the account: https://docs.aws.amazo
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, cast
+from typing import Any
 
 from lambdaperm.trail import TrailStore
 from lambdaperm.trail.store import PreparedRecord
 
 log = logging.getLogger("lambdaperm.trail")
 _BATCH = 256
-_STOP = object()
 ATTEMPTS = 3  # tries of one batch's transaction before its waiters are told it failed
 _BACKOFF = (0.05, 0.2)  # seconds before the 2nd and 3rd tries (a busy database waits in SQLite itself)
 WAIT_SECONDS = 30  # how long `append` waits for the commit
@@ -40,33 +44,65 @@ class TrailNotCommitted(Exception):
 
 
 class TrailWriter:
-    def __init__(self, store: TrailStore) -> None:
-        self.store = store
-        self._queue: queue.Queue[object] = queue.Queue()
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="lambdaperm-trail", daemon=True)
-        self._thread.start()
+    """`store` answers the reads; `commits` (default: `store`) is the store the leaders write with — the
+    server gives it a connection of its own, used by one leader at a time, so that a record is never
+    written on a request thread's connection (which may be inside a transaction of its own)."""
 
-    def submit(self, build: _Build) -> Future[None]:
-        """Queue a record, built by `build` on the writer thread. The Future's result is None once the
-        record is committed; it raises TrailNotCommitted when it could not be."""
+    def __init__(self, store: TrailStore, commits: TrailStore | None = None) -> None:
+        self.store = store
+        self._commits = commits if commits is not None else store
+        self._turn = threading.Condition()  # guards _pending, _leading and _closed
+        self._pending: list[_Item] = []
+        self._leading = False
+        self._closed = False
+
+    def submit(self, build: _Build, timeout: float = WAIT_SECONDS) -> Future[None]:
+        """Record the call `build` describes, and return once its outcome is known (or `timeout` passed):
+        the Future's result is None once the record is committed; it raises TrailNotCommitted when it
+        could not be. `build` runs on whichever thread leads the commit."""
         done: Future[None] = Future()
-        if self._closed:
-            done.set_exception(TrailNotCommitted("the trail writer is closed"))
-            return done
-        self._queue.put((build, done))
+        deadline = time.monotonic() + timeout
+        with self._turn:
+            if self._closed:
+                done.set_exception(TrailNotCommitted("the trail writer is closed"))
+                return done
+            self._pending.append((build, done))
+        while not done.done():
+            with self._turn:
+                while self._leading and not done.done():
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not self._turn.wait(left):
+                        return done  # not known in time: result() waits no longer than its own timeout
+                if done.done():
+                    return done
+                self._leading = True
+                batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
+            try:
+                self._write(batch)
+            except BaseException as exc:  # never leave a waiter hanging
+                log.exception("the trail writer failed")
+                for _build, waiter in batch:
+                    if not waiter.done():
+                        waiter.set_exception(TrailNotCommitted(f"the trail writer failed: {exc}"))
+            finally:
+                with self._turn:
+                    self._leading = False
+                    self._turn.notify_all()
         return done
 
     def append(self, record: dict[str, Any]) -> None:
         """Record and wait for the commit; raises TrailNotCommitted when it was not committed (or not within
         WAIT_SECONDS)."""
         try:
-            self.submit(lambda: record).result(timeout=WAIT_SECONDS)
+            self.submit(lambda: record).result(timeout=0)
         except TimeoutError:
             raise TrailNotCommitted(f"the record was not committed within {WAIT_SECONDS} s") from None
 
     def flush(self) -> None:
-        self._queue.join()
+        """Return once every record submitted so far has its outcome."""
+        with self._turn:
+            while self._leading or self._pending:
+                self._turn.wait(1.0)
 
     def lookup_events(self, **kwargs: Any) -> dict[str, Any]:
         self.flush()
@@ -77,32 +113,10 @@ class TrailWriter:
         return self.store.records(**kwargs)
 
     def close(self) -> None:
-        self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while True:
-            items = [self._queue.get()]
-            while len(items) < _BATCH:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(item is _STOP for item in items)
-            batch = [cast(_Item, item) for item in items if item is not _STOP]
-            try:
-                self._write(batch)
-            except BaseException as exc:  # never leave a waiter hanging, never let the thread die
-                log.exception("the trail writer failed")
-                for _build, done in batch:
-                    if not done.done():
-                        done.set_exception(TrailNotCommitted(f"the trail writer failed: {exc}"))
-            for _ in items:
-                self._queue.task_done()
-            if stop:
-                self._fail_remaining()
-                return
+        """Refuse new records; those already submitted are committed by their own submitters."""
+        with self._turn:
+            self._closed = True
+        self.flush()
 
     def _write(self, batch: list[_Item]) -> None:
         pending: list[tuple[PreparedRecord, Future[None]]] = []
@@ -114,7 +128,7 @@ class TrailWriter:
                 done.set_exception(TrailNotCommitted(f"the record could not be built: {exc}"))
                 continue
             try:
-                pending.append((self.store.prepare(record), done))
+                pending.append((self._commits.prepare(record), done))
             except Exception as exc:
                 log.exception("could not store trail record %s", record.get("eventID"))
                 done.set_exception(TrailNotCommitted(f"the record could not be stored: {exc}"))
@@ -125,7 +139,7 @@ class TrailWriter:
         """One transaction for the batch, tried ATTEMPTS times; every waiter learns the outcome."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                self.store.append_prepared([prepared for prepared, _ in pending])
+                self._commits.append_prepared([prepared for prepared, _ in pending])
             except Exception as exc:
                 if attempt < ATTEMPTS:
                     log.warning(
@@ -149,15 +163,3 @@ class TrailWriter:
             for _, done in pending:
                 done.set_result(None)
             return
-
-    def _fail_remaining(self) -> None:
-        """Records queued after close() was called are never written: their waiters are told so."""
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if item is not _STOP:
-                _build, done = cast(_Item, item)
-                done.set_exception(TrailNotCommitted("the trail writer is closed"))
-            self._queue.task_done()

@@ -165,11 +165,6 @@ def _queue(server: Endpoint, account: str, name: str, queue_policy: dict[str, An
     return url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 2: SNS subscriptions are confirmed at once (moto); a topic owner's subscription of another "
-    "account's SQS queue must stay PendingConfirmation until the queue's owner confirms it",
-)
 def test_a_topic_owner_cannot_subscribe_another_accounts_queue_without_its_confirmation(server: Endpoint) -> None:
     """Attack: B's queue policy lets SNS send to it (a common policy: `Service: sns.amazonaws.com`, no source
     condition). A, who owns a topic, subscribes B's queue and publishes: the message lands in B's queue at once.

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,65 @@ def test_append_raises_when_not_committed(writer: TrailWriter, faulty_connect: C
 def test_a_closed_writer_acknowledges_nothing(writer: TrailWriter) -> None:
     writer.close()
     assert outcome(writer.submit(_const(event()))) == "failed: the trail writer is closed"
+
+
+class CountingStore(TrailStore):
+    """The real store, counting its transactions (the batches the leaders commit)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[int] = []
+
+    def append_prepared(self, prepared: Any) -> None:
+        super().append_prepared(prepared)
+        self.batches.append(len(prepared))
+
+
+def test_concurrent_records_share_commits_and_every_one_is_acknowledged(faulty_connect: Connect) -> None:
+    """Group commit with leaders and followers: while a leader commits, the records submitted meanwhile wait
+    and are committed together by the next leader; every submitter returns only once its own record's outcome
+    is known (here: committed), and none is lost or written twice."""
+    local = threading.local()
+
+    def lend() -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = faulty_connect()
+        return conn
+
+    store = CountingStore(lend, owns_connections=False)
+    w = TrailWriter(store)
+    first_building, release = threading.Event(), threading.Event()
+    first = event()
+
+    def slow_build() -> dict[str, Any]:  # the first leader is held inside its batch
+        first_building.set()
+        assert release.wait(WAIT)
+        return first
+
+    leader = threading.Thread(target=lambda: outcomes.append(outcome(w.submit(slow_build))))
+    outcomes: list[str] = []
+    leader.start()
+    assert first_building.wait(WAIT)
+    others = [event() for _ in range(7)]
+    followers = [threading.Thread(target=lambda r=r: outcomes.append(outcome(w.submit(_const(r))))) for r in others]
+    for t in followers:
+        t.start()
+    deadline = time.monotonic() + WAIT  # all seven are waiting behind the held leader
+    while len(w._pending) < 7 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(w._pending) == 7 and outcomes == []  # nobody was answered before its record was committed
+    release.set()
+    for t in [leader, *followers]:
+        t.join(WAIT)
+    assert outcomes == ["committed"] * 8
+    assert store.batches == [1, 7]  # the held leader's own record, then the seven gathered meanwhile, as one
+    assert stored_ids(faulty_connect) == {r["eventID"] for r in [first, *others]}
+    # and under free concurrency: every record committed exactly once
+    many = [event() for _ in range(200)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda r: outcome(w.submit(_const(r))), many))
+    assert results == ["committed"] * 200
+    assert sum(store.batches) == 208
+    assert stored_ids(faulty_connect) == {r["eventID"] for r in [first, *others, *many]}
+    w.close()
