@@ -26,6 +26,7 @@ from lambdaperm.dataplane import (
     upstream_reading,
 )
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
+from lambdaperm.dataplane.dynamodb_expressions import check_expressions
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
 from lambdaperm.dataplane.ec2_groups import check_groups
 from lambdaperm.dataplane.logs_subscriptions import check_destination
@@ -63,6 +64,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
     s3_xml_whitespace.check(op.service_name, op.model, params)  # an S3 XML value moto would strip
     check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
+    check_expressions(op.service_name, op.name, params)  # what DynamoDB refuses, moto reads wider
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
         targets = events.check_bucket_notifications(server, params, account, call.region, call.now)

@@ -271,7 +271,6 @@ _IDS = [case_id(i, c) for i, c in enumerate(CASES)]
 DATA_PLANE_5XX: dict[str, str] = {
     "110-dynamodb-PutItem": "an empty AttributeValue {}: ValidationException",
     "113-dynamodb-PutItem": "a ConditionExpression syntax error: ValidationException",
-    "114-dynamodb-PutItem": "an undefined #name and :value in a ConditionExpression: ValidationException",
     "116-dynamodb-PutItem": "an empty AttributeValue nested in L/M: ValidationException",
     "122-dynamodb-Query": "an ExclusiveStartKey that is not the table's key: ValidationException",
     "149-sqs-SetQueueAttributes": "DelaySeconds 'abc': InvalidAttributeValue",

@@ -153,3 +153,99 @@ def test_an_object_lock_mode_is_applied_as_it_was_authorized(server: Endpoint) -
     except ClientError as err:
         assert err.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403, 501), err.response
     assert admin.head_object(Bucket="r6-locked", Key="doc").get("ObjectLockMode") != "COMPLIANCE"
+
+
+def _attribute_reader(server: Endpoint, account: str) -> Any:
+    """A table `r6-items` whose item has a shown, a secret and a `#a` attribute, and a caller the DynamoDB
+    guide's attribute policy limits to `pk` and `shown` (ForAllValues on `dynamodb:Attributes`, Select
+    SPECIFIC_ATTRIBUTES when given)."""
+    ddb = server.client("dynamodb", key=account)
+    ddb.create_table(
+        TableName="r6-items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {"pk": {"S": "1"}, "shown": {"S": "p"}, "secret": {"S": "SECRET"}, "#a": {"S": "HASH-SECRET"}}
+    ddb.put_item(TableName="r6-items", Item=item)
+    return user(
+        server,
+        account,
+        "attrs",
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+                "Resource": "*",
+                "Condition": {
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "shown"]},
+                    "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                },
+            }
+        ],
+    )("dynamodb")
+
+
+def test_specific_attributes_without_a_projection_reads_no_other_attribute(server: Endpoint) -> None:
+    """`Select: SPECIFIC_ATTRIBUTES` "returns only the attributes listed in ProjectionExpression"
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html#DDB-Query-request-Select);
+    without ProjectionExpression or AttributesToGet DynamoDB refuses the request (ValidationException "Must
+    specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"). Attack: a
+    caller limited to the attributes `pk` and `shown` (the guide's ForAllValues policy on
+    `dynamodb:Attributes`, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html)
+    queries and scans with SPECIFIC_ATTRIBUTES and no projection: the authorizer read no attribute (the
+    ForAllValues condition holds on an empty set) and the backend returned whole items, `secret` included.
+    """
+    ddb = _attribute_reader(server, "888800000603")
+    for call in (
+        lambda: ddb.query(
+            TableName="r6-items",
+            KeyConditionExpression="pk = :v",
+            ExpressionAttributeValues={":v": {"S": "1"}},
+            Select="SPECIFIC_ATTRIBUTES",
+        ),
+        lambda: ddb.scan(TableName="r6-items", Select="SPECIFIC_ATTRIBUTES"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+        assert "SPECIFIC_ATTRIBUTES" in refused.value.response["Error"]["Message"]
+    allowed = ddb.query(
+        TableName="r6-items",
+        KeyConditionExpression="pk = :v",
+        ExpressionAttributeValues={":v": {"S": "1"}},
+        Select="SPECIFIC_ATTRIBUTES",
+        ProjectionExpression="pk, shown",
+    )
+    assert allowed["Items"] == [{"pk": {"S": "1"}, "shown": {"S": "p"}}]
+
+
+def test_an_undefined_attribute_name_placeholder_reads_nothing(server: Endpoint) -> None:
+    """A `#name` in an expression must be defined in ExpressionAttributeNames; otherwise DynamoDB refuses the
+    request: ValidationException "Invalid ProjectionExpression: An expression attribute name used in the
+    document path is not defined; attribute name: #a"
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ExpressionAttributeNames.html).
+    Attack: the caller limited to `pk` and `shown` reads `ProjectionExpression="#a"` without defining `#a`:
+    the authorizer skipped the placeholder (no attribute named), the backend read the literal attribute `#a`
+    of the item and returned it.
+    """
+    ddb = _attribute_reader(server, "888800000604")
+    with pytest.raises(ClientError) as refused:
+        ddb.get_item(TableName="r6-items", Key={"pk": {"S": "1"}}, ProjectionExpression="#a")
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "attribute name: #a" in refused.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as filtered:
+        ddb.scan(
+            TableName="r6-items",
+            ProjectionExpression="pk",
+            FilterExpression="#a = :v",
+            ExpressionAttributeValues={":v": {"S": "HASH-SECRET"}},
+        )
+    assert filtered.value.response["Error"]["Code"] == "ValidationException"
+    named = ddb.get_item(
+        TableName="r6-items",
+        Key={"pk": {"S": "1"}},
+        ProjectionExpression="#p",
+        ExpressionAttributeNames={"#p": "shown"},
+    )
+    assert named["Item"] == {"shown": {"S": "p"}}
