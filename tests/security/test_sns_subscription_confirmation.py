@@ -21,12 +21,13 @@ same queue after confirmation).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import Endpoint
+from tests.e2e.conftest import Endpoint, start_server, stop_server
 
 REGION = "us-east-1"
 
@@ -235,3 +236,46 @@ def test_the_queue_owner_subscribing_confirms_a_pending_subscription(server: End
     assert notifications(server, b, url) == ["wanted"]
     # and the topic owner subscribing again does not make it pending again
     assert sns_a.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)["SubscriptionArn"] == sub
+
+
+# ---- restarts: the data plane starts empty, and so does the confirmation state ------------------------------
+
+
+def test_a_token_issued_before_a_restart_confirms_nothing_after_it(tmp_path: Path) -> None:
+    """Subscriptions live in the embedded data plane, which a restart empties (IAM and Lambda state survive): the
+    pending subscription and its token go with it. The same names subscribed again after the restart are a new
+    subscription with a new token; the old token confirms nothing."""
+    a, b = "777730000014", "777730000015"
+    state = tmp_path / "state"
+    first = start_server(state, tmp_path)
+    try:
+        topic, _ = topic_with_control(first, a, "restart-news")
+        url, arn = queue(first, b, "restart-inbox")
+        first.client("sns", key=a).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        old_token = messages(first, b, url)[0]["Token"]
+    finally:
+        assert stop_server(first) == 0
+    second = start_server(state, tmp_path)
+    try:
+        sns_a = second.client("sns", key=a)
+        with pytest.raises(ClientError) as gone:
+            sns_a.list_subscriptions_by_topic(TopicArn=topic)
+        assert code(gone)[0] == "NotFound"  # the data plane started empty
+        assert topic_with_control(second, a, "restart-news")[0] == topic
+        url, arn = queue(second, b, "restart-inbox")
+        reply = sns_a.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        assert reply["SubscriptionArn"] == "pending confirmation"
+        new_token = messages(second, b, url)[0]["Token"]
+        assert new_token != old_token
+        let_confirm(second, a, topic, b)
+        sns_b = second.client("sns", key=b)
+        with pytest.raises(ClientError) as refused:
+            sns_b.confirm_subscription(TopicArn=topic, Token=old_token)
+        assert code(refused) == ("InvalidParameter", "Invalid parameter: Token", 400)
+        sns_a.publish(TopicArn=topic, Message="not yet")
+        assert messages(second, b, url) == []
+        sns_b.confirm_subscription(TopicArn=topic, Token=new_token)  # positive control
+        sns_a.publish(TopicArn=topic, Message="now")
+        assert notifications(second, b, url) == ["now"]
+    finally:
+        stop_server(second)
