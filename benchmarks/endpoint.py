@@ -383,23 +383,13 @@ class InProcess:
         self.captured: list[Any] | None = None
         self.timings: list[tuple[float, float, float]] = []  # (handle, data plane, trail) seconds
         self._inner = {"dataplane": 0.0, "trail": 0.0}
-        # instance attributes only: the embedded backend's execute (the upstream's handle), and the wait
-        # for the trail record's commit (the Future that submit returns)
+        # instance attributes only: the embedded backend's execute (the upstream's handle), and the trail's
+        # submit (which returns once the record is committed: trail_writer's group commit)
         for name in ("execute", "handle"):
             if hasattr(server.dataplane, name):
                 setattr(server.dataplane, name, self._timed("dataplane", getattr(server.dataplane, name)))
                 break
-        submit = server.trail.submit
-        timed = self._timed
-
-        class TimedFuture:
-            def __init__(self, future: Any) -> None:
-                self._future = future
-
-            def result(self, timeout: float | None = None) -> Any:
-                return timed("trail", self._future.result)(timeout)
-
-        server.trail.submit = lambda build: TimedFuture(submit(build))
+        server.trail.submit = self._timed("trail", server.trail.submit)
 
     def _timed(self, slot: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
