@@ -8,6 +8,7 @@ from ..context import Handler
 from . import aliases, functions, invoke, mappings, permissions, tags, urls
 from .errors import access_denied
 from .names import named_account
+from .owner_only import owner_only
 
 
 def _no_cross_account_role(account: str, params: dict[str, Any]) -> None:
@@ -28,7 +29,7 @@ OPERATIONS: dict[str, Handler] = {
     "GetFunction": functions.get_function,
     "GetFunctionConfiguration": functions.get_function_configuration,
     "ListFunctions": functions.list_functions,
-    "UpdateFunctionConfiguration": functions.update_function_configuration,
+    "UpdateFunctionConfiguration": owner_only("UpdateFunctionConfiguration", functions.update_function_configuration),
     "UpdateFunctionCode": functions.update_function_code,
     "DeleteFunction": functions.delete_function,
     "PublishVersion": functions.publish_version,
@@ -39,8 +40,8 @@ OPERATIONS: dict[str, Handler] = {
     "UpdateAlias": aliases.update_alias,
     "DeleteAlias": aliases.delete_alias,
     "ListAliases": aliases.list_aliases,
-    "AddPermission": permissions.add_permission,
-    "RemovePermission": permissions.remove_permission,
+    "AddPermission": owner_only("AddPermission", permissions.add_permission),
+    "RemovePermission": owner_only("RemovePermission", permissions.remove_permission),
     "GetPolicy": permissions.get_policy,
     "Invoke": invoke.invoke,
     "CreateFunctionUrlConfig": urls.create_function_url_config,
