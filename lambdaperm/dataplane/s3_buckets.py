@@ -3,9 +3,12 @@
 S3 refuses a SigV4 request whose credential scope names another region than the bucket's: 400
 `AuthorizationHeaderMalformed` "The authorization header is malformed; the region '<signed>' is wrong;
 expecting '<bucket region>'", with a `<Region>` element and the `x-amz-bucket-region` header (botocore's
-S3RegionRedirector reads either and retries in the right region). Buckets are global in name, so without
-this check a request signed for an allowed region would act on a bucket of another (`aws:RequestedRegion`
-guardrails bypassed).
+S3RegionRedirector reads either and retries in the right region). A presigned URL (query-string
+authentication) gets the query form: 400 `AuthorizationQueryParametersError` "Error parsing the X-Amz-Credential
+parameter; the region '<signed>' is wrong; expecting '<bucket region>'", with the same `<Region>` element (as
+protocol/region.py answers a host of another region). Buckets are global in name, so without this check a
+request signed for an allowed region would act on a bucket of another (`aws:RequestedRegion` guardrails
+bypassed).
 https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
 """
 
@@ -34,10 +37,15 @@ def bucket_owner(bucket: str) -> str | None:
     return None if owner is None else str(owner[1])
 
 
-def check_bucket_region(bucket: str, region: str) -> None:
+def check_bucket_region(bucket: str, region: str, *, presigned: bool = False) -> None:
+    """S3's refusal of a request signed for `region` when the bucket lives in another; `presigned`: the
+    signature is in the query string (a presigned URL), not in the Authorization header."""
     actual = bucket_region(bucket)
-    if actual is not None and actual != region:
-        raise ServiceError(
-            "AuthorizationHeaderMalformed",
-            f"The authorization header is malformed; the region '{region}' is wrong; expecting '{actual}'",
-            400, fields={"Region": actual}, headers=[("x-amz-bucket-region", actual)])
+    if actual is None or actual == region:
+        return
+    wrong = f"the region '{region}' is wrong; expecting '{actual}'"
+    if presigned:
+        code, message = "AuthorizationQueryParametersError", f"Error parsing the X-Amz-Credential parameter; {wrong}"
+    else:
+        code, message = "AuthorizationHeaderMalformed", f"The authorization header is malformed; {wrong}"
+    raise ServiceError(code, message, 400, fields={"Region": actual}, headers=[("x-amz-bucket-region", actual)])

@@ -84,7 +84,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     if op.service_name == "sqs":  # the dead-letter queue's RedriveAllowPolicy (review round 3)
         check_redrive(op.name, executed, account, call.region)
     if op.service_name == "s3" and "Bucket" in executed and op.name not in _S3_NO_REGION_CHECK:
-        check_bucket_region(str(executed["Bucket"]), call.region)
+        check_bucket_region(str(executed["Bucket"]), call.region, presigned=bool(call.scope and call.scope.presigned))
     check_key(op.service_name, op.name, executed)  # DeleteObjectTagging of a missing key: 404, not moto's crash
     if call.refused is not None:
         result = _delete_objects(server.dataplane, executed, call.refused, account, call.region, op)
