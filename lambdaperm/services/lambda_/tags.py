@@ -6,11 +6,11 @@ from typing import Any
 
 from ..context import Output, Params, RequestContext
 from . import store
-from .names import parse_function
+from .taggable import taggable_function
 
 
 def _fn(ctx: RequestContext, p: Params) -> dict[str, Any]:
-    ref = parse_function(p.get("Resource"), None, account=ctx.account, region=ctx.region, member="resource")
+    ref = taggable_function(p.get("Resource"), account=ctx.account, region=ctx.region)  # a full, unqualified ARN
     return store.load(ctx.records, ref)
 
 
