@@ -205,7 +205,10 @@ RULES: dict[str, KeyRule] = {
     "logs:deliverydestinationresourcearn": _r(),
     "logs:loggeneratingresourcearns": _r(),
     "ec2:region": _r("the request's region"),
-    "ec2:vpceservicename": _r(),
+    # Documented on the vpc-endpoint resource type: the endpoint's own service, which lambdaperm does not read
+    # from EC2 (only CreateVpcEndpoint names it in the request: OVERRIDES).
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies
+    "ec2:vpceservicename": _un("the VPC endpoint's service name, not read from EC2 (CreateVpcEndpoint: the request's)"),
 }
 
 _PARTIQL_ACTIONS = (
@@ -241,6 +244,7 @@ OVERRIDES: dict[tuple[str, str], KeyRule] = {
     ("lambda:removepermission", "lambda:principal"): _un(
         "the request names no principal (the statement's principal is not documented as the value)"
     ),
+    ("ec2:createvpcendpoint", "ec2:vpceservicename"): _r("the service the new endpoint connects to"),
     # A boundary the request sets (creation, Put…PermissionsBoundary) is the request's.
     **{
         (a, "iam:permissionsboundary"): _r("the boundary the request sets")
