@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lambdaperm.catalog import RequiredAction
 from lambdaperm.dataplane import (
     MotoBackend,
+    bucket_registry,
     deliveries,
     partiql_support,
     s3_support,
@@ -79,6 +80,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         return _forward(server, call, op, params, account, targets), None
     if op.service_name == "s3":
         check_upload(op.name, params)  # moto finds an upload by its ID alone; S3 by bucket, key and ID
+    if (op.service_name, op.name) == ("s3", "CreateBucket"):  # a name held across restarts, its owner's only
+        bucket_registry.check_create(server.records, str(params["Bucket"]), account)
     executed = canonical_params(op.service_name, op.name, params, account, call.region)
     check_destination(op.service_name, op.name, executed)  # a log group is no subscription destination
     if op.service_name == "sqs":  # the dead-letter queue's RedriveAllowPolicy (review round 3)
@@ -94,6 +97,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
                 result = server.dataplane.execute(op.model, executed, account, call.region)
         except ServiceError as err:
             raise _missing_key(server, call, op, params, identity, err) from None
+        if (op.service_name, op.name) == ("s3", "CreateBucket"):  # the name is its owner's until DeleteBucket
+            bucket_registry.created(server.records, str(executed["Bucket"]))
         if pins is not None:  # the policy is stored: pin the users and roles it names
             policy_writes.record(server.records, pins)
         policy_reads.show(server.records, op.service_name, op.name, params, result.output, call.region)

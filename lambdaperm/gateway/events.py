@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction
-from lambdaperm.dataplane import moto_state
+from lambdaperm.dataplane import bucket_registry, moto_state
 from lambdaperm.dataplane.deliveries import Guard
 from lambdaperm.policy import Caller, PrincipalKind
 from lambdaperm.protocol import ServiceError
@@ -212,7 +212,8 @@ def _current(server: Server, bucket: str) -> dict[str, Any] | None:
 
 
 def forget_bucket(server: Server, bucket: str, owner: str, created: str) -> None:
-    """A bucket was deleted: its Lambda targets go with it."""
+    """A bucket was deleted: its Lambda targets go with it, and its name is free for any account."""
+    bucket_registry.deleted(server.records, bucket, owner)
     entry = server.records.get(NOTIFICATION, "", bucket)
     if entry is not None and (entry.get("Owner"), entry.get("Created")) == (owner, created):
         server.records.delete(NOTIFICATION, "", bucket)

@@ -161,7 +161,6 @@ def test_a_deleted_managed_session_policy_allows_nothing(server: Endpoint) -> No
 # ---- a restart: the data plane comes back empty, the records do not --------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="review round 3: a restart frees every bucket name for any account")
 def test_a_restart_does_not_free_a_buckets_name_for_another_account(make_server: Any, tmp_path: Path) -> None:
     """Attack: account A owns bucket `a-uploads`, notifies its function `process` of uploads, and the function
     policy lets s3.amazonaws.com invoke it for `SourceArn` arn:aws:s3:::a-uploads (SQLite: it survives a restart).
@@ -210,3 +209,96 @@ def test_a_restart_does_not_free_a_buckets_name_for_another_account(make_server:
         second.client("s3", key=attacker).create_bucket(Bucket="a-uploads")
     assert code(denied) == "BucketAlreadyExists"
     second.client("s3", key=victim).create_bucket(Bucket="a-uploads")  # its owner may create it again
+
+
+def _bucket_gone(client: Any, bucket: str) -> str:
+    """The error code of a PutObject into `bucket` (which must fail)."""
+    with pytest.raises(ClientError) as missing:
+        client.put_object(Bucket=bucket, Key="k", Body=b"x")
+    return code(missing)
+
+
+def test_after_a_restart_the_owner_creates_its_bucket_again_without_its_old_notifications(
+    make_server: Any, tmp_path: Path
+) -> None:
+    """Positive control of the restart rule: the bucket the restart lost is its owner's to create again, and it
+    comes back as a new bucket (no objects, no notification of the old one). Until then no call acts on it in
+    any account: the owner's and another account's calls answer NoSuchBucket (lambdaperm lost the bucket; it is
+    not another account's for `aws:ResourceAccount` or for the backend).
+
+    AWS: a bucket name belongs to its owner until the owner deletes the bucket; the owner's CreateBucket of a
+    name it holds is not refused as another account's (BucketAlreadyOwnedByYou, or 200 in us-east-1)
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html).
+    """
+    state = tmp_path / "state"
+    first = make_server(state)
+    owner, other = "777800000006", "777800000007"
+    role = make_role(first.client("iam", key=owner), "process-role")
+    lam = first.client("lambda", key=owner)
+    fn = lam.create_function(
+        FunctionName="process",
+        Runtime="python3.11",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": "def handler(e, c):\n    return 1\n"})},
+    )["FunctionArn"]
+    lam.add_permission(
+        FunctionName="process",
+        StatementId="s3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::o-uploads",
+    )
+    s3 = first.client("s3", key=owner)
+    s3.create_bucket(Bucket="o-uploads")
+    s3.put_bucket_notification_configuration(
+        Bucket="o-uploads",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    assert s3.get_bucket_notification_configuration(Bucket="o-uploads").get("LambdaFunctionConfigurations")
+    s3.put_object(Bucket="o-uploads", Key="before", Body=b"x")
+    assert stop_server(first) == 0
+    second = make_server(state)
+    s3 = second.client("s3", key=owner)
+    assert _bucket_gone(s3, "o-uploads") == "NoSuchBucket"
+    assert _bucket_gone(second.client("s3", key=other), "o-uploads") == "NoSuchBucket"
+    s3.create_bucket(Bucket="o-uploads")
+    assert s3.list_objects_v2(Bucket="o-uploads")["KeyCount"] == 0
+    assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket="o-uploads")
+    with pytest.raises(ClientError) as taken:  # and it is still the owner's only
+        second.client("s3", key=other).create_bucket(Bucket="o-uploads")
+    assert code(taken) == "BucketAlreadyExists"
+
+
+def test_deleting_a_bucket_frees_its_name_before_and_after_a_restart(make_server: Any, tmp_path: Path) -> None:
+    """Positive control: DeleteBucket gives the name up — another account may create it at once, and the new
+    owner holds it across a restart (its former owner may not take it back); a bucket its owner created again
+    after a restart and then deleted is free too.
+
+    AWS: after a bucket is deleted its name is available for reuse, by any account
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-bucket.html,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+    """
+    state = tmp_path / "state"
+    first = make_server(state)
+    owner, other = "777800000008", "777800000009"
+    mine, theirs = first.client("s3", key=owner), first.client("s3", key=other)
+    mine.create_bucket(Bucket="o-archive")
+    mine.create_bucket(Bucket="o-scratch")
+    with pytest.raises(ClientError) as taken:  # control: held while it exists
+        theirs.create_bucket(Bucket="o-archive")
+    assert code(taken) == "BucketAlreadyExists"
+    mine.delete_bucket(Bucket="o-archive")
+    theirs.create_bucket(Bucket="o-archive")  # the name changed hands
+    assert stop_server(first) == 0
+    second = make_server(state)
+    mine, theirs = second.client("s3", key=owner), second.client("s3", key=other)
+    with pytest.raises(ClientError) as held:
+        mine.create_bucket(Bucket="o-archive")
+    assert code(held) == "BucketAlreadyExists"
+    assert held.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    mine.create_bucket(Bucket="o-scratch")  # created again after the restart…
+    mine.delete_bucket(Bucket="o-scratch")  # …and deleted: free
+    theirs.create_bucket(Bucket="o-scratch")
