@@ -33,7 +33,7 @@ from lambdaperm.services.lambda_ import incarnation
 from lambdaperm.services.lambda_ import store as lambda_store
 from lambdaperm.services.lambda_.invoke import run
 from lambdaperm.services.lambda_.mappings import MAPPING
-from lambdaperm.services.lambda_.names import parse_function
+from lambdaperm.services.lambda_.names import named_region, parse_function
 from lambdaperm.services.lambda_.roles import lambda_can_assume, role_entity, session_identity
 from lambdaperm.state.identity import Identity
 
@@ -343,6 +343,8 @@ def deliver(
     event: dict[str, Any],
 ) -> None:
     """Invoke asynchronously as `service`; a denial is recorded in the trail (never dropped silently)."""
+    # in the function's own region: SNS delivers to a function of another region (sns-lambda-as-subscriber.html)
+    region = named_region(function_arn) or region
 
     def job() -> None:
         now = datetime.now(UTC)

@@ -39,6 +39,12 @@ def named_account(raw: object) -> str | None:
     return m.group("account") if m else None
 
 
+def named_region(raw: object) -> str | None:
+    """The region a function ARN names, None for a name or partial ARN without one, or an unreadable one."""
+    m = _FUNCTION.match(raw) if isinstance(raw, str) else None
+    return m.group("region") if m else None
+
+
 def parse_function(raw: object, qualifier: object, *, account: str, region: str,
                    member: str = "functionName") -> FunctionRef:
     if not isinstance(raw, str) or not raw or len(raw) > 170:
