@@ -22,6 +22,7 @@ from lambdaperm.dataplane import (
     deliveries,
     partiql_support,
     s3_support,
+    s3_trailers,
     s3_xml_whitespace,
     sns_confirmation,
     upstream_reading,
@@ -64,6 +65,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
     s3_xml_whitespace.check(op.service_name, op.model, params)  # an S3 XML value moto would strip
+    s3_trailers.check(op.service_name, call.req)  # an aws-chunked trailer: an announced checksum only
     check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
     check_expressions(op.service_name, op.name, params)  # what DynamoDB refuses, moto reads wider
     targets = None
