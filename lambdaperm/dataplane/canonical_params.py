@@ -33,7 +33,7 @@ from lambdaperm.catalog.invalid import InvalidRequest
 from lambdaperm.catalog.s3_copy_source import copy_source
 from lambdaperm.protocol.errors import ServiceError
 
-from . import logs_groups, sns_attributes, sqs_attributes
+from . import logs_groups, s3_access_points, sns_attributes, sqs_attributes
 
 _QUEUE_URL = re.compile(
     r"^https?://(?P<host>[^/?#@\s]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)$")
@@ -68,6 +68,8 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
                      region: str) -> dict[str, Any]:
     """A copy of `params` in the backend's one form (see the module docstring)."""
     _arns_in_region(service, params, region)
+    if service == "s3":  # an access point ARN as Bucket: not served (region/account review round 4)
+        s3_access_points.refuse_arn_bucket(params)
     if service == "sqs":
         sqs_attributes.check_names(operation, params)  # names SQS knows, as SQS spells them
     if service == "sns":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
@@ -136,3 +137,42 @@ def test_another_account_cannot_tag_a_function_by_partial_arn(server: Endpoint) 
     with pytest.raises(ClientError) as err:
         lam.list_tags(Resource=arn)
     assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+# ---- S3: a Bucket given as an access point ARN ------------------------------------------------------------------
+
+
+def test_a_bucket_named_by_access_point_arn_is_not_read_as_a_bucket(server: Endpoint) -> None:
+    """Attack: a path-style request names the bucket by an access point ARN, percent-encoded in the first path
+    segment (`/arn%3Aaws%3As3%3Aus-east-1%3AA%3Aaccesspoint%2Fap-r4/k`). The authorizer read the segment as an
+    access point (`s3:GetObject` on `arn:aws:s3:us-east-1:A:accesspoint/ap-r4/object/k`) while the backend
+    looked up a bucket literally named by the encoded text: the call was decided on one resource and executed on
+    another (the structural oracle's acted-on ⊄ authorized). No bucket can carry that name today, but the decision
+    and the execution must read one resource.
+
+    AWS: an access point (or Object Lambda access point) is addressed through its own endpoint and its own
+    policy (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-access-points.html); lambdaperm serves no
+    access points, so a Bucket given as an ARN is refused (501 NotImplemented, naming what is not served) before
+    anything is read. (An Object Lambda access point ARN is already refused at authorization: no action maps.)
+    """
+    from tests.security.test_canonical_execution import signed
+
+    account = "444400000021"
+    iam = server.client("iam", key=account)
+    iam.create_user(UserName="ap-user")
+    iam.put_user_policy(
+        UserName="ap-user",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
+    )
+    key = iam.create_access_key(UserName="ap-user")["AccessKey"]
+    encoded = quote(f"arn:aws:s3:{REGION}:{account}:accesspoint/ap-r4", safe="")
+    for method, body in (("GET", b""), ("PUT", b"data")):
+        status, _, answer = signed(
+            server, "s3", REGION, method, f"/{encoded}/k", {}, body, key["AccessKeyId"], key["SecretAccessKey"]
+        )
+        assert status == 501, answer
+        assert b"<Code>NotImplemented</Code>" in answer
+        assert b"access point" in answer
