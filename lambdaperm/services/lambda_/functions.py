@@ -57,7 +57,8 @@ def _vpc(ctx: RequestContext, p: Params, role: dict[str, Any], function_name: st
 
 
 def _dead_letter(ctx: RequestContext, p: Params, role: dict[str, Any], function_name: str) -> None:
-    """A dead-letter queue or topic the execution role cannot write to is refused at creation (spec §3.7)."""
+    """A dead-letter queue or topic the execution role cannot write to is refused, at creation and at an update
+    that names one (spec §3.7; https://docs.aws.amazon.com/lambda/latest/api/API_DeadLetterConfig.html)."""
     target = (p.get("DeadLetterConfig") or {}).get("TargetArn")
     if not target:
         return
@@ -178,6 +179,8 @@ def update_function_configuration(ctx: RequestContext, p: Params) -> Output:
     role = assumable_role(ctx, role_arn)
     basics = check_basics(p, latest)
     vpc = _vpc(ctx, p, role, ref.name) if "VpcConfig" in p else latest.get("VpcConfig")
+    if "DeadLetterConfig" in p:  # checked as CreateFunction checks it, with the role the update leaves
+        _dead_letter(ctx, p, role, ref.name)
     with ctx.records.db.transaction():
         fn = store.load(ctx.records, ref)
         _check_revision(p, fn["Latest"]["RevisionId"])
@@ -190,6 +193,12 @@ def update_function_configuration(ctx: RequestContext, p: Params) -> Output:
             latest["VpcConfig"] = vpc
         else:
             latest.pop("VpcConfig", None)
+        if "DeadLetterConfig" in p:  # an empty TargetArn removes the target
+            target = (p.get("DeadLetterConfig") or {}).get("TargetArn")
+            if target:
+                latest["DeadLetterConfig"] = {"TargetArn": target}
+            else:
+                latest.pop("DeadLetterConfig", None)
         latest["LastModified"] = store.timestamp(ctx.now)
         latest["RevisionId"] = store.new_revision()
         store.save(ctx.records, fn)
