@@ -27,6 +27,11 @@ per sandbox: as an ordinary user each sandbox is a user namespace of its own, as
 The probe checks it from inside; where the count is not per sandbox (an older kernel) there is no limit, and the
 health endpoint says so (a shared budget would let one account's bomb starve the others).
 
+Kernel budgets counted per user (inotify, fanotify, user namespaces, POSIX message queues, queued signals): as root
+each sandbox's uid has its own; as an ordinary user the sandboxes share the server uid's, so each gets a fair share
+of them, set by a launcher in front of bwrap, and at most ``max_sandboxes`` live at once (`kernel_budgets`,
+`sandbox_slots`). Where the launcher cannot run, the health endpoint says the budgets are shared.
+
 Where this cannot work (not Linux, no ``bwrap``, namespaces refused by the kernel or a container's seccomp
 profile, an interpreter installed in a directory that holds the state) `probe` says why, and the caller
 announces it: the server never runs handlers unisolated silently.
@@ -38,13 +43,16 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import site
 import subprocess
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from lambdaperm.runtime.kernel_budgets import MAX_SANDBOXES, RLIMITS, KernelBudgets, applicable, fair_shares
 from lambdaperm.runtime.sandbox_uids import SandboxUids
 
 TASK_DIR = "/var/task"  # LAMBDA_TASK_ROOT on AWS
@@ -98,7 +106,8 @@ PROBE = (
     "    return True\n"
     "tasks = sum(len(os.listdir(f'/proc/{p}/task')) for p in pids)\n"
     "nproc = forks(tasks + 1) and not forks(1)\n"
-    "print(json.dumps({'uid': os.getuid(), 'pids': pids, 'caps': caps, 'nproc': nproc,\n"
+    f"rlimits = {{n: resource.getrlimit(getattr(resource, n))[1] for n in {RLIMITS!r}}}\n"
+    "print(json.dumps({'uid': os.getuid(), 'pids': pids, 'caps': caps, 'nproc': nproc, 'rlimits': rlimits,\n"
     "                  'visible': [p for p in sys.argv[1:] if os.path.exists(p)]}))\n"
 )
 NO_TASK_LIMIT = ("RLIMIT_NPROC is not counted per sandbox here (Linux < 5.14 counts a uid across user namespaces):"
@@ -116,6 +125,8 @@ class Sandbox:
     options: frozenset[str] = frozenset()  # the options this bwrap knows (older ones lack a few)
     max_tasks: int | None = MAX_TASKS  # RLIMIT_NPROC of every sandbox; None where it would not be per sandbox
     no_task_limit: str = ""  # why max_tasks is None
+    budgets: KernelBudgets | None = None  # unprivileged: each sandbox's share of the uid's kernel budgets
+    no_budgets: str = ""  # unprivileged without budgets: why
 
     @property
     def privileged(self) -> bool:
@@ -185,7 +196,14 @@ class Sandbox:
         for option, arity in (("--disable-userns", 0), ("--size", 1), ("--perms", 1)):  # bwrap < 0.8
             if option not in self.options:
                 args = _without(args, option, arity)
+        if self.budgets is not None and not self.privileged:  # the shares, set around the sandbox before bwrap
+            return self.budgets.launcher([*args, *argv])
         return [*args, *argv]
+
+    @property
+    def max_sandboxes(self) -> int | None:
+        """How many sandboxes may live at once (None: no cap, each has budgets of its own or none is shared)."""
+        return self.budgets.max_sandboxes if self.budgets is not None and not self.privileged else None
 
     def describe(self) -> str:
         who = "a uid of its own via setpriv" if self.privileged else "an unprivileged user namespace"
@@ -196,9 +214,19 @@ class Sandbox:
 
     def limits(self) -> dict[str, object]:
         """What the health endpoint shows of the per-sandbox limits."""
-        if self.max_tasks is None:
-            return {"tasks": {"enforced": False, "reason": self.no_task_limit}}
-        return {"tasks": {"enforced": True, "max": self.max_tasks}}
+        tasks: dict[str, object] = (
+            {"enforced": False, "reason": self.no_task_limit}
+            if self.max_tasks is None
+            else {"enforced": True, "max": self.max_tasks}
+        )
+        kernel: dict[str, object]
+        if self.privileged:
+            kernel = {"enforced": True, "scope": "a uid of its own per sandbox"}
+        elif self.budgets is not None:
+            kernel = self.budgets.status()
+        else:
+            kernel = {"enforced": False, "reason": self.no_budgets}
+        return {"tasks": tasks, "kernel": kernel}
 
 
 @dataclass(frozen=True)
@@ -310,9 +338,46 @@ def _version(bwrap: str) -> str:
     return out.stdout.strip().rsplit(" ", 1)[-1] or "?"
 
 
-def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS) -> Isolation:
+def _run_probe(sandbox: Sandbox, private: list[Path], runtime_dir: Path) -> dict[str, Any] | str:
+    """What a probe sees inside a sandbox, or why it could not run."""
+    argv = [sys.executable, "-I", "-S", "-c", PROBE, *map(str, private)]
+    command = sandbox.command(argv, task_root=runtime_dir, runtime_dir=runtime_dir, uid=SandboxUids().acquire())
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_SECONDS, env={}, cwd="/")
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"bwrap could not start a sandbox: {e}"
+    if out.returncode != 0:
+        detail = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
+        return f"bwrap could not start a sandbox: {detail}"
+    try:
+        seen = json.loads(out.stdout)
+    except ValueError:
+        return "the sandbox probe answered something unreadable"
+    return seen if isinstance(seen, dict) else "the sandbox probe answered something unreadable"
+
+
+def _with_budgets(sandbox: Sandbox, max_sandboxes: int, private: list[Path],
+                  runtime_dir: Path) -> tuple[Sandbox, dict[str, Any] | None]:
+    """The unprivileged sandbox with each one's share of the uid's kernel budgets and what its probe saw (its hard
+    rlimits must be the shares), or the sandbox without them, saying why, and None."""
+    why = applicable()
+    if not why:
+        budgets = fair_shares(max_sandboxes)
+        seen = _run_probe(replace(sandbox, budgets=budgets), private, runtime_dir)
+        if isinstance(seen, str):
+            why = seen
+        elif seen.get("rlimits") != {n: budgets.rlimits.get(n, resource.RLIM_INFINITY) for n in RLIMITS}:
+            why = f"the sandbox's rlimits are not its share: {json.dumps(seen.get('rlimits'))}"
+        else:
+            return replace(sandbox, budgets=budgets), seen
+    return replace(sandbox, no_budgets=f"kernel budgets are shared by every sandbox and the server: {why}"), None
+
+
+def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS,
+          max_sandboxes: int = MAX_SANDBOXES) -> Isolation:
     """Build the sandbox and start one to check it from inside. `private` are the paths (the state
-    directory) that must not be visible in a sandbox; `max_tasks` the processes and threads a sandbox may hold."""
+    directory) that must not be visible in a sandbox; `max_tasks` the processes and threads a sandbox may hold;
+    `max_sandboxes` how many sandboxes share an unprivileged server's kernel budgets (see `kernel_budgets`)."""
     if not sys.platform.startswith("linux"):
         return Isolation(None, f"needs Linux namespaces (bubblewrap); this platform is {sys.platform}")
     bwrap = shutil.which("bwrap")
@@ -329,19 +394,12 @@ def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS)
     except ValueError as e:
         return Isolation(None, str(e))
     sandbox = Sandbox(bwrap, setpriv, system, _version(bwrap), _options(bwrap))
-    argv = [sys.executable, "-I", "-S", "-c", PROBE, *map(str, private)]
-    command = sandbox.command(argv, task_root=runtime_dir, runtime_dir=runtime_dir, uid=SandboxUids().acquire())
-    try:
-        out = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_SECONDS, env={}, cwd="/")
-    except (OSError, subprocess.SubprocessError) as e:
-        return Isolation(None, f"bwrap could not start a sandbox: {e}")
-    if out.returncode != 0:
-        detail = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
-        return Isolation(None, f"bwrap could not start a sandbox: {detail}")
-    try:
-        seen = json.loads(out.stdout)
-    except ValueError:
-        return Isolation(None, "the sandbox probe answered something unreadable")
+    budgeted: dict[str, Any] | None = None
+    if not sandbox.privileged:  # the budgets' launcher runs in front of bwrap: the probe checks that command
+        sandbox, budgeted = _with_budgets(sandbox, max_sandboxes, private, runtime_dir)
+    seen = budgeted or _run_probe(sandbox, private, runtime_dir)
+    if isinstance(seen, str):
+        return Isolation(None, seen)
     if seen["visible"] or seen["uid"] == 0 or len(seen["pids"]) > 2 or any(int(c, 16) for c in seen["caps"]):
         return Isolation(None, f"the sandbox does not isolate: {json.dumps(seen)}")
     if seen.get("nproc") is not True:

@@ -95,6 +95,11 @@ class WorkerPool:
             worker.close()
         return forget
 
+    def oldest_idle(self) -> float | None:
+        """When the least recently used idle worker became idle (monotonic), or None."""
+        with self._cond:
+            return min((w.idle_since for w in self._idle), default=None)
+
     def pids(self) -> list[int]:
         with self._cond:
             return [w.pid for w in (*self._idle, *self._busy)]

@@ -37,6 +37,7 @@ from lambdaperm.runtime.errors import RuntimeClosed, WorkerStartError
 from lambdaperm.runtime.invocation import Credentials, FunctionSpec, InvokeResult
 from lambdaperm.runtime.isolation import RUNTIME_DIR, TASK_DIR, TMP_BYTES, Isolation, probe
 from lambdaperm.runtime.pool import PoolRetired, WorkerPool
+from lambdaperm.runtime.sandbox_slots import SandboxSlots
 from lambdaperm.runtime.sandbox_uids import SandboxUids, UidsExhausted
 from lambdaperm.runtime.worker import BOOTSTRAP, Reply, Worker, worker_command
 
@@ -119,6 +120,8 @@ class Runtime:
         self._idle_timeout = idle_timeout
         self._code = CodeStore(self._work_dir / "code")
         self._uids = SandboxUids()
+        # an unprivileged server's sandboxes share its kernel budgets: at most max_sandboxes hold a share at once
+        self._slots = SandboxSlots(self.isolation.sandbox.max_sandboxes if self.isolation.sandbox else None)
         self._paths = library_paths()
         self._pools: dict[PoolKey, WorkerPool] = {}
         self._lock = threading.Lock()
@@ -232,6 +235,21 @@ class Runtime:
                         if self._pools.get(key) is pool:
                             del self._pools[key]
 
+    def _close_oldest_idle(self) -> bool:
+        """Close the least recently used idle worker of any function (its sandbox's slot comes back); False if
+        none is idle."""
+        with self._lock:
+            pools = list(self._pools.items())
+        idle = [(since, key, pool) for key, pool in pools if (since := pool.oldest_idle()) is not None]
+        if not idle:
+            return False
+        since, key, pool = min(idle, key=lambda entry: entry[0])
+        if pool.reap(math.nextafter(since, math.inf)):
+            with self._lock:
+                if self._pools.get(key) is pool:
+                    del self._pools[key]
+        return True
+
     # ------------------------------------------------------------ phases
 
     def _start(self, spec: FunctionSpec, task_root: Path, credentials: Credentials,
@@ -250,15 +268,18 @@ class Runtime:
         command = worker_command(inner_runtime)
         info: tuple[int, int] | None = None
         uid: int | None = None
+        self._slots.acquire(self._close_oldest_idle, INIT_PHASE_SECONDS)  # first: released by on_close
         if sandbox is not None and sandbox.privileged:
             try:
                 uid = self._uids.acquire()
             except UidsExhausted as e:
+                self._slots.release()
                 raise WorkerStartError(str(e)) from None
         self._code.acquire(spec.code_zip, spec.code_sha256)  # the worker's own reference: its sandbox mounts it
 
         def on_close() -> None:
             self._code.release(spec.code_sha256)
+            self._slots.release()
             if uid is not None:
                 self._uids.release(uid)
 

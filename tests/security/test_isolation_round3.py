@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +28,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lambdaperm.runtime.kernel_budgets import MAX_SANDBOXES
 from tests.e2e.conftest import Endpoint, free_port, stop_server
 from tests.e2e.lambda_helpers import payload
 from tests.security import test_runtime_isolation
@@ -105,9 +109,7 @@ BOUNDS = {"inotify": 4096, "mqueue": 4096, "sigpending": 1 << 20}
 
 
 @pytest.mark.parametrize("kind", ["inotify", "mqueue", "sigpending"])
-def test_a_handler_cannot_exhaust_another_accounts_kernel_budget(
-    server: Endpoint, kind: str, request: pytest.FixtureRequest
-) -> None:
+def test_a_handler_cannot_exhaust_another_accounts_kernel_budget(server: Endpoint, kind: str) -> None:
     """Attack: account A's handler takes every inotify instance, POSIX message queue byte or queued real-time
     signal the kernel allows (its warm worker keeps them), so that account B's handler — which may use them
     (a file watcher, a queue, a POSIX timer) — and the server's own OS user can no longer get one. These
@@ -119,15 +121,8 @@ def test_a_handler_cannot_exhaust_another_accounts_kernel_budget(
     server gets EMFILE / EMFILE / EAGAIN, and so does the server's uid outside (inotify, signals).
     Rule (threat model, docs/security.md "Runtime isolation"; Lambda gives each execution environment its own
     kernel, https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html): one account's handler
-    cannot deny another's a resource of its own environment. Secure outcome: B's handler still gets one."""
-    if _unprivileged_sandbox(server):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="review round 3: as an ordinary user the sandboxes share the server uid's inotify, "
-                "mqueue and pending-signal budgets (user namespaces are charged to their creator)",
-            )
-        )
+    cannot deny another's a resource of its own environment. Secure outcome: B's handler still gets one.
+    Fixed (unprivileged mode): each sandbox gets a fair share of the server uid's budgets (kernel_budgets.py)."""
     victim = _deploy(server, VICTIM, f"victim-{kind}", KERNEL)
     attacker = _deploy(server, ATTACKER, f"hog-{kind}", KERNEL)
     before = payload(victim.invoke(FunctionName=f"victim-{kind}", Payload=json.dumps({"kind": kind, "step": "probe"})))
@@ -140,6 +135,127 @@ def test_a_handler_cannot_exhaust_another_accounts_kernel_budget(
     assert hog["made"] < BOUNDS[kind], f"nothing bounds {kind} in a sandbox: {hog}"
     after = payload(victim.invoke(FunctionName=f"victim-{kind}", Payload=json.dumps({"kind": kind, "step": "probe"})))
     assert after["ok"] is True, f"account A's handler ({hog}) left account B's none: {after}"
+
+
+OUTSIDE = """
+import ctypes, os, signal, sys
+
+libc = ctypes.CDLL(None, use_errno=True)
+librt = ctypes.CDLL("librt.so.1", use_errno=True)
+
+
+class MqAttr(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_long), ("maxmsg", ctypes.c_long), ("msgsize", ctypes.c_long),
+                ("curmsgs", ctypes.c_long), ("pad", ctypes.c_long * 4)]
+
+
+kind = sys.argv[1]
+if kind == "inotify":
+    ok = libc.inotify_init1(0) >= 0
+elif kind == "mqueue":  # the host's IPC namespace: the queue is unlinked at once, nothing stays
+    name = f"/lambdaperm-round3-{os.getpid()}".encode()
+    ok = librt.mq_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600, ctypes.byref(MqAttr(0, 10, 8192, 0))) >= 0
+    if ok:
+        librt.mq_unlink(name)
+else:  # a queued real-time signal to itself, blocked (sigqueue: EAGAIN when the budget is spent)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGRTMIN})
+    libc.sigqueue.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+    ok = libc.sigqueue(os.getpid(), int(signal.SIGRTMIN), None) == 0
+print("ok" if ok else os.strerror(ctypes.get_errno()))
+"""
+
+
+def _as_server_uid(server: Endpoint, kind: str) -> str:
+    """What the server's own OS user gets outside every sandbox: `OUTSIDE` run as the server's uid."""
+    uid = os.stat(f"/proc/{server.proc.pid}").st_uid
+    command = [sys.executable, "-I", "-S", "-c", OUTSIDE, kind]
+    if uid != os.geteuid():  # the throwaway uid cannot reach this interpreter (pyenv under /root): the system's
+        if not os.access("/usr/bin/python3", os.X_OK) or not shutil.which("setpriv"):
+            pytest.skip("no /usr/bin/python3 or setpriv to run a probe as the server's uid")
+        drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--"]
+        command = [*drop, "/usr/bin/python3", *command[1:]]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd="/")
+    return (out.stdout or out.stderr).strip()
+
+
+@pytest.mark.parametrize("kind", ["inotify", "mqueue", "sigpending"])
+def test_a_handler_cannot_exhaust_the_servers_own_budget(server: Endpoint, kind: str) -> None:
+    """Attack: as above, and the measured starvation of the server's own OS user outside the sandboxes (EMFILE
+    for inotify, EAGAIN for queued signals: the kernel charges a sandbox's count to the user namespace's creator).
+    Rule (threat model: the server is out of a handler's reach, docs/security.md "Runtime isolation"): the server
+    keeps a reserve of its own budgets — every sandbox's share is budget / (max sandboxes + 1). Secure outcome:
+    with the hog's warm worker holding what it took, the server's uid still gets one."""
+    assert _as_server_uid(server, kind) == "ok", "the positive control failed: the server's uid has none at all"
+    attacker = _deploy(server, ATTACKER, f"server-hog-{kind}", KERNEL)
+    hog = payload(
+        attacker.invoke(
+            FunctionName=f"server-hog-{kind}",
+            Payload=json.dumps({"kind": kind, "step": "hog", "bound": BOUNDS[kind]}),
+        )
+    )
+    assert hog["made"] < BOUNDS[kind], f"nothing bounds {kind} in a sandbox: {hog}"
+    assert _as_server_uid(server, kind) == "ok", f"account A's handler ({hog}) left the server's own uid none"
+
+
+def test_more_functions_than_sandboxes_cannot_exhaust_a_kernel_budget(server: Endpoint) -> None:
+    """Attack: a share per sandbox only divides the budget; the attacker deploys more functions than the server has
+    shares (``MAX_SANDBOXES`` + 1 hogs, each keeping its inotify instances in its warm worker). Rule (as above):
+    one account's handlers cannot deny another's, nor the server, a resource of its own. Secure outcome: at most
+    ``MAX_SANDBOXES`` sandboxes live at once in an unprivileged server (the least recently used idle one is closed
+    to start another, releasing what it held), so account B's handler and the server's uid still get one."""
+    attacker = server.client("lambda", key=ATTACKER, region=REGION)
+    made = []
+    for i in range(MAX_SANDBOXES + 1):
+        _deploy(server, ATTACKER, f"many-hog-{i}", KERNEL)
+        event = {"kind": "inotify", "step": "hog", "bound": BOUNDS["inotify"]}
+        made.append(payload(attacker.invoke(FunctionName=f"many-hog-{i}", Payload=json.dumps(event))))
+    assert all(0 < m["made"] < BOUNDS["inotify"] for m in made), f"a hog was unbounded or had none: {made}"
+    victim = _deploy(server, VICTIM, "many-victim", KERNEL)
+    after = payload(victim.invoke(FunctionName="many-victim", Payload=json.dumps({"kind": "inotify", "step": "probe"})))
+    assert after["ok"] is True, f"{len(made)} hogs of account A ({made}) left account B's handler none: {after}"
+    assert _as_server_uid(server, "inotify") == "ok", f"{len(made)} hogs of account A left the server's uid none"
+
+
+RAISE = """
+import ctypes, errno, resource
+
+def handler(event, context):
+    raised, wrote = [], []
+    for name in ("RLIMIT_MSGQUEUE", "RLIMIT_SIGPENDING", "RLIMIT_NPROC"):
+        which = getattr(resource, name)
+        soft, hard = resource.getrlimit(which)
+        try:
+            resource.setrlimit(which, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+            raised.append(name)
+        except (OSError, ValueError):
+            try:
+                resource.setrlimit(which, (hard, hard))  # up to its own hard limit is allowed; never above
+            except (OSError, ValueError):
+                pass
+        if resource.getrlimit(which)[1] > hard:
+            raised.append(name + " hard")
+    for name in ("max_inotify_instances", "max_inotify_watches", "max_fanotify_groups", "max_user_namespaces"):
+        try:
+            with open(f"/proc/sys/user/{name}", "w") as f:
+                f.write("1000000")
+            wrote.append(name)
+        except OSError:
+            pass
+    caps = [l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "CapPrm", "CapBnd", "CapAmb"))]
+    return {"raised": raised, "wrote": wrote, "caps": caps}
+"""
+
+
+def test_a_handler_cannot_raise_its_kernel_budgets(server: Endpoint) -> None:
+    """Attack: the handler raises what bounds its sandbox's share — setrlimit of RLIMIT_MSGQUEUE,
+    RLIMIT_SIGPENDING (and RLIMIT_NPROC) to unlimited, or writes /proc/sys/user/max_inotify_instances, watches,
+    fanotify groups, user namespaces. Rule: raising a hard rlimit needs CAP_SYS_RESOURCE in the initial user
+    namespace, writing a user namespace's counts needs it in that namespace; the sandbox holds no capability, not
+    even in its bounding set (setrlimit(2), kernel/ucount.c). Secure outcome: every attempt fails, no capability."""
+    lam = _deploy(server, ATTACKER, "raise-budgets", RAISE)
+    seen = payload(lam.invoke(FunctionName="raise-budgets", Payload=b"{}"))
+    assert seen["raised"] == [] and seen["wrote"] == [], f"a handler raised its own kernel budget: {seen}"
+    assert all(int(c, 16) == 0 for c in seen["caps"]), f"the handler holds a capability: {seen}"
 
 
 # ---------------------------------------------------------------- 2. a function URL response the HTTP layer cannot send
