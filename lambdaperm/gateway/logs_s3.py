@@ -20,6 +20,7 @@ from lambdaperm.dataplane.s3_buckets import bucket_region
 from lambdaperm.protocol import ServiceError
 from lambdaperm.services.context import RequestContext
 
+from . import logs_export_service
 from .call import Call
 from .implicit import ImplicitAccess
 
@@ -62,3 +63,4 @@ def authorize(server: Server, call: Call, operation: str, params: dict[str, Any]
         if denial is not None:
             raise ServiceError("AccessDeniedException", f"Access denied by S3 for {bucket}: {denial}", 400)
         call.resources.append(f"arn:aws:s3:::{bucket}/{write['Key']}")  # authorized, for the trail
+    logs_export_service.authorize(server, call, params, [w["Key"] for w in s3_writes(params)])  # review round 4
