@@ -36,7 +36,7 @@ from lambdaperm.services.context import RequestContext
 from lambdaperm.services.lambda_ import incarnation
 from lambdaperm.state.identity import Identity
 
-from . import bucket_names, data_plane, dynamodb_s3, function_urls, logs_s3, multi_delete
+from . import bucket_names, data_plane, dynamodb_s3, function_urls, logs_s3, multi_delete, object_holds
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
@@ -89,17 +89,21 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
     precheck = PRECHECKS.get(op.service_name, {}).get(op.name)
     if precheck is not None:
         precheck(identity.account, params)
-    with bucket_names.held(op.service_name, op.name, params):  # a bucket cannot change hands in between
-        return _authorized_call(server, call, op, params, identity)
+    # a bucket cannot change hands in between, nor an S3 object be written between the decision on its tags and
+    # the execution (object_holds.py: taken after the bucket's hold, always in that order)
+    with (bucket_names.held(op.service_name, op.name, params),
+          object_holds.held(op.service_name, op.name, params) as objects):
+        return _authorized_call(server, call, op, params, identity, objects)
 
 
 def _authorized_call(server: Server, call: Call, op: Operation, params: dict[str, Any],
-                     identity: Identity) -> tuple[HttpResponse, dict[str, Any] | None]:
+                     identity: Identity, objects: object_holds.Held) -> tuple[HttpResponse, dict[str, Any] | None]:
     req = call.req
     # the incarnation of an invoked function, read before the decision (services/lambda_/incarnation.py)
     pinned = (incarnation.pin(server.records, op.name, params, identity.account or "000000000000", call.region)
               if op.service_name == "lambda" else {})
     _authorize(server, call, op, params, identity)
+    objects.check(op.service_name, call.resources)  # every S3 object decided on is held (object_holds.py)
     if op.service_name in server.services and op.name in server.services[op.service_name]:
         ctx = RequestContext(identity=identity, region=call.region, request_id=call.request_id, now=call.now,
                              records=server.records, trail=server.trail, env=server.lambda_env,

@@ -5,8 +5,10 @@ from authorization to execution, and checked that the caches on the request path
 a value computed before an acknowledged write. This round plays the windows they left: a push delivery to a
 Lambda function decided on the function policy and then run on a function found afterwards, and an S3 object
 read decided on the tags of the object that was there (`s3:ExistingObjectTag`) and executed on the object
-written since. Every window is played deterministically with gates in a real server (`race_gate_deliveries`:
-the gates of rounds 1 and 2, plus one inside a push delivery), never with timing.
+written since (and the same for a copy's source, a version made current again by DeleteObjects, and an overwrite
+whose object the embedded backend stores before its tags). Every window is played deterministically with gates
+in a real server (`race_gate_objects`: the gates of rounds 1 and 2, one inside a push delivery, one inside the
+backend's PutObject, one inside the SQS poller), never with timing.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Endpoint, 
     gate.mkdir()
     port = free_port()
     log = tmp / f"server-{port}.log"
-    args = [sys.executable, "-m", "tests.security.race_gate_deliveries", "serve", "--port", str(port)]
+    args = [sys.executable, "-m", "tests.security.race_gate_objects", "serve", "--port", str(port)]
     args += ["--state", str(tmp / "st")]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(oracle_env(log))
@@ -163,10 +165,6 @@ def test_an_s3_event_does_not_run_a_function_recreated_after_the_delivery_was_de
 # --- S3: an object read decided on one object's tags, executed on the object written since ----------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 3: an S3 object read decided on s3:ExistingObjectTag executes on the object overwritten since",
-)
 def test_get_object_does_not_return_an_object_written_after_its_tags_were_decided(
     gated: tuple[Endpoint, Path],
 ) -> None:
@@ -219,3 +217,243 @@ def test_get_object_does_not_return_an_object_written_after_its_tags_were_decide
     with pytest.raises(ClientError) as denied:
         reader.get_object(Bucket=bucket, Key="report")
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def _denied_secret_objects(server: Endpoint, owner: str, user: str, bucket: str, *extra: dict[str, Any]) -> Any:
+    """An S3 client of IAM user `user` of `owner`, who may GetObject in `bucket` except objects tagged
+    classification=secret (an explicit Deny on s3:ExistingObjectTag/classification), plus `extra` statements."""
+    iam = server.client("iam", key=owner)
+    iam.create_user(UserName=user)
+    statements = [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+        {
+            "Effect": "Deny",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+            "Condition": {"StringEquals": {"s3:ExistingObjectTag/classification": "secret"}},
+        },
+        *extra,
+    ]
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=_policy(*statements))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return server.client("s3", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+
+
+def _body(s3: Any, bucket: str, key: str, **kw: Any) -> bytes:
+    return bytes(s3.get_object(Bucket=bucket, Key=key, **kw)["Body"].read())
+
+
+def _code(call: Any) -> str:
+    try:
+        call()
+    except ClientError as err:
+        return str(err.response["Error"]["Code"])
+    return "ok"
+
+
+def test_get_object_is_not_decided_on_an_overwrite_whose_tags_are_not_written_yet(
+    gated: tuple[Endpoint, Path],
+) -> None:
+    """Attack: as above, but the reader's GetObject comes while the owner's overwrite (secret content, tagged
+    secret) is executing: the embedded backend stores the new object first and writes its tags after. A decision
+    made in between read the new object with no tags — the Deny on classification=secret did not apply — and
+    returned the secret content.
+
+    AWS: a PutObject with `x-amz-tagging` creates the object with its tags in one step
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, "x-amz-tagging"); S3 is strongly
+    consistent (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel). A read sees
+    the old object or the new one with its tags: the public content, or AccessDenied."""
+    server, gate = gated
+    owner, bucket, key = "555500000304", "race-untagged", "report-untagged"
+    s3 = server.client("s3", key=owner)
+    s3.create_bucket(Bucket=bucket)
+    reader = _denied_secret_objects(server, owner, "untagged-reader", bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=b"public figures", Tagging="classification=public")
+    assert _body(reader, bucket, key) == b"public figures"  # control
+    (gate / f"tag-{key}.hold").touch()
+    overwrite = Held(
+        gate, "unused", lambda: s3.put_object(Bucket=bucket, Key=key, Body=b"SECRET", Tagging="classification=secret")
+    )
+    overwrite.thread.start()
+    race_gate.wait_for(gate / f"tag-{key}.arrived")  # the new object is in the bucket, its tags not yet
+    (gate / f"tag-{key}.hold").unlink()
+    read = Held(gate, "unused", lambda: _body(reader, bucket, key))
+    read.thread.start()
+    read.thread.join(5)  # with a hold on the object the read waits for the overwrite; without, it is done
+    (gate / f"tag-{key}.go").touch()
+    overwrite.thread.join(30)
+    read.thread.join(30)
+    assert overwrite.outcome is not None and overwrite.outcome[0] == "ok", overwrite.outcome
+    assert read.outcome in (("ok", b"public figures"), ("error", "AccessDenied")), read.outcome
+
+
+def test_copy_object_does_not_copy_a_source_written_after_its_tags_were_decided(
+    gated: tuple[Endpoint, Path],
+) -> None:
+    """Attack: user `copier` may read the objects of `race-copy-src` except those tagged classification=secret,
+    and write into `race-copy-dst`. Its CopyObject of `doc` (tagged public) is decided on the source's tags;
+    before it executes, the owner overwrites `doc` with secret content tagged secret. The held copy then copied
+    the secret content into a bucket the copier can read back.
+
+    AWS: CopyObject reads its source as a GetObject would (s3:GetObject on the source, its
+    s3:ExistingObjectTag: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html); with strong consistency the
+    copy reads the source before the overwrite (public content) or after it (tagged secret: denied)."""
+    server, gate = gated
+    owner, src, dst = "555500000305", "race-copy-src", "race-copy-dst"
+    s3 = server.client("s3", key=owner)
+    s3.create_bucket(Bucket=src)
+    s3.create_bucket(Bucket=dst)
+    write = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{dst}/*"}
+    copier = _denied_secret_objects(server, owner, "copier", src, write)
+    s3.put_object(Bucket=src, Key="doc", Body=b"public figures", Tagging="classification=public")
+    copier.copy_object(Bucket=dst, Key="control", CopySource={"Bucket": src, "Key": "doc"})  # control
+    assert _body(s3, dst, "control") == b"public figures"
+
+    held_copier = _through_gate(copier, "copy")
+    held = Held(
+        gate, "copy", lambda: held_copier.copy_object(Bucket=dst, Key="copy", CopySource={"Bucket": src, "Key": "doc"})
+    ).start()
+    overwrite = Held(
+        gate, "unused", lambda: s3.put_object(Bucket=src, Key="doc", Body=b"SECRET", Tagging="classification=secret")
+    )
+    overwrite.thread.start()
+    overwrite.thread.join(5)  # with a hold on the source the overwrite waits for the held copy; without, it is done
+    outcome = held.release()
+    overwrite.thread.join(30)
+    assert overwrite.outcome is not None and overwrite.outcome[0] == "ok", overwrite.outcome
+    assert outcome[0] == "ok" or outcome == ("error", "AccessDenied"), outcome
+    if outcome[0] == "ok":
+        assert _body(s3, dst, "copy") == b"public figures"
+    # control: after the overwrite the copier is denied the secret source
+    assert _code(lambda: copier.copy_object(Bucket=dst, Key="x", CopySource={"Bucket": src, "Key": "doc"})) == (
+        "AccessDenied"
+    )
+
+
+def test_delete_objects_does_not_change_the_version_a_read_was_decided_on(
+    gated: tuple[Endpoint, Path],
+) -> None:
+    """Attack: in a versioned bucket, `report` has an old version with secret content (tagged secret) under a
+    current public one. The reader (denied objects tagged secret) has its GetObject decided on the current
+    version's public tags; before it executes, the owner's DeleteObjects removes that version (VersionId), so the
+    old secret version is current again. The held read then returned the secret version.
+
+    AWS: a GetObject without versionId reads the current version, and s3:ExistingObjectTag is that version's tags
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html); deleting a specific
+    version makes the previous one current
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html). Before the delete the
+    read returns the public version; after it the current version is tagged secret: denied. DeleteObjects
+    deletes each key as a DeleteObject of it would (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html)."""
+    server, gate = gated
+    owner, bucket = "555500000306", "race-versions"
+    s3 = server.client("s3", key=owner)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    reader = _denied_secret_objects(server, owner, "version-reader", bucket)
+    s3.put_object(Bucket=bucket, Key="report", Body=b"SECRET", Tagging="classification=secret")
+    current = s3.put_object(Bucket=bucket, Key="report", Body=b"public figures", Tagging="classification=public")
+    assert _body(reader, bucket, "report") == b"public figures"  # control
+
+    held_reader = _through_gate(reader, "versions-get")
+    held = Held(gate, "versions-get", lambda: _body(held_reader, bucket, "report")).start()
+    delete = Held(
+        gate,
+        "unused",
+        lambda: s3.delete_objects(
+            Bucket=bucket,
+            Delete={"Objects": [{"Key": "other"}, {"Key": "report", "VersionId": current["VersionId"]}]},
+        ),
+    )
+    delete.thread.start()
+    delete.thread.join(5)  # with a hold on the keys the delete waits for the held read; without, it is done
+    outcome = held.release()
+    delete.thread.join(30)
+    assert delete.outcome is not None and delete.outcome[0] == "ok", delete.outcome
+    assert not delete.outcome[1].get("Errors"), delete.outcome
+    assert outcome in (("ok", b"public figures"), ("error", "AccessDenied")), outcome
+    # control: the old version is current again, and the reader is denied it
+    assert _code(lambda: reader.get_object(Bucket=bucket, Key="report")) == "AccessDenied"
+    assert _body(s3, bucket, "report") == b"SECRET"
+
+
+# --- the object holds, in process: every object a decision may read is held, writers exclusively -------------
+
+
+def test_every_s3_object_an_operation_is_authorized_on_is_held() -> None:
+    """By construction: for every S3 operation of the service model, each object `arn:aws:s3:::bucket/key` its
+    authorization names (the object, a copy's source, each key of a DeleteObjects) is one the call holds from its
+    decision to its execution (`object_holds`); an operation the catalog cannot map is refused anyway."""
+    import botocore.session
+
+    from lambdaperm.catalog import UnmappedOperation, UnresolvedResource, required_actions
+    from lambdaperm.gateway import object_holds
+
+    model = botocore.session.get_session().get_service_model("s3")
+    sample = {
+        "Bucket": "b",
+        "Key": "k k/é",
+        "CopySource": "src/s%20k",
+        "Delete": {"Objects": [{"Key": "x"}, {"Key": "y"}]},
+    }
+    checked = 0
+    for operation in model.operation_names:
+        shape = model.operation_model(operation).input_shape
+        params = {name: value for name, value in sample.items() if shape is not None and name in shape.members}
+        try:
+            needed = required_actions("s3", operation, params, account="111111111111", region=REGION)
+        except (UnmappedOperation, UnresolvedResource):
+            continue
+        objects = [r for n in needed for r in n.resources if r.startswith("arn:aws:s3:::") and "/" in r]
+        held = object_holds.objects("s3", operation, params)
+        assert {r.removeprefix("arn:aws:s3:::") for r in objects} <= set(held), (operation, objects, held)
+        object_holds.Held(frozenset(held)).check("s3", [r for n in needed for r in n.resources])
+        checked += bool(objects)
+    assert checked > 20, checked  # the object operations were reached (GetObject, PutObject, CopyObject...)
+
+
+def test_object_holds_are_exclusive_for_writers_and_refuse_an_object_not_held() -> None:
+    from lambdaperm.gateway import object_holds
+
+    assert object_holds.objects("s3", "GetObject", {"Bucket": "b", "Key": "k"}) == {"b/k": False}
+    assert object_holds.objects("s3", "PutObject", {"Bucket": "b", "Key": "k"}) == {"b/k": True}
+    assert object_holds.objects("s3", "SomeFutureObjectOperation", {"Bucket": "b", "Key": "k"}) == {"b/k": True}
+    copy = {"Bucket": "b", "Key": "d", "CopySource": {"Bucket": "s", "Key": "k"}}
+    assert object_holds.objects("s3", "CopyObject", copy) == {"b/d": True, "s/k": False}
+    onto_itself = {"Bucket": "b", "Key": "k", "CopySource": "b/k"}
+    assert object_holds.objects("s3", "CopyObject", onto_itself) == {"b/k": True}
+    delete = {"Bucket": "b", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y", "VersionId": "v"}]}}
+    assert object_holds.objects("s3", "DeleteObjects", delete) == {"b/x": True, "b/y": True}
+    assert object_holds.objects("sqs", "SendMessage", {"QueueUrl": "q"}) == {}
+    with pytest.raises(Exception) as refused:
+        object_holds.Held(frozenset({"b/k"})).check("s3", ["arn:aws:s3:::b", "arn:aws:s3:::b/k", "arn:aws:s3:::b/j"])
+    assert getattr(refused.value, "code", None) == "NotImplemented" and "arn:aws:s3:::b/j" in str(refused.value)
+
+
+def test_a_held_object_keeps_a_writer_waiting_until_the_reader_is_done() -> None:
+    """In process, with a positive signal instead of timing: a writer of an object a reader holds has not run
+    while the reader holds it, and runs once it is released; readers share."""
+    import threading
+
+    from lambdaperm.gateway import object_holds
+
+    log: list[str] = []
+    writer_waiting = threading.Event()
+
+    def write() -> None:
+        writer_waiting.set()
+        with object_holds.held(
+            "s3", "DeleteObjects", {"Bucket": "hb", "Delete": {"Objects": [{"Key": "z"}, {"Key": "k"}]}}
+        ):
+            log.append("write")
+
+    with object_holds.held("s3", "GetObject", {"Bucket": "hb", "Key": "k"}):
+        with object_holds.held("s3", "HeadObject", {"Bucket": "hb", "Key": "k"}):  # readers share
+            log.append("read")
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer_waiting.wait(10)
+        writer.join(0.5)  # bounded: the writer must still be waiting whatever the delay
+        assert writer.is_alive() and log == ["read"], log
+    writer.join(10)
+    assert log == ["read", "write"]
