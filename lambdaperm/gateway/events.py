@@ -438,6 +438,9 @@ class SqsPoller:
         if moto_state.sqs_visible_count(account, region, queue) == 0:
             return 0
         ref = parse_function(mapping["FunctionArn"], None, account=mapping["_Account"], region=mapping["_Region"])
+        # the function's incarnation, read before the decision: the batch runs only that function, not one created
+        # since under the name nor the record of a deleted one (races review round 3; incarnation.py)
+        pinned = incarnation.pin(self.server.records, "Invoke", {"FunctionName": ref.arn}, ref.account, ref.region)
         fn = lambda_store.find(self.server.records, ref)
         if fn is None:
             return 0
@@ -471,6 +474,18 @@ class SqsPoller:
             return 0
         for m in messages:
             m.update({"eventSource": "aws:sqs", "eventSourceARN": source, "awsRegion": region})
+        # the function as it is now: the incarnation decided on, or the batch is not run (it is visible again after
+        # the visibility timeout, as after a failed invocation)
+        fn = lambda_store.find(self.server.records, ref)
+        if fn is None:
+            log.warning("SQS batch not run: %s was deleted after the poll was decided", ref.arn)
+            return 0
+        try:
+            incarnation.check(pinned, fn)
+        except ServiceError:
+            log.warning("SQS batch not run: %s was deleted and created again after the poll was decided", ref.arn)
+            return 0
+        version, _alias = lambda_store.resolve_qualifier(fn, ref)
         result = run(ctx, fn, version, json.dumps({"Records": messages}).encode())
         if result.function_error:
             return 0  # visible again after the visibility timeout

@@ -6,9 +6,10 @@ a value computed before an acknowledged write. This round plays the windows they
 Lambda function decided on the function policy and then run on a function found afterwards, and an S3 object
 read decided on the tags of the object that was there (`s3:ExistingObjectTag`) and executed on the object
 written since (and the same for a copy's source, a version made current again by DeleteObjects, and an overwrite
-whose object the embedded backend stores before its tags). Every window is played deterministically with gates
-in a real server (`race_gate_objects`: the gates of rounds 1 and 2, one inside a push delivery, one inside the
-backend's PutObject, one inside the SQS poller), never with timing.
+whose object the embedded backend stores before its tags), and the SQS poller running a function deleted after
+its decision. Every window is played deterministically with gates in a real server (`race_gate_objects`: the
+gates of rounds 1 and 2, one inside a push delivery, one inside the backend's PutObject, one inside the SQS
+poller), never with timing.
 """
 
 from __future__ import annotations
@@ -375,6 +376,75 @@ def test_delete_objects_does_not_change_the_version_a_read_was_decided_on(
     # control: the old version is current again, and the reader is denied it
     assert _code(lambda: reader.get_object(Bucket=bucket, Key="report")) == "AccessDenied"
     assert _body(s3, bucket, "report") == b"SECRET"
+
+
+# --- SQS → Lambda: the function deleted and created again between the poller's decision and its run ---------
+
+
+def test_the_sqs_poller_does_not_run_a_function_deleted_after_its_decision(gated: tuple[Endpoint, Path]) -> None:
+    """Attack: B's queue feeds B's function `race-poll` through an event source mapping. The poller decides a poll
+    on the function's execution role (it may receive from the queue) and receives a batch; before the function
+    runs, B deletes `race-poll` and creates another under the name, whose role may not read the queue. The
+    poller then ran the function record it had read before its decision: the deleted function's code, after
+    DeleteFunction was acknowledged.
+
+    AWS: a deleted function is not invoked any more
+    (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html); Lambda polls the queue and invokes
+    the function with the execution role's permissions
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions), so the new function
+    gets no message received under the old role's decision either. The batch is not processed (it becomes
+    visible again, as after a failed invocation). (`events.deliver` was fixed the same way in this round.)"""
+    server, gate = gated
+    b, name, queue = "555500000307", "race-poll", "race-poll-queue"
+    lam = server.client("lambda", key=b)
+    ddb = server.client("dynamodb", key=b)
+    ddb.create_table(
+        TableName="ran",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    queue_arn = f"arn:aws:sqs:{REGION}:{b}:{queue}"
+    iam = server.client("iam", key=b)
+    put = {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "*"}
+    sqs_calls = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    reads = {"Effect": "Allow", "Action": sqs_calls, "Resource": queue_arn}
+    old_role = make_role(iam, "race-poll-old", {"Version": "2012-10-17", "Statement": [put, reads]})
+    new_role = make_role(iam, "race-poll-new", {"Version": "2012-10-17", "Statement": [put]})
+
+    def create(which: str, role: str) -> None:
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": zip_of({"app.py": _WRITER.format(which=which)})},
+            Timeout=10,
+        )
+
+    def ran() -> list[str]:
+        return [item["which"]["S"] for item in ddb.scan(TableName="ran")["Items"]]
+
+    create("old", old_role)
+    sqs = server.client("sqs", key=b)
+    url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=name, BatchSize=1)
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    _wait(lambda: ran() == ["old"], "the mapping did not run the function")  # control: the mapping works
+
+    done = gate / f"poll-{queue}.done"
+    (gate / f"poll-{queue}.hold").touch()
+    sqs.send_message(QueueUrl=url, MessageBody="second")
+    race_gate.wait_for(gate / f"poll-{queue}.arrived")  # decided on the old role, batch received
+    (gate / f"poll-{queue}.hold").unlink()
+    lam.delete_function(FunctionName=name)
+    create("new", new_role)
+    (gate / f"poll-{queue}.go").touch()
+    _wait(done.exists, "the held poll did not end")
+    assert ran() == ["old"], ran()
+    # control: the new function itself runs (for its owner), so the absence above is the poller's
+    lam.invoke(FunctionName=name)
+    assert sorted(ran()) == ["new", "old"], ran()
 
 
 # --- the object holds, in process: every object a decision may read is held, writers exclusively -------------
