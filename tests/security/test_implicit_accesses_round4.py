@@ -113,3 +113,37 @@ def test_a_log_export_is_decided_by_the_source_account_the_bucket_policy_names(
     )
     assert task["taskId"]
     assert logs.describe_export_tasks(taskId=task["taskId"])["exportTasks"][0]["destination"] == "r4-own-source"
+
+
+def test_server_access_logs_go_only_to_a_bucket_of_the_source_buckets_owner(
+    make_server: Callable[..., Endpoint],
+) -> None:
+    """S3 server access logging: "The source and destination buckets must be owned by the same AWS account"
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html); PutBucketLogging
+    with another account's target bucket is 400 InvalidTargetBucketForLogging.
+    Attack: account B's audit bucket grants `logging.s3.amazonaws.com` s3:PutObject with no source condition
+    (the unconditioned grant of older guides); account A points the logging of its own bucket at B's bucket,
+    then makes requests to its bucket — each a log object written into B's bucket. AWS's outcome: the
+    configuration is refused, nothing is written into B's bucket."""
+    server = make_server()
+    a, b = "777700000003", "777700000004"
+    victim = server.client("s3", key=b)
+    victim.create_bucket(Bucket="r4-b-audit")
+    grant = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::r4-b-audit/*",
+    }
+    victim.put_bucket_policy(Bucket="r4-b-audit", Policy=json.dumps({"Version": "2012-10-17", "Statement": [grant]}))
+    attacker = server.client("s3", key=a)
+    attacker.create_bucket(Bucket="r4-a-source")
+    with pytest.raises(ClientError) as caught:
+        attacker.put_bucket_logging(
+            Bucket="r4-a-source",
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "r4-b-audit", "TargetPrefix": "a/"}},
+        )
+    assert caught.value.response["Error"]["Code"] == "InvalidTargetBucketForLogging"
+    for n in range(3):
+        attacker.put_object(Bucket="r4-a-source", Key=f"k{n}", Body=b"x")
+    assert _keys(victim, "r4-b-audit") == []
