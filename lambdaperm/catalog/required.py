@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import arns, bindings, condition_keys, context, leading_keys, reference, services
+from . import arn_parameters, arns, bindings, condition_keys, context, leading_keys, reference, services
 from .arns import Bindings
 from .errors import UnmappedOperation, UnresolvedResource
 from .model import RequiredAction
@@ -212,6 +212,7 @@ class _Request:
             )
         if any(r.required for r in refs) or self._names_required_member(info, refs, need):
             raise self._unresolved(info, refs, bound)
+        arn_parameters.refuse_non_arns(self.service, self.operation, (scope, self.params))  # never `*` for it
         return ("*",)
 
     def _names_required_member(self, info: ActionInfo, refs: tuple[reference.ResourceRef, ...], need: Need) -> bool:
