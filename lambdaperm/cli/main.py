@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from lambdaperm import __version__
 
-from . import demo, serve, simulate, trail, validate
+from . import demo, serve, simulate, trail, upstream_check, validate
 
-SUBCOMMANDS = (serve, demo, simulate, validate, trail)
+SUBCOMMANDS = (serve, demo, simulate, validate, trail, upstream_check)
 
 
 def build_parser() -> argparse.ArgumentParser:
