@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from lambdaperm.runtime.worker import BOOTSTRAP
 from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
 from lambdaperm.services.lambda_.store import CodeStore
 
+from .code_read_holds import held_read
 from .role_sessions import authorize_role_session
 
 log = logging.getLogger("lambdaperm.lambda")
@@ -114,6 +116,9 @@ class LambdaEnv:
 
     def s3_object(self, bucket: str, key: str, version: str | None) -> bytes | None:
         return moto_state.s3_object(bucket, key, version)
+
+    def s3_object_held(self, bucket: str, key: str) -> AbstractContextManager[None]:
+        return held_read(bucket, key)
 
     def authorize_implicit(self, ctx: Any, service: str, operation: str, params: dict[str, Any]) -> str | None:
         if self.implicit is None:  # not wired: nothing can be authorized

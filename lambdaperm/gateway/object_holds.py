@@ -23,8 +23,8 @@ no `s3:ExistingObjectTag` in AWS's Service Authorization Reference, so a delete 
 writer.)
 
 Not held: S3 accesses that no S3 call makes — the embedded backend's own writes (a DynamoDB export, a CloudWatch
-Logs export task, under generated names) and Lambda's read of a function's code from S3 (CreateFunction,
-UpdateFunctionCode: `services/lambda_/code_source.py` decides and reads outside the pipeline).
+Logs export task, under generated names). Lambda's read of a function's code from S3 (CreateFunction,
+UpdateFunctionCode) is decided and read outside the pipeline, under the same holds (`code_read_holds`).
 """
 
 from __future__ import annotations

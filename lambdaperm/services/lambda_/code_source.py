@@ -38,7 +38,14 @@ def denied_by_s3(bucket: str, key: str) -> ServiceError:
 
 
 def code_from_s3(ctx: RequestContext, bucket: str, key: str, version: str | None) -> bytes:
-    """The archive's bytes, or the error Lambda answers (see the module)."""
+    """The archive's bytes, or the error Lambda answers (see the module). The bucket and the object are held from
+    the decision to the read (`s3_object_held`), as an S3 GetObject is: the archive read is the object whose tags
+    were decided, never one written in between."""
+    with ctx.env.s3_object_held(bucket, key):
+        return _read(ctx, bucket, key, version)
+
+
+def _read(ctx: RequestContext, bucket: str, key: str, version: str | None) -> bytes:
     found = ctx.env.s3_bucket(bucket)
     if found is None:
         raise invalid(

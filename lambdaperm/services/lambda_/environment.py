@@ -4,6 +4,7 @@ import the runtime or the data plane: they are siblings in the layer picture).""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from .store import CodeStore
@@ -24,6 +25,11 @@ class LambdaEnvironment(Protocol):
     def s3_object(self, bucket: str, key: str, version: str | None) -> bytes | None:
         """An object's bytes from the data plane, or None if it does not exist. Unauthorized: the caller
         authorizes the read first (`authorize_implicit`)."""
+        ...
+
+    def s3_object_held(self, bucket: str, key: str) -> AbstractContextManager[None]:
+        """Hold the bucket and object as an S3 GetObject does from its decision to its execution (writes of the
+        object wait): taken around the read's authorization and the read (gateway/code_read_holds.py)."""
         ...
 
     def authorize_implicit(self, ctx: Any, service: str, operation: str, params: dict[str, Any]) -> str | None:
