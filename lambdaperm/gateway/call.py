@@ -29,3 +29,4 @@ class Call:
     refused: list[int] | None = None  # S3 DeleteObjects: the entries the caller may not delete
     context: dict[str, tuple[str, ...]] | None = None  # the request context the call was authorized with
     transport: Any = None  # S3's transport keys of that authorization (authz), read once
+    export: Any = None  # CloudWatch Logs CreateExportTask: the export pinned and authorized (dataplane.logs_exports)

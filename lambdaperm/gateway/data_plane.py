@@ -20,6 +20,7 @@ from lambdaperm.dataplane import (
     MotoBackend,
     bucket_registry,
     deliveries,
+    logs_exports,
     partiql_support,
     s3_support,
     s3_trailers,
@@ -95,7 +96,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         result = _delete_objects(server.dataplane, executed, call.refused, account, call.region, op)
     else:
         try:
-            with lifecycle(op.service_name, op.name, executed, account, call.region):  # a queue name: 60 s
+            with (lifecycle(op.service_name, op.name, executed, account, call.region),  # a queue name: 60 s
+                  logs_exports.executing(call.export)):  # an export writes the keys authorized only
                 result = server.dataplane.execute(op.model, executed, account, call.region)
         except ServiceError as err:
             raise _missing_key(server, call, op, params, identity, err) from None

@@ -5,9 +5,12 @@ CreateExportTask operation, you must use credentials that have permission to wri
 specify as the destination". The embedded backend wrote into any bucket it found by name (bucket names are
 global: another account's too), authorized as logs:CreateExportTask on the log group only. The caller now needs
 s3:PutObject (a forward access session of logs.amazonaws.com, so the bucket policy decides across accounts)
-on the keys the backend writes: `{destinationPrefix}/…` and its `aws-logs-write-test` object, which it writes
-at the bucket's root (stricter than AWS, which writes it under the prefix: docs/fidelity.md). The bucket must
-be in the signed region, as S3 exports require.
+on every key the export writes — `{destinationPrefix}/aws-logs-write-test` and
+`{destinationPrefix}/{taskId}/{logStreamName}/000000.gz` per exported stream — and so does the logs service
+principal (`logs_export_service`). The keys are those of the export pinned before the decision
+(`dataplane.logs_exports`: the task id lambdaperm chooses, the streams with events in range), which is what the
+backend then executes. Through `--upstream` the upstream chooses the task id, so the keys cannot be known before
+the call: CreateExportTask is refused there. The bucket must be in the signed region, as S3 exports require.
 https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateExportTask.html
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/S3ExportTasks.html
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lambdaperm.dataplane import MotoBackend, logs_exports
 from lambdaperm.dataplane.s3_buckets import bucket_region
 from lambdaperm.protocol import ServiceError
 from lambdaperm.services.context import RequestContext
@@ -28,19 +32,12 @@ if TYPE_CHECKING:
     from .server import Server
 
 _VIA = "logs.amazonaws.com"
-DEFAULT_PREFIX = "exportedlogs"  # CreateExportTask's documented default for destinationPrefix
-
-
-def s3_writes(params: dict[str, Any]) -> list[dict[str, Any]]:
-    """The PutObject parameters of the objects CreateExportTask writes."""
-    bucket = params.get("destination")
-    prefix = str(params.get("destinationPrefix") or DEFAULT_PREFIX).strip("/")
-    return [{"Bucket": bucket, "Key": "aws-logs-write-test"}, {"Bucket": bucket, "Key": f"{prefix}/"}]
 
 
 def authorize(server: Server, call: Call, operation: str, params: dict[str, Any]) -> None:
-    """Raise AccessDeniedException when the caller may not write the export's objects; InvalidParameterException
-    for a bucket of another region (or none)."""
+    """Pin the export (`call.export`) and raise AccessDeniedException when the caller may not write each of its
+    objects; InvalidParameterException for a bucket of another region (or none), or when the logs service may
+    not write them."""
     if operation != "CreateExportTask" or call.identity is None:
         return
     bucket = params.get("destination")
@@ -57,10 +54,19 @@ def authorize(server: Server, call: Call, operation: str, params: dict[str, Any]
         source_ip=call.req.remote_addr,
         user_agent=call.req.header("user-agent", "") or "",
     )
+    if not isinstance(server.dataplane, MotoBackend):
+        raise ServiceError(
+            "InvalidOperationException",
+            "lambdaperm cannot authorize CreateExportTask through --upstream: the upstream chooses the task id, so "
+            "the object keys the export writes are not known before the call.",
+            400,
+        )
+    export = logs_exports.plan(params, call.identity.account or "000000000000", call.region)
     implicit = ImplicitAccess(server)
-    for write in s3_writes(params):
-        denial = implicit.authorize(ctx, "s3", "PutObject", write, via=_VIA)
+    for key in export.object_keys():
+        denial = implicit.authorize(ctx, "s3", "PutObject", {"Bucket": bucket, "Key": key}, via=_VIA)
         if denial is not None:
             raise ServiceError("AccessDeniedException", f"Access denied by S3 for {bucket}: {denial}", 400)
-        call.resources.append(f"arn:aws:s3:::{bucket}/{write['Key']}")  # authorized, for the trail
-    logs_export_service.authorize(server, call, params, [w["Key"] for w in s3_writes(params)])  # review round 4
+    logs_export_service.authorize(server, call, params, export.object_keys())  # review round 4
+    call.resources.extend(f"arn:aws:s3:::{bucket}/{key}" for key in export.object_keys())  # authorized, for the trail
+    call.export = export  # what the backend executes (data_plane.run)
