@@ -92,6 +92,12 @@ def _mb(kb: int) -> int:
     return max(1, math.ceil(kb / 1024))
 
 
+def _account_of(function_arn: str) -> str:
+    """The account of ``arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`` (anything else: itself)."""
+    parts = function_arn.split(":")
+    return parts[4] if len(parts) > 4 else function_arn
+
+
 def _client_context_json(client_context: str | None) -> str | None:
     """X-Amz-Client-Context is base64 of a JSON document; the worker parses the JSON."""
     if not client_context:
@@ -235,11 +241,11 @@ class Runtime:
                         if self._pools.get(key) is pool:
                             del self._pools[key]
 
-    def _close_oldest_idle(self) -> bool:
-        """Close the least recently used idle worker of any function (its sandbox's slot comes back); False if
-        none is idle."""
+    def _close_oldest_idle(self, account: str | None = None) -> bool:
+        """Close the least recently used idle worker of any function (its sandbox's slot comes back), or of `account`'s
+        functions only; False if none is idle."""
         with self._lock:
-            pools = list(self._pools.items())
+            pools = [(k, p) for k, p in self._pools.items() if account is None or _account_of(k[0]) == account]
         idle = [(since, key, pool) for key, pool in pools if (since := pool.oldest_idle()) is not None]
         if not idle:
             return False
@@ -268,18 +274,19 @@ class Runtime:
         command = worker_command(inner_runtime)
         info: tuple[int, int] | None = None
         uid: int | None = None
-        self._slots.acquire(self._close_oldest_idle, INIT_PHASE_SECONDS)  # first: released by on_close
+        owner = _account_of(spec.function_arn)  # one account holds at most max_sandboxes - 1 (round 5)
+        self._slots.acquire(owner, self._close_oldest_idle, INIT_PHASE_SECONDS)  # first: released by on_close
         if sandbox is not None and sandbox.privileged:
             try:
                 uid = self._uids.acquire()
             except UidsExhausted as e:
-                self._slots.release()
+                self._slots.release(owner)
                 raise WorkerStartError(str(e)) from None
         self._code.acquire(spec.code_zip, spec.code_sha256)  # the worker's own reference: its sandbox mounts it
 
         def on_close() -> None:
             self._code.release(spec.code_sha256)
-            self._slots.release()
+            self._slots.release(owner)
             if uid is not None:
                 self._uids.release(uid)
 
