@@ -158,10 +158,13 @@ def test_session_credentials_carry_the_role(server: Endpoint) -> None:
     with pytest.raises(ClientError) as denied:
         ddb.put_item(TableName="other", Item={"id": {"S": "2"}})
     assert f"User: arn:aws:sts::{ACCOUNT}:assumed-role/Writer/writer is not authorized" in error(denied)[1]
-    # a tampered session token is refused
+    # a tampered session token is refused: its last character changed, always to another one
+    token = creds["SessionToken"]
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert forged != token
     with pytest.raises(ClientError) as tampered:
         server.client("sts", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
-                      token=creds["SessionToken"][:-2] + "xx").get_caller_identity()
+                      token=forged).get_caller_identity()
     assert error(tampered)[2] == 403
 
 

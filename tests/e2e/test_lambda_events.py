@@ -65,6 +65,17 @@ def events_seen(server: Endpoint, count: int, timeout: float = 20) -> list[dict[
     return [json.loads(i["event"]["S"]) for i in items]
 
 
+def sqs_body_seen(server: Endpoint, body: str, timeout: float = 20) -> None:
+    """Wait (bounded) until the recorder has recorded an SQS record with this body."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = events_seen(server, 0, timeout=0)
+        if any(r.get("body") == body for e in seen for r in e.get("Records", []) if r.get("eventSource") == "aws:sqs"):
+            return
+        assert time.monotonic() < deadline, f"no SQS record with body {body!r} was delivered"
+        time.sleep(0.2)
+
+
 def test_s3_notification_needs_the_function_policy(server: Endpoint, recorder: dict[str, Any]) -> None:
     s3 = server.client("s3", key=PROD, region=REGION)
     s3.create_bucket(Bucket="uploads", CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -115,10 +126,18 @@ def test_sqs_mapping_polls_with_the_role(server: Endpoint, recorder: dict[str, A
         time.sleep(0.2)
     assert attrs["ApproximateNumberOfMessages"] == "0"  # deleted after a successful invoke
     sqs.send_message(QueueUrl=url, MessageBody="fail please")
-    time.sleep(2)
+    sqs_body_seen(server, "fail please")  # the handler records the batch, then raises
+    # the poller runs one batch at a time, so a message of another mapping is delivered only once the failed
+    # batch's outcome (deleted or kept) is applied: then the failed message must still be in the queue
+    marker_url = sqs.create_queue(QueueName="jobs-marker")["QueueUrl"]
+    marker = lam.create_event_source_mapping(EventSourceArn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:jobs-marker",
+                                             FunctionName="recorder", BatchSize=1)
+    sqs.send_message(QueueUrl=marker_url, MessageBody="marker")
+    sqs_body_seen(server, "marker")
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 1
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    lam.delete_event_source_mapping(UUID=marker["UUID"])
 
 
 def _get(url: str, host: str | None = None, signed_by: tuple[str, str] | None = None) -> tuple[int, bytes,

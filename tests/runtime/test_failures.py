@@ -14,6 +14,7 @@ import pytest
 from lambdaperm.runtime import Runtime
 from lambdaperm.runtime import runtime as runtime_module
 from tests.runtime.conftest import Functions, host_pid, invoke, pid_alive, process_tree
+from tests.runtime.gate import GATE
 
 SLOW = """
 import os, subprocess, time
@@ -115,27 +116,37 @@ def test_crash_during_init(runtime: Runtime, functions: Functions) -> None:
     assert "\tPhase: init\tStatus: error\tError Type: Runtime.ExitError\n" in result.log_tail
 
 
+BUSY = GATE + """
+import os, time
+def handler(e, c):
+    if "gate" in e:
+        arrive(e["gate"], "busy", wait=False)  # in its handler
+    time.sleep(e["s"])
+    return {"pid": os.getpid(), "ns": os.readlink("/proc/self/ns/pid")}
+"""
+
 ORPHAN_SCRIPT = """
-import json, os, signal, sys, threading, time
+import json, os, signal, sys, threading
 sys.path.insert(0, {repo!r})
 from tests.runtime.conftest import Functions, host_pid, invoke
+from tests.runtime.gate import Gate
 from lambdaperm.runtime import Runtime
 from pathlib import Path
 root = Path({root!r})
 rt = Runtime(root / "work", "http://127.0.0.1:9")
-spec = Functions(root).spec({{"app.py": "import os, time\\ndef handler(e, c):\\n    time.sleep(e['s'])\\n"
-                                        "    return {{'pid': os.getpid(),"
-                                        " 'ns': os.readlink('/proc/self/ns/pid')}}\\n"}})
+spec = Functions(root).spec({{"app.py": {code!r}}}, timeout=120)
 print(host_pid(json.loads(invoke(rt, spec, b'{{"s": 0}}').payload)), flush=True)
-threading.Thread(target=invoke, args=(rt, spec, b'{{"s": 60}}'), daemon=True).start()
-time.sleep(0.3)
+gate = Gate()
+busy = json.dumps({{"s": 60, "gate": gate.port}}).encode()
+threading.Thread(target=invoke, args=(rt, spec, busy), daemon=True).start()
+gate.wait_arrived(1)  # the warm worker is busy in its handler: now the server dies
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
 def test_workers_do_not_outlive_a_killed_server(tmp_path: Path) -> None:
     repo = str(Path(__file__).resolve().parents[2])
-    script = ORPHAN_SCRIPT.format(repo=repo, root=str(tmp_path))
+    script = ORPHAN_SCRIPT.format(repo=repo, root=str(tmp_path), code=BUSY)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     pid = int(proc.stdout.split()[0])
     deadline = time.monotonic() + 6  # busy in its handler: its orphan check (or its sandbox) ends it

@@ -11,13 +11,15 @@ import pytest
 
 from lambdaperm.runtime import Runtime, RuntimeClosed
 from tests.runtime.conftest import ENDPOINT, Functions, host_pid, invoke, pid_alive
+from tests.runtime.gate import GATE, WAIT, Gate
 
-SPAN = """
+SPAN = GATE + """
 import os, time
 TOKEN = os.urandom(16).hex()  # one per execution environment
 def handler(event, context):
     start = time.time()
-    time.sleep(event.get("sleep", 0))
+    if "gate" in event:
+        arrive(event["gate"], context.aws_request_id)  # held there until the test opens the gate
     return {"pid": [os.getpid(), os.readlink("/proc/self/ns/pid")], "start": start, "end": time.time(),
             "id": context.aws_request_id, "token": TOKEN}
 """
@@ -35,9 +37,12 @@ def _max_overlap(spans: list[tuple[float, float]]) -> int:
 def test_concurrency_cap(tmp_path: Path, functions: Functions) -> None:
     rt = Runtime(tmp_path / "work", ENDPOINT, max_workers_per_function=2)
     try:
-        spec = functions.spec({"app.py": SPAN})
-        with ThreadPoolExecutor(6) as pool:
-            calls = [pool.submit(invoke, rt, spec, b'{"sleep": 0.3}', request_id=f"r{i}") for i in range(6)]
+        spec = functions.spec({"app.py": SPAN}, timeout=int(WAIT))
+        with Gate() as gate, ThreadPoolExecutor(6) as pool:
+            payload = json.dumps({"gate": gate.port}).encode()
+            calls = [pool.submit(invoke, rt, spec, payload, request_id=f"r{i}") for i in range(6)]
+            gate.wait_arrived(2)  # two handlers run at once, both held: the other four wait for a worker
+            gate.open()
             results = [call.result() for call in calls]
         bodies = [json.loads(r.payload) for r in results]
         assert [b["id"] for b in bodies] == [f"r{i}" for i in range(6)]
@@ -80,24 +85,28 @@ def test_evict_drops_warm_workers(runtime: Runtime, functions: Functions) -> Non
 
 
 def test_evict_lets_a_busy_invocation_finish(runtime: Runtime, functions: Functions) -> None:
-    spec = functions.spec({"app.py": SPAN})
-    with ThreadPoolExecutor(1) as pool:
-        busy = pool.submit(invoke, runtime, spec, b'{"sleep": 0.4}')
-        time.sleep(0.25)
+    spec = functions.spec({"app.py": SPAN}, timeout=int(WAIT))
+    with Gate() as gate, ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke, runtime, spec, json.dumps({"gate": gate.port}).encode())
+        gate.wait_arrived(1)  # in its handler
         pids = runtime.worker_pids(spec.function_arn)
         runtime.evict(spec.function_arn)
+        assert pids and all(map(pid_alive, pids))  # not killed under the running handler
+        gate.open()
         result = busy.result()
     assert result.function_error is None
     assert pids and not any(map(pid_alive, pids))  # closed when it came back
 
 
 def test_evict_during_a_cold_start_lets_it_finish(runtime: Runtime, functions: Functions) -> None:
-    spec = functions.spec({"app.py": "import time\ntime.sleep(0.4)\n" + SPAN})
-    with ThreadPoolExecutor(1) as pool:
+    with Gate() as gate, ThreadPoolExecutor(1) as pool:
+        spec = functions.spec({"app.py": SPAN + f"arrive({gate.port}, 'init')\n"}, timeout=int(WAIT))
         cold = pool.submit(invoke, runtime, spec)
-        time.sleep(0.15)
+        gate.wait_arrived(1)  # in its init phase (module code)
         pids = runtime.worker_pids(spec.function_arn)
         runtime.evict(spec.function_arn)
+        assert pids and all(map(pid_alive, pids))  # not killed under its init
+        gate.open()
         result = cold.result()
     assert result.function_error is None and result.init_duration_ms is not None
     assert pids and not any(map(pid_alive, pids))
@@ -119,10 +128,10 @@ def test_idle_workers_are_reaped(tmp_path: Path, functions: Functions) -> None:
 
 def test_shutdown_kills_everything(tmp_path: Path, functions: Functions) -> None:
     rt = Runtime(tmp_path / "work", ENDPOINT)
-    spec = functions.spec({"app.py": SPAN})
-    with ThreadPoolExecutor(1) as pool:
-        busy = pool.submit(invoke, rt, spec, b'{"sleep": 30}')
-        time.sleep(0.3)
+    spec = functions.spec({"app.py": SPAN}, timeout=int(WAIT))
+    with Gate() as gate, ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(invoke, rt, spec, json.dumps({"gate": gate.port}).encode())
+        gate.wait_arrived(1)  # in its handler, held there (the gate is never opened)
         pids = rt.worker_pids(spec.function_arn)
         rt.shutdown()
         result = busy.result(timeout=5)
