@@ -31,6 +31,8 @@ from lambdaperm.dataplane import (
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.dynamodb_expressions import check_expressions
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
+from lambdaperm.dataplane.dynamodb_transact_projection import check as check_transact_projection
+from lambdaperm.dataplane.dynamodb_transact_projection import project as transact_projection
 from lambdaperm.dataplane.ec2_groups import check_groups
 from lambdaperm.dataplane.logs_subscriptions import check_destination
 from lambdaperm.dataplane.moto_backend import BackendResult
@@ -38,6 +40,7 @@ from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_b
 from lambdaperm.dataplane.s3_tagging import check_tags
 from lambdaperm.dataplane.s3_tagging_keys import check_key
 from lambdaperm.dataplane.s3_uploads import check_upload
+from lambdaperm.dataplane.sqs_attribute_values import check as check_sqs_values
 from lambdaperm.dataplane.sqs_deletions import lifecycle
 from lambdaperm.dataplane.sqs_redrive import check_redrive
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
@@ -64,11 +67,13 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         account = bucket_owner(params["Bucket"]) or account
     pins = policy_writes.check(op.service_name, op.name, params, server.records, account, call.region)
     check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
+    check_sqs_values(op.service_name, op.name, params)  # SQS attribute values as SQS reads them
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
     s3_xml_whitespace.check(op.service_name, op.model, params)  # an S3 XML value moto would strip
     s3_trailers.check(op.service_name, call.req)  # an aws-chunked trailer: an announced checksum only
     check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
     check_expressions(op.service_name, op.name, params)  # what DynamoDB refuses, moto reads wider
+    check_transact_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
         targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
@@ -106,6 +111,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         if pins is not None:  # the policy is stored: pin the users and roles it names
             policy_writes.record(server.records, pins)
         policy_reads.show(server.records, op.service_name, op.name, params, result.output, call.region)
+        transact_projection(op.service_name, op.name, executed, result.output)  # moto returns whole items
         if op.service_name == "sns":  # a queue of another account waits for its owner's confirmation
             sns_confirmation.after(op.name, executed, result.output, identity.account, deliveries.sns_to_queue)
     response = serialize(op, result.output, call.request_id)

@@ -273,7 +273,6 @@ DATA_PLANE_5XX: dict[str, str] = {
     "113-dynamodb-PutItem": "a ConditionExpression syntax error: ValidationException",
     "116-dynamodb-PutItem": "an empty AttributeValue nested in L/M: ValidationException",
     "122-dynamodb-Query": "an ExclusiveStartKey that is not the table's key: ValidationException",
-    "149-sqs-SetQueueAttributes": "DelaySeconds 'abc': InvalidAttributeValue",
     "172-s3-PUT-fuzz-bucket-lifecycle": "a lifecycle Rule without its elements: MalformedXML",
     "174-s3-GET-fuzz-bucket-list-type-2-max-keys-1": "max-keys=-1: InvalidArgument",
 }
