@@ -11,6 +11,8 @@ import re
 from functools import cache
 from typing import Any
 
+from .reviewed import reviewed_operations
+
 # botocore service name -> IAM service prefix.
 # Source: each service's page in the Service Authorization Reference ("service prefix: ...").
 IAM_PREFIX: dict[str, str] = {
@@ -92,13 +94,14 @@ def input_members(service: str, operation: str) -> frozenset[str]:
     return frozenset(_input_shape(service, operation).get("members", {}))
 
 
+@cache
 def operations(service: str) -> frozenset[str]:
-    """The operations the catalog considers for `service` (all of botocore's; the EC2 subset for ec2)."""
+    """The operations the catalog considers for `service`: botocore's, the EC2 subset for ec2 — and only those
+    the catalog was reviewed against (the pinned botocore's: `reviewed`); a newer one is unmapped."""
     if service not in IAM_PREFIX:
         return frozenset()
-    if service == "ec2":
-        return EC2_OPERATIONS
-    return botocore_operations(service)
+    known = EC2_OPERATIONS if service == "ec2" else botocore_operations(service)
+    return known & reviewed_operations(service)
 
 
 def canonical_operation(service: str, operation: str) -> str | None:

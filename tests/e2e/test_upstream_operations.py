@@ -71,13 +71,13 @@ DENIAL = {
     "dynamodb": (400, "AccessDeniedException"),
 }
 
-# An operation botocore does not know but whose name is an IAM action of the reference (a permission-only action
-# today): the catalog maps it by name ("same name", docs/coverage.md), so it is authorized like any mapped
-# operation — and then answered with the service's error for what lambdaperm does not serve, naming it.
-NAMED_BY_AN_ACTION: dict[str, tuple[str, str, int, str]] = {
-    # service: (operation, its resource parameter, status, code)
-    "iam": ("PassRole", "RoleName", 400, "InvalidAction"),
-    "dynamodb": ("ConditionCheckItem", "TableName", 501, "NotImplemented"),
+# An operation the pinned botocore does not know but whose name is an IAM action of the reference (a
+# permission-only action today): the catalog maps only the operations it was reviewed against
+# (catalog/reviewed.py), so it is denied by name like any unmapped operation — never authorized by its name.
+NAMED_BY_AN_ACTION: dict[str, tuple[str, str]] = {
+    # service: (operation, its resource parameter)
+    "iam": ("PassRole", "RoleName"),
+    "dynamodb": ("ConditionCheckItem", "TableName"),
 }
 
 
@@ -87,7 +87,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for service, (op, shapes) in NEW_OPERATIONS.items():
         operations, all_shapes = {PROBE: op}, dict(shapes)
         if service in NAMED_BY_AN_ACTION:
-            name, param, _, _ = NAMED_BY_AN_ACTION[service]
+            name, param = NAMED_BY_AN_ACTION[service]
             operations[name] = {"http": {"method": "POST", "requestUri": "/"}, "input": {"shape": f"{name}Input"}}
             all_shapes[f"{name}Input"] = {"type": "structure", "required": [param], "members": {param: _NAME}}
         write_extended_model(data, service, operations, all_shapes)
@@ -144,13 +144,13 @@ def test_the_probe_is_denied_to_the_account_root_too(newer_server: Endpoint, mod
 
 
 @pytest.mark.parametrize("service", sorted(NAMED_BY_AN_ACTION))
-def test_a_new_operation_mapped_by_name_is_refused_as_not_served(
+def test_a_new_operation_named_like_an_iam_action_is_denied_as_unreviewed(
     newer_server: Endpoint, models: Path, service: str
 ) -> None:
-    operation, param, status, code = NAMED_BY_AN_ACTION[service]
+    operation, param = NAMED_BY_AN_ACTION[service]
     client = _client(newer_server, service, models)
     with pytest.raises(ClientError) as caught:
         getattr(client, xform_name(operation))(**{param: "thing"})  # the method botocore generates for it
     error = caught.value.response
-    assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (status, code)
-    assert operation in error["Error"]["Message"]
+    assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == DENIAL[service]
+    assert f"does not know which IAM action authorizes {service}:{operation}" in error["Error"]["Message"]
