@@ -161,3 +161,56 @@ def test_code_from_s3_is_not_an_object_written_after_the_read_was_decided(
         else:
             lam.create_function(**create, Code={"S3Bucket": bucket, "S3Key": key})
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+# --- Lambda: a cross-account call decided on a function policy, executed on the function created since ----------
+
+
+def test_update_function_code_does_not_change_a_function_recreated_after_it_was_decided(
+    gated: tuple[Endpoint, Path],
+) -> None:
+    """Attack: B's function `race-shared` has a policy letting account A call lambda:UpdateFunctionCode (a
+    cross-account action a function policy may grant). A's UpdateFunctionCode is decided on that policy; before it
+    executes, B deletes the function and creates another `race-shared` (B's code, no policy: A may do nothing with
+    it). The held update then replaced the new function's code with A's — code B's function then runs as B's
+    execution role.
+
+    AWS: a function's resource-based policy is deleted with the function
+    (https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html); another account may act on a function
+    only where its policy allows it (https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-cross-account.html).
+    The update acts on the function whose policy allowed it — deleted: ResourceNotFoundException — never on the
+    new one. (Round 2 pinned the incarnation for Invoke only.)"""
+    from tests.security.test_races_round2 import _through_gate
+
+    server, gate = gated
+    a, b = "555500000411", "555500000412"
+    name = "race-shared"
+    lam_b = server.client("lambda", key=b)
+    role = make_role(server.client("iam", key=b), "race-shared-role")
+    own = zip_of({"app.py": "def handler(event, context):\n    return 'b'\n"})
+    mine = zip_of({"app.py": "def handler(event, context):\n    return 'a was here'\n"})
+
+    def create() -> None:
+        lam_b.create_function(
+            FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": own}
+        )
+
+    create()
+    lam_b.add_permission(
+        FunctionName=name, StatementId="a", Action="lambda:UpdateFunctionCode", Principal=f"arn:aws:iam::{a}:root"
+    )
+    arn = f"arn:aws:lambda:{REGION}:{b}:function:{name}"
+    lam_a = server.client("lambda", key=a)
+    lam_a.update_function_code(FunctionName=arn, ZipFile=own)  # control: the policy lets A update it
+
+    held_a = _through_gate(server.client("lambda", key=a), "update")
+    held = Held(gate, "update", lambda: held_a.update_function_code(FunctionName=arn, ZipFile=mine)).start()
+    lam_b.delete_function(FunctionName=name)
+    create()
+    outcome = held.release()
+    assert outcome == ("error", "ResourceNotFoundException"), outcome
+    assert code_of(server, lam_b, name) == own
+    # control: the new function's (absent) policy lets A do nothing
+    with pytest.raises(ClientError) as denied:
+        lam_a.update_function_code(FunctionName=arn, ZipFile=mine)
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -25,14 +25,18 @@ _INVOKES = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
 
 
 def pin(records: Records, operation: str, params: dict[str, Any], account: str, region: str) -> dict[str, str | None]:
-    """{function ARN: incarnation} for an invoke, read now (before its authorization); {} otherwise."""
-    if operation not in _INVOKES:
+    """{function ARN: incarnation} read now (before the call's authorization): for an invoke, None when there is
+    no function; for any other call naming an existing function (CreateFunction aside), its incarnation
+    (`decided_incarnation`: races review round 4); {} otherwise."""
+    if operation == "CreateFunction" or not isinstance(params.get("FunctionName"), str):
         return {}
     try:
         ref = parse_function(params.get("FunctionName"), params.get("Qualifier"), account=account, region=region)
     except ServiceError:
         return {}  # the service answers the bad name itself
     fn = store.find(records, ref)
+    if fn is None and operation not in _INVOKES:
+        return {}
     return {_unqualified(ref.arn): None if fn is None else fn.get("Incarnation")}
 
 

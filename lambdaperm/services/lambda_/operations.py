@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Handler
-from . import aliases, functions, invoke, mappings, permissions, tags, urls
+from . import aliases, decided_incarnation, functions, invoke, mappings, permissions, tags, urls
 from .errors import access_denied
 from .names import named_account
 from .owner_only import owner_only
@@ -57,3 +57,5 @@ OPERATIONS: dict[str, Handler] = {
     "UntagResource": tags.untag_resource,
     "ListTags": tags.list_tags,
 }
+# every handler acts only on the function incarnations its decision read (races review round 4)
+OPERATIONS = {name: decided_incarnation.bound(handler) for name, handler in OPERATIONS.items()}

@@ -14,6 +14,7 @@ from typing import Any
 from lambdaperm.state import Records
 from lambdaperm.state.private import private_directory, private_file, tighten_if_present
 
+from .decided_incarnation import visible
 from .errors import function_not_found, not_found
 from .names import FunctionRef
 
@@ -28,13 +29,14 @@ def key(ref: FunctionRef) -> str:
 
 def load(records: Records, ref: FunctionRef) -> Function:
     fn = records.get(FUNCTION, ref.account, key(ref))
-    if fn is None:
+    if fn is None or not visible(fn):  # another incarnation than the call's decision read (decided_incarnation)
         raise function_not_found(ref.arn)
     return fn
 
 
 def find(records: Records, ref: FunctionRef) -> Function | None:
-    return records.get(FUNCTION, ref.account, key(ref))
+    fn = records.get(FUNCTION, ref.account, key(ref))
+    return fn if fn is None or visible(fn) else None  # another incarnation: not the one decided on
 
 
 def save(records: Records, fn: Function) -> None:
