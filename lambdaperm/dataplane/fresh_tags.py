@@ -1,5 +1,5 @@
 """A resource's tags die with it: the embedded backend's tag tables are cleared where moto kept them past the
-resource (persistence review round 4).
+resource (persistence review rounds 4 and 5).
 
 moto keeps the tags of S3 objects and of CloudWatch Logs log groups in a per-backend `TaggingService`, keyed by an
 ARN that a later resource can have again, and never drops an entry when the resource goes:
@@ -21,6 +21,19 @@ ARN that a later resource can have again, and never drops an entry when the reso
   https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html). A deleted group's
   entry is removed, and a group created (by CreateLogGroup, or by moto's own `ensure_log_group`) starts with the
   tags of its creation only.
+
+Persistence review round 5 found the same table keeping two more kinds of tags past their resource:
+
+- S3 bucket tags, keyed `arn:aws:s3:::<name>` in the owner's account: DeleteBucket left them, so the owner's
+  bucket created again under the name carried them (GetBucketTagging showed them). No decision reads them while
+  every bucket's ABAC is Disabled (`dataplane/tags.py`), but with ABAC they are the bucket's `aws:ResourceTag`.
+  AWS: a bucket has the tags put on it and no other; without any, GetBucketTagging is NoSuchTagSet
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketTagging.html). A deleted bucket's tags are
+  dropped, and a bucket created starts untagged. (Another account's bucket of the same name never saw them: each
+  account has its own table.)
+- CloudWatch Logs destinations, keyed by the destination's ARN: DeleteDestination left the entry and PutDestination
+  merged its `tags` into it (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDestination.html).
+  A deleted destination's tags are dropped, and a destination created has its creation's tags only.
 
 `aws:ResourceTag` and `s3:ExistingObjectTag` are read from these tables (`dataplane/tags.py`), so a stale entry
 was a grant (or a guardrail's escape) nobody gave the new resource.
@@ -65,6 +78,27 @@ def _s3() -> None:
     put_object._lambdaperm_fresh_tags = True  # type: ignore[attr-defined]
     S3Backend.put_object = put_object  # type: ignore[method-assign]
     S3Backend.copy_object = copy_object  # type: ignore[method-assign]
+    _s3_buckets(S3Backend)
+
+
+def _s3_buckets(backend: Any) -> None:
+    """A bucket's tags die with it (round 5): dropped by DeleteBucket, none on a bucket created."""
+    original_create = backend.create_bucket
+    original_delete = backend.delete_bucket
+
+    def create_bucket(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bucket = original_create(self, *args, **kwargs)
+        self.tagger.delete_all_tags_for_resource(bucket.arn)  # a new bucket: no tag of a deleted one of its name
+        return bucket
+
+    def delete_bucket(self: Any, bucket_name: str) -> Any:
+        deleted = original_delete(self, bucket_name)
+        if deleted is not None:  # None: not empty, not deleted (BucketNotEmpty)
+            self.tagger.delete_all_tags_for_resource(deleted.arn)
+        return deleted
+
+    backend.create_bucket = create_bucket
+    backend.delete_bucket = delete_bucket
 
 
 def _logs() -> None:
@@ -98,3 +132,27 @@ def _logs() -> None:
     LogsBackend.create_log_group = create_log_group  # type: ignore[method-assign]
     LogsBackend.ensure_log_group = ensure_log_group  # type: ignore[method-assign]
     LogsBackend.delete_log_group = delete_log_group  # type: ignore[method-assign]
+    _logs_destinations(LogsBackend)
+
+
+def _logs_destinations(backend: Any) -> None:
+    """A destination's tags die with it (round 5): dropped by DeleteDestination; a destination PutDestination
+    creates has the request's tags only (an update of an existing one leaves its tags, as moto does)."""
+    original_put = backend.put_destination
+    original_delete = backend.delete_destination
+
+    def put_destination(self: Any, destination_name: str, role_arn: str, target_arn: str, tags: Any) -> Any:
+        existed = any(d.destination_name == destination_name for d in self.destinations.values())
+        destination = original_put(self, destination_name, role_arn, target_arn, tags)
+        if not existed:
+            self.tagger.delete_all_tags_for_resource(destination.arn)
+            self.tag_resource(destination.arn, tags)
+        return destination
+
+    def delete_destination(self: Any, destination_name: str) -> None:
+        destination = self.get_destination(destination_name)
+        original_delete(self, destination_name)
+        self.tagger.delete_all_tags_for_resource(destination.arn)
+
+    backend.put_destination = put_destination
+    backend.delete_destination = delete_destination

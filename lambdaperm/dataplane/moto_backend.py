@@ -121,6 +121,7 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.base_backend import BackendDict
 
+    from .fresh_side_tables import install as side_tables_die_with_their_resource
     from .fresh_tags import install as tags_die_with_their_resource
     from .s3_policy_off import leave_bucket_policies_to_lambdaperm
     from .sns_lambda import leave_lambda_delivery_to_lambdaperm
@@ -130,6 +131,7 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     leave_bucket_policies_to_lambdaperm()  # lambdaperm decided the call, bucket policy included
     keep_queue_policies()  # an update that does not name the policy keeps it (sqs_attributes)
     tags_die_with_their_resource(service)  # S3 object and log group tags (fresh_tags)
+    side_tables_die_with_their_resource(service)  # DynamoDB resource policies, Logs metric filters
     backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
     memoize_pure_moto_functions()  # after the service's modules are imported
     if isinstance(backend_dict, BackendDict):
