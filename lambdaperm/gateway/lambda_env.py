@@ -22,6 +22,7 @@ from lambdaperm.runtime.code_store import sweep as sweep_unzipped_code
 from lambdaperm.runtime.errors import CodeError, LambdaRuntimeError, PayloadError, RuntimeClosed, UnsupportedRuntime
 from lambdaperm.runtime.isolation import MAX_TASKS
 from lambdaperm.runtime.isolation import probe as probe_isolation
+from lambdaperm.runtime.sandbox_slots import SandboxesExhausted
 from lambdaperm.runtime.worker import BOOTSTRAP
 from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
 from lambdaperm.services.lambda_.store import CodeStore
@@ -45,15 +46,21 @@ def _max_tasks() -> int:
 def invoke_error(e: LambdaRuntimeError) -> ServiceError:
     """Invoke's documented error for a runtime failure (https://docs.aws.amazon.com/lambda/latest/api/
     API_Invoke.html#API_Invoke_Errors): InvalidZipFileException (502, "Lambda could not unzip the deployment
-    package"), InvalidRuntimeException (502, "The runtime or runtime version specified is not supported"), else
-    ServiceException (500, "The AWS Lambda service encountered an internal error": the worker could not start, the
-    runtime is shutting down). The message says what happened, never where (no path, no traceback)."""
+    package"), InvalidRuntimeException (502, "The runtime or runtime version specified is not supported"),
+    TooManyRequestsException (429 "Rate Exceeded.", Reason ConcurrentInvocationLimitExceeded: every execution
+    environment the server, or the account, may hold is busy — an account at its concurrency quota), else
+    ServiceException (500, "The AWS Lambda service encountered an internal error": the worker could not start,
+    the runtime is shutting down). The message says what happened, never where (no path, no traceback)."""
     if isinstance(e, CodeError):
         return ServiceError("InvalidZipFileException", e.message, 502, fields={"Type": "User"})
     if isinstance(e, UnsupportedRuntime):
         return ServiceError("InvalidRuntimeException", str(e), 502, fields={"Type": "User"})
     if isinstance(e, PayloadError):  # 400 "The request body could not be parsed as JSON"
         return ServiceError("InvalidRequestContentException", str(e), 400, fields={"Type": "User"})
+    if isinstance(e, SandboxesExhausted):  # no execution environment free: Lambda throttles (429), never a 500
+        log.warning("Invoke throttled: %s", e)
+        return ServiceError("TooManyRequestsException", "Rate Exceeded.", 429,
+                            fields={"Type": "User", "Reason": "ConcurrentInvocationLimitExceeded"})
     log.error("Invoke failed in the runtime: %s", e)
     message = ("The Lambda service is shutting down." if isinstance(e, RuntimeClosed)
                else "The Lambda service could not start an execution environment for the function.")
