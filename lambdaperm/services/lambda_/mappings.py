@@ -87,8 +87,12 @@ def create_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
 
 
 def _load(ctx: RequestContext, uuid_: str) -> dict[str, Any]:
+    """The mapping a UUID names in the caller's account AND the request's region: the call was decided on
+    `arn:aws:lambda:<region>:<account>:event-source-mapping:<uuid>`, and a mapping lives in one region
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html); region/account review
+    round 5: a request signed for another region read, updated and deleted it past a Deny on its region."""
     found = ctx.records.get(MAPPING, "", uuid_)
-    if found is None or found["_Account"] != ctx.account:
+    if found is None or found["_Account"] != ctx.account or found["_Region"] != ctx.region:
         raise not_found(f"The resource you requested does not exist. (Service: Lambda, Status Code: 404, "
                         f"Request ID: {ctx.request_id})")
     return found
@@ -102,7 +106,7 @@ def list_event_source_mappings(ctx: RequestContext, p: Params) -> Output:
     items = [m for _, m in ctx.records.scan(MAPPING) if m["_Account"] == ctx.account and m["_Region"] == ctx.region]
     if p.get("FunctionName"):
         ref = ref_of(ctx, p, qualifier=False)
-        items = [m for m in items if m["_Name"] == ref.name]
+        items = [m for m in items if m["_Name"] == ref.name and m["_Account"] == ref.account]
     if p.get("EventSourceArn"):
         items = [m for m in items if m["EventSourceArn"] == p["EventSourceArn"]]
     return {"EventSourceMappings": [_out(m) for m in items]}

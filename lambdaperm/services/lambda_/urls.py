@@ -21,10 +21,14 @@ URL_INDEX = "lambda.url"  # url id -> (account, region, function, qualifier)
 
 
 def _qualifier_slot(ctx: RequestContext, p: Params, fn: dict[str, Any]) -> str:
+    """The URL config slot: "" (the unqualified function) or an alias. A function URL's qualifier is an alias name,
+    FunctionUrlQualifier `((?!^\\d+$)^[0-9a-zA-Z-_]+$)` — `$LATEST` is not one: it was decided on `…:f:$LATEST`
+    and acted on the unqualified URL past a Deny on `…:f` (region/account review round 5;
+    https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionUrlConfig.html)."""
     qualifier = ref_of(ctx, p).qualifier  # from the name or the Qualifier parameter (they must agree)
-    if qualifier is None or qualifier == store.LATEST:
+    if qualifier is None:
         return ""
-    if qualifier.isdigit() or qualifier not in fn["Aliases"]:
+    if qualifier.isdigit() or qualifier == store.LATEST or qualifier not in fn["Aliases"]:
         raise validation(qualifier, "qualifier", "Member must satisfy regular expression pattern: "
                          "((?!^\\d+$)^[0-9a-zA-Z-_]+$)")
     return str(qualifier)
