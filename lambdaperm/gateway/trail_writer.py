@@ -99,10 +99,27 @@ class TrailWriter:
             raise TrailNotCommitted(f"the record was not committed within {WAIT_SECONDS} s") from None
 
     def flush(self) -> None:
-        """Return once every record submitted so far has its outcome."""
-        with self._turn:
-            while self._leading or self._pending:
-                self._turn.wait(1.0)
+        """Return once every record submitted so far has its outcome. Records nobody leads (their submitter
+        gave up waiting) are committed here: flush leads the batch itself rather than wait for a next call."""
+        while True:
+            with self._turn:
+                while self._leading:
+                    self._turn.wait(1.0)
+                if not self._pending:
+                    return
+                self._leading = True
+                batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
+            try:
+                self._write(batch)
+            except BaseException as exc:  # never leave a waiter hanging
+                log.exception("the trail writer failed")
+                for _build, waiter in batch:
+                    if not waiter.done():
+                        waiter.set_exception(TrailNotCommitted(f"the trail writer failed: {exc}"))
+            finally:
+                with self._turn:
+                    self._leading = False
+                    self._turn.notify_all()
 
     def lookup_events(self, **kwargs: Any) -> dict[str, Any]:
         self.flush()

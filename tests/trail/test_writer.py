@@ -273,3 +273,30 @@ def test_concurrent_records_share_commits_and_every_one_is_acknowledged(faulty_c
     assert sum(store.batches) == 208
     assert stored_ids(faulty_connect) == {r["eventID"] for r in [first, *others, *many]}
     w.close()
+
+
+def test_a_record_whose_submitter_gave_up_is_committed_by_flush(writer: TrailWriter, faulty_connect: Connect) -> None:
+    """A submitter that stops waiting (its timeout passed while another leader held the turn) leaves its record
+    pending with no leader; flush (LookupEvents, close) must commit it, not wait for a next call forever."""
+    held, release = threading.Event(), threading.Event()
+    slow = event()
+
+    def slow_build() -> dict[str, Any]:
+        held.set()
+        assert release.wait(WAIT)
+        return slow
+
+    leader = threading.Thread(target=lambda: writer.submit(slow_build))
+    leader.start()
+    assert held.wait(WAIT)
+    orphan = event()
+    gave_up = writer.submit(_const(orphan), timeout=0.05)  # behind the held leader: returns unknown
+    assert not gave_up.done()
+    release.set()
+    leader.join(WAIT)
+    flusher = threading.Thread(target=writer.flush)
+    flusher.start()
+    flusher.join(WAIT)
+    assert not flusher.is_alive(), "flush waited for a leader that never comes"
+    assert outcome(gave_up) == "committed"
+    assert stored_ids(faulty_connect) == {slow["eventID"], orphan["eventID"]}
