@@ -171,8 +171,8 @@ def _after(server: Server, call: Call, service: str, operation: str, params: dic
         events.store_bucket_notifications(server, params["Bucket"], account, call.region, targets)
     elif service == "s3":
         events.s3_object_event(server, operation, params, call.now)
-    elif (service, operation) == ("sns", "Publish"):
-        events.sns_publish_event(server, params, output, account, call.region, call.now)
+    elif service == "sns" and operation in ("Publish", "PublishBatch"):  # each message to Lambda subscribers
+        events.sns_publish_event(server, operation, params, output, account, call.region, call.now)
 
 
 def acting_account(call: Call, identity: Identity) -> str:

@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction
-from lambdaperm.dataplane import bucket_registry, moto_state
+from lambdaperm.dataplane import bucket_registry, moto_state, sns_lambda
 from lambdaperm.dataplane.deliveries import Guard
 from lambdaperm.policy import Caller, PrincipalKind
 from lambdaperm.protocol import ServiceError
@@ -295,8 +295,10 @@ def s3_object_event(server: Server, operation: str, params: dict[str, Any], now:
 
 
 def sns_publish_event(
-    server: Server, params: dict[str, Any], output: dict[str, Any] | None, account: str, region: str, now: datetime
+    server: Server, operation: str, params: dict[str, Any], output: dict[str, Any] | None, account: str, region: str,
+    now: datetime,
 ) -> None:
+    """Each message of a Publish or PublishBatch, delivered to each Lambda subscriber of the topic (sns_lambda)."""
     topic = params.get("TopicArn")
     if not topic:
         return
@@ -304,30 +306,10 @@ def sns_publish_event(
         subs = moto_state.lambda_subscriptions(account, region, topic)
     except Exception:  # an unknown topic: moto already answered the publish
         return
-    for sub_arn, function_arn in subs:
-        event = {
-            "Records": [
-                {
-                    "EventSource": "aws:sns",
-                    "EventVersion": "1.0",
-                    "EventSubscriptionArn": sub_arn,
-                    "Sns": {
-                        "Type": "Notification",
-                        "MessageId": str(uuid.uuid4()),
-                        "TopicArn": topic,
-                        "Subject": params.get("Subject"),
-                        "Message": params.get("Message", ""),
-                        "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-                        "SignatureVersion": "1",
-                        "Signature": "",
-                        "SigningCertUrl": "",
-                        "UnsubscribeUrl": "",
-                        "MessageAttributes": {},
-                    },
-                }
-            ]
-        }
-        deliver(server, "sns.amazonaws.com", function_arn, topic, account, region, event)
+    for message in sns_lambda.published(operation, params, output):
+        for sub_arn, function_arn in subs:
+            event = sns_lambda.lambda_event(sub_arn, topic, message, now)
+            deliver(server, "sns.amazonaws.com", function_arn, topic, account, region, event)
 
 
 # ---- delivery -------------------------------------------------------------------------------------
