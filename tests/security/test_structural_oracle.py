@@ -343,3 +343,16 @@ def test_a_server_without_the_oracle_fails_the_check(tmp_path: Path) -> None:
     log.write_text("")
     with pytest.raises(OracleViolation, match="was not loaded"):
         check_server(log)
+
+
+def test_a_rule_operation_may_read_its_peer_group_not_change_it_nor_reach_another_account() -> None:
+    """Rule 6: AuthorizeSecurityGroupIngress is authorized on the rule's group only; the group named as the rule's
+    peer (UserIdGroupPairs) is looked up, in the call's own account and region, and nothing more."""
+    target = f"arn:aws:ec2:{R}:{A}:security-group/sg-0000000000000000a"
+    peer = f"arn:aws:ec2:{R}:{A}:security-group/sg-0000000000000000b"
+    foreign = f"arn:aws:ec2:{R}:{B}:security-group/sg-0000000000000000c"
+    op = "AuthorizeSecurityGroupIngress"
+    assert uncovered(entry(op, [target], [touch(target), touch(peer, "read")], service="ec2")) == []
+    assert uncovered(entry(op, [target], [touch(peer, "write")], service="ec2")) == [peer]
+    assert uncovered(entry(op, [target], [touch(foreign, "read", account=B)], service="ec2")) == [foreign]
+    assert uncovered(entry("CreateTags", [target], [touch(peer, "read")], service="ec2")) == [peer]

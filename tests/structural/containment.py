@@ -20,6 +20,12 @@ and by nothing else:
    `*` id in the call's scope (`vpc/*` for CreateVpc); or the backend created it while making such a
    resource (a new VPC's default security group, main route table and network ACL, which AWS creates with
    the VPC under ec2:CreateVpc alone). Any later touch of a resource so created is covered.
+6. **Rule peer**: a security-group rule operation (Authorize/Revoke ingress or egress, the rule
+   descriptions, ModifySecurityGroupRules) *reads* a security group of its own account and region named as
+   the rule's peer (`UserIdGroupPairs`): AWS authorizes these actions on the rule's group only — the peer is
+   a reference the rule carries, not a resource of the action
+   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html). Changing the
+   peer, or a peer of another account or region, is not covered.
 
 One more condition, for S3 (whose ARNs name no region): every bucket or object touched must be in the
 signed region — the form `aws:RequestedRegion` takes for S3 — except what a CopyObject/UploadPartCopy only
@@ -45,6 +51,11 @@ from .moto_map import sns_resource
 from .touches import CREATE, LIST, READ, Touch
 
 _COPY_OPERATIONS = frozenset({"CopyObject", "UploadPartCopy"})
+_RULE_OPERATIONS = frozenset({
+    "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
+    "RevokeSecurityGroupEgress", "UpdateSecurityGroupRuleDescriptionsIngress",
+    "UpdateSecurityGroupRuleDescriptionsEgress", "ModifySecurityGroupRules",
+})
 
 
 def normal(arn: str) -> str:
@@ -109,6 +120,10 @@ def covered(touch: Touch, scope: Scope, created: frozenset[str]) -> str | None:
         return "wildcard read"
     if arn in created:
         return "creation"
+    if touch.mode == READ and scope.operation in _RULE_OPERATIONS and ":security-group/" in arn and _in_scope(
+        touch, scope
+    ):
+        return "rule peer"
     return None
 
 
