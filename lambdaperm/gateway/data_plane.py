@@ -20,6 +20,7 @@ from lambdaperm.dataplane import (
     MotoBackend,
     bucket_registry,
     deliveries,
+    ec2_endpoints,
     logs_exports,
     partiql_support,
     s3_support,
@@ -91,6 +92,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     if (op.service_name, op.name) == ("s3", "CreateBucket"):  # a name held across restarts, its owner's only
         bucket_registry.check_create(server.records, str(params["Bucket"]), account)
     executed = canonical_params(op.service_name, op.name, params, account, call.region)
+    executed = ec2_endpoints.with_default_type(op.service_name, op.name, executed)  # EC2's default, moto's crash
+    unknown_endpoints = ec2_endpoints.missing(op.service_name, op.name, executed, account, call.region)
     check_destination(op.service_name, op.name, executed)  # a log group is no subscription destination
     if op.service_name == "sqs":  # the dead-letter queue's RedriveAllowPolicy (review round 3)
         check_redrive(op.name, executed, account, call.region)
@@ -106,6 +109,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
                 result = server.dataplane.execute(op.model, executed, account, call.region)
         except ServiceError as err:
             raise _missing_key(server, call, op, params, identity, err) from None
+        ec2_endpoints.report_missing(result.output, unknown_endpoints)  # DeleteVpcEndpoints: Unsuccessful entries
         if (op.service_name, op.name) == ("s3", "CreateBucket"):  # the name is its owner's until DeleteBucket
             bucket_registry.created(server.records, str(executed["Bucket"]))
         if pins is not None:  # the policy is stored: pin the users and roles it names
