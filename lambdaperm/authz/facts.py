@@ -58,6 +58,7 @@ class Decision:
     unsupplied: set[str]
     source: object
     key_items: Values | None = None
+    object_version: Values | None = None  # the version the request names (`condition_keys.OBJECT_VERSION_MARK`)
 
 
 def _tag_values(d: Decision, family: str, tags: Mapping[str, str]) -> dict[str, Values]:
@@ -88,7 +89,12 @@ def _tags(d: Decision, family: str) -> dict[str, Values] | None:
 
 
 def _object_tags(d: Decision, family: str) -> dict[str, Values] | None:
-    version = d.context.get("s3:versionid")
+    """The tags of the object version the request names (s3:versionid, or the version named to an action that
+    does not document s3:versionid: s3:GetObjectTagging of a GetObjectTagging with versionId), else the
+    current version's. https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html"""
+    version = d.context.get("s3:versionid") or d.object_version
+    if version is not None and len(version) != 1:
+        return None  # two versions named: no one object
     tags = _call(d.source, "object_tags", d.resource, version[0] if version else None)
     return _tag_values(d, family, tags) if isinstance(tags, Mapping) else None
 
@@ -170,6 +176,7 @@ def prepare(
     marked = d.context.pop(ck.UNSUPPLIED_MARK, ())
     d.unsupplied.update(marked)
     d.key_items = d.context.pop(ck.KEY_ITEMS_MARK, None)
+    d.object_version = d.context.pop(ck.OBJECT_VERSION_MARK, None)
     for key in [k for k in d.context if k.startswith(ck.MARK_PREFIX)]:
         del d.context[key]
     tested: frozenset[str] | None = None

@@ -24,8 +24,9 @@ The catalog passes per-request facts to the authorizer in `RequiredAction.contex
 (never a real AWS key prefix; the authorizer removes them before the engine sees the context): keys the
 request makes unsupplied (a PartiQL statement whose partition keys cannot be read) and the key attributes of
 the DynamoDB items a request touches, from which the authorizer reads `dynamodb:LeadingKeys` once it knows
-the table's partition key. They ride in the context rather than in new fields so that code that rebuilds a
-RequiredAction from (action, resources, context) cannot drop them.
+the table's partition key, and the S3 object version a request names (whose tags are `s3:ExistingObjectTag/*`
+for every action the request is checked as). They ride in the context rather than in new fields so that code
+that rebuilds a RequiredAction from (action, resources, context) cannot drop them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ from . import arns, bindings, reference
 
 UNSUPPLIED_MARK = "lambdaperm:unsupplied"
 KEY_ITEMS_MARK = "lambdaperm:dynamodb-key-items"
+# The object version a request names, for the s3:ExistingObjectTag/* of actions that do not document
+# s3:versionid (s3:GetObjectTagging of a GetObjectTagging with versionId reads that version's tags too).
+OBJECT_VERSION_MARK = "lambdaperm:s3-object-version"
 MARK_PREFIX = "lambdaperm:"
 
 

@@ -11,9 +11,9 @@
    resource types) or whose resource types are all optional.
 4. Context: the documented condition keys the request carries (context.py), the literal keys of the
    exception row where the action documents them, and the `lambdaperm:` facts the authorizer needs
-   (condition_keys.py): the keys this request leaves unsupplied, and the key attributes of the DynamoDB items
-   it touches. Request-level keys are read from the request without the items of an `each` need (a
-   transaction item's dynamodb:Attributes are its own), item-level keys from the item.
+   (condition_keys.py): the keys this request leaves unsupplied, the key attributes of the DynamoDB items
+   it touches, and the S3 object version it names. Request-level keys are read from the request without the
+   items of an `each` need (a transaction item's dynamodb:Attributes are its own), item-level keys from the item.
 """
 
 from __future__ import annotations
@@ -166,6 +166,11 @@ class _Request:
                 unsupplied.append("dynamodb:leadingkeys")
             else:
                 ctx[condition_keys.KEY_ITEMS_MARK] = leading_keys.encode_key_items(items)
+        if "s3:existingobjecttag/*" in families and "s3:versionid" not in ctx:
+            # the tags are the named version's for every action of the request, documented with s3:versionid or not
+            version = strings(scope_of_item, "VersionId")
+            if version:
+                ctx[condition_keys.OBJECT_VERSION_MARK] = version
         if unsupplied:
             ctx[condition_keys.UNSUPPLIED_MARK] = tuple(sorted(set(unsupplied)))
         return ctx

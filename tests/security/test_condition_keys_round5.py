@@ -1,0 +1,96 @@
+"""Condition keys, review round 5 (attack class 6: missing or wrong condition context keys).
+
+Each test sends a request whose condition key lambdaperm could supply differently from AWS — a key AWS
+supplies left out, a value taken from the wrong place or the wrong state of the resource — and asserts AWS's
+outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.e2e.conftest import Endpoint
+
+REGION = "us-east-1"
+
+
+def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _user_client(server: Endpoint, account: str, name: str, service: str, policy: dict[str, Any]) -> Any:
+    iam = server.client("iam", key=account)
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return server.client(service, key=key["AccessKeyId"], secret=key["SecretAccessKey"], region=REGION)
+
+
+def _denied(call: Callable[..., Any], code: str, **params: Any) -> str:
+    with pytest.raises(ClientError) as denied:
+        call(**params)
+    got = denied.value.response["Error"]["Code"]
+    message = denied.value.response["Error"]["Message"]
+    assert got == code, (got, message)
+    return message
+
+
+# --- s3:ExistingObjectTag is the tags of the version the request names, for every action it is checked as ------
+
+_SECRET = {"StringEquals": {"s3:ExistingObjectTag/classification": "secret"}}
+
+
+def _versioned_bucket(server: Endpoint, account: str, bucket: str) -> tuple[Any, str, str]:
+    """A versioned bucket whose object `doc` has an older version tagged classification=secret and a newer,
+    untagged, current version: (the owner's client, the old version id, the current version id)."""
+    s3 = server.client("s3", key=account, region=REGION)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket=bucket, Key="doc", Body=b"secret", Tagging="classification=secret")["VersionId"]
+    new = s3.put_object(Bucket=bucket, Key="doc", Body=b"public")["VersionId"]
+    return s3, old, new
+
+
+@pytest.mark.parametrize(
+    ("operation", "action", "params"),
+    [
+        ("get_object_tagging", "s3:GetObjectTagging", {}),
+        ("put_object_tagging", "s3:PutObjectTagging", {"Tagging": {"TagSet": [{"Key": "k", "Value": "v"}]}}),
+        ("delete_object_tagging", "s3:DeleteObjectTagging", {}),
+    ],
+)
+def test_an_object_tag_deny_applies_to_the_version_named(
+    server: Endpoint, operation: str, action: str, params: dict[str, Any]
+) -> None:
+    """Attack: a bucket keeps an old version of `doc` tagged classification=secret under an untagged current
+    version. A Deny on `s3:GetObjectTagging` (…`PutObjectTagging`, …`DeleteObjectTagging`) conditioned on
+    `s3:ExistingObjectTag/classification` = secret protects secret objects' tags. GetObjectTagging with
+    `versionId` of the old version is authorized as s3:GetObjectTagging and s3:GetObjectVersionTagging;
+    lambdaperm read the tags for the first of these checks from the current version (the key `s3:versionid`
+    is not documented for s3:GetObjectTagging, so the version was not passed to it): the Deny did not apply
+    and the secret version's tags were read (or replaced, or deleted).
+    AWS rule: `s3:ExistingObjectTag/<key>` is the tag of the object the request acts on — with `versionId`,
+    that version (https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html); the
+    operation needs both actions ("To retrieve tags of any other version, use the versionId query parameter.
+    You also need permission for the s3:GetObjectVersionTagging action",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html), each decided on that object.
+    """
+    account = "650000000001"
+    bucket = f"round5-tags-{operation.replace('_', '-')}"
+    owner, old, _new = _versioned_bucket(server, account, bucket)
+    policy = _policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]},
+        {"Effect": "Deny", "Action": action, "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": _SECRET},
+    )
+    user = _user_client(server, account, f"reader-{operation.split('_')[0]}", "s3", policy)
+
+    _denied(getattr(user, operation), "AccessDenied", Bucket=bucket, Key="doc", VersionId=old, **params)
+    tags = owner.get_object_tagging(Bucket=bucket, Key="doc", VersionId=old)["TagSet"]
+    assert tags == [{"Key": "classification", "Value": "secret"}]
+    # held: the current (untagged) version is not protected by the Deny
+    getattr(user, operation)(Bucket=bucket, Key="doc", **params)
