@@ -31,6 +31,8 @@ from lambdaperm.dataplane import (
 )
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.dynamodb_expressions import check_expressions
+from lambdaperm.dataplane.dynamodb_read_projection import check as check_read_projection
+from lambdaperm.dataplane.dynamodb_read_projection import project as read_projection
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
 from lambdaperm.dataplane.dynamodb_transact_projection import check as check_transact_projection
 from lambdaperm.dataplane.dynamodb_transact_projection import project as transact_projection
@@ -38,6 +40,9 @@ from lambdaperm.dataplane.ec2_groups import check_groups
 from lambdaperm.dataplane.logs_subscriptions import check_destination
 from lambdaperm.dataplane.moto_backend import BackendResult
 from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_bucket_region
+from lambdaperm.dataplane.s3_list_max_keys import check as check_list_max_keys
+from lambdaperm.dataplane.s3_list_max_keys import check_answer as list_max_keys
+from lambdaperm.dataplane.s3_object_versions import check as check_object_version
 from lambdaperm.dataplane.s3_tagging import check_tags
 from lambdaperm.dataplane.s3_tagging_keys import check_key
 from lambdaperm.dataplane.s3_uploads import check_upload
@@ -75,6 +80,9 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
     check_expressions(op.service_name, op.name, params)  # what DynamoDB refuses, moto reads wider
     check_transact_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
+    check_read_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
+    check_object_version(op.service_name, op.name, params)  # a version moto would not act on
+    check_list_max_keys(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
         targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
@@ -115,6 +123,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         if pins is not None:  # the policy is stored: pin the users and roles it names
             policy_writes.record(server.records, pins)
         policy_reads.show(server.records, op.service_name, op.name, params, result.output, call.region)
+        read_projection(op.service_name, op.name, executed, result.output)  # moto ignores AttributesToGet, COUNT
+        list_max_keys(op.service_name, op.name, executed, result.output)  # moto's V1 counts keys only
         transact_projection(op.service_name, op.name, executed, result.output)  # moto returns whole items
         if op.service_name == "sns":  # a queue of another account waits for its owner's confirmation
             sns_confirmation.after(op.name, executed, result.output, identity.account, deliveries.sns_to_queue)
