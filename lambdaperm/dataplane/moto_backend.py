@@ -56,7 +56,7 @@ class MotoBackend:
         service = model.service_model.service_name
         try:
             request = canonical_request(model, params, account, region)
-            request = keep_carriage_returns(model.metadata["protocol"], request)  # XML: `\r` stays `\r`
+            request = keep_carriage_returns(model, request)  # XML: `\r` stays `\r`
         except Exception:  # parse accepted what botocore cannot serialize: a gap in our validation, not a 500
             log.exception("no canonical request for %s:%s", service, model.name)
             raise ServiceError("ValidationError", f"The parameters of {model.name} are not valid.", 400) from None
@@ -66,8 +66,12 @@ class MotoBackend:
             "headers": ResponseHeaders(_text_headers(headers).items()),
             "body": _bytes(body),
         }
+        streamed = _streamed_payload(model)
         try:
-            parsed = parser(model.metadata["protocol"]).parse(response, model.output_shape)
+            # a streamed payload (GetObject's Body) is handed to the parser as a stream, as botocore's client
+            # does: given bytes, botocore decodes them as UTF-8, and a binary object is not text
+            readable = {**response, "body": _STREAM_NOT_READ} if streamed and status < 300 else response
+            parsed = parser(model.metadata["protocol"]).parse(readable, model.output_shape)
         except Exception:  # the backend answered something that is not the operation's reply
             log.exception("unreadable reply of the embedded backend to %s:%s (%s)", service, model.name, status)
             raise ServiceError(
@@ -77,6 +81,8 @@ class MotoBackend:
                 sender_fault=False,
             ) from None
         parsed.pop("ResponseMetadata", None)
+        if streamed and parsed.get(streamed) is _STREAM_NOT_READ:
+            parsed[streamed] = response["body"]  # the bytes exactly as the backend answered them
         if "Error" in parsed and status >= 300:
             raise _error(service, model.name, status, parsed["Error"], response["headers"])
         _operation_fixups(service, model.name, parsed, response["body"])
@@ -206,6 +212,17 @@ def _modules_using(function: Callable[..., Any]) -> list[Any]:
 def _text_headers(headers: Any) -> dict[str, str]:
     items: Iterable[tuple[Any, Any]] = headers.items() if hasattr(headers, "items") else headers or []
     return {str(k): v.decode("latin-1") if isinstance(v, bytes) else str(v) for k, v in items}
+
+
+_STREAM_NOT_READ = object()  # stands for a streamed payload while botocore parses the rest of the reply
+
+
+def _streamed_payload(model: OperationModel) -> str | None:
+    """The output member carrying a streamed payload (S3 GetObject's `Body`), if the operation has one."""
+    if not model.has_streaming_output or model.output_shape is None:
+        return None
+    payload = model.output_shape.serialization.get("payload")
+    return payload if isinstance(payload, str) else None
 
 
 def _bytes(body: Any) -> bytes:
