@@ -5,8 +5,10 @@ tags of the new session, and passing session tags needs `sts:TagSession` in the 
 assumed (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_role-chaining,
 #id_session-tags_permissions-required). The catalog asks for sts:TagSession only when the request itself
 carries Tags or TransitiveTagKeys; the inherited tags live in the calling session's record, so they are
-added here. Whether AWS also reports inherited tags in `aws:RequestTag/<key>` and `aws:TagKeys` of that check
-is not documented: those keys are marked unsupplied for it (a condition on them is undecidable).
+added here. Whether AWS also reports inherited tags in `aws:RequestTag/<key>`, `aws:TagKeys` and their keys in
+`sts:TransitiveTagKeys` of the request is not documented: those keys are marked unsupplied for its
+sts:AssumeRole and sts:TagSession checks (a condition on them is undecidable; review round 5 found a Deny on
+sts:TransitiveTagKeys bypassed while it was read from the request alone).
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ def with_inherited_tags(
     roles = [r for n in out if n.action == "sts:AssumeRole" for r in n.resources]
     if not inherited or not roles:
         return out
-    unsupplied = ("aws:tagkeys", *(f"aws:requesttag/{k.lower()}" for k in inherited))
+    unsupplied = ("aws:tagkeys", "sts:transitivetagkeys", *(f"aws:requesttag/{k.lower()}" for k in inherited))
+    tag_session = False
     for i, need in enumerate(out):
-        if need.action == "sts:TagSession":
+        if need.action in ("sts:AssumeRole", "sts:TagSession"):
+            tag_session = tag_session or need.action == "sts:TagSession"
             marks = tuple(dict.fromkeys((*need.context.get(UNSUPPLIED_MARK, ()), *unsupplied)))
             out[i] = RequiredAction(need.action, need.resources, {**need.context, UNSUPPLIED_MARK: marks})
-            return out
-    out.append(RequiredAction("sts:TagSession", tuple(roles), {UNSUPPLIED_MARK: unsupplied}))
+    if not tag_session:
+        out.append(RequiredAction("sts:TagSession", tuple(roles), {UNSUPPLIED_MARK: unsupplied}))
     return out

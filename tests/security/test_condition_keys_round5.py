@@ -94,3 +94,61 @@ def test_an_object_tag_deny_applies_to_the_version_named(
     assert tags == [{"Key": "classification", "Value": "secret"}]
     # held: the current (untagged) version is not protected by the Deny
     getattr(user, operation)(Bucket=bucket, Key="doc", **params)
+
+
+# --- sts:TransitiveTagKeys of a role chain that inherits transitive tags -----------------------------------------
+
+
+def test_a_deny_on_transitive_tag_keys_applies_to_a_chain_that_inherits_them(server: Endpoint) -> None:
+    """Attack: role `vault` may be assumed with session tags (its trust policy allows sts:AssumeRole and
+    sts:TagSession) but denies sts:TagSession to any request whose `sts:TransitiveTagKeys` include `project`,
+    so that no project tag propagates into its sessions. A session of `first` tagged project=p1 (transitive)
+    assumes `vault` without passing tags itself: the chained session inherits project=p1 as a transitive tag.
+    lambdaperm read sts:TransitiveTagKeys from the request only, so it was absent, the Deny did not apply and
+    the vault session carried the transitive project tag.
+    AWS rule: inherited transitive tags are session tags of the new session, passed as transitive ("Incoming
+    transitive session tags — The tags inherited from a previous session in a role chain", which need
+    sts:TagSession, https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_role-chaining).
+    Whether AWS lists them in sts:TransitiveTagKeys (and in aws:RequestTag/aws:TagKeys) of that request is not
+    documented: the key cannot be told, so it is unsupplied (policy/unsupplied.py) — a Deny on it applies.
+    """
+    account = "650000000002"
+    iam = server.client("iam", key=account)
+    root = f"arn:aws:iam::{account}:root"
+    allow_all = json.dumps(_policy({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    anyone = {"Effect": "Allow", "Principal": {"AWS": root}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+    iam.create_role(RoleName="first", AssumeRolePolicyDocument=json.dumps(_policy(anyone)))
+    iam.put_role_policy(RoleName="first", PolicyName="p", PolicyDocument=allow_all)
+    no_project = {
+        "Effect": "Deny",
+        "Principal": {"AWS": root},
+        "Action": "sts:TagSession",
+        "Condition": {"ForAnyValue:StringEquals": {"sts:TransitiveTagKeys": "project"}},
+    }
+    iam.create_role(RoleName="vault", AssumeRolePolicyDocument=json.dumps(_policy(anyone, no_project)))
+    sts = _user_client(server, account, "assumer", "sts", _policy({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    vault = f"arn:aws:iam::{account}:role/vault"
+    # positive control: the Deny applies to the request that passes the key itself
+    _denied(
+        sts.assume_role,
+        "AccessDenied",
+        RoleArn=vault,
+        RoleSessionName="direct",
+        Tags=[{"Key": "project", "Value": "p1"}],
+        TransitiveTagKeys=["project"],
+    )
+    first = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/first",
+        RoleSessionName="first",
+        Tags=[{"Key": "project", "Value": "p1"}],
+        TransitiveTagKeys=["project"],
+    )["Credentials"]
+    chained = server.client(
+        "sts", key=first["AccessKeyId"], secret=first["SecretAccessKey"], token=first["SessionToken"], region=REGION
+    )
+    _denied(chained.assume_role, "AccessDenied", RoleArn=vault, RoleSessionName="next")
+    # held: a session without transitive tags may still assume the role
+    plain = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/first", RoleSessionName="plain")["Credentials"]
+    server.client(
+        "sts", key=plain["AccessKeyId"], secret=plain["SecretAccessKey"], token=plain["SessionToken"], region=REGION
+    ).assume_role(RoleArn=vault, RoleSessionName="next")
