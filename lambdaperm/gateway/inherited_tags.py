@@ -1,4 +1,5 @@
-"""Role chaining with transitive session tags: the tags a session inherits are passed to the next one.
+"""Role chaining: what a chained AssumeRole inherits from the calling session (transitive session tags, the
+source identity) is passed to the next session, and decided as such.
 
 "Incoming transitive session tags — the tags inherited from a previous session in a role chain" are session
 tags of the new session, and passing session tags needs `sts:TagSession` in the trust policy of the role
@@ -9,6 +10,12 @@ added here. Whether AWS also reports inherited tags in `aws:RequestTag/<key>`, `
 `sts:TransitiveTagKeys` of the request is not documented: those keys are marked unsupplied for its
 sts:AssumeRole and sts:TagSession checks (a condition on them is undecidable; review round 5 found a Deny on
 sts:TransitiveTagKeys bypassed while it was read from the request alone).
+
+The source identity of the calling session "persists when a role is used to assume another role"
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html); whether it is
+the `sts:SourceIdentity` of a chained AssumeRole that does not pass one is not documented, so that key is
+unsupplied for the request's sts:AssumeRole check (review round 5: a trust-policy Deny on sts:SourceIdentity was
+bypassed by not passing it).
 """
 
 from __future__ import annotations
@@ -30,11 +37,14 @@ if TYPE_CHECKING:
 def with_inherited_tags(
     server: Server, identity: Identity, service: str, operation: str, needed: Sequence[RequiredAction]
 ) -> list[RequiredAction]:
-    """`needed` with sts:TagSession for the transitive tags a chained AssumeRole inherits."""
+    """`needed` with sts:TagSession for the transitive tags a chained AssumeRole inherits, and with the keys that
+    its inherited tags and source identity leave unsupplied."""
     out = list(needed)
     if (service, operation) != ("sts", "AssumeRole") or identity.caller.kind is not PrincipalKind.ASSUMED_ROLE:
         return out
     session = server.records.get(SESSION, store.GLOBAL, identity.access_key_id or "")
+    if (session or {}).get("SourceIdentity"):
+        out = [_unsupplied(n, ("sts:sourceidentity",)) if _omits_source_identity(n) else n for n in out]
     inherited = [str(k) for k in (session or {}).get("TransitiveTagKeys") or []]
     roles = [r for n in out if n.action == "sts:AssumeRole" for r in n.resources]
     if not inherited or not roles:
@@ -44,8 +54,16 @@ def with_inherited_tags(
     for i, need in enumerate(out):
         if need.action in ("sts:AssumeRole", "sts:TagSession"):
             tag_session = tag_session or need.action == "sts:TagSession"
-            marks = tuple(dict.fromkeys((*need.context.get(UNSUPPLIED_MARK, ()), *unsupplied)))
-            out[i] = RequiredAction(need.action, need.resources, {**need.context, UNSUPPLIED_MARK: marks})
+            out[i] = _unsupplied(need, unsupplied)
     if not tag_session:
         out.append(RequiredAction("sts:TagSession", tuple(roles), {UNSUPPLIED_MARK: unsupplied}))
     return out
+
+
+def _omits_source_identity(need: RequiredAction) -> bool:
+    return need.action == "sts:AssumeRole" and "sts:sourceidentity" not in need.context
+
+
+def _unsupplied(need: RequiredAction, keys: Sequence[str]) -> RequiredAction:
+    marks = tuple(dict.fromkeys((*need.context.get(UNSUPPLIED_MARK, ()), *keys)))
+    return RequiredAction(need.action, need.resources, {**need.context, UNSUPPLIED_MARK: marks})

@@ -152,3 +152,52 @@ def test_a_deny_on_transitive_tag_keys_applies_to_a_chain_that_inherits_them(ser
     server.client(
         "sts", key=plain["AccessKeyId"], secret=plain["SecretAccessKey"], token=plain["SessionToken"], region=REGION
     ).assume_role(RoleArn=vault, RoleSessionName="next")
+
+
+# --- sts:SourceIdentity of a role chain whose calling session carries one ----------------------------------------
+
+
+def test_a_deny_on_the_source_identity_applies_to_a_chain_that_inherits_it(server: Endpoint) -> None:
+    """Attack: role `vault` denies sts:AssumeRole to `sts:SourceIdentity` = mallory. Mallory assumes `first`
+    with SourceIdentity=mallory, then (role chaining) assumes `vault` without passing SourceIdentity: the
+    chained session inherits the source identity mallory. lambdaperm read sts:SourceIdentity from the request
+    alone, so it was absent, the Deny did not apply and mallory's session of `vault` was issued.
+    AWS rule: "After a source identity is set, it is present in requests for any AWS action taken during the role
+    session. The value that is set persists when a role is used to assume another role"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html). Whether
+    the persisted value is the chained AssumeRole's sts:SourceIdentity is not documented: it cannot be told, so
+    the key is unsupplied (policy/unsupplied.py) — a Deny on it applies, an Allow requiring it does not.
+    """
+    account = "650000000003"
+    iam = server.client("iam", key=account)
+    root = f"arn:aws:iam::{account}:root"
+    anyone = {"Effect": "Allow", "Principal": {"AWS": root}, "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]}
+    iam.create_role(RoleName="first", AssumeRolePolicyDocument=json.dumps(_policy(anyone)))
+    iam.put_role_policy(
+        RoleName="first",
+        PolicyName="p",
+        PolicyDocument=json.dumps(_policy({"Effect": "Allow", "Action": "*", "Resource": "*"})),
+    )
+    no_mallory = {
+        "Effect": "Deny",
+        "Principal": {"AWS": root},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:SourceIdentity": "mallory"}},
+    }
+    iam.create_role(RoleName="vault", AssumeRolePolicyDocument=json.dumps(_policy(anyone, no_mallory)))
+    sts = _user_client(server, account, "assumer", "sts", _policy({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    vault = f"arn:aws:iam::{account}:role/vault"
+    first = f"arn:aws:iam::{account}:role/first"
+    # positive control: the Deny applies to the request that names the source identity itself
+    _denied(sts.assume_role, "AccessDenied", RoleArn=vault, RoleSessionName="direct", SourceIdentity="mallory")
+    creds = sts.assume_role(RoleArn=first, RoleSessionName="mallory", SourceIdentity="mallory")["Credentials"]
+    chained = server.client(
+        "sts", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"], region=REGION
+    )
+    _denied(chained.assume_role, "AccessDenied", RoleArn=vault, RoleSessionName="next")
+    _denied(chained.assume_role, "AccessDenied", RoleArn=vault, RoleSessionName="next", SourceIdentity="mallory")
+    # held: a chain whose source identity is another one's may assume the role
+    creds = sts.assume_role(RoleArn=first, RoleSessionName="alice", SourceIdentity="alice")["Credentials"]
+    server.client(
+        "sts", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"], region=REGION
+    ).assume_role(RoleArn=vault, RoleSessionName="next", SourceIdentity="alice")
