@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from lambdaperm.authz import request_context
+from lambdaperm.catalog import required_actions
+from lambdaperm.policy import AuthzRequest, Caller, PolicySet, PolicyType, PrincipalKind, decide, parse_policy
+from lambdaperm.state.identity import Identity
 from tests.e2e.conftest import Endpoint
 
 REGION = "us-east-1"
@@ -201,3 +206,225 @@ def test_a_deny_on_the_source_identity_applies_to_a_chain_that_inherits_it(serve
     server.client(
         "sts", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"], region=REGION
     ).assume_role(RoleArn=vault, RoleSessionName="next", SourceIdentity="alice")
+
+
+# --- global keys per principal type (a table, against AWS's documented presence) ----------------------------------
+
+_A = "650000000009"
+_NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+_ROLE = f"arn:aws:iam::{_A}:role/ops/deployer"
+_USER = f"arn:aws:iam::{_A}:user/alice"
+_ABSENT = None
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html ("Availability" of each
+# key) and the principal table of https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+_PRINCIPALS: dict[str, tuple[Identity, dict[str, str | None]]] = {
+    "root": (
+        Identity(Caller(f"arn:aws:iam::{_A}:root", PrincipalKind.ROOT, _A), _A, _A),
+        {
+            "aws:principalarn": f"arn:aws:iam::{_A}:root",
+            "aws:principalaccount": _A,
+            "aws:principaltype": "Account",
+            "aws:userid": _A,
+            "aws:username": _ABSENT,
+            "aws:principalisawsservice": "false",
+            "aws:principalservicename": _ABSENT,
+            "aws:tokenissuetime": _ABSENT,
+            "aws:multifactorauthpresent": _ABSENT,
+            "aws:sourceidentity": _ABSENT,
+        },
+    ),
+    "user": (
+        Identity(Caller(_USER, PrincipalKind.USER, _A, name="alice"), "AIDAEXAMPLE", "AKIAEXAMPLE", user_name="alice"),
+        {
+            "aws:principalarn": _USER,
+            "aws:principalaccount": _A,
+            "aws:principaltype": "User",
+            "aws:userid": "AIDAEXAMPLE",
+            "aws:username": "alice",
+            "aws:principalisawsservice": "false",
+            "aws:tokenissuetime": _ABSENT,
+            "aws:multifactorauthpresent": _ABSENT,
+        },
+    ),
+    "user session (GetSessionToken)": (
+        Identity(
+            Caller(_USER, PrincipalKind.USER, _A, name="alice"),
+            "AIDAEXAMPLE",
+            "ASIAEXAMPLE",
+            user_name="alice",
+            session_created=_NOW,
+        ),
+        {
+            "aws:principalarn": _USER,
+            "aws:principaltype": "User",
+            "aws:userid": "AIDAEXAMPLE",
+            "aws:username": "alice",
+            "aws:tokenissuetime": "2026-01-02T03:04:05Z",
+            "aws:multifactorauthpresent": "false",
+        },
+    ),
+    "role session": (
+        Identity(
+            Caller(
+                f"arn:aws:sts::{_A}:assumed-role/deployer/ci",
+                PrincipalKind.ASSUMED_ROLE,
+                _A,
+                role_arn=_ROLE,
+                name="deployer",
+                session="ci",
+            ),
+            "AROAEXAMPLE:ci",
+            "ASIAEXAMPLE2",
+            role_name="deployer",
+            session_created=_NOW,
+            source_identity="alice",
+        ),
+        {
+            "aws:principalarn": _ROLE,  # the role's ARN, path included, not the session's
+            "aws:principalaccount": _A,
+            "aws:principaltype": "AssumedRole",
+            "aws:userid": "AROAEXAMPLE:ci",
+            "aws:username": _ABSENT,
+            "aws:principalisawsservice": "false",
+            "aws:sourceidentity": "alice",
+            "aws:tokenissuetime": "2026-01-02T03:04:05Z",
+            "aws:multifactorauthpresent": "false",
+        },
+    ),
+    "anonymous": (
+        Identity(Caller("anonymous", PrincipalKind.ANONYMOUS, ""), "anonymous"),
+        {
+            "aws:principalarn": _ABSENT,
+            "aws:principalaccount": _ABSENT,
+            "aws:principaltype": "Anonymous",
+            "aws:userid": "anonymous",
+            "aws:username": _ABSENT,
+            "aws:principalisawsservice": _ABSENT,  # "for all signed API requests"
+        },
+    ),
+    "service principal": (
+        Identity(Caller("sns.amazonaws.com", PrincipalKind.SERVICE, "", name="sns.amazonaws.com"), "sns.amazonaws.com"),
+        {
+            "aws:principalarn": _ABSENT,
+            "aws:principalaccount": _ABSENT,
+            "aws:userid": _ABSENT,
+            "aws:username": _ABSENT,
+            "aws:principalisawsservice": "true",
+            "aws:principalservicename": "sns.amazonaws.com",
+        },
+    ),
+}
+# Keys no lambdaperm caller carries: no Organizations (aws:PrincipalOrgID, aws:ResourceOrgID...), no web identity
+# or SAML sessions (aws:FederatedProvider), no sts:AssumeRoot (aws:AssumedRoot), no MFA (aws:MultiFactorAuthAge).
+_NEVER = (
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:resourceorgid",
+    "aws:resourceorgpaths",
+    "aws:federatedprovider",
+    "aws:assumedroot",
+    "aws:multifactorauthage",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:vpcsourceip",
+)
+
+
+@pytest.mark.parametrize("principal", sorted(_PRINCIPALS))
+def test_the_global_keys_of_each_principal_type_are_aws_documented_ones(principal: str) -> None:
+    """Held (table): the principal keys of each kind of caller are present with AWS's value, or absent where AWS
+    documents them absent — root, an IAM user, a user's GetSessionToken session, a role session (aws:PrincipalArn
+    is the role's ARN), an anonymous caller (aws:userid "anonymous", no signed-request keys), a service principal
+    delivering (aws:PrincipalIsAWSService / aws:PrincipalServiceName only)."""
+    identity, expected = _PRINCIPALS[principal]
+    got = request_context(identity, now=_NOW, region=REGION, source_ip="192.0.2.1", tags={})
+    for key, value in expected.items():
+        assert got.get(key) == (None if value is None else (value,)), (principal, key, got.get(key))
+    assert [k for k in _NEVER if k in got] == []
+
+
+# --- request keys: the value's form (a table) ---------------------------------------------------------------------
+
+_RETAIN = datetime(2030, 1, 1, tzinfo=UTC)
+_REQUEST_VALUES: list[tuple[str, str, dict[str, Any], str, dict[str, tuple[str, ...] | None]]] = [
+    # S3 reads header values as sent; numbers are their decimal text (Numeric* operators parse it)
+    (
+        "s3",
+        "ListObjectsV2",
+        {"Bucket": "b", "MaxKeys": 10, "Prefix": ""},
+        "s3:ListBucket",
+        {"s3:max-keys": ("10",), "s3:prefix": ("",), "s3:delimiter": None},
+    ),
+    (
+        "s3",
+        "PutObject",
+        {"Bucket": "b", "Key": "k", "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/x"},
+        "s3:PutObject",
+        {
+            "s3:x-amz-server-side-encryption": ("aws:kms",),
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": ("alias/x",),
+            "s3:x-amz-acl": None,
+        },
+    ),
+    (
+        "s3",
+        "PutObject",
+        {"Bucket": "b", "Key": "k", "ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": _RETAIN},
+        "s3:PutObject",
+        {"s3:object-lock-mode": ("GOVERNANCE",), "s3:object-lock-retain-until-date": ("2030-01-01T00:00:00+00:00",)},
+    ),
+    # DynamoDB: an omitted Select / ReturnConsumedCapacity is absent (the DynamoDB guide's attribute policy tests them
+    # with StringEqualsIfExists); an omitted Select that reads whole items leaves dynamodb:Attributes unsupplied
+    (
+        "dynamodb",
+        "Scan",
+        {"TableName": "t"},
+        "dynamodb:Scan",
+        {"dynamodb:select": None, "dynamodb:returnconsumedcapacity": None},
+    ),
+    (
+        "dynamodb",
+        "Scan",
+        {"TableName": "t", "Select": "COUNT", "ReturnConsumedCapacity": "TOTAL"},
+        "dynamodb:Scan",
+        {"dynamodb:select": ("COUNT",), "dynamodb:returnconsumedcapacity": ("TOTAL",)},
+    ),
+    # SNS: the protocol as sent (SNS and the deliveries compare it exactly: `SQS` is not `sqs`)
+    (
+        "sns",
+        "Subscribe",
+        {"TopicArn": f"arn:aws:sns:{REGION}:{_A}:t", "Protocol": "SQS", "Endpoint": "x"},
+        "sns:Subscribe",
+        {"sns:protocol": ("SQS",), "sns:endpoint": ("x",)},
+    ),
+]
+
+
+@pytest.mark.parametrize(("service", "operation", "params", "action", "expected"), _REQUEST_VALUES)
+def test_request_keys_have_the_form_aws_gives_them(
+    service: str, operation: str, params: dict[str, Any], action: str, expected: dict[str, tuple[str, ...] | None]
+) -> None:
+    """Held (table): request keys carry the request's value in the form AWS evaluates (header text, decimal
+    numbers, ISO 8601 dates), and are absent when the request omits the parameter."""
+    needs = [n for n in required_actions(service, operation, params, account=_A, region=REGION) if n.action == action]
+    assert len(needs) == 1, needs
+    for key, value in expected.items():
+        assert needs[0].context.get(key) == value, (key, needs[0].context)
+
+
+def test_an_object_lock_date_compares_as_a_date() -> None:
+    """Held: the retain-until date of a request compares with Date operators whatever the offset it was written
+    with (`DateGreaterThan` on s3:object-lock-retain-until-date, the S3 guide's object-lock policies)."""
+    statement = {
+        "Effect": "Allow",
+        "Action": "s3:PutObject",
+        "Resource": "*",
+        "Condition": {"DateGreaterThan": {"s3:object-lock-retain-until-date": "2029-12-31T23:00:00Z"}},
+    }
+    caller = Caller(_USER, PrincipalKind.USER, _A, name="alice")
+    for written, allowed in (("2030-01-01T00:00:00+00:00", True), ("2030-01-01T00:30:00+02:00", False)):
+        request = AuthzRequest.build(
+            caller, "s3:PutObject", "arn:aws:s3:::b/k", {"s3:object-lock-retain-until-date": written}, _A
+        )
+        got = decide(PolicySet(identity=(parse_policy(json.dumps(_policy(statement)), PolicyType.IDENTITY),)), request)
+        assert got.allowed is allowed, (written, got)
