@@ -2,8 +2,9 @@
 catalog would map each added operation once it is reviewed.
 
 Until then every added operation is denied: the catalog maps only the operations of its reviewed list
-(`lambdaperm/catalog/reviewed.py`, the pinned botocore's). Once reviewed, an operation is mapped as `lambdaperm.catalog.coverage.mapped_operations` maps it: an exception row
-(`lambdaperm/catalog/rules/`), else the IAM action of the same name in the Service Authorization Reference
+(`lambdaperm/catalog/reviewed.py`, the pinned botocore's). Once reviewed, an operation is mapped as
+`lambdaperm.catalog.coverage.mapped_operations` maps it: an exception row (`lambdaperm/catalog/rules/`),
+else the IAM action of the same name in the Service Authorization Reference
 (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
 Anything else is denied by the server (`UnmappedOperation`, fail closed). EC2 is served only for a fixed subset
 (`services.EC2_OPERATIONS`): an operation botocore adds to EC2 is denied by design and not listed; a subset
