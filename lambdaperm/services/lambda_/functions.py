@@ -101,7 +101,7 @@ def create_function(ctx: RequestContext, p: Params) -> Output:
         raise invalid("Invalid function name or ARN.")
     role_arn = check_role(ctx, p.get("Role"))
     basics = check_basics(p)
-    role = assumable_role(ctx, role_arn)
+    role = assumable_role(ctx, role_arn, ref.arn)
     vpc = _vpc(ctx, p, role, ref.name)
     _dead_letter(ctx, p, role, ref.name)
     data = _code_bytes(ctx, p.get("Code") or {})
@@ -176,7 +176,7 @@ def update_function_configuration(ctx: RequestContext, p: Params) -> Output:
     fn = store.load(ctx.records, ref)
     latest = fn["Latest"]
     role_arn = check_role(ctx, p["Role"]) if p.get("Role") else latest["Role"]
-    role = assumable_role(ctx, role_arn)
+    role = assumable_role(ctx, role_arn, ref.arn)
     basics = check_basics(p, latest)
     vpc = _vpc(ctx, p, role, ref.name) if "VpcConfig" in p else latest.get("VpcConfig")
     if "DeadLetterConfig" in p:  # checked as CreateFunction checks it, with the role the update leaves

@@ -109,7 +109,7 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     if not str(config["Runtime"]).startswith("python"):
         raise invalid(f"lambdaperm runs Python handlers only; the runtime {config['Runtime']} is not supported.")
     role = role_entity(ctx, config["Role"])
-    if role is None or not _assumable(ctx, role):  # Lambda assumes the role on every invoke
+    if role is None or not _assumable(ctx, role, fn["Arn"]):  # Lambda assumes the role on every invoke
         raise invalid("The role defined for the function cannot be assumed by Lambda.")
     creds = credentials_for(ctx, role, fn["Name"], fn["Arn"])
     target = target_of(fn, config, version)
@@ -120,15 +120,15 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     return result
 
 
-_trusted: dict[tuple[int, int, str], bool] = {}
+_trusted: dict[tuple[int, int, str, str], bool] = {}
 
 
-def _assumable(ctx: RequestContext, role: dict[str, Any]) -> bool:
-    """lambda_can_assume, memoized until the records change."""
-    key = (id(ctx.records), ctx.records.version, role["Arn"])
+def _assumable(ctx: RequestContext, role: dict[str, Any], function_arn: str) -> bool:
+    """lambda_can_assume for this function, memoized until the records change."""
+    key = (id(ctx.records), ctx.records.version, role["Arn"], function_arn)
     found = _trusted.get(key)
     if found is None:
-        found = lambda_can_assume(role)
+        found = lambda_can_assume(role, function_arn)
         if len(_trusted) > 4096:
             _trusted.clear()
         _trusted[key] = found

@@ -69,7 +69,7 @@ def create_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
     version, _alias = store.resolve_qualifier(fn, ref)
     source = p.get("EventSourceArn") or ""
     check_region(source, fn["Region"])
-    role = assumable_role(ctx, store.config_of(fn, version)["Role"])
+    role = assumable_role(ctx, store.config_of(fn, version)["Role"], fn["Arn"])
     _check_role(ctx, role, source, fn["Name"])
     enabled = p.get("Enabled", True)
     mapping = {"UUID": str(uuid.uuid4()), "BatchSize": p.get("BatchSize") or 10,
@@ -146,7 +146,7 @@ def _new_target(ctx: RequestContext, p: Params, mapping: dict[str, Any]) -> dict
     version, _alias = store.resolve_qualifier(fn, ref)
     source = mapping["EventSourceArn"]
     check_region(source, fn["Region"])
-    role = assumable_role(ctx, store.config_of(fn, version)["Role"])
+    role = assumable_role(ctx, store.config_of(fn, version)["Role"], fn["Arn"])
     _check_role(ctx, role, source, fn["Name"])
     return {"FunctionArn": ref.addressed_arn, "_Account": fn["Account"], "_Region": fn["Region"], "_Name": fn["Name"],
             "_Qualifier": ref.qualifier}

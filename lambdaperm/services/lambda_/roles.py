@@ -43,10 +43,11 @@ def role_entity(ctx: RequestContext, role_arn: str) -> dict[str, Any] | None:
     return role if role is not None and role["Arn"] == role_arn else None
 
 
-def assumable_role(ctx: RequestContext, role_arn: str) -> dict[str, Any]:
-    """The role, if lambda.amazonaws.com may assume it; else AWS's InvalidParameterValueException."""
+def assumable_role(ctx: RequestContext, role_arn: str, function_arn: str) -> dict[str, Any]:
+    """The role, if lambda.amazonaws.com may assume it for the function `function_arn`; else AWS's
+    InvalidParameterValueException."""
     role = role_entity(ctx, role_arn)
-    if role is None or not lambda_can_assume(role):
+    if role is None or not lambda_can_assume(role, function_arn):
         raise invalid("The role defined for the function cannot be assumed by Lambda.")
     return role
 
@@ -61,14 +62,25 @@ def queue_url(source: str) -> str:
     return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
 
 
-def lambda_can_assume(role: dict[str, Any]) -> bool:
+def lambda_can_assume(role: dict[str, Any], function_arn: str) -> bool:
+    """Whether the role's trust policy lets lambda.amazonaws.com assume it for the function `function_arn`
+    (unqualified). When a service assumes a role it supplies the resource it acts for: `aws:SourceArn` (the
+    function) and `aws:SourceAccount` (its account), so a trust policy can limit the role to expected functions
+    (https://docs.aws.amazon.com/lambda/latest/dg/permissions-managed-policies.html,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). Without them a Deny conditioned on
+    one function's ARN did not apply (review round 6)."""
     try:
         trust = parse_policy(role["AssumeRolePolicyDocument"], PolicyType.TRUST, max_size=10**6)
     except PolicyError:
         return False
     caller = parse_caller(LAMBDA_PRINCIPAL)
     assert caller is not None
-    req = AuthzRequest(caller, "sts:AssumeRole", role["Arn"], principal_context(caller))
+    context = {
+        **principal_context(caller),
+        "aws:sourcearn": (function_arn,),
+        "aws:sourceaccount": (function_arn.split(":")[4],),
+    }
+    req = AuthzRequest(caller, "sts:AssumeRole", role["Arn"], context)
     return decide(PolicySet(trust=trust, resource_required=True), req).allowed
 
 
