@@ -15,7 +15,9 @@ import gc
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -26,6 +28,7 @@ from lambdaperm.protocol.errors import ServiceError
 
 from .canonical import canonical_request, routing_url
 from .canonical_xml import keep_carriage_returns
+from .journal import Journal, taped
 from .reply_parsing import ResponseHeaders, parser
 
 log = logging.getLogger("lambdaperm.dataplane")
@@ -46,9 +49,23 @@ class BackendResult:
 
 
 class MotoBackend:
-    def __init__(self) -> None:
+    def __init__(self, journal: Journal | None = None) -> None:
         self._routes: dict[str, list[tuple[re.Pattern[str], Dispatch]]] = {}
         self._lock = threading.Lock()
+        self.journal = journal  # with --state: every call runs as a journaled unit (journal.py)
+
+    @contextmanager
+    def unit(self, service: str, operation: str, params: dict[str, Any], account: str, region: str,
+             subscriber: str | None = None) -> Iterator[None]:
+        """Run what follows — an `execute` and what lambdaperm does to the backend right after it (the SNS
+        confirmation rule, the only such follow-up: SNS only) — as one journaled unit. Without a journal, or for
+        another service, nothing: `execute` runs its own unit."""
+        if self.journal is None or service != "sns":
+            yield
+            return
+        with self.journal.unit("call", service, operation, params, account, region, subscriber,
+                               keep=_changes_state(service, operation, params)):
+            yield
 
     def execute(self, model: OperationModel, params: dict[str, Any], account: str, region: str) -> BackendResult:
         """Run one authorized call in `account` and `region`. Raises ServiceError: the backend's AWS error,
@@ -60,7 +77,7 @@ class MotoBackend:
         except Exception:  # parse accepted what botocore cannot serialize: a gap in our validation, not a 500
             log.exception("no canonical request for %s:%s", service, model.name)
             raise ServiceError("ValidationError", f"The parameters of {model.name} are not valid.", 400) from None
-        status, headers, body = self._dispatch(service, model.name, request)
+        status, headers, body = self._journaled_dispatch(service, model.name, request, params, account, region, model)
         response = {
             "status_code": status,
             "headers": ResponseHeaders(_text_headers(headers).items()),
@@ -88,6 +105,49 @@ class MotoBackend:
         _operation_fixups(service, model.name, parsed, response["body"])
         return BackendResult(status, parsed)
 
+    def _journaled_dispatch(self, service: str, operation: str, request: Any, params: dict[str, Any], account: str,
+                            region: str, model: OperationModel) -> tuple[int, Any, Any]:
+        journal = self.journal
+        if journal is None:
+            return self._dispatch(service, operation, request)
+        if (service, operation) == ("sqs", "ReceiveMessage"):
+            return self._receive(request, params, account, region, model)
+        with journal.unit("call", service, operation, params, account, region,
+                          keep=_changes_state(service, operation, params)):
+            if (service, operation) == ("logs", "CreateExportTask"):  # the export plan it was authorized with
+                from . import logs_exports
+
+                plan = taped(logs_exports._PINNED.get)
+                with logs_exports.executing(plan):
+                    return self._dispatch(service, operation, request)
+            return self._dispatch(service, operation, request)
+
+    def _receive(self, request: Any, params: dict[str, Any], account: str, region: str,
+                 model: OperationModel) -> tuple[int, Any, Any]:
+        """SQS ReceiveMessage with a wait: moto waits inside the call (it would hold the execution lock, and
+        read the unit's frozen clock forever). The same call is made with WaitTimeSeconds=0, each attempt a
+        unit of its own, until a message is received or the wait is over; WaitTimeSeconds changes only how
+        long the call waits, never what it reads. An attempt is journaled when it received messages or moved
+        any to the dead-letter queue (the queue's message count changed)."""
+        assert self.journal is not None
+        wait = _receive_wait(params, account, region)
+        if wait is None:  # invalid or unknown: moto answers its error at once
+            with self.journal.unit("call", "sqs", "ReceiveMessage", params, account, region):
+                return self._dispatch("sqs", "ReceiveMessage", request)
+        attempt = {**params, "WaitTimeSeconds": 0}
+        request = canonical_request(model, attempt, account, region)
+        request = keep_carriage_returns(model, request)
+        deadline = time.monotonic() + wait
+        while True:
+            with self.journal.unit("call", "sqs", "ReceiveMessage", attempt, account, region) as unit:
+                before = _queue_size(params, account, region)
+                status, headers, body = self._dispatch("sqs", "ReceiveMessage", request)
+                received = status >= 300 or b"ReceiptHandle" in _bytes(body)
+                unit.keep = received or _queue_size(params, account, region) != before
+            if received or time.monotonic() >= deadline:
+                return status, headers, body
+            time.sleep(0.02)
+
     def _dispatch(self, service: str, operation: str, request: Any) -> tuple[int, Any, Any]:
         from moto.core.exceptions import HTTPException
 
@@ -110,6 +170,10 @@ class MotoBackend:
                 sender_fault=False,
             ) from None
 
+    def load(self, service: str) -> None:
+        """Import moto's backend of `service` (and lambdaperm's changes to it) now rather than at its first call."""
+        self._routes_for(service)
+
     def _routes_for(self, service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
         routes = self._routes.get(service)
         if routes is None:
@@ -127,6 +191,7 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.base_backend import BackendDict
 
+    from . import determinism
     from .fresh_side_tables import install as side_tables_die_with_their_resource
     from .fresh_tags import install as tags_die_with_their_resource
     from .s3_policy_off import leave_bucket_policies_to_lambdaperm
@@ -145,6 +210,7 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
         backend = regions["us-east-1"] if "us-east-1" in regions.regions else regions["aws"]
     else:
         backend = backend_dict["global"]
+    determinism.install()  # the backend's clocks and identifiers follow the journal's units
     routes = [(re.compile(url), method) for url, method in backend.urls.items()]
     # moto's modules and the botocore service models it loaded live as long as the server: frozen out of
     # the cyclic collector's scans (a full collection would otherwise walk them all, ~200,000 objects)
@@ -207,6 +273,64 @@ def _modules_using(function: Callable[..., Any]) -> list[Any]:
         for name, m in list(sys.modules.items())
         if name.startswith("moto.") and m is not None and getattr(m, function.__name__, None) is function
     ]
+
+
+# operations that read only (by name; reviewed for the six served services). Every other executed call is
+# journaled — a write, or a "read" that changes something (SQS ReceiveMessage; an S3 call to a bucket with
+# server access logging, which writes a log object)
+_READ_PREFIXES = ("Get", "List", "Describe", "Head", "Query", "Scan", "BatchGet", "TransactGet", "FilterLogEvents",
+                  "TestMetricFilter", "CheckIfPhoneNumberIsOptedOut")
+_NOT_READS = frozenset({("logs", "GetLogEvents")})  # reads, but listed in case moto ever changes them: none
+
+
+def _changes_state(service: str, operation: str, params: dict[str, Any]) -> bool:
+    if not operation.startswith(_READ_PREFIXES) or (service, operation) in _NOT_READS:
+        return True
+    if service == "s3" and isinstance(params.get("Bucket"), str):
+        return _logged(str(params["Bucket"]))
+    return False
+
+
+def _logged(bucket: str) -> bool:
+    """Whether moto writes an access log object for a request to this bucket."""
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(bucket)
+    if owner is None:
+        return False
+    found = s3_backends[owner[1]][owner[0]].buckets.get(bucket)
+    return bool(found is not None and found.logging)
+
+
+def _queue(params: dict[str, Any], account: str, region: str) -> Any:
+    from moto.sqs.models import sqs_backends
+
+    name = str(params.get("QueueUrl", "")).rstrip("/").rsplit("/", 1)[-1]
+    try:
+        return sqs_backends[account][region].get_queue(name)
+    except Exception:  # no such queue: moto answers the call's error
+        return None
+
+
+def _receive_wait(params: dict[str, Any], account: str, region: str) -> int | None:
+    """The seconds a ReceiveMessage waits (its WaitTimeSeconds, else the queue's ReceiveMessageWaitTimeSeconds);
+    None when moto would refuse the value or the queue does not exist."""
+    wait = params.get("WaitTimeSeconds")
+    if wait is None:
+        queue = _queue(params, account, region)
+        if queue is None:
+            return None
+        wait = queue.receive_message_wait_time_seconds
+    try:
+        seconds = int(wait)
+    except (TypeError, ValueError):
+        return None
+    return seconds if 0 <= seconds <= 20 else None
+
+
+def _queue_size(params: dict[str, Any], account: str, region: str) -> int:
+    queue = _queue(params, account, region)
+    return -1 if queue is None else len(queue._messages)
 
 
 def _text_headers(headers: Any) -> dict[str, str]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from lambdaperm.protocol.errors import ServiceError
 
+from .journal import internal
+
 
 @dataclass(frozen=True, slots=True)
 class BucketIdentity:
@@ -85,6 +87,7 @@ def _invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterValueException", message, 400, fields={"Type": "User"})
 
 
+@internal("logs.put_logs")  # a write of lambdaperm's own: journaled (journal.py)
 def put_logs(account: str, region: str, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
     """Append (timestamp ms, message) events to a log stream, creating the group and stream if needed."""
     from moto.logs.models import logs_backends
@@ -108,6 +111,7 @@ def lambda_subscriptions(account: str, region: str, topic_arn: str) -> list[tupl
     return [(s.arn, s.endpoint) for s in subs if s.protocol == "lambda"]
 
 
+@internal("sqs.receive")
 def sqs_receive(account: str, region: str, queue: str, count: int) -> list[dict[str, Any]]:
     """Receive up to `count` messages (the poller's view: as Lambda's event records need them)."""
     from moto.sqs.models import sqs_backends
@@ -123,6 +127,7 @@ def sqs_receive(account: str, region: str, queue: str, count: int) -> list[dict[
              "messageAttributes": {}, "md5OfBody": m.body_md5} for m in messages]
 
 
+@internal("sqs.delete")
 def sqs_delete(account: str, region: str, queue: str, receipt_handle: str) -> None:
     from moto.sqs.models import sqs_backends
 

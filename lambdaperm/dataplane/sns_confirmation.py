@@ -37,6 +37,8 @@ from urllib.parse import quote
 
 from lambdaperm.protocol.errors import ServiceError
 
+from .journal import taped
+
 # (topic ARN, queue ARN, message body) -> whether the queue's policy let SNS send it
 Send = Callable[[str, str, str], bool]
 
@@ -112,7 +114,7 @@ def subscribed(params: dict[str, Any], output: dict[str, Any], subscriber: str, 
         if subscriber == queue_owner:
             state.confirmed = True  # the queue's owner asked for the messages itself
         elif not state.confirmed:
-            token = secrets.token_hex(64)
+            token = taped(lambda: secrets.token_hex(64))  # a replay reads back the token issued (journal.py)
             state.tokens[token] = now
     if token is None:
         return
@@ -130,7 +132,7 @@ def confirmation_message(topic: str, token: str, now: float) -> str:
     stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     document = {
         "Type": "SubscriptionConfirmation",
-        "MessageId": str(uuid.uuid4()),
+        "MessageId": taped(lambda: str(uuid.uuid4())),
         "Token": token,
         "TopicArn": topic,
         "Message": f"You have chosen to subscribe to the topic {topic}.\n"
@@ -197,10 +199,27 @@ def shown(operation: str, params: dict[str, Any], output: dict[str, Any]) -> Non
 def after(operation: str, params: dict[str, Any], output: dict[str, Any], subscriber: str, send: Send) -> None:
     """The confirmation rule applied to an SNS call the embedded backend has just executed, before its reply is
     serialized: `params` as executed, `subscriber` the authorized caller's account."""
-    now = time.time()
+    now = taped(time.time)  # a replay reads back the time of the call (journal.py)
     if operation == "Subscribe":
         subscribed(params, output, subscriber, send, now)
     elif operation == "ConfirmSubscription":
         confirmed(params, output, now)
     else:
         shown(operation, params, output)
+
+
+# ---- snapshots of the data plane (dataplane/snapshots.py) -------------------------------------------------------
+
+
+def saved_states() -> list[tuple[Any, _State]]:
+    """Every subscription's confirmation state, to be pickled with moto's subscription objects themselves."""
+    with _lock:
+        return [(subscription, _State(state.confirmed, dict(state.tokens))) for subscription, state in _states.items()]
+
+
+def restore_states(saved: list[tuple[Any, _State]]) -> None:
+    """The states `saved_states` gave, against the subscription objects restored with them."""
+    with _lock:
+        _states.clear()
+        for subscription, state in saved:
+            _states[subscription] = state

@@ -112,9 +112,13 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         result = _delete_objects(server.dataplane, executed, call.refused, account, call.region, op)
     else:
         try:
-            with (lifecycle(op.service_name, op.name, executed, account, call.region),  # a queue name: 60 s
+            with (server.dataplane.unit(op.service_name, op.name, executed, account, call.region, identity.account),
+                  lifecycle(op.service_name, op.name, executed, account, call.region),  # a queue name: 60 s
                   logs_exports.executing(call.export)):  # an export writes the keys authorized only
                 result = server.dataplane.execute(op.model, executed, account, call.region)
+                if op.service_name == "sns":  # a queue of another account waits for its owner's confirmation
+                    # (inside the call's journaled unit: replayed with it, dataplane/journal.py)
+                    sns_confirmation.after(op.name, executed, result.output, identity.account, deliveries.sns_to_queue)
         except ServiceError as err:
             raise _missing_key(server, call, op, params, identity, err) from None
         ec2_endpoints.report_missing(result.output, unknown_endpoints)  # DeleteVpcEndpoints: Unsuccessful entries
@@ -126,8 +130,6 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         read_projection(op.service_name, op.name, executed, result.output)  # moto ignores AttributesToGet, COUNT
         list_max_keys(op.service_name, op.name, executed, result.output)  # moto's V1 counts keys only
         transact_projection(op.service_name, op.name, executed, result.output)  # moto returns whole items
-        if op.service_name == "sns":  # a queue of another account waits for its owner's confirmation
-            sns_confirmation.after(op.name, executed, result.output, identity.account, deliveries.sns_to_queue)
     response = serialize(op, result.output, call.request_id)
     if 200 <= result.status < 300:
         response.status = result.status

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from lambdaperm.dataplane.journal import Journal
 from lambdaperm.trail import TrailStore
 from lambdaperm.trail.store import PreparedRecord
 
@@ -35,7 +36,7 @@ _BACKOFF = (0.05, 0.2)  # seconds before the 2nd and 3rd tries (a busy database 
 WAIT_SECONDS = 30  # how long `append` waits for the commit
 
 
-_Build = Callable[[], dict[str, Any]]
+_Build = Callable[[], dict[str, Any] | None]  # None: no record, only the commit (`sync`)
 _Item = tuple[_Build, "Future[None]"]
 
 
@@ -48,9 +49,12 @@ class TrailWriter:
     server gives it a connection of its own, used by one leader at a time, so that a record is never
     written on a request thread's connection (which may be inside a transaction of its own)."""
 
-    def __init__(self, store: TrailStore, commits: TrailStore | None = None) -> None:
+    def __init__(self, store: TrailStore, commits: TrailStore | None = None, journal: Journal | None = None) -> None:
         self.store = store
         self._commits = commits if commits is not None else store
+        # the data-plane journal: each commit also writes the entries executed so far (dataplane/journal.py), so
+        # an answered call's journal entries — and every entry executed before them — are committed with its record
+        self.journal = journal
         self._turn = threading.Condition()  # guards _pending, _leading and _closed
         self._pending: list[_Item] = []
         self._leading = False
@@ -98,6 +102,14 @@ class TrailWriter:
         except TimeoutError:
             raise TrailNotCommitted(f"the record was not committed within {WAIT_SECONDS} s") from None
 
+    def sync(self, timeout: float = WAIT_SECONDS) -> None:
+        """Commit what is waiting (journal entries included) and return once it is committed; raises
+        TrailNotCommitted when it was not."""
+        try:
+            self.submit(lambda: None, timeout).result(timeout=0)
+        except TimeoutError:
+            raise TrailNotCommitted(f"nothing was committed within {timeout} s") from None
+
     def flush(self) -> None:
         """Return once every record submitted so far has its outcome. Records nobody leads (their submitter
         gave up waiting) are committed here: flush leads the batch itself rather than wait for a next call."""
@@ -136,13 +148,16 @@ class TrailWriter:
         self.flush()
 
     def _write(self, batch: list[_Item]) -> None:
-        pending: list[tuple[PreparedRecord, Future[None]]] = []
+        pending: list[tuple[PreparedRecord | None, Future[None]]] = []
         for build, done in batch:
             try:
                 record = build()
             except Exception as exc:
                 log.exception("could not build a trail record")
                 done.set_exception(TrailNotCommitted(f"the record could not be built: {exc}"))
+                continue
+            if record is None:  # `sync`: only the commit
+                pending.append((None, done))
                 continue
             try:
                 pending.append((self._commits.prepare(record), done))
@@ -152,11 +167,18 @@ class TrailWriter:
         if pending:
             self._commit(pending)
 
-    def _commit(self, pending: list[tuple[PreparedRecord, Future[None]]]) -> None:
+    def _commit(self, pending: list[tuple[PreparedRecord | None, Future[None]]]) -> None:
         """One transaction for the batch, tried ATTEMPTS times; every waiter learns the outcome."""
+        records = [prepared for prepared, _ in pending if prepared is not None]
+        journal = self.journal
+        entries = journal.take() if journal is not None else []
+        also = (lambda conn: Journal.insert(conn, entries)) if entries else None
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                self._commits.append_prepared([prepared for prepared, _ in pending])
+                if also is None:
+                    self._commits.append_prepared(records)
+                else:
+                    self._commits.append_prepared(records, also)
             except Exception as exc:
                 if attempt < ATTEMPTS:
                     log.warning(
@@ -174,6 +196,8 @@ class TrailWriter:
                     ATTEMPTS,
                     exc,
                 )
+                if journal is not None:  # first in line for the next commit: the journal stays a prefix
+                    journal.put_back(entries)
                 for _, done in pending:
                     done.set_exception(TrailNotCommitted(f"the trail commit failed {ATTEMPTS} times: {exc}"))
                 return

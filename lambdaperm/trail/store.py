@@ -133,13 +133,18 @@ class TrailStore:
             raise TrailError(f"the record is not JSON: {exc}") from None
         return PreparedRecord(str(record["eventID"]), row, text, lookup_resources(record))
 
-    def append_prepared(self, prepared: Sequence[PreparedRecord]) -> None:
+    def append_prepared(
+        self, prepared: Sequence[PreparedRecord], also: Callable[[sqlite3.Connection], None] | None = None
+    ) -> None:
         """Store prepared records in one transaction (all or none). Raises TrailError for an eventID
-        already stored, sqlite3.Error when the database refuses the write (nothing is then stored)."""
-        if not prepared:
+        already stored, sqlite3.Error when the database refuses the write (nothing is then stored).
+        `also` writes what must commit with the records (the data-plane journal), in the same transaction."""
+        if not prepared and also is None:
             return
         try:
             with self._transaction() as conn:
+                if also is not None:
+                    also(conn)
                 for item in prepared:
                     cur = conn.execute(
                         "INSERT INTO trail_events (event_id, account, region, event_time, event_name,"

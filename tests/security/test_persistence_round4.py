@@ -291,8 +291,9 @@ def test_lambda_destinations_are_not_served(server: Endpoint) -> None:
 
 
 def test_after_a_restart_a_log_group_and_an_object_start_without_tags(make_server: Any, tmp_path: Path) -> None:
-    """Held: the embedded data plane's tags are in memory with the resources they belong to; after a restart the
-    owner's log group and object created again carry no tag of the lost ones."""
+    """Held: the embedded data plane's tags live and die with the resources they belong to, across a restart too:
+    they survive it with their resources, and the owner's log group and object deleted and created again after it
+    carry no tag of the old ones."""
     account = "777840000009"
     state = tmp_path / "state"
     first = make_server(state)
@@ -303,6 +304,13 @@ def test_after_a_restart_a_log_group_and_an_object_start_without_tags(make_serve
     stop_server(first)
     second = make_server(state)
     logs = second.client("logs", key=account)
+    # the data plane is durable (docs/architecture.md): the group and the object are there with their tags; the
+    # owner deletes them and creates them again
+    arn = f"arn:aws:logs:{REGION}:{account}:log-group:/r"
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "ops"}
+    assert object_tags(second.client("s3", key=account), "r4-restart", "doc") == {"share": "yes"}
+    logs.delete_log_group(logGroupName="/r")
+    second.client("s3", key=account).delete_object(Bucket="r4-restart", Key="doc")
     logs.create_log_group(logGroupName="/r")
     assert logs.list_tags_for_resource(resourceArn=f"arn:aws:logs:{REGION}:{account}:log-group:/r")["tags"] == {}
     s3 = second.client("s3", key=account)
