@@ -31,6 +31,7 @@ from lambdaperm.dataplane import (
 )
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.dynamodb_expressions import check_expressions
+from lambdaperm.dataplane.dynamodb_legacy_conditions import check as check_legacy_conditions
 from lambdaperm.dataplane.dynamodb_read_projection import check as check_read_projection
 from lambdaperm.dataplane.dynamodb_read_projection import project as read_projection
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
@@ -81,6 +82,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_expressions(op.service_name, op.name, params)  # what DynamoDB refuses, moto reads wider
     check_transact_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     check_read_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
+    check_legacy_conditions(op.service_name, op.name, params)  # legacy conditions moto ignores
     check_object_version(op.service_name, op.name, params)  # a version moto would not act on
     check_list_max_keys(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     targets = None

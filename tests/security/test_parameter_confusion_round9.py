@@ -8,6 +8,7 @@ server stops.
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 import pytest
@@ -204,3 +205,91 @@ def test_list_objects_returns_no_more_entries_than_max_keys(server: Endpoint) ->
     else:
         assert len(listed.get("Contents", [])) + len(listed.get("CommonPrefixes", [])) <= 2
         assert listed["IsTruncated"]
+
+
+@pytest.mark.parametrize("prefix", ["home/a+b/", "home/a b/", "home/a%2Fb/", "home/a.*/", "home/\u00e9/"])
+def test_a_listing_returns_only_keys_under_the_prefix_as_written(server: Endpoint, prefix: str) -> None:
+    """`s3:prefix` is the request's `prefix` as written, and S3 lists only the keys that begin with it
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html). Attack (held): a prefix
+    with `+`, a space, `%2F`, regex characters or a non-ASCII letter, which a backend decoding the query string
+    (`+` as a space, `%2F` as `/`) or matching by pattern would read as another prefix, in V1, V2 and
+    ListObjectVersions with `encoding-type=url` (boto3's default)."""
+    account = "888800000906"
+    admin = server.client("s3", key=account)
+    tag = zlib.crc32(prefix.encode())
+    bucket = f"r9-prefix-{tag}"
+    admin.create_bucket(Bucket=bucket)
+    others = ["home/a b/x", "home/a+b/x", "home/a/b/x", "home/a%2Fb/x", "home/aXX/x", "home/e/x", "home/secret"]
+    for key in [f"{prefix}mine", *others]:
+        admin.put_object(Bucket=bucket, Key=key, Body=b"")
+    expected = sorted({f"{prefix}mine", *(k for k in others if k.startswith(prefix))})
+    s3 = user(
+        server,
+        account,
+        f"lister-{tag}",
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+                "Resource": f"arn:aws:s3:::{bucket}",
+                "Condition": {"StringEquals": {"s3:prefix": prefix}},
+            }
+        ],
+    )("s3")
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]) == expected
+    assert sorted(o["Key"] for o in s3.list_objects(Bucket=bucket, Prefix=prefix)["Contents"]) == expected
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=prefix)["Versions"]
+    assert sorted(v["Key"] for v in versions) == expected
+    with pytest.raises(ClientError) as denied:
+        s3.list_objects_v2(Bucket=bucket, Prefix="home/")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_delete_item_with_a_failed_expected_condition_deletes_nothing(server: Endpoint) -> None:
+    """`Expected` (the legacy condition) makes DeleteItem conditional: "If the conditional expression evaluates to
+    false, the delete fails" with ConditionalCheckFailedException
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/LegacyConditionalParameters.Expected.html).
+    The call lambdaperm authorized (and recorded) is that conditional delete; moto 5.2.1's DeleteItem ignores
+    `Expected` and deleted the item whatever its attributes — another call than the one authorized.
+    """
+    account = "888800000907"
+    ddb = server.client("dynamodb", key=account)
+    ddb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName=TABLE, Item={"pk": {"S": "1"}, "owner": {"S": "bob"}})
+    with pytest.raises(ClientError) as refused:
+        ddb.delete_item(TableName=TABLE, Key={"pk": {"S": "1"}}, Expected={"owner": {"Value": {"S": "alice"}}})
+    assert refused.value.response["Error"]["Code"] in ("ConditionalCheckFailedException", "NotImplemented")
+    assert ddb.get_item(TableName=TABLE, Key={"pk": {"S": "1"}})["Item"]["owner"] == {"S": "bob"}
+
+
+def test_conditional_operator_or_is_not_read_as_and(server: Endpoint) -> None:
+    """`ConditionalOperator: OR` makes a legacy ScanFilter match when any condition holds
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/LegacyConditionalParameters.ConditionalOperator.html);
+    moto 5.2.1 joins the conditions by AND whatever it says, so the answer was another scan's (here: none of the
+    items). Served as DynamoDB answers it, or refused (501) — never answered as another call."""
+    ddb = server.client("dynamodb", key="888800000908")
+    ddb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName=TABLE, Item={"pk": {"S": "1"}, "a": {"S": "x"}})
+    ddb.put_item(TableName=TABLE, Item={"pk": {"S": "2"}, "b": {"S": "y"}})
+    scan_filter = {
+        "a": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "x"}]},
+        "b": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "y"}]},
+    }
+    try:
+        found = ddb.scan(TableName=TABLE, ScanFilter=scan_filter, ConditionalOperator="OR")
+    except ClientError as err:
+        assert err.response["Error"]["Code"] == "NotImplemented"
+    else:
+        assert sorted(item["pk"]["S"] for item in found["Items"]) == ["1", "2"]
+    assert ddb.scan(TableName=TABLE, ScanFilter=scan_filter, ConditionalOperator="AND")["Items"] == []

@@ -15,6 +15,7 @@ from . import store
 from .documents import MANAGED_POLICY_QUOTA, encoded, validate
 from .errors import already_exists, delete_conflict, invalid_input, limit_exceeded, no_such_entity
 from .ids import unique_id
+from .policy_owner import usable
 
 MAX_VERSIONS = 5
 MAX_ATTACHED = 10
@@ -43,6 +44,8 @@ def _dump(doc: Any) -> str:
 
 def find_policy(ctx: RequestContext, arn: str) -> dict[str, Any] | None:
     owner, _path, name = store.parse_policy_arn(arn)
+    if not usable(arn, ctx.account):
+        return None  # another account's policy: neither found nor attachable (policy_owner)
     if owner == "aws":
         return aws_policy_entity(arn)
     entity = store.find(ctx.records, store.POLICY, owner, name)

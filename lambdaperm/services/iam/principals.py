@@ -14,6 +14,7 @@ from lambdaperm.state import Records
 from lambdaperm.state.identity import Identity
 
 from . import store
+from .policy_owner import usable
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +52,11 @@ def _entity_docs(records: Records, entity: dict[str, object], label: str) -> lis
     if isinstance(inline, dict):
         docs += [(f"{label} inline policy {n}", str(d)) for n, d in inline.items()]
     attached = entity.get("AttachedPolicies")
+    account = str(entity.get("Arn", "")).split(":")[4:5]
     if isinstance(attached, list):
         for arn in attached:
+            if not account or not usable(str(arn), account[0]):
+                continue  # another account's policy (state written before policy_owner): grants nothing
             doc = managed_document(records, str(arn))
             if doc is not None:
                 docs.append((str(arn), doc))
@@ -90,6 +94,8 @@ def policies_for(records: Records, identity: Identity) -> IdentityPolicies:
             docs += _entity_docs(records, role, f"role {role['RoleName']}")
             boundary_arn = role.get("PermissionsBoundary")
     boundary = (managed_document(records, boundary_arn) or ALLOWS_NOTHING) if boundary_arn else None
+    if boundary_arn and not usable(str(boundary_arn), account):
+        boundary = ALLOWS_NOTHING  # another account's policy (state written before policy_owner): allows nothing
     return IdentityPolicies(tuple(docs), boundary, identity.session_policies)
 
 
