@@ -20,6 +20,7 @@ from lambdaperm.state.identity import Identity
 from .context import Handler, Output, Params, RequestContext
 from .iam import store
 from .iam.ids import access_key_id, secret_access_key, session_token
+from .iam.policy_owner import usable
 from .iam.principals import managed_document
 from .session_policies import documents, reference
 
@@ -122,7 +123,8 @@ def _session_policies(ctx: RequestContext, p: Params) -> list[str | dict[str, st
                            "constraint: Member must have length less than or equal to 10", 400)
     for arn in arns:
         doc = managed_document(ctx.records, arn)
-        if doc is None:
+        role_account = (str(p.get("RoleArn", "")).split(":") + [""] * 5)[4]
+        if doc is None or not usable(arn, role_account):  # "must exist in the same account as the role"
             raise ServiceError("InvalidParameterValue", f"The policy {arn} does not exist or is not attachable.", 400)
         docs.append(reference(ctx.records, arn))
     if total > PACKED_POLICY_LIMIT:

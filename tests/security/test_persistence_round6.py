@@ -175,3 +175,33 @@ def _session_of(server: Endpoint, account: str, role: str) -> Any:
     sts = server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName="r6-session")["Credentials"]
     return server.client("sqs", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"])
+
+
+def test_a_session_policy_of_another_account_is_refused(server: Endpoint) -> None:
+    """Attack: A's user assumes A's role passing B's managed policy as a session policy (`PolicyArns`). lambdaperm
+    found it in B's account and issued the session (its answer also told A whether B has a policy of that name).
+
+    AWS: "The policies must exist in the same account as the role"
+    (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html, PolicyArns); the answer is the one
+    for a policy that does not exist.
+    """
+    a, b = "777860000005", "777860000006"
+    _role(server, a, "r6-scoped")
+    arn = server.client("iam", key=b).create_policy(PolicyName="r6-b-only", PolicyDocument=_document("sqs:*"))
+    arn = arn["Policy"]["Arn"]
+    iam = server.client("iam", key=a)
+    key = iam.create_access_key(UserName="r6-scoped-admin")["AccessKey"]
+    sts = server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    role_arn = f"arn:aws:iam::{a}:role/r6-scoped"
+    with pytest.raises(ClientError) as refused:
+        sts.assume_role(RoleArn=role_arn, RoleSessionName="r6-session", PolicyArns=[{"arn": arn}])
+    with pytest.raises(ClientError) as missing:
+        sts.assume_role(
+            RoleArn=role_arn, RoleSessionName="r6-session", PolicyArns=[{"arn": f"arn:aws:iam::{b}:policy/r6-none"}]
+        )
+    assert (code(refused), refused.value.response["Error"]["Message"].replace(arn, "X")) == (
+        code(missing),
+        missing.value.response["Error"]["Message"].replace(f"arn:aws:iam::{b}:policy/r6-none", "X"),
+    )
+    own = iam.create_policy(PolicyName="r6-own-scope", PolicyDocument=_document("sqs:*"))["Policy"]["Arn"]
+    assert sts.assume_role(RoleArn=role_arn, RoleSessionName="r6-session", PolicyArns=[{"arn": own}])["Credentials"]
