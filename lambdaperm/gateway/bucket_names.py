@@ -15,6 +15,15 @@ from AssumeRole's decision on its trust policy to the session's issue (CreateRol
 UpdateAssumeRolePolicy exclusively): a role deleted and created again in between issued a session of the new
 role, whose trust policy never allowed the caller. SQS queue names need no hold: SQS itself refuses a name
 deleted less than 60 s ago (dataplane/sqs_deletions.py).
+
+A DynamoDB table's name is reused the same way (DeleteTable, then CreateTable: a new table, its own tags and
+items, at the same ARN): a GetItem decided on the old table's `aws:ResourceTag` read the new table's items
+(races review round 5). So the table a DynamoDB call names by `TableName` is held the same way, CreateTable and
+DeleteTable exclusively. Not held: calls naming several tables (BatchGetItem, BatchWriteItem, TransactGetItems,
+TransactWriteItems, ExecuteStatement/BatchExecuteStatement/ExecuteTransaction) and calls naming a table by
+`TableArn`/`ResourceArn` (ExportTableToPointInTime, TagResource, the resource policy calls); ImportTable creates
+its table without a hold (it holds the bucket name it reads instead: `import_holds`, one name per call, so no
+two calls wait for each other's names in a cycle).
 """
 
 from __future__ import annotations
@@ -26,7 +35,17 @@ from contextlib import contextmanager
 from typing import Any
 
 _LIFECYCLE = frozenset(
-    {"CreateBucket", "DeleteBucket", "CreateTopic", "DeleteTopic", "CreateRole", "DeleteRole", "UpdateAssumeRolePolicy"}
+    {
+        "CreateBucket",
+        "DeleteBucket",
+        "CreateTopic",
+        "DeleteTopic",
+        "CreateRole",
+        "DeleteRole",
+        "UpdateAssumeRolePolicy",
+        "CreateTable",
+        "DeleteTable",
+    }
 )
 _ROLE_LIFECYCLE = frozenset({"CreateRole", "DeleteRole", "UpdateAssumeRolePolicy"})
 _STRIPES = 64
@@ -101,6 +120,9 @@ def _held_name(service: str, operation: str, params: dict[str, Any] | None) -> s
     if service == "sts":  # AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML
         role = params.get("RoleArn")
         return "role:" + role.rsplit("/", 1)[-1] if isinstance(role, str) else None
+    if service == "dynamodb" and operation != "ImportTable":
+        table = params.get("TableName")
+        return "table:" + table.rsplit("/", 1)[-1] if isinstance(table, str) else None
     if service == "iam" and operation in _ROLE_LIFECYCLE:
         role = params.get("RoleName")
         return "role:" + role if isinstance(role, str) else None

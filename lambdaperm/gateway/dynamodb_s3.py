@@ -17,6 +17,7 @@ from lambdaperm.dataplane.moto_backend import MotoBackend
 from lambdaperm.protocol import ServiceError
 from lambdaperm.services.context import RequestContext
 
+from . import import_holds
 from .call import Call
 from .implicit import ImplicitAccess
 
@@ -41,8 +42,9 @@ def s3_accesses(operation: str, params: dict[str, Any]) -> list[tuple[str, dict[
     return []
 
 
-def _pinned_accesses(server: Server, operation: str, params: dict[str, Any],
-                     account: str) -> list[tuple[str, dict[str, Any]]]:
+def _pinned_accesses(
+    server: Server, operation: str, params: dict[str, Any], account: str, held: import_holds.HeldImport
+) -> list[tuple[str, dict[str, Any]]]:
     """The object accesses the backend will make, pinned before the decision. ImportTable reads each object under
     its prefix as the caller: s3:GetObject on every key it will read (review round 5: one GetObject on the prefix
     let it read them all)."""
@@ -53,8 +55,7 @@ def _pinned_accesses(server: Server, operation: str, params: dict[str, Any],
     if not isinstance(server.dataplane, MotoBackend):  # upstream: the service reads the objects as the caller
         source = params.get("S3BucketSource") or {}
         return [("GetObject", {"Bucket": source.get("S3Bucket"), "Key": str(source.get("S3KeyPrefix") or "")})]
-    pinned = dynamodb_imports.plan(params, account)
-    dynamodb_imports.pin(pinned)
+    pinned = held.plan(params, account)  # under the objects' holds (races review round 5: import_holds)
     return [("GetObject", {"Bucket": pinned.bucket, "Key": key}) for key in pinned.object_keys()]
 
 
@@ -78,7 +79,16 @@ def authorize(server: Server, call: Call, operation: str, params: dict[str, Any]
     dynamodb_exports.pin(None)
     if not accesses or call.identity is None:
         return
-    accesses += _pinned_accesses(server, operation, params, call.identity.account or "000000000000")
+    account = call.identity.account or "000000000000"
+    with import_holds.held(operation, params, account, isinstance(server.dataplane, MotoBackend)) as held:
+        accesses += _pinned_accesses(server, operation, params, account, held)
+        _decide(server, call, accesses)
+        held.read()  # the import's bytes, read while still held (races review round 5)
+
+
+def _decide(server: Server, call: Call, accesses: list[tuple[str, dict[str, Any]]]) -> None:
+    """Decide each S3 access as the caller (AccessDeniedException at the first denied one)."""
+    assert call.identity is not None
     ctx = RequestContext(identity=call.identity, region=call.region, request_id=call.request_id, now=call.now,
                          records=server.records, source_ip=call.req.remote_addr,
                          user_agent=call.req.header("user-agent", "") or "")

@@ -24,7 +24,8 @@ writer.)
 
 Not held: S3 accesses that no S3 call makes — the embedded backend's own writes (a DynamoDB export, a CloudWatch
 Logs export task, under generated names). Lambda's read of a function's code from S3 (CreateFunction,
-UpdateFunctionCode) is decided and read outside the pipeline, under the same holds (`code_read_holds`).
+UpdateFunctionCode) is decided and read outside the pipeline, under the same holds (`code_read_holds`), and so
+are DynamoDB ImportTable's reads (`import_holds`, races review round 5).
 """
 
 from __future__ import annotations
@@ -154,7 +155,14 @@ class Held:
 @contextmanager
 def held(service: str, operation: str, params: Mapping[str, Any] | None) -> Iterator[Held]:
     """Hold every object an S3 call names (see the module) while the call is authorized and executed."""
-    named = objects(service, operation, params)
+    with held_names(objects(service, operation, params)) as held_objects:
+        yield held_objects
+
+
+@contextmanager
+def held_names(named: Mapping[str, bool]) -> Iterator[Held]:
+    """Hold the objects `named` ({"bucket/key": exclusive}) in the one order every holder uses (see the module);
+    for accesses an S3 call does not name (DynamoDB ImportTable's reads, `import_holds`)."""
     if not named:
         yield Held(frozenset())
         return
