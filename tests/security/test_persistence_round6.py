@@ -205,3 +205,51 @@ def test_a_session_policy_of_another_account_is_refused(server: Endpoint) -> Non
     )
     own = iam.create_policy(PolicyName="r6-own-scope", PolicyDocument=_document("sqs:*"))["Policy"]["Arn"]
     assert sts.assume_role(RoleArn=role_arn, RoleSessionName="r6-session", PolicyArns=[{"arn": own}])["Credentials"]
+
+
+def _resource_events(server: Endpoint, account: str, name: str) -> list[tuple[str, str]]:
+    trail = server.client("cloudtrail", key=account)
+    found = trail.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": name}])
+    return [(e["EventName"], e["CloudTrailEvent"]) for e in found["Events"]]
+
+
+def test_a_bucket_name_taken_by_another_account_stays_its_own_after_a_restart(
+    make_server: Callable[..., Endpoint], tmp_path: Path
+) -> None:
+    """Held (durable data plane, bucket registry, trail): A creates, fills, empties and deletes `r6-taken`; B
+    creates `r6-taken` and writes an object; the server restarts (the data plane is replayed from its journal,
+    the bucket registry comes from the records). A's CreateBucket is 409 BucketAlreadyExists, A reads nothing of
+    B's bucket, B's object is B's bytes; LookupEvents by ResourceName `r6-taken` shows B none of A's events
+    (each account sees the records of its own calls), before and after the restart.
+
+    AWS: "after a bucket is deleted, the name becomes available for reuse"
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html); LookupEvents returns the
+    events of the caller's account (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html).
+    """
+    a, b = "777860000007", "777860000008"
+    state = tmp_path / "state"
+    server = make_server(state)
+    s3_a, s3_b = server.client("s3", key=a), server.client("s3", key=b)
+    s3_a.create_bucket(Bucket="r6-taken")
+    s3_a.put_object(Bucket="r6-taken", Key="k", Body=b"from a")
+    s3_a.delete_object(Bucket="r6-taken", Key="k")
+    s3_a.delete_bucket(Bucket="r6-taken")
+    s3_b.create_bucket(Bucket="r6-taken")
+    s3_b.put_object(Bucket="r6-taken", Key="k", Body=b"from b")
+    assert {n for n, _ in _resource_events(server, a, "r6-taken")} == {"CreateBucket", "DeleteBucket"}  # control
+    assert all(f'"{a}"' not in event for _, event in _resource_events(server, b, "r6-taken"))
+    server.proc.terminate()
+    server.proc.wait(timeout=20)
+
+    server = make_server(state)
+    s3_a, s3_b = server.client("s3", key=a), server.client("s3", key=b)
+    with pytest.raises(ClientError) as taken:
+        s3_a.create_bucket(Bucket="r6-taken")
+    assert code(taken) == "BucketAlreadyExists"
+    with pytest.raises(ClientError) as read:
+        s3_a.get_object(Bucket="r6-taken", Key="k")
+    assert code(read) == "AccessDenied"
+    assert s3_b.get_object(Bucket="r6-taken", Key="k")["Body"].read() == b"from b"
+    b_events = _resource_events(server, b, "r6-taken")
+    assert [n for n, _ in b_events] == ["CreateBucket"]
+    assert all(f'"{a}"' not in event for _, event in b_events)
