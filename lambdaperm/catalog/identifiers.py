@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from urllib.parse import unquote, urlsplit
 
-from . import arns, reference
+from . import arns, reference, sqs_queue_hosts
 from .arns import Bindings
 from .params import lookup, strings, text
 
@@ -81,9 +81,6 @@ def lambda_layer(params: Mapping[str, object]) -> Bindings:
     return {"LayerName": (values[0],)}
 
 
-_QUEUE_HOST = (re.compile(r"^sqs\.([a-z0-9-]+)\."), re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)\.queue\."))
-
-
 def sqs_queue_url(params: Mapping[str, object]) -> Bindings:
     """`QueueUrl` (`https://sqs.<region>.amazonaws.com/<account>/<name>`) → QueueName, Account, Region."""
     values = strings(params, "QueueUrl")
@@ -94,12 +91,12 @@ def sqs_queue_url(params: Mapping[str, object]) -> Bindings:
     if len(segments) < 2 or not re.fullmatch(r"\d{12}", segments[-2]):
         return {}
     out: Bindings = {"QueueName": (unquote(segments[-1]),), "Account": (segments[-2],)}
-    host = (parts.hostname or "").lower()
-    for pattern in _QUEUE_HOST:
-        match = pattern.match(host)
-        if match:
-            out["Region"] = (match.group(1),)
-            break
+    try:  # the region the executor reads (sqs_queue_hosts; region/account review round 6)
+        region = sqs_queue_hosts.named_region(parts.netloc)
+    except sqs_queue_hosts.NotAnSqsHost:
+        region = None  # refused before execution (dataplane.canonical_params)
+    if region is not None:
+        out["Region"] = (region,)
     return out
 
 

@@ -28,17 +28,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lambdaperm.catalog import sqs_queue_hosts
 from lambdaperm.catalog.bindings import ARN_PARAMS
 from lambdaperm.catalog.invalid import InvalidRequest
 from lambdaperm.catalog.s3_copy_source import copy_source
 from lambdaperm.protocol.errors import ServiceError
 
-from . import logs_groups, s3_access_points, sns_attributes, sqs_attributes
+from . import logs_groups, s3_access_points, s3_location, sns_attributes, sqs_attributes
 
 _QUEUE_URL = re.compile(
     r"^https?://(?P<host>[^/?#@\s]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)$")
-_SQS_HOST = re.compile(r"^sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?::\d+)?$")
-_LEGACY_HOST = re.compile(r"^(?:(?P<region>[a-z0-9-]+)\.)?queue\.amazonaws\.com(?::\d+)?$")
 _ACCOUNT = re.compile(r"\d{12}")
 _TABLE_ARN = re.compile(
     r"^arn:aws:dynamodb:(?P<region>[^:]*):(?P<account>\d{12}):table/(?P<name>[A-Za-z0-9_.-]{3,255})$")
@@ -49,16 +48,10 @@ def queue_url_parts(url: str, region: str) -> tuple[str, str]:
     m = _QUEUE_URL.match(url)
     if m is None:
         raise _invalid_address(url)
-    host = m.group("host").lower()
-    named: str | None = None
-    sqs = _SQS_HOST.match(host)
-    legacy = _LEGACY_HOST.match(host)
-    if sqs is not None:
-        named = sqs.group("region")
-    elif legacy is not None:
-        named = legacy.group("region") or "us-east-1"
-    elif host.endswith(".amazonaws.com") or "amazonaws.com." in host:
-        raise _invalid_address(url)  # an AWS host of no form SQS answers on
+    try:  # the catalog reads the same (sqs_queue_hosts; region/account review round 6)
+        named = sqs_queue_hosts.named_region(m.group("host"))
+    except sqs_queue_hosts.NotAnSqsHost:
+        raise _invalid_address(url) from None  # an AWS host of no form SQS answers on
     if named is not None and named != region:
         raise _invalid_address(url)
     return m.group("account"), m.group("name")
@@ -70,6 +63,7 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
     _arns_in_region(service, params, region)
     if service == "s3":  # an access point ARN as Bucket: not served (region/account review round 4)
         s3_access_points.refuse_arn_bucket(params)
+        params = s3_location.canonical_location(operation, params, region)  # 'EU' is eu-west-1 (round 6)
     if service == "sqs":
         sqs_attributes.check_names(operation, params)  # names SQS knows, as SQS spells them
     if service == "sns":

@@ -145,6 +145,8 @@ def _s3_region_ok(touch: Touch, scope: Scope) -> bool:
         return True
     if touch.mode == READ and scope.operation in _COPY_OPERATIONS | {"CreateBucket"}:
         return True
+    if scope.operation == "CreateBucket" and scope.region == "us-east-1":
+        return True  # us-east-1 creates a bucket in the region its LocationConstraint names (S3 CreateBucket)
     return touch.region == scope.region
 
 
