@@ -15,6 +15,10 @@ S3, whose global endpoint serves every region). AWS reads no region from the Use
 one that disagrees, signed or not, because a backend that reads it would act in that region. S3's SigV2
 signatures carry no scope: their region is us-east-1, as authentication takes it.
 
+A credential scope naming no region of the aws partition (`mars-1`, `EU`, `xx`) is refused the same way:
+lambdaperm serves one partition, and an endpoint of AWS answers such a scope with the same error — the
+region would otherwise become a region of its own for every service.
+
 The credential scope is read here as authentication reads it (the Authorization header's `Credential`, else
 the presigned `X-Amz-Credential`), and refused when the header repeats a component, so that both readings
 are one.
@@ -42,6 +46,13 @@ _USER_AGENT_REGION = re.compile(r"region/([A-Za-z0-9_-]+)")
 def _region_patterns() -> tuple[re.Pattern[str], ...]:
     partitions = Loader().load_data("endpoints")["partitions"]
     return tuple(re.compile(str(partition["regionRegex"])) for partition in partitions)
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """The regions of the aws partition (botocore's endpoint data)."""
+    partitions = Loader().load_data("endpoints")["partitions"]
+    return frozenset(next(p for p in partitions if p["partition"] == "aws")["regions"])
 
 
 def is_region_name(text: str) -> bool:
@@ -118,6 +129,9 @@ def check_region(req: HttpRequest, service_name: str, protocol: str) -> None:
     if signed is None:
         return
     region, presigned = signed
+    if region and region not in known_regions():
+        expected = sorted(host_regions(req.host, service_name) & known_regions()) or [_GLOBAL_REGION]
+        raise region_mismatch(service_name, protocol, region, expected[0], presigned=presigned)
     named = sorted((host_regions(req.host, service_name) | user_agent_regions(req)) - {region})
     if named:
         raise region_mismatch(service_name, protocol, region, named[0], presigned=presigned)

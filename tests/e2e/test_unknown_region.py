@@ -1,0 +1,44 @@
+"""A credential scope naming no region of the aws partition is refused as AWS refuses a scope that does not
+match the endpoint — a 4xx in the client's protocol, never a 500 and never a region of its own
+(issue 8 §4: `--region mars-1` gave a bare 500 for DynamoDB, SQS, SNS, Logs and EC2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .conftest import Endpoint
+
+ACCOUNT = "777740000001"
+CALLS: dict[str, tuple[Callable[[Any], Any], int, str]] = {
+    # service: (a call, AWS's status, AWS's code) — spec §12.8; S3 §12.3
+    "dynamodb": (lambda c: c.list_tables(), 400, "InvalidSignatureException"),
+    "sqs": (lambda c: c.list_queues(), 400, "InvalidSignatureException"),  # SQS speaks JSON (awsJson1_0)
+    "sns": (lambda c: c.list_topics(), 403, "SignatureDoesNotMatch"),
+    "logs": (lambda c: c.describe_log_groups(), 400, "InvalidSignatureException"),
+    "ec2": (lambda c: c.describe_vpcs(), 403, "SignatureDoesNotMatch"),
+    "lambda": (lambda c: c.list_functions(), 403, "InvalidSignatureException"),
+    "sts": (lambda c: c.get_caller_identity(), 403, "SignatureDoesNotMatch"),
+    "s3": (lambda c: c.list_buckets(), 400, "AuthorizationHeaderMalformed"),
+}
+
+
+@pytest.mark.parametrize("region", ["mars-1", "EU", "xx"])
+@pytest.mark.parametrize("service", sorted(CALLS))
+def test_a_scope_of_no_known_region_is_refused_in_the_clients_protocol(
+    server: Endpoint, service: str, region: str
+) -> None:
+    call, status, code = CALLS[service]
+    with pytest.raises(ClientError) as refused:
+        call(server.client(service, key=ACCOUNT, region=region))
+    error = refused.value.response
+    assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (status, code), error
+    assert region in error["Error"]["Message"]
+
+
+def test_a_known_region_is_served(server: Endpoint) -> None:
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-2"):
+        assert "TableNames" in server.client("dynamodb", key=ACCOUNT, region=region).list_tables()
