@@ -110,4 +110,4 @@ def record(records: Records, pins: Pins) -> None:
     if found is None or found[1] is None:
         return
     if principal_pins.digest(found[1]) == principal_pins.digest(pins.text):
-        principal_pins.record(records, pins.resource, pins.ids)
+        principal_pins.record(records, pins.resource, pins.ids, pins.text)

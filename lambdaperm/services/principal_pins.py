@@ -18,6 +18,13 @@ existed) is replaced by `UNRECORDED`: it names nobody either (fail closed).
 The data plane's pins are lambdaperm records keyed by the resource's ARN (namespace `policy.pins`, global
 account): each successful write of the resource's policy replaces them, so a name the resource had before (a
 deleted bucket's, queue's or topic's) has the pins of the last policy written to whatever holds it now.
+
+Pins are kept with the digest of the document they were taken for, and read only for that document (persistence
+review round 7). The durable data plane commits a policy write's journal entry with its trail record, after the
+pins were written: a `kill -9` in between restores the resource's previous policy beside the new pins, and a user
+or role deleted and created again since that policy was written would have been read as the one it named. The
+record keeps the pins of the two last documents written; a document matching neither is read with none (every
+user or role ARN in it names nobody: fail closed). A record without a digest (written before) is read as before.
 """
 
 from __future__ import annotations
@@ -145,9 +152,30 @@ def digest(text: str) -> str | None:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def record(records: Records, resource_arn: str, pins: Mapping[str, str]) -> None:
-    """Replace the pins of the data-plane resource `resource_arn` with those of the policy just written."""
-    records.put(NAMESPACE, _GLOBAL, resource_arn, {"Pins": dict(pins)})
+def record(records: Records, resource_arn: str, pins: Mapping[str, str], text: str | None = None) -> None:
+    """Replace the pins of the data-plane resource `resource_arn` with those of the policy `text` just written
+    (the previous document's pins are kept beside them, for a restart that restores that document)."""
+    entry: dict[str, Any] = {"Pins": dict(pins)}
+    if text is not None:
+        entry["Digest"] = digest(text)
+        before = records.get(NAMESPACE, _GLOBAL, resource_arn)
+        if before is not None and "Digest" in before:
+            entry["Prior"] = {"Pins": before.get("Pins", {}), "Digest": before["Digest"]}
+    records.put(NAMESPACE, _GLOBAL, resource_arn, entry)
+
+
+def _pins_for(saved: Mapping[str, Any] | None, text: str) -> Any:
+    """The pins `saved` holds for the document `text`: those taken for it (its digest), else none; a record
+    without a digest (written before digests were kept) holds the pins of whatever document the resource has."""
+    if saved is None:
+        return {}
+    if "Digest" not in saved:
+        return saved.get("Pins", {})
+    found = digest(text)
+    for candidate in (saved, saved.get("Prior")):
+        if isinstance(candidate, Mapping) and candidate.get("Digest") == found:
+            return candidate.get("Pins", {})
+    return {}
 
 
 def pinned_text(records: Records, resource_arn: str, text: str) -> str:
@@ -159,7 +187,6 @@ def pinned_text(records: Records, resource_arn: str, text: str) -> str:
         return text
     if not named(doc):
         return text
-    saved = records.get(NAMESPACE, _GLOBAL, resource_arn)
-    pins = saved.get("Pins", {}) if saved else {}
+    pins = _pins_for(records.get(NAMESPACE, _GLOBAL, resource_arn), text)
     out = pinned(records, doc, pins if isinstance(pins, dict) else {})
     return text if out is doc else json.dumps(out)

@@ -10,12 +10,16 @@ what a restart leaves dangling when the embedded data plane comes back empty whi
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from lambdaperm.gateway.events import NOTIFICATION
+from lambdaperm.state import Records
+from lambdaperm.state.db import Database
 from tests.e2e.conftest import Endpoint, stop_server
 from tests.e2e.lambda_helpers import make_role, zip_of
 
@@ -221,26 +225,41 @@ def _bucket_gone(client: Any, bucket: str) -> str:
 def test_after_a_restart_the_owner_creates_its_bucket_again_without_its_old_notifications(
     make_server: Any, tmp_path: Path
 ) -> None:
-    """Positive control of the restart rule: the bucket the restart lost is its owner's to create again, and it
-    comes back as a new bucket (no objects, no notification of the old one). Until then no call acts on it in
-    any account: the owner's and another account's calls answer NoSuchBucket (lambdaperm lost the bucket; it is
-    not another account's for `aws:ResourceAccount` or for the backend).
+    """Positive control of the restart rule, with the durable data plane (persistence review round 7): a restart
+    keeps the bucket — its objects and its S3 → Lambda notification, which still delivers (start-up drops only
+    the targets of buckets that no longer exist) — and the name stays its owner's. A bucket the owner deletes and
+    creates again is a new bucket: no objects, no notification of the old one.
 
-    AWS: a bucket name belongs to its owner until the owner deletes the bucket; the owner's CreateBucket of a
-    name it holds is not refused as another account's (BucketAlreadyOwnedByYou, or 200 in us-east-1)
-    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html).
+    AWS: a bucket exists until its owner deletes it, and its notification configuration is part of it; the
+    owner's CreateBucket of a name it holds is not refused as another account's (BucketAlreadyOwnedByYou, or 200
+    in us-east-1) (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventNotifications.html).
     """
     state = tmp_path / "state"
     first = make_server(state)
     owner, other = "777800000006", "777800000007"
-    role = make_role(first.client("iam", key=owner), "process-role")
+    role = make_role(
+        first.client("iam", key=owner),
+        "process-role",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": "*",
+                }
+            ],
+        },
+    )
     lam = first.client("lambda", key=owner)
+    handler = "def handler(e, c):\n    print('saw', e['Records'][0]['s3']['object']['key'])\n    return 1\n"
     fn = lam.create_function(
         FunctionName="process",
         Runtime="python3.11",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": zip_of({"app.py": "def handler(e, c):\n    return 1\n"})},
+        Code={"ZipFile": zip_of({"app.py": handler})},
     )["FunctionArn"]
     lam.add_permission(
         FunctionName="process",
@@ -248,6 +267,7 @@ def test_after_a_restart_the_owner_creates_its_bucket_again_without_its_old_noti
         Action="lambda:InvokeFunction",
         Principal="s3.amazonaws.com",
         SourceArn="arn:aws:s3:::o-uploads",
+        SourceAccount=owner,
     )
     s3 = first.client("s3", key=owner)
     s3.create_bucket(Bucket="o-uploads")
@@ -257,19 +277,51 @@ def test_after_a_restart_the_owner_creates_its_bucket_again_without_its_old_noti
             "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn, "Events": ["s3:ObjectCreated:*"]}]
         },
     )
-    assert s3.get_bucket_notification_configuration(Bucket="o-uploads").get("LambdaFunctionConfigurations")
     s3.put_object(Bucket="o-uploads", Key="before", Body=b"x")
+    assert _delivered(first, owner, "before")
     assert stop_server(first) == 0
     second = make_server(state)
     s3 = second.client("s3", key=owner)
-    assert _bucket_gone(s3, "o-uploads") == "NoSuchBucket"
-    assert _bucket_gone(second.client("s3", key=other), "o-uploads") == "NoSuchBucket"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="o-uploads")["Contents"]] == ["before"]
+    assert s3.get_bucket_notification_configuration(Bucket="o-uploads").get("LambdaFunctionConfigurations")
+    s3.put_object(Bucket="o-uploads", Key="after-restart", Body=b"x")
+    assert _delivered(second, owner, "after-restart")  # the restored bucket kept its Lambda target
+    with pytest.raises(ClientError) as taken:
+        second.client("s3", key=other).create_bucket(Bucket="o-uploads")
+    assert code(taken) == "BucketAlreadyExists"
+    s3.delete_object(Bucket="o-uploads", Key="before")
+    s3.delete_object(Bucket="o-uploads", Key="after-restart")
+    s3.delete_bucket(Bucket="o-uploads")
     s3.create_bucket(Bucket="o-uploads")
     assert s3.list_objects_v2(Bucket="o-uploads")["KeyCount"] == 0
     assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket="o-uploads")
+    assert _lambda_targets(state, "o-uploads") is None  # no S3 → Lambda target is left for the new bucket
     with pytest.raises(ClientError) as taken:  # and it is still the owner's only
         second.client("s3", key=other).create_bucket(Bucket="o-uploads")
     assert code(taken) == "BucketAlreadyExists"
+
+
+def _delivered(server: Endpoint, account: str, key: str) -> bool:
+    """Whether function `process` logged an S3 event of `key` (waited for, up to 30 s)."""
+    logs = server.client("logs", key=account)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            found = logs.filter_log_events(logGroupName="/aws/lambda/process", filterPattern=f'"saw {key}"')["events"]
+        except ClientError:  # no log group yet
+            found = []
+        if found or time.monotonic() >= deadline:
+            return bool(found)
+        time.sleep(0.2)
+
+
+def _lambda_targets(state: Path, bucket: str) -> Any:
+    """The S3 → Lambda targets lambdaperm keeps for `bucket` (its records, read beside the running server)."""
+    db = Database(state)
+    try:
+        return Records(db).get(NOTIFICATION, "", bucket)
+    finally:
+        db.close()
 
 
 def test_deleting_a_bucket_frees_its_name_before_and_after_a_restart(make_server: Any, tmp_path: Path) -> None:

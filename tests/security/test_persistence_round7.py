@@ -1,0 +1,166 @@
+"""Persistence, review round 7: the durable data plane (journal, replay, snapshots) against lambdaperm's own
+records, attacked against a real `lambdaperm serve` with real boto3 and `kill -9` at chosen moments.
+
+A call's journal entry is committed with the trail record that acknowledges it; the records a call writes on the
+way (principal pins, the bucket registry, S3 → Lambda targets) commit at once. A `kill -9` between the two —
+played deterministically with `crash_gate_round7`, which stops the trail commit until the test kills the server —
+leaves records that describe a data-plane state the restart does not have.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
+from tests.security import race_gate
+from tests.structural.check import oracle_env
+
+A = "777800000071"
+
+
+def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc.value.response["Error"]["Code"])
+
+
+@pytest.fixture
+def gated(tmp_path: Path) -> Iterator[Callable[[], tuple[Endpoint, Path]]]:
+    """Start servers on `tmp_path/state` whose trail commit stops while `<gate>/commit.hold` exists."""
+    started: list[Endpoint] = []
+    gate = tmp_path / "gate"
+    gate.mkdir()
+
+    def start() -> tuple[Endpoint, Path]:
+        port = free_port()
+        log = tmp_path / f"server-{port}.log"
+        args = [sys.executable, "-m", "tests.security.crash_gate_round7", "serve", "--port", str(port)]
+        args += ["--state", str(tmp_path / "state")]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(oracle_env(log))
+        env[race_gate.ENV_DIR] = str(gate)
+        with log.open("wb") as out:
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        endpoint = Endpoint(f"http://127.0.0.1:{port}", tmp_path / "state", proc, log)
+        started.append(endpoint)
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gated server exited: {log.read_text()}")
+            try:
+                endpoint.health()
+                return endpoint, gate
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gated server did not become healthy: {log.read_text()}") from None
+                time.sleep(0.05)
+
+    yield start
+    for endpoint in started:
+        stop_server(endpoint)  # and the structural oracle's verdict on every data-plane call
+
+
+def crash_during(endpoint: Endpoint, gate: Path, call: Callable[[], Any]) -> None:
+    """Run `call`, and `kill -9` the server once the call executed and its trail commit (with its journal entry)
+    is about to be written: the call is never acknowledged."""
+    (gate / "commit.hold").touch()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            call()
+            outcome.append(None)
+        except BaseException as exc:  # the connection is cut by the kill
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    race_gate.wait_for(gate / "commit.arrived")
+    endpoint.proc.kill()
+    endpoint.proc.wait()
+    thread.join(timeout=30)
+    (gate / "commit.hold").unlink()
+    (gate / "commit.arrived").unlink()
+    assert outcome and outcome[0] is not None, "the call was acknowledged before the kill"
+
+
+def _user(endpoint: Endpoint, account: str, name: str) -> Any:
+    iam = endpoint.client("iam", key=account)
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def _drop_user(endpoint: Endpoint, account: str, name: str) -> None:
+    iam = endpoint.client("iam", key=account)
+    for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=name)
+
+
+def _bucket_policy(bucket: str, principal: str, action: str, resource: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": action, "Resource": resource}],
+        }
+    )
+
+
+# --- principal pins ahead of the policy they pin --------------------------------------------------------------
+
+
+def test_a_crash_after_a_policy_write_does_not_pin_the_old_policy_to_a_new_principal(
+    gated: Callable[[], tuple[Endpoint, Path]],
+) -> None:
+    """Attack: a bucket policy grants `user/bob` s3:GetObject (pinned to bob's unique id). bob is deleted and
+    created again: the policy no longer grants the new bob anything. The owner then writes a policy granting the
+    new bob s3:ListBucket only; the server is killed after the write executed (its pins — the new bob's id — were
+    committed to lambdaperm's records at once) and before its journal entry was. After the restart the bucket has
+    the OLD policy again, read with the NEW pins: the old grant of s3:GetObject applied to the new bob — a grant no
+    policy ever gave him.
+
+    AWS: a policy's principal ARN is transformed to the principal's unique id when the policy is saved; a user
+    created again has a new id that does not match
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
+    Whichever policy the bucket has after the crash, the new bob may not read the object."""
+    first, gate = gated()
+    bucket = "r7-pinned"
+    s3 = first.client("s3", key=A)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="secret", Body=b"s3cr3t")
+    old_key = _user(first, A, "bob")
+    bob_arn = f"arn:aws:iam::{A}:user/bob"
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=_bucket_policy(bucket, bob_arn, "s3:GetObject", f"arn:aws:s3:::{bucket}/*")
+    )
+    old_bob = first.client("s3", key=old_key[0], secret=old_key[1])
+    assert old_bob.get_object(Bucket=bucket, Key="secret")["Body"].read() == b"s3cr3t"  # positive control
+    _drop_user(first, A, "bob")
+    new_key = _user(first, A, "bob")
+    new_bob = first.client("s3", key=new_key[0], secret=new_key[1])
+    with pytest.raises(ClientError) as denied:  # the old policy names the old bob
+        new_bob.get_object(Bucket=bucket, Key="secret")
+    assert code(denied) == "AccessDenied"
+
+    crash_during(
+        first,
+        gate,
+        lambda: s3.put_bucket_policy(
+            Bucket=bucket, Policy=_bucket_policy(bucket, bob_arn, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
+        ),
+    )
+    second, _ = gated()
+    new_bob = second.client("s3", key=new_key[0], secret=new_key[1])
+    with pytest.raises(ClientError) as denied:
+        new_bob.get_object(Bucket=bucket, Key="secret")
+    assert code(denied) == "AccessDenied"
