@@ -18,12 +18,9 @@ deleted less than 60 s ago (dataplane/sqs_deletions.py).
 
 A DynamoDB table's name is reused the same way (DeleteTable, then CreateTable: a new table, its own tags and
 items, at the same ARN): a GetItem decided on the old table's `aws:ResourceTag` read the new table's items
-(races review round 5). So the table a DynamoDB call names by `TableName` is held the same way, CreateTable and
-DeleteTable exclusively. Not held: calls naming several tables (BatchGetItem, BatchWriteItem, TransactGetItems,
-TransactWriteItems, ExecuteStatement/BatchExecuteStatement/ExecuteTransaction) and calls naming a table by
-`TableArn`/`ResourceArn` (ExportTableToPointInTime, TagResource, the resource policy calls); ImportTable creates
-its table without a hold (it holds the bucket name it reads instead: `import_holds`, one name per call, so no
-two calls wait for each other's names in a cycle).
+(races review round 5). So every table a DynamoDB call names — by `TableName`, by ARN, several at once (batch,
+transaction and PartiQL calls) — is held the same way, on stripes of its own taken in one order
+(`table_holds`, races review round 6).
 """
 
 from __future__ import annotations
@@ -34,6 +31,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from . import table_holds
+
 _LIFECYCLE = frozenset(
     {
         "CreateBucket",
@@ -43,8 +42,6 @@ _LIFECYCLE = frozenset(
         "CreateRole",
         "DeleteRole",
         "UpdateAssumeRolePolicy",
-        "CreateTable",
-        "DeleteTable",
     }
 )
 _ROLE_LIFECYCLE = frozenset({"CreateRole", "DeleteRole", "UpdateAssumeRolePolicy"})
@@ -93,17 +90,34 @@ class _SharedExclusive:
 _LOCKS = [_SharedExclusive() for _ in range(_STRIPES)]
 
 
+class HeldNames:
+    """The names one call holds; for a DynamoDB call, its tables (`table_holds.HeldTables`)."""
+
+    def __init__(self, tables: table_holds.HeldTables | None = None) -> None:
+        self._tables = tables
+
+    def check(self, service: str, resources: list[str]) -> None:
+        """501 NotImplemented when a DynamoDB call was authorized on a table it does not hold."""
+        if service == "dynamodb" and self._tables is not None:
+            self._tables.check(resources)
+
+
 @contextmanager
-def held(service: str, operation: str, params: dict[str, Any] | None) -> Iterator[None]:
+def held(service: str, operation: str, params: dict[str, Any] | None) -> Iterator[HeldNames]:
     """Hold the bucket name of an S3 call, the topic name of an SNS call, the role name of an AssumeRole
-    (exclusively for the operations that create, delete or re-trust them) while it runs."""
+    (exclusively for the operations that create, delete or re-trust them), every table of a DynamoDB call
+    (`table_holds`) while it runs."""
+    if service == "dynamodb":
+        with table_holds.held(operation, params) as tables:
+            yield HeldNames(tables)
+        return
     name = _held_name(service, operation, params)
     if name is None:
-        yield
+        yield HeldNames()
         return
     lock = _LOCKS[zlib.crc32(name.encode("utf-8", "surrogatepass")) % _STRIPES]
     with lock.exclusive() if operation in _LIFECYCLE else lock.shared():
-        yield
+        yield HeldNames()
 
 
 def _held_name(service: str, operation: str, params: dict[str, Any] | None) -> str | None:
@@ -120,9 +134,6 @@ def _held_name(service: str, operation: str, params: dict[str, Any] | None) -> s
     if service == "sts":  # AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML
         role = params.get("RoleArn")
         return "role:" + role.rsplit("/", 1)[-1] if isinstance(role, str) else None
-    if service == "dynamodb" and operation != "ImportTable":
-        table = params.get("TableName")
-        return "table:" + table.rsplit("/", 1)[-1] if isinstance(table, str) else None
     if service == "iam" and operation in _ROLE_LIFECYCLE:
         role = params.get("RoleName")
         return "role:" + role if isinstance(role, str) else None

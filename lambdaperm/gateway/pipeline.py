@@ -91,19 +91,21 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         precheck(identity.account, params)
     # a bucket cannot change hands in between, nor an S3 object be written between the decision on its tags and
     # the execution (object_holds.py: taken after the bucket's hold, always in that order)
-    with (bucket_names.held(op.service_name, op.name, params),
+    with (bucket_names.held(op.service_name, op.name, params) as names,
           object_holds.held(op.service_name, op.name, params) as objects):
-        return _authorized_call(server, call, op, params, identity, objects)
+        return _authorized_call(server, call, op, params, identity, names, objects)
 
 
 def _authorized_call(server: Server, call: Call, op: Operation, params: dict[str, Any],
-                     identity: Identity, objects: object_holds.Held) -> tuple[HttpResponse, dict[str, Any] | None]:
+                     identity: Identity, names: bucket_names.HeldNames,
+                     objects: object_holds.Held) -> tuple[HttpResponse, dict[str, Any] | None]:
     req = call.req
     # the incarnation of an invoked function, read before the decision (services/lambda_/incarnation.py)
     pinned = (incarnation.pin(server.records, op.name, params, identity.account or "000000000000", call.region)
               if op.service_name == "lambda" else {})
     _authorize(server, call, op, params, identity)
     objects.check(op.service_name, call.resources)  # every S3 object decided on is held (object_holds.py)
+    names.check(op.service_name, call.resources)  # every DynamoDB table decided on is held (table_holds.py)
     if op.service_name in server.services and op.name in server.services[op.service_name]:
         ctx = RequestContext(identity=identity, region=call.region, request_id=call.request_id, now=call.now,
                              records=server.records, trail=server.trail, env=server.lambda_env,

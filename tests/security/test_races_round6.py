@@ -1,0 +1,168 @@
+"""Attack class: races (time of check vs time of use), review round 6.
+
+Round 5 held the table a DynamoDB call names by `TableName` from its authorization to its execution, and left the
+calls that name a table otherwise: several tables at once (BatchGetItem, BatchWriteItem, TransactGetItems,
+TransactWriteItems, the PartiQL calls) or a table by ARN (`ResourceArn`: TagResource, UntagResource,
+ListTagsOfResource, the resource-policy calls; `TableArn`: ExportTableToPointInTime). Each is played here: decided on
+a table's tags, held at the gate between authorization and execution while the owner deletes the table and creates
+another of the same name (other tags, a secret item), then released. Every window is played deterministically in a
+real server (`race_gate_round5`: the gates of rounds 1–5), never with timing.
+
+AWS: aws:ResourceTag is the tag of the resource the request acts on
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-resources); a deleted table's
+items and tags go with it (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html). A
+call acts on the table whose tags allowed it (before the deletion), finds no table, or is denied on the new one —
+never the new table under the old table's tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import Endpoint
+from tests.security.test_races_round2 import Held, _policy, _release_after, _through_gate
+from tests.security.test_races_round5 import gated as _gated_server
+
+REGION = "us-east-1"
+gated = _gated_server  # the gated server of round 5 (its gates include every earlier round's)
+
+_DEV = {"StringEquals": {"aws:ResourceTag/env": "dev"}}
+_KEY = {"pk": {"S": "k"}}
+
+
+def _create(ddb: Any, name: str, env: str, value: str) -> None:
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": "env", "Value": env}],
+    )
+    ddb.put_item(TableName=name, Item={**_KEY, "v": {"S": value}})
+
+
+def _user(server: Endpoint, account: str, user: str, *actions: str) -> dict[str, str]:
+    """IAM user `user` of `account`, allowed `actions` on the tables tagged env=dev only: its keys."""
+    iam = server.client("iam", key=account)
+    iam.create_user(UserName=user)
+    statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*", "Condition": _DEV}
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=_policy(statement))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+
+
+def _race(
+    server: Endpoint,
+    gate: Path,
+    account: str,
+    tables: list[str],
+    gate_name: str,
+    keys: dict[str, str],
+    call: Callable[[Any], Any],
+) -> tuple[str, Any]:
+    """`call` (with a client of `keys`) decided on `tables` (all tagged dev, each holding a dev item), held at the
+    gate while the owner deletes the LAST of them and creates it again tagged prod with a secret item; the outcome."""
+    owner = server.client("dynamodb", key=account)
+    for name in tables:
+        _create(owner, name, "dev", f"dev data of {name}")
+    held_client = _through_gate(server.client("dynamodb", **keys), gate_name)
+    held = Held(gate, gate_name, lambda: call(held_client)).start()
+
+    def recreate() -> None:
+        owner.delete_table(TableName=tables[-1])
+        _create(owner, tables[-1], "prod", "secret")
+
+    outcome = _release_after(held, recreate)  # with a hold on every table named, the deletion waits for the call
+    assert owner.describe_table(TableName=tables[-1])["Table"]["TableName"] == tables[-1]  # re-created
+    return outcome
+
+
+def test_batch_get_item_does_not_read_a_table_recreated_after_it_was_decided(gated: tuple[Endpoint, Path]) -> None:
+    """Attack: user `reader` may BatchGetItem the tables tagged env=dev. Her BatchGetItem of `race6-a` and
+    `race6-b` (both dev) is decided on their tags; before it executes, the owner deletes `race6-b` and creates it
+    again tagged env=prod with a secret item. Without a hold on every table of RequestItems, the held read answered
+    the new table's secret item under the deleted table's tags (round 5 held `TableName` only)."""
+    server, gate = gated
+    account = "555500000601"
+    keys = _user(server, account, "reader", "dynamodb:BatchGetItem")
+    tables = ["race6-a", "race6-b"]
+
+    def batch_get(ddb: Any) -> Any:
+        return ddb.batch_get_item(RequestItems={name: {"Keys": [_KEY]} for name in tables})["Responses"]
+
+    outcome = _race(server, gate, account, tables, "batch-get", keys, batch_get)
+    assert outcome[0] == "error" or {"S": "secret"} not in [i["v"] for i in outcome[1].get("race6-b", [])], (
+        "BatchGetItem read the new table's item under the deleted table's tags"
+    )
+    assert outcome[0] == "error" or outcome[1]["race6-b"] == [{**_KEY, "v": {"S": "dev data of race6-b"}}], outcome
+
+
+def test_transact_write_items_does_not_write_a_table_recreated_after_it_was_decided(
+    gated: tuple[Endpoint, Path],
+) -> None:
+    """Attack: user `writer` may PutItem into the tables tagged env=dev (a transaction's Put is authorized as
+    dynamodb:PutItem, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+    Her TransactWriteItems putting into `race6-c` and `race6-d` is decided on their dev tags; before it executes,
+    the owner re-creates `race6-d` tagged env=prod. Without a hold, her item landed in the prod table, which no
+    policy lets her write."""
+    server, gate = gated
+    account = "555500000602"
+    keys = _user(server, account, "writer", "dynamodb:PutItem")
+    tables = ["race6-c", "race6-d"]
+
+    def transact(ddb: Any) -> Any:
+        items = [{"Put": {"TableName": name, "Item": {"pk": {"S": "planted"}}}} for name in tables]
+        return ddb.transact_write_items(TransactItems=items)
+
+    outcome = _race(server, gate, account, tables, "transact-write", keys, transact)
+    owner = server.client("dynamodb", key=account)
+    planted = owner.get_item(TableName="race6-d", Key={"pk": {"S": "planted"}}).get("Item")
+    assert planted is None, f"the transaction wrote into the prod table re-created after its decision ({outcome})"
+
+
+def test_execute_statement_does_not_read_a_table_recreated_after_it_was_decided(
+    gated: tuple[Endpoint, Path],
+) -> None:
+    """Attack: user `reader` may run PartiQL SELECTs (dynamodb:PartiQLSelect) on the tables tagged env=dev. Her
+    `SELECT * FROM "race6-e"` is decided on the dev tags; the owner re-creates `race6-e` tagged prod before it
+    executes. Without a hold on the statement's table, the held SELECT answered the secret item."""
+    server, gate = gated
+    account = "555500000603"
+    keys = _user(server, account, "reader", "dynamodb:PartiQLSelect")
+
+    def select(ddb: Any) -> Any:
+        return ddb.execute_statement(Statement='SELECT * FROM "race6-e"')["Items"]
+
+    outcome = _race(server, gate, account, ["race6-e"], "partiql-select", keys, select)
+    assert outcome[0] == "error" or {**_KEY, "v": {"S": "secret"}} not in outcome[1], (
+        "the SELECT read the new table's item under the deleted table's tags"
+    )
+    assert outcome in (
+        ("ok", [{**_KEY, "v": {"S": "dev data of race6-e"}}]),
+        ("error", "ResourceNotFoundException"),
+        ("error", "AccessDeniedException"),
+    ), outcome
+
+
+def test_tag_resource_by_arn_does_not_tag_a_table_recreated_after_it_was_decided(
+    gated: tuple[Endpoint, Path],
+) -> None:
+    """Attack: user `tagger` may TagResource the tables tagged env=dev; the table is named by `ResourceArn`. Her
+    TagResource of `race6-f` is decided on its dev tags; the owner re-creates `race6-f` tagged prod before it
+    executes. Without a hold on the ARN's table, the new prod table got her tag — a write nobody authorized (a tag
+    that other policies read: aws:ResourceTag)."""
+    server, gate = gated
+    account = "555500000604"
+    keys = _user(server, account, "tagger", "dynamodb:TagResource")
+    arn = f"arn:aws:dynamodb:{REGION}:{account}:table/race6-f"
+
+    def tag(ddb: Any) -> Any:
+        return ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "planted", "Value": "yes"}])
+
+    outcome = _race(server, gate, account, ["race6-f"], "tag-arn", keys, tag)
+    tags = server.client("dynamodb", key=account).list_tags_of_resource(ResourceArn=arn)["Tags"]
+    assert {"Key": "planted", "Value": "yes"} not in tags, f"the re-created prod table got her tag ({outcome})"
+    assert {"Key": "env", "Value": "prod"} in tags
