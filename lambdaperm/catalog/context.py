@@ -84,7 +84,16 @@ def tag_keys(params: Mapping[str, object], env: Env) -> Context:
     return {"aws:tagkeys": keys} if keys else {}
 
 
+def _copy_keeps_source_tags(params: Mapping[str, object]) -> bool:
+    """A CopyObject whose `x-amz-tagging-directive` is not REPLACE (COPY is the default): S3 ignores its
+    `x-amz-tagging` and the copy gets the source's tags ("If you choose COPY ... the tag-set will be copied from
+    the source object directly", https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)."""
+    return params.get("CopySource") is not None and params.get("TaggingDirective") != "REPLACE"
+
+
 def _object_tags(params: Mapping[str, object]) -> list[tuple[str, str]]:
+    if _copy_keeps_source_tags(params):
+        return []  # the header is not the tags the object gets (`uncertain_keys`)
     raw = next(iter(lookup(params, "Tagging")), None)
     if isinstance(raw, str):  # PutObject / CopyObject / CreateMultipartUpload: `k1=v1&k2=v2`
         return parse_qsl(raw, keep_blank_values=True)
@@ -381,6 +390,9 @@ def uncertain_keys(action: str, scope: object) -> list[str]:
       whether AWS reports that as ReturnValues is not documented (without it, the key is absent).
     - `s3:x-amz-copy-source` of a header whose URL-encoded text is not the object it names
       (`s3_copy_source.condition_text`).
+    - `s3:RequestObjectTag/*` and `s3:RequestObjectTagKeys` of a CopyObject that sends `x-amz-tagging` under the
+      COPY tagging directive (the default): S3 ignores the header and the copy gets its source's tags; whether
+      AWS reads the ignored header for the keys is not documented (condition keys review round 6).
     """
     if not isinstance(scope, Mapping):
         return []
@@ -392,4 +404,6 @@ def uncertain_keys(action: str, scope: object) -> list[str]:
     source = scope.get("CopySource")
     if isinstance(source, str) and s3_copy_source_text(source) is None:
         out.append("s3:x-amz-copy-source")
+    if scope.get("Tagging") is not None and _copy_keeps_source_tags(scope):
+        out += ["s3:requestobjecttag/<key>", "s3:requestobjecttagkeys"]
     return out

@@ -48,6 +48,13 @@ RULES: tuple[Rule, ...] = (
          (Need("lambda:UpdateEventSourceMapping", when=(When("FunctionName", "absent"),)),
           Need("lambda:UpdateEventSourceMapping", when=(When("FunctionName"),), unsupplied=("lambda:FunctionArn",))),
          _API_REF),
+    # lambda:FunctionUrlAuthType is "the authorization type specified in request"; an update that specifies none
+    # keeps the URL's, and which value AWS evaluates then is not documented: unsupplied (review round 6).
+    Rule("lambda", "UpdateFunctionUrlConfig",
+         (Need("lambda:UpdateFunctionUrlConfig", when=(When("AuthType"),)),
+          Need("lambda:UpdateFunctionUrlConfig", when=(When("AuthType", "absent"),),
+               unsupplied=("lambda:FunctionUrlAuthType",))),
+         "https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-conditions.html"),
     Rule("lambda", "CreateEventSourceMapping", (Need("lambda:CreateEventSourceMapping", star=True),),
          "spec §3.7; " + _API_REF),
 )

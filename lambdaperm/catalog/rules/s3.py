@@ -190,6 +190,9 @@ RULES: tuple[Rule, ...] = (
           Need("s3:PutBucketAcl", when=(When("", "any_present", _ACL[1:]),)),
           Need("s3:PutBucketObjectLockConfiguration", when=(When("ObjectLockEnabledForBucket", "true"),)),
           Need("s3:PutBucketVersioning", when=(When("ObjectLockEnabledForBucket", "true"),)),
-          Need("s3:PutBucketOwnershipControls", when=(When("ObjectOwnership"),))),
-         _api("CreateBucket")),
+          Need("s3:PutBucketOwnershipControls", when=(When("ObjectOwnership"),)),
+          # "You must have the s3:TagResource permission to create a general purpose bucket with tags"
+          # (API_CreateBucketConfiguration.html). Condition keys review round 6.
+          Need("s3:TagResource", when=(When("CreateBucketConfiguration.Tags[]"),), types=("bucket",))),
+         _api("CreateBucket") + "; " + _api("CreateBucketConfiguration")),
 )
