@@ -31,6 +31,7 @@ from lambdaperm.protocol.one_reading import check_request
 from lambdaperm.protocol.operation import Operation
 from lambdaperm.protocol.region import check_region
 from lambdaperm.protocol.route_rest import RestRoute, match_route
+from lambdaperm.protocol.s3_endpoints import refuse_unserved_endpoint
 
 
 def identify(req: HttpRequest, signing_service: str | None) -> Operation:
@@ -44,6 +45,8 @@ def identify(req: HttpRequest, signing_service: str | None) -> Operation:
         check_region(req, service, protocol)
     except BadInput as exc:
         raise input_error(service, protocol, exc) from exc
+    if service == "s3":  # an Object Lambda / access point / S3 Control host is not a bucket's (s3_endpoints)
+        refuse_unserved_endpoint(req.host)
     if protocol in ("query", "ec2"):
         return _by_action(req, service, protocol)
     if protocol == "json":

@@ -12,6 +12,7 @@ from .config import ENI_ACTIONS, check_basics, check_role, check_zip
 from .errors import conflict, function_not_found, invalid, precondition_failed
 from .names import FunctionRef, parse_function
 from .roles import assumable_role, calls, queue_url, role_account, role_allows
+from .unserved_settings import refuse_unserved_settings
 
 
 def ref_of(ctx: RequestContext, p: Params, *, qualifier: bool = True) -> FunctionRef:
@@ -99,6 +100,7 @@ def create_function(ctx: RequestContext, p: Params) -> Output:
     ref = parse_function(p.get("FunctionName"), None, account=ctx.account, region=ctx.region)
     if ref.qualifier is not None or ref.account != ctx.account:
         raise invalid("Invalid function name or ARN.")
+    refuse_unserved_settings(p, ref.name)  # code signing, layers, keys, file systems, log groups: not served
     role_arn = check_role(ctx, p.get("Role"))
     basics = check_basics(p)
     role = assumable_role(ctx, role_arn, ref.arn)
@@ -174,6 +176,7 @@ def _check_revision(p: Params, current: str) -> None:
 def update_function_configuration(ctx: RequestContext, p: Params) -> Output:
     ref = ref_of(ctx, p, qualifier=False)
     fn = store.load(ctx.records, ref)
+    refuse_unserved_settings(p, ref.name)  # code signing, layers, keys, file systems, log groups: not served
     latest = fn["Latest"]
     role_arn = check_role(ctx, p["Role"]) if p.get("Role") else latest["Role"]
     role = assumable_role(ctx, role_arn, ref.arn)

@@ -1,0 +1,56 @@
+"""S3 endpoints lambdaperm does not serve: Object Lambda access points, access points, S3 Control, Outposts.
+
+AWS reaches these through hosts of their own, each naming a resource that is not a bucket:
+
+- `<name>-<account>.s3-object-lambda.<region>.amazonaws.com`: an Object Lambda access point, whose reads run a
+  Lambda function and are authorized as `s3-object-lambda:*` on the access point
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/olap-use.html);
+- `<name>-<account>.s3-accesspoint.<region>.amazonaws.com`: an access point, with a policy of its own in front of
+  its bucket (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-naming.html);
+- `<account>.s3-control.<region>.amazonaws.com`: the S3 Control API (account settings, access points, jobs),
+  another service (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_AWS_S3_Control.html);
+- `s3-outposts.<region>.amazonaws.com`: S3 on Outposts.
+
+`hosts.virtual_host_label` reads any `<label>.s3-<anything>` host as a virtual-hosted bucket, so a request signed
+for `s3` to such a host was executed as a plain S3 call on a bucket named by the host's first label (a GetObject
+on an Object Lambda access point host read the bucket `<name>-<account>`): one call asked, another answered
+(implicit accesses review round 7). lambdaperm serves none of these endpoints, so such a request is refused with
+501 NotImplemented naming the endpoint, before it is read as anything.
+"""
+
+from __future__ import annotations
+
+from lambdaperm.protocol.errors import ServiceError
+from lambdaperm.protocol.hosts import hostname, virtual_host_label
+
+# the endpoint label (alone, or followed by `-fips`, `-<region>`…) → what it serves
+_UNSERVED: dict[str, str] = {
+    "s3-object-lambda": "S3 Object Lambda access points",
+    "s3-accesspoint": "S3 access points",
+    "s3-control": "the S3 Control API",
+    "s3-outposts": "S3 on Outposts",
+}
+
+
+def unserved_endpoint(host: str) -> str | None:
+    """What the S3 endpoint of this host serves, when lambdaperm does not serve it; None for a bucket endpoint."""
+    name = hostname(host)
+    bucket = virtual_host_label(host)
+    endpoint = name[len(bucket) + 1 :] if bucket is not None and name.startswith(bucket + ".") else name
+    label = endpoint.split(".", 1)[0]
+    for prefix, what in _UNSERVED.items():
+        if label == prefix or label.startswith(prefix + "-"):
+            return what
+    return None
+
+
+def refuse_unserved_endpoint(host: str) -> None:
+    """501 NotImplemented for a request to an S3 endpoint lambdaperm does not serve (see the module docstring)."""
+    what = unserved_endpoint(host)
+    if what is not None:
+        raise ServiceError(
+            "NotImplemented",
+            f"lambdaperm does not serve {what}: the host {hostname(host)} is not a bucket endpoint",
+            501,
+            sender_fault=False,
+        )

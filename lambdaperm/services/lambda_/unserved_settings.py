@@ -1,0 +1,58 @@
+"""Function settings whose accesses Lambda makes on the caller's or the role's behalf, and lambdaperm does not serve.
+
+Each of these makes Lambda reach another resource, as the caller (a forward access session) or as the execution
+role, and changes what the function is:
+
+- `CodeSigningConfigArn`: Lambda reads the code signing configuration and checks the package's signature against
+  its allowed signing profiles; with `UntrustedArtifactOnDeployment` = Enforce an unsigned package is refused
+  (https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html). IAM policies can require it with
+  `lambda:CodeSigningConfigArn` (https://docs.aws.amazon.com/lambda/latest/dg/code-signing-policies.html).
+- `Layers`: Lambda reads each layer version as the caller (`lambda:GetLayerVersion`) and mounts its content under
+  /opt (https://docs.aws.amazon.com/lambda/latest/dg/chapter-layers.html).
+- `KMSKeyArn`: Lambda encrypts the environment with the customer managed key, using the caller's permissions on
+  the key (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html).
+- `FileSystemConfigs`: Lambda mounts an EFS access point with the execution role
+  (https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html).
+- `LoggingConfig.LogGroup` other than `/aws/lambda/<name>`: Lambda writes the function's logs there with the
+  execution role (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html).
+
+lambdaperm serves no code signing configurations, layers, KMS keys or file systems, and writes logs to the default
+group only. These settings were accepted and silently dropped: a caller whose policy allows CreateFunction only
+with `lambda:CodeSigningConfigArn` naming the organization's enforcing configuration passed that ARN, was
+authorized on it, and deployed unsigned code with no configuration attached (implicit accesses review round 7).
+Such a request is now refused with 501 NotImplemented naming the setting; an empty value (no layers, no key, no
+file system, the default log group) is what lambdaperm does and is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lambdaperm.protocol.errors import ServiceError
+
+
+def _not_served(setting: str, what: str) -> ServiceError:
+    return ServiceError(
+        "NotImplemented",
+        f"lambdaperm does not serve {what}: the function setting {setting} cannot be applied",
+        501,
+        sender_fault=False,
+        fields={"Type": "Service"},
+    )
+
+
+def refuse_unserved_settings(params: Mapping[str, Any], function_name: str) -> None:
+    """501 NotImplemented for a CreateFunction / UpdateFunctionConfiguration setting lambdaperm would not apply."""
+    if params.get("CodeSigningConfigArn"):
+        raise _not_served("CodeSigningConfigArn", "code signing configurations")
+    if params.get("Layers"):
+        raise _not_served("Layers", "Lambda layers")
+    if params.get("KMSKeyArn"):
+        raise _not_served("KMSKeyArn", "customer managed KMS keys")
+    if params.get("FileSystemConfigs"):
+        raise _not_served("FileSystemConfigs", "file systems (Amazon EFS)")
+    logging = params.get("LoggingConfig")
+    group = logging.get("LogGroup") if isinstance(logging, Mapping) else None
+    if group and group != f"/aws/lambda/{function_name}":
+        raise _not_served("LoggingConfig.LogGroup", f"log groups other than /aws/lambda/{function_name}")
