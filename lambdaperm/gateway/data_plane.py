@@ -50,6 +50,7 @@ from lambdaperm.dataplane.s3_uploads import check_upload
 from lambdaperm.dataplane.sqs_attribute_values import check as check_sqs_values
 from lambdaperm.dataplane.sqs_deletions import lifecycle
 from lambdaperm.dataplane.sqs_redrive import check_redrive
+from lambdaperm.dataplane.unexecuted_parameters import check as check_unexecuted
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
 from lambdaperm.state.identity import Identity
 
@@ -83,6 +84,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_transact_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     check_read_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     check_legacy_conditions(op.service_name, op.name, params)  # legacy conditions moto ignores
+    check_unexecuted(op.service_name, op.name, params)  # members the decision reads and moto ignores (round 10)
     check_object_version(op.service_name, op.name, params)  # a version moto would not act on
     check_list_max_keys(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     targets = None
