@@ -3,8 +3,9 @@ be stopped, so that a `kill -9` lands exactly between a call's execution (and wh
 records on the way) and the commit of its trail record and journal entry.
 
 When `commit.hold` exists in the directory named by `LAMBDAPERM_RACE_GATE_DIR`, the next trail commit creates
-`commit.arrived` and waits (at most 30 s) for `commit.go` — the test kills the server instead. Nothing in
-lambdaperm knows about this module.
+`commit.arrived` and waits (at most 30 s) for `commit.go` — the test kills the server instead. Likewise
+`truncate.hold` stops a snapshot after its file was renamed into place and before the journal entries it covers
+are deleted (`truncate.arrived`, `truncate.go`). Nothing in lambdaperm knows about this module.
 """
 
 from __future__ import annotations
@@ -29,6 +30,18 @@ def install(directory: Path) -> None:
         commit(self, pending)
 
     TrailWriter._commit = gated  # type: ignore[method-assign]
+
+    from lambdaperm.dataplane.journal import Journal
+
+    truncate = Journal.truncate
+
+    def gated_truncate(self: Journal, through: int) -> None:
+        if (directory / "truncate.hold").exists():
+            (directory / "truncate.arrived").touch()
+            race_gate.wait_for(directory / "truncate.go")
+        truncate(self, through)
+
+    Journal.truncate = gated_truncate  # type: ignore[method-assign]
 
 
 def main() -> int:

@@ -164,3 +164,126 @@ def test_a_crash_after_a_policy_write_does_not_pin_the_old_policy_to_a_new_princ
     with pytest.raises(ClientError) as denied:
         new_bob.get_object(Bucket=bucket, Key="secret")
     assert code(denied) == "AccessDenied"
+
+
+# --- a kill -9 during a snapshot ---------------------------------------------------------------------------------
+
+
+def test_a_crash_between_a_snapshot_and_its_truncation_replays_nothing_twice(
+    gated: Callable[[], tuple[Endpoint, Path]],
+) -> None:
+    """Attack: a snapshot is renamed into place, then the server is killed before the journal entries it covers are
+    deleted. If the start-up replayed those entries on top of the snapshot, every non-idempotent write would run
+    twice: a counter's ADD, a message sent (a second copy, with a new id), an object version. After the restart
+    the state is exactly what the acknowledged calls made: the counter is 3, one message, two object versions.
+
+    AWS: an acknowledged write is applied once (UpdateItem ADD: "adds the specified value to the attribute",
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html)."""
+    first, gate = gated()
+    ddb = first.client("dynamodb", key=A)
+    ddb.create_table(
+        TableName="counter",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for _ in range(3):
+        ddb.update_item(
+            TableName="counter",
+            Key={"pk": {"S": "n"}},
+            UpdateExpression="ADD hits :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+    sqs = first.client("sqs", key=A)
+    url = sqs.create_queue(QueueName="once")["QueueUrl"]
+    sent = sqs.send_message(QueueUrl=url, MessageBody="only once")["MessageId"]
+    s3 = first.client("s3", key=A)
+    s3.create_bucket(Bucket="r7-versions")
+    s3.put_bucket_versioning(Bucket="r7-versions", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="r7-versions", Key="k", Body=b"1")
+    s3.put_object(Bucket="r7-versions", Key="k", Body=b"2")
+    (gate / "truncate.hold").touch()
+    first.proc.terminate()  # a clean shutdown takes a snapshot, then deletes the journal it covers
+    race_gate.wait_for(gate / "truncate.arrived")
+    assert (first.state / "dataplane.snapshot").exists()  # type: ignore[operator]
+    first.proc.kill()
+    first.proc.wait()
+    (gate / "truncate.hold").unlink()
+
+    second, _ = gated()
+    ddb = second.client("dynamodb", key=A)
+    item = ddb.get_item(TableName="counter", Key={"pk": {"S": "n"}}, ConsistentRead=True)["Item"]
+    assert item["hits"] == {"N": "3"}
+    sqs = second.client("sqs", key=A)
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)["Messages"]
+    assert [m["MessageId"] for m in got] == [sent]
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []) == []
+    versions = second.client("s3", key=A).list_object_versions(Bucket="r7-versions")["Versions"]
+    assert len(versions) == 2
+
+
+# --- a DeleteBucket the crash lost --------------------------------------------------------------------------------
+
+
+def test_a_bucket_delete_the_crash_lost_leaves_the_name_its_owners(gated: Callable[[], tuple[Endpoint, Path]]) -> None:
+    """Attack: the owner's DeleteBucket runs (the bucket registry's entry for the name is removed at once) and the
+    server is killed before the delete's journal entry commits. After the restart the bucket is back — the delete
+    was never acknowledged — but the registry no longer names its owner: another account's CreateBucket of the
+    name must still be refused, and its calls on the bucket must not act on the owner's objects.
+
+    AWS: a bucket name belongs to its owner until the owner deletes the bucket; another account's CreateBucket is
+    409 BucketAlreadyExists (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html)."""
+    first, gate = gated()
+    other = "777800000072"
+    s3 = first.client("s3", key=A)
+    s3.create_bucket(Bucket="r7-lost-delete")
+    s3.put_object(Bucket="r7-lost-delete", Key="k", Body=b"owner's")
+    s3.delete_object(Bucket="r7-lost-delete", Key="k")
+    crash_during(first, gate, lambda: s3.delete_bucket(Bucket="r7-lost-delete"))
+
+    second, _ = gated()
+    s3 = second.client("s3", key=A)
+    s3.head_bucket(Bucket="r7-lost-delete")  # the unacknowledged delete is gone with the crash
+    intruder = second.client("s3", key=other)
+    with pytest.raises(ClientError) as taken:
+        intruder.create_bucket(Bucket="r7-lost-delete")
+    assert code(taken) == "BucketAlreadyExists"
+    with pytest.raises(ClientError) as denied:
+        intruder.put_object(Bucket="r7-lost-delete", Key="planted", Body=b"x")
+    assert code(denied) == "AccessDenied"
+    assert s3.list_objects_v2(Bucket="r7-lost-delete")["KeyCount"] == 0
+    s3.delete_bucket(Bucket="r7-lost-delete")  # and the owner can still give the name up
+    intruder.create_bucket(Bucket="r7-lost-delete")
+
+
+# --- what a snapshot holds, and who can read it --------------------------------------------------------------------
+
+
+def test_a_snapshot_is_private_and_holds_no_credential(gated: Callable[[], tuple[Endpoint, Path]]) -> None:
+    """A snapshot is written under a loose umask: it must be 0600 in the 0700 state directory, leave no temporary
+    file behind, and hold the data plane only — no IAM secret key (those are the state database's, never
+    pickled into the data plane's snapshot).
+
+    AWS: secret access keys are returned once, at creation
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccessKey.html); lambdaperm's threat model keeps
+    every file of the state directory private to the server (docs/security.md)."""
+    previous = os.umask(0o022)
+    try:
+        first, _ = gated()
+    finally:
+        os.umask(previous)
+    key = _user(first, A, "snapshot-reader")
+    s3 = first.client("s3", key=A)
+    s3.create_bucket(Bucket="r7-snapshot")
+    s3.put_object(Bucket="r7-snapshot", Key="k", Body=b"data")
+    first.proc.terminate()
+    assert first.proc.wait(timeout=30) == 0
+    state = first.state
+    assert state is not None
+    snapshot = state / "dataplane.snapshot"
+    assert snapshot.exists()
+    assert snapshot.stat().st_mode & 0o777 == 0o600
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert not (state / "dataplane.snapshot.tmp").exists()
+    content = snapshot.read_bytes()
+    assert key[1].encode() not in content and key[0].encode() not in content
