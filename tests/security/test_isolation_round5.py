@@ -121,4 +121,5 @@ def test_one_account_holding_busy_invocations_does_not_starve_another_accounts_c
         for t in threads:
             t.join(60)
         listener.close()
-    assert all(outcomes.get(name) in ("released", "ServiceException") for name in names), outcomes
+    # an invocation the account's own cap cannot start is throttled, as Lambda throttles an account at its quota
+    assert all(outcomes.get(name) in ("released", "TooManyRequestsException") for name in names), outcomes
