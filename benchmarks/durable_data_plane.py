@@ -84,10 +84,11 @@ def snapshot(objects: int, size: int) -> dict[str, Any]:
         state = Path(tmp) / "state"
         server = _server(state)
         put = operation_model("s3", "PutObject")
-        server.dataplane.execute(operation_model("s3", "CreateBucket"), {"Bucket": "bench-bucket"}, "000000000000", "us-east-1")
+        account, region = "000000000000", "us-east-1"
+        server.dataplane.execute(operation_model("s3", "CreateBucket"), {"Bucket": "bench-bucket"}, account, region)
         body = b"x" * size
         for i in range(objects):
-            server.dataplane.execute(put, {"Bucket": "bench-bucket", "Key": f"k{i}", "Body": body}, "000000000000", "us-east-1")
+            server.dataplane.execute(put, {"Bucket": "bench-bucket", "Key": f"k{i}", "Body": body}, account, region)
         server.trail.sync()
         started = time.perf_counter()
         _seq, written = snapshots.take(server.journal, state)
