@@ -11,6 +11,7 @@ from typing import Any
 
 from lambdaperm.protocol import HttpRequest, HttpResponse
 
+from .invoke_threads import REQUEST_THREADS, mark_request_thread
 from .pipeline import handle
 from .server import Server
 
@@ -23,9 +24,10 @@ MAX_BODY = 64 * 1024 * 1024  # larger than any API request lambdaperm serves (6 
 
 
 class App:
-    def __init__(self, server: Server, workers: int = 32) -> None:
+    def __init__(self, server: Server, workers: int = REQUEST_THREADS) -> None:
         self.server = server
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambdaperm")
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambdaperm",
+                                       initializer=mark_request_thread)  # invocations hold a bounded share of them
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

@@ -28,6 +28,7 @@ from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
 from lambdaperm.services.lambda_.store import CodeStore
 
 from .code_read_holds import held_read
+from .invoke_threads import InvokeThreads, on_request_thread
 from .role_sessions import authorize_role_session
 
 log = logging.getLogger("lambdaperm.lambda")
@@ -84,6 +85,7 @@ class LambdaEnv:
         self.endpoint_url = endpoint_url
         self._runtime: Any = None
         self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambdaperm-async")
+        self._request_threads = InvokeThreads()  # one account's invocations hold a bounded share (round 6)
         self._url_key = secrets.token_bytes(32)  # signs code download URLs (valid for this process only)
 
     CODE_URL_SECONDS = 600
@@ -156,6 +158,12 @@ class LambdaEnv:
             log_group=target.log_group,
         )
         creds = Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+        if not on_request_thread():  # an asynchronous invocation, an event source's poll: threads of their own
+            return self._run(spec, payload, creds, request_id, client_context)
+        with self._request_threads.hold(target.account):  # the function's account: Lambda counts its concurrency
+            return self._run(spec, payload, creds, request_id, client_context)
+
+    def _run(self, spec: Any, payload: bytes, creds: Any, request_id: str, client_context: str | None) -> Any:
         try:
             return self.runtime.invoke(spec, payload, creds, request_id=request_id, client_context=client_context)
         except LambdaRuntimeError as e:
