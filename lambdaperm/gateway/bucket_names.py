@@ -20,7 +20,7 @@ A DynamoDB table's name is reused the same way (DeleteTable, then CreateTable: a
 items, at the same ARN): a GetItem decided on the old table's `aws:ResourceTag` read the new table's items
 (races review round 5). So every table a DynamoDB call names — by `TableName`, by ARN, several at once (batch,
 transaction and PartiQL calls) — is held the same way, on stripes of its own taken in one order
-(`table_holds`, races review round 6).
+(`table_holds`, races review round 6), and so is every log group a Logs call names (`log_group_holds`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import table_holds
+from . import log_group_holds, table_holds
 
 _LIFECYCLE = frozenset(
     {
@@ -93,23 +93,32 @@ _LOCKS = [_SharedExclusive() for _ in range(_STRIPES)]
 class HeldNames:
     """The names one call holds; for a DynamoDB call, its tables (`table_holds.HeldTables`)."""
 
-    def __init__(self, tables: table_holds.HeldTables | None = None) -> None:
-        self._tables = tables
+    def __init__(
+        self, tables: table_holds.HeldTables | None = None, groups: log_group_holds.HeldLogGroups | None = None
+    ) -> None:
+        self._tables, self._groups = tables, groups
 
     def check(self, service: str, resources: list[str]) -> None:
-        """501 NotImplemented when a DynamoDB call was authorized on a table it does not hold."""
+        """501 NotImplemented when a DynamoDB call was authorized on a table (a Logs call on a log group) it does
+        not hold."""
         if service == "dynamodb" and self._tables is not None:
             self._tables.check(resources)
+        if service == "logs" and self._groups is not None:
+            self._groups.check(resources)
 
 
 @contextmanager
 def held(service: str, operation: str, params: dict[str, Any] | None) -> Iterator[HeldNames]:
     """Hold the bucket name of an S3 call, the topic name of an SNS call, the role name of an AssumeRole
     (exclusively for the operations that create, delete or re-trust them), every table of a DynamoDB call
-    (`table_holds`) while it runs."""
+    (`table_holds`), every log group of a Logs call (`log_group_holds`) while it runs."""
     if service == "dynamodb":
         with table_holds.held(operation, params) as tables:
             yield HeldNames(tables)
+        return
+    if service == "logs":
+        with log_group_holds.held(operation, params) as groups:
+            yield HeldNames(groups=groups)
         return
     name = _held_name(service, operation, params)
     if name is None:

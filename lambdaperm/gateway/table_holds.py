@@ -28,17 +28,16 @@ before anything executes.
 
 from __future__ import annotations
 
-import threading
-import zlib
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from lambdaperm.catalog.invalid import InvalidRequest
 from lambdaperm.catalog.partiql import target as partiql_target
 from lambdaperm.protocol import ServiceError
 
-_STRIPES = 64
+from .ordered_locks import StripedLocks
+
 _NAMES = ("TableName", "TargetTableName", "SourceTableName", "GlobalTableName")
 _EXCLUSIVE = frozenset(
     {
@@ -65,40 +64,7 @@ _STATEMENTS = {
 }
 
 
-class _Stripe:
-    """A readers–writer lock, writers preferred (a DeleteTable is not starved by a stream of reads)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._readers = 0
-        self._writer = False
-        self._waiting_writers = 0
-
-    @contextmanager
-    def held(self, exclusive: bool) -> Iterator[None]:
-        with self._cond:
-            if exclusive:
-                self._waiting_writers += 1
-                while self._writer or self._readers:
-                    self._cond.wait()
-                self._waiting_writers -= 1
-                self._writer = True
-            else:
-                while self._writer or self._waiting_writers:
-                    self._cond.wait()
-                self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                if exclusive:
-                    self._writer = False
-                else:
-                    self._readers -= 1
-                self._cond.notify_all()
-
-
-_LOCKS = [_Stripe() for _ in range(_STRIPES)]
+_LOCKS = StripedLocks(64)
 
 
 def table_of_arn(value: str) -> str | None:
@@ -181,9 +147,5 @@ def held(operation: str, params: Mapping[str, Any] | None) -> Iterator[HeldTable
     """Hold every table a DynamoDB call names (exclusively for the calls that create, delete or re-tag one) while
     it is authorized and executed."""
     names = tables(operation, params)
-    exclusive = operation in _EXCLUSIVE
-    stripes = sorted({zlib.crc32(("table:" + name).encode("utf-8", "surrogatepass")) % _STRIPES for name in names})
-    with ExitStack() as stack:
-        for stripe in stripes:  # one order for every call: no cycle of waits
-            stack.enter_context(_LOCKS[stripe].held(exclusive))
+    with _LOCKS.held(names, operation in _EXCLUSIVE):
         yield HeldTables(frozenset(names))

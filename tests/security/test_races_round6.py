@@ -18,9 +18,12 @@ never the new table under the old table's tags.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.e2e.conftest import Endpoint
 from tests.security.test_races_round2 import Held, _policy, _release_after, _through_gate
@@ -166,3 +169,134 @@ def test_tag_resource_by_arn_does_not_tag_a_table_recreated_after_it_was_decided
     tags = server.client("dynamodb", key=account).list_tags_of_resource(ResourceArn=arn)["Tags"]
     assert {"Key": "planted", "Value": "yes"} not in tags, f"the re-created prod table got her tag ({outcome})"
     assert {"Key": "env", "Value": "prod"} in tags
+
+
+# --- CloudWatch Logs: a log group deleted and created again under its name ----------------------------------
+
+
+def _log_group(logs: Any, name: str, env: str, message: str) -> None:
+    logs.create_log_group(logGroupName=name, tags={"env": env})
+    logs.create_log_stream(logGroupName=name, logStreamName="s")
+    logs.put_log_events(
+        logGroupName=name, logStreamName="s", logEvents=[{"timestamp": int(time.time() * 1000), "message": message}]
+    )
+
+
+@pytest.mark.parametrize("by_arn", [False, True])
+def test_filter_log_events_does_not_read_a_log_group_recreated_after_it_was_decided(
+    gated: tuple[Endpoint, Path], by_arn: bool
+) -> None:
+    """Attack: user `reader` may call logs:FilterLogEvents on the log groups tagged env=dev (aws:ResourceTag,
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html). Her
+    FilterLogEvents of `race6-logs` (named by `logGroupName`, or by `logGroupIdentifier` ARN) is decided on its
+    dev tags; before it executes, the owner deletes the group and creates `race6-logs` again tagged env=prod with
+    a secret event. Without a hold on the group's name, the held read answered the new group's secret event under
+    the deleted group's tags.
+
+    AWS: a deleted log group's events and tags go with it
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DeleteLogGroup.html); the read acts on
+    the group whose tags allowed it, finds none (ResourceNotFoundException), or is denied on the new one."""
+    server, gate = gated
+    account = "555500000611" if by_arn else "555500000612"
+    name = "race6-logs"
+    iam = server.client("iam", key=account)
+    iam.create_user(UserName="reader")
+    statement = {"Effect": "Allow", "Action": "logs:FilterLogEvents", "Resource": "*", "Condition": _DEV}
+    iam.put_user_policy(UserName="reader", PolicyName="p", PolicyDocument=_policy(statement))
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    keys = {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    owner = server.client("logs", key=account)
+    _log_group(owner, name, "dev", "dev event")
+    group = (
+        {"logGroupIdentifier": f"arn:aws:logs:{REGION}:{account}:log-group:{name}"}
+        if by_arn
+        else {"logGroupName": name}
+    )
+    reader = server.client("logs", **keys)
+    assert [e["message"] for e in reader.filter_log_events(**group)["events"]] == ["dev event"]  # control
+
+    held_reader = _through_gate(server.client("logs", **keys), f"logs-{by_arn}")
+    held = Held(
+        gate, f"logs-{by_arn}", lambda: [e["message"] for e in held_reader.filter_log_events(**group)["events"]]
+    )
+    held.start()
+
+    def recreate() -> None:
+        owner.delete_log_group(logGroupName=name)
+        _log_group(owner, name, "prod", "secret event")
+
+    outcome = _release_after(held, recreate)
+    assert outcome[0] == "error" or "secret event" not in outcome[1], (
+        "the new log group's event was read under the deleted group's tags"
+    )
+    assert outcome in (
+        ("ok", ["dev event"]),
+        ("error", "ResourceNotFoundException"),
+        ("error", "AccessDeniedException"),
+    )
+    assert owner.list_tags_for_resource(resourceArn=f"arn:aws:logs:{REGION}:{account}:log-group:{name}")["tags"] == {
+        "env": "prod"
+    }
+
+
+# --- every form a DynamoDB table or a log group is named in is held ------------------------------------------
+
+
+def test_every_form_a_table_is_named_in_is_held() -> None:
+    """The tables a call holds are those its decision reads, in every form DynamoDB's API names one (a call
+    authorized on a table it does not hold is refused before it executes: `HeldTables.check`)."""
+    from lambdaperm.gateway import table_holds
+
+    arn = f"arn:aws:dynamodb:{REGION}:111122223333:table"
+    cases: list[tuple[str, dict[str, Any], set[str]]] = [
+        ("GetItem", {"TableName": "t"}, {"t"}),
+        ("GetItem", {"TableName": f"{arn}/t"}, {"t"}),
+        ("BatchGetItem", {"RequestItems": {"a": {}, f"{arn}/b": {}}}, {"a", "b"}),
+        ("BatchWriteItem", {"RequestItems": {"a": [], "b": []}}, {"a", "b"}),
+        ("TransactGetItems", {"TransactItems": [{"Get": {"TableName": "a"}}, {"Get": {"TableName": "b"}}]}, {"a", "b"}),
+        (
+            "TransactWriteItems",
+            {"TransactItems": [{k: {"TableName": k.lower()}} for k in ("Put", "Update", "Delete", "ConditionCheck")]},
+            {"put", "update", "delete", "conditioncheck"},
+        ),
+        ("ExecuteStatement", {"Statement": 'SELECT * FROM "a"."i"'}, {"a"}),
+        ("BatchExecuteStatement", {"Statements": [{"Statement": 'DELETE FROM "a" WHERE pk = 1'}]}, {"a"}),
+        ("ExecuteTransaction", {"TransactStatements": [{"Statement": 'UPDATE "b" SET v = 1 WHERE pk = 1'}]}, {"b"}),
+        ("TagResource", {"ResourceArn": f"{arn}/t"}, {"t"}),
+        ("ListTagsOfResource", {"ResourceArn": f"{arn}/t/index/i"}, {"t"}),
+        ("ExportTableToPointInTime", {"TableArn": f"{arn}/t"}, {"t"}),
+        ("DescribeBackup", {"BackupArn": f"{arn}/t/backup/01"}, {"t"}),
+        ("RestoreTableToPointInTime", {"SourceTableArn": f"{arn}/s", "TargetTableName": "t"}, {"s", "t"}),
+        ("ImportTable", {"TableCreationParameters": {"TableName": "t"}}, {"t"}),
+        ("EnableKinesisStreamingDestination", {"TableName": "t", "StreamArn": "arn:aws:kinesis:x:1:stream/t2"}, {"t"}),
+    ]
+    for operation, params, expected in cases:
+        assert table_holds.tables(operation, params) == expected, (operation, params)
+    held = table_holds.HeldTables(frozenset({"a"}))
+    held.check([f"{arn}/a", f"{arn}/a/index/i", "arn:aws:s3:::b/k"])
+    with pytest.raises(Exception) as refused:
+        held.check([f"{arn}/a", f"{arn}/b"])
+    assert getattr(refused.value, "code", None) == "NotImplemented"
+
+
+def test_every_form_a_log_group_is_named_in_is_held() -> None:
+    """As above, for CloudWatch Logs log groups (`log_group_holds`)."""
+    from lambdaperm.gateway import log_group_holds
+
+    arn = f"arn:aws:logs:{REGION}:111122223333:log-group"
+    cases: list[tuple[dict[str, Any], set[str]]] = [
+        ({"logGroupName": "g"}, {"g"}),
+        ({"logGroupIdentifier": f"{arn}:g"}, {"g"}),
+        ({"logGroupIdentifier": f"{arn}:g:*"}, {"g"}),
+        ({"logGroupIdentifiers": ["a", f"{arn}:b"], "logGroupNames": ["c"]}, {"a", "b", "c"}),
+        ({"logGroupArnList": [f"{arn}:a"], "filterLogGroupArn": f"{arn}:b"}, {"a", "b"}),
+        ({"resourceArn": f"{arn}:g"}, {"g"}),
+        ({"logGroupName": "g", "destinationArn": "arn:aws:lambda:x:1:function:f"}, {"g"}),
+    ]
+    for params, expected in cases:
+        assert log_group_holds.groups(params) == expected, params
+    held = log_group_holds.HeldLogGroups(frozenset({"a"}))
+    held.check([f"{arn}:a:log-stream:", f"{arn}::log-stream:", f"{arn}:*"])
+    with pytest.raises(Exception) as refused:
+        held.check([f"{arn}:b:log-stream:"])
+    assert getattr(refused.value, "code", None) == "NotImplemented"
