@@ -44,6 +44,7 @@ from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_b
 from lambdaperm.dataplane.s3_list_max_keys import check as check_list_max_keys
 from lambdaperm.dataplane.s3_list_max_keys import check_answer as list_max_keys
 from lambdaperm.dataplane.s3_object_versions import check as check_object_version
+from lambdaperm.dataplane.s3_retention import check as check_retention
 from lambdaperm.dataplane.s3_tagging import check_tags
 from lambdaperm.dataplane.s3_tagging_keys import check_key
 from lambdaperm.dataplane.s3_uploads import check_upload
@@ -111,6 +112,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         check_redrive(op.name, executed, account, call.region)
     if op.service_name == "s3" and "Bucket" in executed and op.name not in _S3_NO_REGION_CHECK:
         check_bucket_region(str(executed["Bucket"]), call.region, presigned=bool(call.scope and call.scope.presigned))
+    check_retention(op.service_name, op.name, executed, call.now)  # a retention in force is not weakened
     check_key(op.service_name, op.name, executed)  # DeleteObjectTagging of a missing key: 404, not moto's crash
     if call.refused is not None:
         result = _delete_objects(server.dataplane, executed, call.refused, account, call.region, op)

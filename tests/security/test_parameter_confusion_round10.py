@@ -189,15 +189,31 @@ def test_put_object_retention_with_bypass_is_refused(server: Endpoint) -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="review round 10: moto's PutObjectRetention enforces no existing retention")
+def _access_denied(call: Callable[[], Any]) -> None:
+    """The call is refused as S3 refuses it: 403 AccessDenied, "Access Denied"."""
+    with pytest.raises(ClientError) as refused:
+        call()
+    assert refused.value.response["Error"]["Code"] == "AccessDenied", refused.value.response
+    assert refused.value.response["Error"]["Message"] == "Access Denied"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def _retention(s3: Any, bucket: str, version: str) -> tuple[str, datetime.datetime]:
+    """The version's retention as HeadObject reports it (GetObjectRetention is one moto 5.2.1 lacks)."""
+    got = s3.head_object(Bucket=bucket, Key="k", VersionId=version)
+    return str(got["ObjectLockMode"]), got["ObjectLockRetainUntilDate"]
+
+
 def test_compliance_retention_cannot_be_shortened(server: Endpoint) -> None:
     """S3: "In compliance mode, a protected object version can't be overwritten or deleted by any user ... its
     retention mode can't be changed, and its retention period can't be shortened"
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-retention-modes).
-    moto 5.2.1's PutObjectRetention overwrites any retention: the version is then deletable."""
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-retention-modes); it can
+    be extended. moto 5.2.1's PutObjectRetention overwrote any retention: the version was then deletable.
+    Outcome: shortening, a switch to GOVERNANCE and removal are refused 403 AccessDenied and leave the retention
+    as it was; a later date is set."""
     s3 = server.client("s3", key="888800001008")
     s3.create_bucket(Bucket="r10-compliance", ObjectLockEnabledForBucket=True)
-    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)
+    later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)).replace(microsecond=0)
     put = s3.put_object(
         Bucket="r10-compliance",
         Key="k",
@@ -206,15 +222,78 @@ def test_compliance_retention_cannot_be_shortened(server: Endpoint) -> None:
         ObjectLockMode="COMPLIANCE",
         ObjectLockRetainUntilDate=later,
     )
-    sooner = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
-    with pytest.raises(ClientError):
-        s3.put_object_retention(
+    version = put["VersionId"]
+
+    def retain(mode: str, until: datetime.datetime) -> Callable[[], Any]:
+        return lambda: s3.put_object_retention(
             Bucket="r10-compliance",
             Key="k",
-            VersionId=put["VersionId"],
-            Retention={"Mode": "GOVERNANCE", "RetainUntilDate": sooner},
+            VersionId=version,
+            Retention={"Mode": mode, "RetainUntilDate": until},
             ChecksumAlgorithm="SHA256",
         )
+
+    sooner = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
+    _access_denied(retain("GOVERNANCE", sooner))
+    _access_denied(retain("COMPLIANCE", sooner))
+    _access_denied(retain("GOVERNANCE", later + datetime.timedelta(days=1)))  # the mode can't be changed
+    _access_denied(
+        lambda: s3.put_object_retention(Bucket="r10-compliance", Key="k", Retention={}, ChecksumAlgorithm="SHA256")
+    )
+    assert _retention(s3, "r10-compliance", version) == ("COMPLIANCE", later)
+    longer = later + datetime.timedelta(days=3)
+    retain("COMPLIANCE", longer)()  # extending is always allowed
+    assert _retention(s3, "r10-compliance", version) == ("COMPLIANCE", longer)
+    retain("COMPLIANCE", longer)()  # the same date shortens nothing
+    with pytest.raises(ClientError) as locked:
+        s3.delete_object(Bucket="r10-compliance", Key="k", VersionId=version)
+    assert locked.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_governance_retention_is_not_shortened_without_the_bypass(server: Endpoint) -> None:
+    """S3: "To override or remove governance-mode retention settings, you must have the
+    s3:BypassGovernanceRetention permission and must explicitly include x-amz-bypass-governance-retention:true as
+    a request header with any request that requires overriding governance mode"
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-retention-modes); an
+    extension needs no bypass. moto 5.2.1 shortened or removed a GOVERNANCE retention without the header.
+    Outcome: shortening or removing without the header is 403 AccessDenied (with it: 501, see
+    test_put_object_retention_with_bypass_is_refused); extending, or a switch to COMPLIANCE that shortens
+    nothing, is served."""
+    s3 = server.client("s3", key="888800001010")
+    s3.create_bucket(Bucket="r10-governance", ObjectLockEnabledForBucket=True)
+    later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)).replace(microsecond=0)
+    put = s3.put_object(
+        Bucket="r10-governance",
+        Key="k",
+        Body=b"x",
+        ChecksumAlgorithm="SHA256",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=later,
+    )
+    version = put["VersionId"]
+
+    def retain(mode: str, until: datetime.datetime, **extra: Any) -> Callable[[], Any]:
+        return lambda: s3.put_object_retention(
+            Bucket="r10-governance",
+            Key="k",
+            Retention={"Mode": mode, "RetainUntilDate": until},
+            ChecksumAlgorithm="SHA256",
+            **extra,
+        )
+
+    sooner = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
+    _access_denied(retain("GOVERNANCE", sooner))
+    _access_denied(retain("COMPLIANCE", sooner))
+    _access_denied(
+        lambda: s3.put_object_retention(Bucket="r10-governance", Key="k", Retention={}, ChecksumAlgorithm="SHA256")
+    )
+    assert _refused(retain("GOVERNANCE", sooner, BypassGovernanceRetention=True), "BypassGovernanceRetention")
+    assert _retention(s3, "r10-governance", version) == ("GOVERNANCE", later)
+    longer = later + datetime.timedelta(days=1)
+    retain("GOVERNANCE", longer)()
+    assert _retention(s3, "r10-governance", version) == ("GOVERNANCE", longer)
+    retain("COMPLIANCE", longer)()
+    assert _retention(s3, "r10-governance", version) == ("COMPLIANCE", longer)
 
 
 def test_conditional_writes_stay_conditional(server: Endpoint) -> None:
