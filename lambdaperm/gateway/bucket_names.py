@@ -9,8 +9,10 @@ never wait for each other beyond a striped lock's chance collision.
 
 SNS topic ARNs are reused the same way (DeleteTopic, then CreateTopic of the name: a new topic with the
 default policy, at the same ARN), and a Publish decided on the old topic's policy executed on the new one,
-delivered to its subscribers (races review round 2). So the topic named by an SNS call (`TopicArn`, or
-CreateTopic's `Name`) is held the same way, CreateTopic / DeleteTopic exclusively. So is an IAM role's name
+delivered to its subscribers (races review round 2). So the topic named by an SNS call (`TopicArn`, the tagging
+calls' `ResourceArn`, or CreateTopic's `Name`) is held the same way, CreateTopic / DeleteTopic and the tagging
+calls exclusively (a TagResource by `ResourceArn` decided on a topic's dev tags tagged the prod topic created
+since at its ARN: races review round 6). So is an IAM role's name
 from AssumeRole's decision on its trust policy to the session's issue (CreateRole, DeleteRole and
 UpdateAssumeRolePolicy exclusively): a role deleted and created again in between issued a session of the new
 role, whose trust policy never allowed the caller. SQS queue names need no hold: SQS itself refuses a name
@@ -42,6 +44,8 @@ _LIFECYCLE = frozenset(
         "CreateRole",
         "DeleteRole",
         "UpdateAssumeRolePolicy",
+        "TagResource",  # an SNS topic's tags: what a decision on it reads (races review round 6)
+        "UntagResource",
     }
 )
 _ROLE_LIFECYCLE = frozenset({"CreateRole", "DeleteRole", "UpdateAssumeRolePolicy"})
@@ -137,8 +141,8 @@ def _held_name(service: str, operation: str, params: dict[str, Any] | None) -> s
     if service == "s3":
         bucket = params.get("Bucket")
         return bucket if isinstance(bucket, str) else None
-    if service == "sns":
-        topic = params.get("Name") if operation == "CreateTopic" else params.get("TopicArn")
+    if service == "sns":  # TagResource, UntagResource, ListTagsForResource: `ResourceArn` (races review round 6)
+        topic = params.get("Name") if operation == "CreateTopic" else params.get("TopicArn", params.get("ResourceArn"))
         return "sns:" + topic.rsplit(":", 1)[-1] if isinstance(topic, str) else None
     if service == "sts":  # AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML
         role = params.get("RoleArn")

@@ -300,3 +300,39 @@ def test_every_form_a_log_group_is_named_in_is_held() -> None:
     with pytest.raises(Exception) as refused:
         held.check([f"{arn}:b:log-stream:"])
     assert getattr(refused.value, "code", None) == "NotImplemented"
+
+
+# --- SNS: TagResource names its topic by ResourceArn -------------------------------------------------------------
+
+
+def test_sns_tag_resource_does_not_tag_a_topic_recreated_after_it_was_decided(gated: tuple[Endpoint, Path]) -> None:
+    """Attack: user `tagger` may sns:TagResource the topics tagged env=dev; TagResource names its topic by
+    `ResourceArn` (not `TopicArn`, the parameter round 2's topic hold reads). Her TagResource of `race6-topic` is
+    decided on its dev tags; before it executes the owner deletes the topic and creates `race6-topic` again tagged
+    env=prod (a new topic at the same ARN). Without a hold on the ARN's topic, the prod topic got her tag.
+
+    AWS: aws:ResourceTag is the tag of the topic the request acts on
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-using-identity-based-policies.html#sns-tag-based-access-control);
+    a deleted topic's tags go with it (https://docs.aws.amazon.com/sns/latest/api/API_DeleteTopic.html)."""
+    server, gate = gated
+    account = "555500000621"
+    iam = server.client("iam", key=account)
+    iam.create_user(UserName="tagger")
+    statement = {"Effect": "Allow", "Action": "sns:TagResource", "Resource": "*", "Condition": _DEV}
+    iam.put_user_policy(UserName="tagger", PolicyName="p", PolicyDocument=_policy(statement))
+    key = iam.create_access_key(UserName="tagger")["AccessKey"]
+    keys = {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    owner = server.client("sns", key=account)
+    arn = owner.create_topic(Name="race6-topic", Tags=[{"Key": "env", "Value": "dev"}])["TopicArn"]
+    held_client = _through_gate(server.client("sns", **keys), "sns-tag")
+    tag = [{"Key": "planted", "Value": "yes"}]
+    held = Held(gate, "sns-tag", lambda: held_client.tag_resource(ResourceArn=arn, Tags=tag)).start()
+
+    def recreate() -> None:
+        owner.delete_topic(TopicArn=arn)
+        assert owner.create_topic(Name="race6-topic", Tags=[{"Key": "env", "Value": "prod"}])["TopicArn"] == arn
+
+    outcome = _release_after(held, recreate)
+    tags = owner.list_tags_for_resource(ResourceArn=arn)["Tags"]
+    assert {"Key": "planted", "Value": "yes"} not in tags, f"the re-created prod topic got her tag ({outcome})"
+    assert {"Key": "env", "Value": "prod"} in tags
