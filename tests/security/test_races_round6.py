@@ -5,7 +5,9 @@ calls that name a table otherwise: several tables at once (BatchGetItem, BatchWr
 TransactWriteItems, the PartiQL calls) or a table by ARN (`ResourceArn`: TagResource, UntagResource,
 ListTagsOfResource, the resource-policy calls; `TableArn`: ExportTableToPointInTime). Each is played here: decided on
 a table's tags, held at the gate between authorization and execution while the owner deletes the table and creates
-another of the same name (other tags, a secret item), then released. Every window is played deterministically in a
+another of the same name (other tags, a secret item), then released. The same gap class elsewhere: CloudWatch Logs
+log groups (never held: by `logGroupName` or `logGroupIdentifier` ARN) and SNS's tagging calls (the topic by
+`ResourceArn`, which the topic hold did not read). Every window is played deterministically in a
 real server (`race_gate_round5`: the gates of rounds 1–5), never with timing.
 
 AWS: aws:ResourceTag is the tag of the resource the request acts on
