@@ -186,7 +186,7 @@ class _Request:
             refs = tuple(reference.ResourceRef(r.name, True, r.condition_keys) for r in refs)
         if not refs:
             return ("*",)
-        arn_values = self._arn_values(scope, need)
+        arn_values = self._arn_values(scope, need) if need.by_arn else ()
         built: dict[str, tuple[str, ...]] = {}
         for ref in refs:
             resource = reference.resource_type(info.prefix, ref.name)

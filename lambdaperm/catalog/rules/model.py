@@ -89,6 +89,8 @@ class Need:
       item (default: the item itself; a BatchGetItem table name → that table's entry of RequestItems).
     - `unsupplied`: condition keys AWS sets on this check that the row cannot give a value for (they are
       undecidable, see `condition_keys.py`).
+    - `by_arn`: False when the service's ARN parameters in the request name no resource of this check (AWS
+      decides logs:DescribeLogGroups on the account's groups whatever `logGroupIdentifiers` names).
     """
 
     action: str
@@ -105,6 +107,7 @@ class Need:
     isolate: bool = False
     item: Callable[[Mapping[str, object], object], object] | None = None
     unsupplied: tuple[str, ...] = ()
+    by_arn: bool = True
 
     def scopes(self, params: Mapping[str, object]) -> list[object]:
         return [params] if self.each is None else lookup(params, self.each)

@@ -125,9 +125,11 @@ RULES: tuple[Rule, ...] = (
          (Need("logs:CreateLogGroup"), Need("logs:TagResource", when=(When("tags"),), types=("log-group",))),
          "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html"),
     # Observed resource: "logs:DescribeLogGroups on resource:
-    # arn:aws:logs:us-east-1:...:log-group::log-stream:" (FormidableLabs/terraform-aws-serverless#49).
+    # arn:aws:logs:us-east-1:...:log-group::log-stream:" (FormidableLabs/terraform-aws-serverless#49), also with
+    # a name prefix (maxbanton/cwh#83); the reference lists no resource type for the action, so the groups a
+    # request names in `logGroupIdentifiers` (names or ARNs) are not resources of the check.
     Rule("logs", "DescribeLogGroups",
-         (Need("logs:DescribeLogGroups", fixed={"LogGroupName": ""}, types=("log-group",)),),
+         (Need("logs:DescribeLogGroups", fixed={"LogGroupName": ""}, types=("log-group",), by_arn=False),),
          "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/permissions-reference-cwl.html"),
     Rule("logs", "CreateScheduledQuery",
          (Need("logs:CreateScheduledQuery", fixed={"ScheduledQueryId": "*"}),),
