@@ -128,7 +128,10 @@ def _leading_keys(d: Decision, key: str) -> dict[str, Values] | None:
 def _vpc(d: Decision, key: str) -> dict[str, Values] | None:
     subnets = d.context.get("lambda:subnetids")
     if not subnets:
-        return {}  # no VpcConfig: the key is absent
+        # No VpcConfig: the key is absent. Security groups without subnets also name a VPC ("Lambda retrieves the
+        # VPC ID value based on the subnet and security group parameters", configuration-vpc.html#vpc-conditions),
+        # which is not read here: unsupplied (Lambda refuses that configuration anyway; review round 7).
+        return None if d.context.get("lambda:securitygroupids") else {}
     parts = d.resource.split(":")
     region = parts[3] if len(parts) > 4 else ""
     vpc = _call(d.source, "subnet_vpc", d.account, region, subnets)

@@ -40,6 +40,10 @@ def _vpc(ctx: RequestContext, p: Params, role: dict[str, Any], function_name: st
     vpc = p.get("VpcConfig")
     if not vpc or not (vpc.get("SubnetIds") or vpc.get("SecurityGroupIds")):
         return None
+    if not (vpc.get("SubnetIds") and vpc.get("SecurityGroupIds")):
+        # Lambda's answer (observed: aws/aws-sdk-js#1293); the VPC of half a configuration was shown to no
+        # condition key (lambda:VpcIds is read from the subnets; condition keys review round 7)
+        raise invalid("SubnetIds and SecurityIds must coexist or be both empty list.")
     subnets, groups = list(vpc.get("SubnetIds") or []), list(vpc.get("SecurityGroupIds") or [])
     vpc_id = ctx.env.vpc_of(ctx.account, ctx.region, subnets, groups)
     for action in ENI_ACTIONS:  # the calls Lambda makes with the role's session, as the endpoint decides them
