@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import sns_confirmation
+from .s3_event_keys import with_event_key  # S3's key encoding, not moto's
 
 log = logging.getLogger("lambdaperm.deliveries")
 
@@ -135,12 +136,12 @@ def _send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None
     for target in config.queue:
         if target.matches(event_name, key.name) and _allowed(S3, "sqs:SendMessage", target.arn, source, owner):
             region, account, name = _arn_parts(target.arn)
-            body = notifications._get_s3_event(event_name, bucket, key, target.id)
+            body = with_event_key(notifications._get_s3_event(event_name, bucket, key, target.id), key.name)
             notifications._send_sqs_message(account, body, name, region)
     for target in config.topic:
         if target.matches(event_name, key.name) and _allowed(S3, "sns:Publish", target.arn, source, owner):
             region, account, _name = _arn_parts(target.arn)
-            body = notifications._get_s3_event(event_name, bucket, key, target.id)
+            body = with_event_key(notifications._get_s3_event(event_name, bucket, key, target.id), key.name)
             notifications._send_sns_message(account, body, target.arn, region)
 
 

@@ -20,12 +20,12 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction
 from lambdaperm.dataplane import bucket_registry, moto_state, sns_lambda
 from lambdaperm.dataplane.deliveries import Guard
+from lambdaperm.dataplane.s3_event_keys import event_key
 from lambdaperm.policy import Caller, PrincipalKind
 from lambdaperm.protocol import ServiceError
 from lambdaperm.services.context import RequestContext
@@ -275,7 +275,7 @@ def s3_object_event(server: Server, operation: str, params: dict[str, Any], now:
                             "ownerIdentity": {"principalId": entry["Owner"]},
                             "arn": f"arn:aws:s3:::{bucket}",
                         },
-                        "object": {"key": unquote(str(key)), "sequencer": f"{int(now.timestamp() * 1e6):X}"},
+                        "object": {"key": event_key(str(key)), "sequencer": f"{int(now.timestamp() * 1e6):X}"},
                     },
                 }
             ]
