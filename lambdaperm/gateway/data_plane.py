@@ -20,9 +20,12 @@ from lambdaperm.dataplane import (
     MotoBackend,
     bucket_registry,
     deliveries,
+    ec2_dry_run,
     ec2_endpoints,
     logs_exports,
     partiql_support,
+    s3_checksums,
+    s3_expected_owner,
     s3_support,
     s3_trailers,
     s3_xml_whitespace,
@@ -88,6 +91,9 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_unexecuted(op.service_name, op.name, params)  # members the decision reads and moto ignores (round 10)
     check_object_version(op.service_name, op.name, params)  # a version moto would not act on
     check_list_max_keys(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
+    s3_checksums.check(op, call.req)  # a checksum is the body's, as S3 computes it (round 11)
+    s3_expected_owner.check(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))  # round 11
+    ec2_dry_run.check(op.service_name, params)  # authorized: DryRunOperation, nothing runs (round 11)
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):
         targets = events.check_bucket_notifications(server, params, account, call.region, call.now)
