@@ -8,7 +8,9 @@ refused. Runs after authorization, before `canonical_request`.
   stricter reading: docs/fidelity.md); the backend gets `https://sqs.{region}.amazonaws.com/{account}/{name}`.
   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html
 - DynamoDB `TableName` given as an ARN must name the signed region; the backend gets the plain name in the
-  ARN's account (which the authorization already decided on).
+  ARN's account (which the authorization already decided on). So must a restore's `TargetTableName`,
+  `SourceTableName` and `SourceTableArn` (`dynamodb_restore_tables`).
+- SNS Subscribe with Protocol `lambda`: the Endpoint is a function ARN (`sns_lambda_endpoints`).
 - S3 `CopySource`: the source object lambdaperm authorized, as the canonical `x-amz-copy-source` (bucket and
   key URL-encoded once, `?versionId=`), so that the backend's URL parser cannot cut it at `#` or `;`.
 - S3: `Content-Encoding: aws-chunked` is a transfer detail S3 does not store (the body was decoded when
@@ -34,7 +36,15 @@ from lambdaperm.catalog.invalid import InvalidRequest
 from lambdaperm.catalog.s3_copy_source import copy_source
 from lambdaperm.protocol.errors import ServiceError
 
-from . import logs_groups, s3_access_points, s3_location, sns_attributes, sqs_attributes
+from . import (
+    dynamodb_restore_tables,
+    logs_groups,
+    s3_access_points,
+    s3_location,
+    sns_attributes,
+    sns_lambda_endpoints,
+    sqs_attributes,
+)
 
 _QUEUE_URL = re.compile(
     r"^https?://(?P<host>[^/?#@\s]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)$")
@@ -68,6 +78,7 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
         sqs_attributes.check_names(operation, params)  # names SQS knows, as SQS spells them
     if service == "sns":
         sns_attributes.check_names(operation, params)  # topic attributes SNS knows
+        sns_lambda_endpoints.check(operation, params)  # a lambda endpoint is a function ARN (round 7)
         if operation == "Publish" and sum(1 for k in ("TopicArn", "TargetArn", "PhoneNumber") if params.get(k)) != 1:
             # SNS takes exactly one destination; the backend would publish to one while subscribers of another
             # are invoked (found in review round 4)
@@ -110,7 +121,8 @@ def _table(name: Any, account: str, region: str) -> Any:
 
 
 def _dynamodb_tables(params: dict[str, Any], account: str, region: str) -> dict[str, Any]:
-    fixed = dict(params)
+    # a restore's or import's other table members, as TableName (region/account review round 7)
+    fixed = dynamodb_restore_tables.canonical(params, lambda name: _table(name, account, region))
     if "TableName" in fixed:
         fixed["TableName"] = _table(fixed["TableName"], account, region)
     if isinstance(fixed.get("RequestItems"), dict):
