@@ -102,6 +102,22 @@ def put_logs(account: str, region: str, group: str, stream: str, lines: list[tup
         backend.put_log_events(group, stream, events)
 
 
+@internal("logs.put_logs_existing")  # journaled as put_logs is (implicit accesses review round 8)
+def put_logs_existing(account: str, region: str, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
+    """Append events to a log stream of a group that exists (creating the stream if needed); nothing if the group
+    does not exist: the write was decided without logs:CreateLogGroup."""
+    from moto.logs.models import logs_backends
+
+    if group in logs_backends[account][region].groups:
+        put_logs(account, region, group, stream, lines)
+
+
+def log_group_exists(account: str, region: str, group: str) -> bool:
+    from moto.logs.models import logs_backends
+
+    return group in logs_backends[account][region].groups
+
+
 def lambda_subscriptions(account: str, region: str, topic_arn: str) -> list[tuple[str, str]]:
     """(subscription ARN, function ARN) of a topic's `lambda` subscriptions."""
     from moto.sns.models import sns_backends

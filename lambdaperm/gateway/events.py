@@ -26,6 +26,7 @@ from lambdaperm.catalog import RequiredAction
 from lambdaperm.dataplane import bucket_registry, moto_state, sns_lambda
 from lambdaperm.dataplane.deliveries import Guard
 from lambdaperm.dataplane.s3_event_keys import event_key
+from lambdaperm.gateway.batch_item_failures import to_delete
 from lambdaperm.policy import Caller, PrincipalKind
 from lambdaperm.protocol import ServiceError
 from lambdaperm.services.context import RequestContext
@@ -471,6 +472,7 @@ class SqsPoller:
         result = run(ctx, fn, version, json.dumps({"Records": messages}).encode())
         if result.function_error:
             return 0  # visible again after the visibility timeout
-        for m in messages:
+        done = to_delete(messages, result.payload, mapping.get("FunctionResponseTypes") or [])  # partial batches
+        for m in done:
             moto_state.sqs_delete(account, region, queue, m["receiptHandle"])
-        return len(messages)
+        return len(done)

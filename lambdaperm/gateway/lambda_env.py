@@ -173,13 +173,20 @@ class LambdaEnv:
         if self._runtime is not None:
             self._runtime.evict(function_arn)
 
-    def ship_logs(self, account: str, region: str, group: str, stream: str, text: str) -> None:
+    def ship_logs(self, account: str, region: str, group: str, stream: str, text: str, *,
+                  create_group: bool = True) -> None:
         now = int(time.time() * 1000)
         lines = [(now, line) for line in _events(text)]
         try:
-            moto_state.put_logs(account, region, group, stream, lines)
+            if create_group:
+                moto_state.put_logs(account, region, group, stream, lines)
+            else:  # decided without logs:CreateLogGroup: a group deleted since is not created again
+                moto_state.put_logs_existing(account, region, group, stream, lines)
         except Exception:  # logs are best effort, as in Lambda: the invocation's result stands
             log.exception("could not write logs to %s", group)
+
+    def log_group_exists(self, account: str, region: str, group: str) -> bool:
+        return moto_state.log_group_exists(account, region, group)
 
     def submit(self, job: Callable[[], Any]) -> None:
         def run() -> None:

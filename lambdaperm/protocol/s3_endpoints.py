@@ -9,7 +9,17 @@ AWS reaches these through hosts of their own, each naming a resource that is not
   its bucket (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-naming.html);
 - `<account>.s3-control.<region>.amazonaws.com`: the S3 Control API (account settings, access points, jobs),
   another service (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_AWS_S3_Control.html);
-- `s3-outposts.<region>.amazonaws.com`: S3 on Outposts.
+- `s3-outposts.<region>.amazonaws.com`: S3 on Outposts;
+- `<bucket>.s3-website-<region>.amazonaws.com`, `<bucket>.s3-website.<region>.amazonaws.com`: a bucket's static
+  website, which is not the REST API: it serves only publicly readable content to anonymous GET and HEAD, supports
+  no authenticated request and answers other methods 405
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/WebsiteEndpoints.html); a signed GET of a private object
+  and a signed PUT there were executed as REST calls on the bucket (implicit accesses review round 8);
+- `<bucket>--<az-id>--x-s3.s3express-<az-id>.<region>.amazonaws.com` and `s3express-control.<region>…`: directory
+  buckets (S3 Express One Zone), authorized by `s3express:CreateSession` on the directory bucket
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-express-security-iam.html). `virtual_host_label` does
+  not read the zonal host as virtual-hosted (`.s3express-` is not `.s3-`), so such a request was read as a
+  path-style call on a general purpose bucket named by its path (implicit accesses review round 8).
 
 `hosts.virtual_host_label` reads any `<label>.s3-<anything>` host as a virtual-hosted bucket, so a request signed
 for `s3` to such a host was executed as a plain S3 call on a bucket named by the host's first label (a GetObject
@@ -29,6 +39,8 @@ _UNSERVED: dict[str, str] = {
     "s3-accesspoint": "S3 access points",
     "s3-control": "the S3 Control API",
     "s3-outposts": "S3 on Outposts",
+    "s3-website": "S3 website endpoints (static website hosting)",
+    "s3express": "directory buckets (S3 Express One Zone)",
 }
 
 
@@ -37,10 +49,13 @@ def unserved_endpoint(host: str) -> str | None:
     name = hostname(host)
     bucket = virtual_host_label(host)
     endpoint = name[len(bucket) + 1 :] if bucket is not None and name.startswith(bucket + ".") else name
-    label = endpoint.split(".", 1)[0]
-    for prefix, what in _UNSERVED.items():
-        if label == prefix or label.startswith(prefix + "-"):
-            return what
+    labels = endpoint.split(".")
+    # the endpoint label is the first one; a directory bucket's zonal host, which is not read as virtual-hosted
+    # (bucket is None), has it after the bucket's own label
+    for label in labels[:2] if bucket is None else labels[:1]:
+        for prefix, what in _UNSERVED.items():
+            if label == prefix or label.startswith(prefix + "-"):
+                return what
     return None
 
 

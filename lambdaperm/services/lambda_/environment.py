@@ -58,6 +58,12 @@ class LambdaEnvironment(Protocol):
         """Forget warm workers of a function whose code or configuration changed."""
         ...
 
-    def ship_logs(self, account: str, region: str, group: str, stream: str, text: str) -> None:
-        """Write an invocation's log lines to CloudWatch Logs (the data plane)."""
+    def ship_logs(self, account: str, region: str, group: str, stream: str, text: str, *,
+                  create_group: bool = True) -> None:
+        """Write an invocation's log lines to CloudWatch Logs (the data plane); without `create_group`, only to a
+        group that exists when they are written."""
+        ...
+
+    def log_group_exists(self, account: str, region: str, group: str) -> bool:
+        """Whether the CloudWatch Logs log group exists (the data plane)."""
         ...

@@ -115,8 +115,10 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     target = target_of(fn, config, version)
     result = ctx.env.invoke(target, payload, creds, request_id=ctx.request_id, client_context=client_context)
     stream = getattr(result, "log_stream_name", None) or f"{ctx.now:%Y/%m/%d}/[{version}]{ctx.request_id[:32]}"
-    if _may_write_logs(ctx, fn, role, target.log_group, stream):
-        ctx.env.ship_logs(fn["Account"], fn["Region"], target.log_group, stream, result.log_tail)
+    # Lambda creates the log group only when it does not exist (implicit accesses review round 8)
+    create = not ctx.env.log_group_exists(fn["Account"], fn["Region"], target.log_group)
+    if _may_write_logs(ctx, fn, role, target.log_group, stream, create_group=create):
+        ctx.env.ship_logs(fn["Account"], fn["Region"], target.log_group, stream, result.log_tail, create_group=create)
     return result
 
 
@@ -135,19 +137,24 @@ def _assumable(ctx: RequestContext, role: dict[str, Any], function_arn: str) -> 
     return found
 
 
-def _may_write_logs(ctx: RequestContext, fn: dict[str, Any], role: dict[str, Any], group: str, stream: str) -> bool:
-    """Whether a session of the role may write the invocation's logs, decided as the three calls Lambda makes would
-    be; they carry lambda:SourceFunctionArn, the function's ARN
-    (https://docs.aws.amazon.com/lambda/latest/dg/permissions-source-function-arn.html). Not memoized: resource
-    policies and time-based conditions live outside the records."""
+def _may_write_logs(ctx: RequestContext, fn: dict[str, Any], role: dict[str, Any], group: str, stream: str, *,
+                    create_group: bool = True) -> bool:
+    """Whether a session of the role may write the invocation's logs, decided as the calls Lambda makes would be;
+    they carry lambda:SourceFunctionArn, the function's ARN
+    (https://docs.aws.amazon.com/lambda/latest/dg/permissions-source-function-arn.html). CreateLogGroup only when
+    the group does not exist: "If no log group exists with the name that you entered, Lambda creates a new log
+    group" (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html). Not memoized:
+    resource policies and time-based conditions live outside the records."""
     source = {"lambda:sourcefunctionarn": (fn["Arn"],)}
+    calls_made = [
+        ("CreateLogStream", {"logGroupName": group, "logStreamName": stream}),
+        ("PutLogEvents", {"logGroupName": group, "logStreamName": stream, "logEvents": []}),
+    ]
+    if create_group:
+        calls_made.insert(0, ("CreateLogGroup", {"logGroupName": group}))
     needed = [
         RequiredAction(n.action, n.resources, {**n.context, **source})
-        for operation, params in (
-            ("CreateLogGroup", {"logGroupName": group}),
-            ("CreateLogStream", {"logGroupName": group, "logStreamName": stream}),
-            ("PutLogEvents", {"logGroupName": group, "logStreamName": stream, "logEvents": []}),
-        )
+        for operation, params in calls_made
         for n in calls(ctx, "logs", operation, params, account=fn["Account"], region=fn["Region"])
     ]
     return role_allows(ctx, role, fn["Name"], needed)

@@ -13,6 +13,7 @@ from . import store
 from .errors import access_denied, invalid, not_found
 from .functions import ref_of
 from .roles import assumable_role, calls, queue_url, role_account, role_allows
+from .unserved_mapping_settings import refuse_unserved_mapping_settings
 
 MAPPING = "lambda.mapping"  # account "", key uuid -> {function account/region/name, config}
 SQS_CALLS = ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
@@ -66,6 +67,7 @@ def create_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
         raise access_denied(f"User: {ctx.identity.caller.arn} is not authorized to perform: "
                             f"lambda:CreateEventSourceMapping on resource: {ref.addressed_arn}")
     fn = store.load(ctx.records, ref)
+    refuse_unserved_mapping_settings(p)  # filters, keys, scaling, destinations: not served (review round 8)
     version, _alias = store.resolve_qualifier(fn, ref)
     source = p.get("EventSourceArn") or ""
     check_region(source, fn["Region"])
@@ -120,6 +122,8 @@ def delete_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
 
 
 def update_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
+    _load(ctx, p["UUID"])
+    refuse_unserved_mapping_settings(p)  # filters, keys, scaling, destinations: not served (review round 8)
     target = _new_target(ctx, p, _load(ctx, p["UUID"])) if p.get("FunctionName") else None
     with ctx.records.db.transaction():
         mapping = _load(ctx, p["UUID"])

@@ -16,6 +16,16 @@ role, and changes what the function is:
 - `LoggingConfig.LogGroup` other than `/aws/lambda/<name>`: Lambda writes the function's logs there with the
   execution role (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html).
 
+- `TracingConfig.Mode` Active: Lambda samples requests and sends trace segments to X-Ray with the execution role
+  (`xray:PutTraceSegments`, `xray:PutTelemetryRecords`), and refuses a role without them
+  (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html). lambdaperm serves no X-Ray (review round 8).
+- `SnapStart.ApplyOn` PublishedVersions: Lambda runs the function's initialization at PublishVersion, with the
+  role, snapshots it and resumes invocations from the snapshot
+  (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html). lambdaperm takes no snapshots (review round 8).
+- `EphemeralStorage.Size` other than 512: the function's /tmp has the configured size
+  (https://docs.aws.amazon.com/lambda/latest/dg/configuration-ephemeral-storage.html); lambdaperm's sandbox /tmp is
+  512 MiB (`runtime.isolation.TMP_BYTES`), and the size was dropped (review round 8).
+
 lambdaperm serves no code signing configurations, layers, KMS keys or file systems, and writes logs to the default
 group only. These settings were accepted and silently dropped: a caller whose policy allows CreateFunction only
 with `lambda:CodeSigningConfigArn` naming the organization's enforcing configuration passed that ARN, was
@@ -56,3 +66,14 @@ def refuse_unserved_settings(params: Mapping[str, Any], function_name: str) -> N
     group = logging.get("LogGroup") if isinstance(logging, Mapping) else None
     if group and group != f"/aws/lambda/{function_name}":
         raise _not_served("LoggingConfig.LogGroup", f"log groups other than /aws/lambda/{function_name}")
+    if _member(params, "TracingConfig", "Mode") not in (None, "PassThrough"):
+        raise _not_served("TracingConfig.Mode", "AWS X-Ray tracing (only PassThrough)")
+    if _member(params, "SnapStart", "ApplyOn") not in (None, "None"):
+        raise _not_served("SnapStart.ApplyOn", "Lambda SnapStart")
+    if _member(params, "EphemeralStorage", "Size") not in (None, 512):
+        raise _not_served("EphemeralStorage.Size", "ephemeral storage other than 512 MB")
+
+
+def _member(params: Mapping[str, Any], structure: str, member: str) -> Any:
+    value = params.get(structure)
+    return value.get(member) if isinstance(value, Mapping) else None
