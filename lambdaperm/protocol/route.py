@@ -32,6 +32,7 @@ from lambdaperm.protocol.operation import Operation
 from lambdaperm.protocol.region import check_region
 from lambdaperm.protocol.route_rest import RestRoute, match_route
 from lambdaperm.protocol.s3_endpoints import refuse_unserved_endpoint
+from lambdaperm.protocol.unserved import refusal
 
 
 def identify(req: HttpRequest, signing_service: str | None) -> Operation:
@@ -76,7 +77,7 @@ def _service(req: HttpRequest, signing_service: str | None) -> str:
     if signing_service is not None:
         candidates = services_for_signing_name(signing_service)
         if not candidates:
-            raise _unknown_service(f"the service '{signing_service}' (credential scope)")
+            raise refusal(signing_service)  # in the protocol of the service named (protocol/unserved.py)
         if len(candidates) == 1:
             return candidates[0]
         return _narrow(req, candidates) or candidates[0]
@@ -87,6 +88,14 @@ def _service(req: HttpRequest, signing_service: str | None) -> str:
 
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def claimed_signing_name(req: HttpRequest) -> str | None:
+    """The service name of the request's credential scope (header or presigned query), read, not verified."""
+    scope = _SCOPE.search(req.header("authorization") or "") or _SCOPE.search(
+        "Credential=" + dict(parse_qsl(req.query_string)).get("X-Amz-Credential", "")
+    )
+    return scope.group(1) if scope is not None else None
 
 
 def service_of_request(req: HttpRequest) -> str | None:

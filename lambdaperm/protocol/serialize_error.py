@@ -20,9 +20,10 @@ from lambdaperm.protocol.http import HttpRequest, HttpResponse
 from lambdaperm.protocol.json_body import json_value
 from lambdaperm.protocol.legacy_query import legacy_code, shape_for_legacy_code
 from lambdaperm.protocol.models import SUPPORTED_SERVICES, error_shape, is_query_compatible, protocol_of
-from lambdaperm.protocol.route import request_protocol, service_of_request
+from lambdaperm.protocol.route import claimed_signing_name, request_protocol, service_of_request
 from lambdaperm.protocol.serialize import json_content_type, query_namespace
 from lambdaperm.protocol.serialize_rest import request_id_headers
+from lambdaperm.protocol.unserved import render_unserved
 from lambdaperm.protocol.xml_writer import XmlNode, render
 
 
@@ -43,7 +44,9 @@ def _serialize_error(
     if service_name not in SUPPORTED_SERVICES and request is not None:
         service_name = service_of_request(request) or service_name
     if service_name not in SUPPORTED_SERVICES:
-        return _generic(error, request_id)
+        claimed = claimed_signing_name(request) if request is not None else None
+        unserved = render_unserved(claimed, error, request_id) if claimed is not None else None
+        return unserved if unserved is not None else _generic(error, request_id)
     protocol = request_protocol(request, service_name) if request is not None else protocol_of(service_name)
     if protocol == "query":
         return _query(service_name, error, request_id)
