@@ -139,7 +139,18 @@ def _unsigned_service(req: HttpRequest) -> str | None:
         return by_host
     if virtual_host_label(req.host) is not None:
         return "s3"
+    if _is_lambda_path(req):
+        return "lambda"
     return None
+
+
+def _is_lambda_path(req: HttpRequest) -> bool:
+    """An unsigned path-style request whose method and path are a Lambda route (`/2015-03-31/functions…`): a
+    Lambda call, refused as Lambda refuses an unsigned one (MissingAuthenticationTokenException), not an
+    anonymous S3 read of a bucket named after Lambda's API version (issue 8 §4)."""
+    query = parse_qs(req.query_string, keep_blank_values=True)
+    found = match_route("lambda", req.method, req.path or "/", query, lambda name: req.header(name) is not None)
+    return found is not None
 
 
 def _by_action(req: HttpRequest, service: str, protocol: str) -> Operation:
