@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from lambdaperm.protocol.models import service_for_endpoint_prefix
 
-_S3_VIRTUAL = re.compile(r"(?P<bucket>.+?)\.s3(?:[.-].*)?")
+_S3_VIRTUAL = re.compile(r"(?P<bucket>.+)\.s3(?:[.-].*)?")  # the last `.s3` label: bucket names may hold `.s3-`
 _LOCALHOST_VIRTUAL = re.compile(r"(?P<bucket>.+)\.localhost")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
