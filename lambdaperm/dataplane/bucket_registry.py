@@ -14,6 +14,9 @@ recorded name by any account but its owner is refused before the backend sees it
 backend lost can be created again by its owner only. Both halves run under the bucket name's exclusive hold
 (gateway/bucket_names.py), so a create cannot slip between a delete's two writes.
 
+Both writes are made with the call's journal entry when the data plane is durable (`unit_records`, persistence
+review round 8): a CreateBucket or DeleteBucket a crash lost leaves the registry as the acknowledged calls did.
+
 The record is the name's owner, not the bucket: if the data plane becomes durable (the buckets themselves
 survive), it stays true and merely stops being the only witness.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.state.records import Records
 
+from . import unit_records
 from .moto_state import bucket_identity
 
 NAMESPACE = "s3.bucket"  # account "", key the bucket name -> {Bucket, Owner, Region, Created}
@@ -46,8 +50,9 @@ def created(records: Records, bucket: str) -> None:
     """A CreateBucket succeeded: record the bucket the backend now has under that name (its owner's create of
     a bucket it already had rewrites the same record)."""
     found = bucket_identity(bucket)
-    if found is not None:
-        records.put(
+    if found is not None:  # with the call's journal entry (dataplane/unit_records.py: lost with it in a crash)
+        unit_records.put(
+            records,
             NAMESPACE,
             "",
             bucket,
@@ -58,6 +63,4 @@ def created(records: Records, bucket: str) -> None:
 def deleted(records: Records, bucket: str, owner: str) -> None:
     """The backend deleted `owner`'s bucket of that name: the name is free again. A record naming another owner
     is left as it is (the name is its owner's to give up, never another account's)."""
-    entry = records.get(NAMESPACE, "", bucket)
-    if entry is not None and entry.get("Owner") == owner:
-        records.delete(NAMESPACE, "", bucket)
+    unit_records.delete(records, NAMESPACE, "", bucket, where={"Owner": owner})  # with the call's journal entry

@@ -19,6 +19,11 @@ record is committed, and every journal entry assigned before it — its own amon
 transaction or an earlier one. The committed journal is therefore always a prefix of the execution order: a
 crash can lose the tail of calls nobody was answered for, never a call in the middle.
 
+Records alongside (persistence review round 8). What lambdaperm writes to its own records about what a unit did
+to the backend — the bucket registry, S3 → Lambda targets (`dataplane/unit_records.py`) — is attached to the
+unit (`alongside`) and written in the transaction that commits the unit's entry, in execution order: a crash
+that loses an entry loses its records with it, and an entry committed has its records.
+
 The journal is a table of the state database (`dataplane_journal`): each row is a pickled `Entry`. The state
 database is private to the server (0600, it holds every account's secret keys); a pickle written by the server
 is read back by the same server only.
@@ -40,6 +45,7 @@ from typing import Any, NamedTuple, TypeVar
 log = logging.getLogger("lambdaperm.journal")
 
 _T = TypeVar("_T")
+Write = Callable[[sqlite3.Connection], None]  # a record write made in the transaction that commits its unit
 SNAPSHOT_ENTRIES = 10_000  # a snapshot once the journal since the last one has this many entries
 SNAPSHOT_BYTES = 256 * 1024 * 1024  # or this many bytes of parameters (S3 bodies)
 
@@ -78,6 +84,7 @@ class Unit:
     replayed: tuple[Any, ...] | None  # the tape to read back (replay), or None (live: recording)
     tape: list[Any] = field(default_factory=list)
     position: int = 0
+    writes: list[tuple[Write, Callable[[], None]]] = field(default_factory=list)  # `alongside`
 
 
 _current = threading.local()
@@ -103,6 +110,17 @@ def taped(draw: Callable[[], _T]) -> _T:
     value = draw()
     unit.tape.append(value)
     return value
+
+
+def alongside(write: Write, committed: Callable[[], None]) -> bool:
+    """Attach a write of lambdaperm's records to the unit running live on this thread: it is made, in the order
+    of execution, in the transaction that commits the unit's entry (`Journal.write`), and `committed` runs after
+    that commit. False when there is no such unit (no journal, no unit, a replay): the caller writes at once."""
+    unit = current()
+    if unit is None or unit.replayed is not None or active() is None:
+        return False
+    unit.writes.append((write, committed))
+    return True
 
 
 class ReplayDiverged(Exception):
@@ -153,6 +171,7 @@ class Journal:
         self._conn = connect()  # replay, snapshots and start-up only (commits use the trail writer's)
         self._pending: list[Entry] = []
         self._pending_lock = threading.Lock()
+        self._writes: dict[int, list[tuple[Write, Callable[[], None]]]] = {}  # by seq: records alongside entries
         self._next = 1
         self.replaying = False
         self.committer: Callable[[], None] | None = None  # commits the waiting entries (the trail writer's sync)
@@ -203,7 +222,7 @@ class Journal:
                 yield unit
             finally:
                 _current.unit = None
-                if unit.keep:
+                if unit.keep or unit.writes:  # records written alongside travel with an entry (round 8)
                     blob = pickle.dumps(params, protocol=pickle.HIGHEST_PROTOCOL)
                     entry = Entry(
                         self._next,
@@ -225,6 +244,8 @@ class Journal:
                         self.snapshot_due.set()
                     with self._pending_lock:
                         self._pending.append(entry)
+                        if unit.writes:
+                            self._writes[entry.seq] = unit.writes
 
     @contextmanager
     def replaying_unit(self, entry: Entry) -> Iterator[Unit]:
@@ -284,6 +305,24 @@ class Journal:
             "INSERT INTO dataplane_journal (seq, entry) VALUES (?, ?)",
             [(e.seq, pickle.dumps(e, protocol=pickle.HIGHEST_PROTOCOL)) for e in entries],
         )
+
+    def write(self, conn: sqlite3.Connection, entries: list[Entry]) -> None:
+        """Write `entries` and the records attached to them (`alongside`), in execution order, inside the
+        caller's transaction (the trail writer's commit)."""
+        Journal.insert(conn, entries)
+        with self._pending_lock:
+            attached = [self._writes.get(e.seq, []) for e in entries]
+        for writes in attached:
+            for write, _committed in writes:
+                write(conn)
+
+    def committed(self, entries: list[Entry]) -> None:
+        """`entries` are committed: their attached records are, too (their `committed` hooks run)."""
+        with self._pending_lock:
+            attached = [self._writes.pop(e.seq, []) for e in entries]
+        for writes in attached:
+            for _write, hook in writes:
+                hook()
 
     # ---- reading back ----
 

@@ -58,9 +58,10 @@ class MotoBackend:
     def unit(self, service: str, operation: str, params: dict[str, Any], account: str, region: str,
              subscriber: str | None = None) -> Iterator[None]:
         """Run what follows — an `execute` and what lambdaperm does to the backend right after it (the SNS
-        confirmation rule, the only such follow-up: SNS only) — as one journaled unit. Without a journal, or for
-        another service, nothing: `execute` runs its own unit."""
-        if self.journal is None or service != "sns":
+        confirmation rule, the only such follow-up: SNS only; and the S3 calls whose records lambdaperm writes with
+        their journal entry, dataplane/unit_records.py) — as one journaled unit. Without a journal, or for another
+        call, nothing: `execute` runs its own unit."""
+        if self.journal is None or (service != "sns" and (service, operation) not in _WITH_RECORDS):
             yield
             return
         with self.journal.unit("call", service, operation, params, account, region, subscriber,
@@ -281,6 +282,10 @@ def _modules_using(function: Callable[..., Any]) -> list[Any]:
 _READ_PREFIXES = ("Get", "List", "Describe", "Head", "Query", "Scan", "BatchGet", "TransactGet", "FilterLogEvents",
                   "TestMetricFilter", "CheckIfPhoneNumberIsOptedOut")
 _NOT_READS = frozenset({("logs", "GetLogEvents")})  # reads, but listed in case moto ever changes them: none
+
+
+# calls after which lambdaperm writes records about the backend, in the call's unit (persistence review round 8)
+_WITH_RECORDS = frozenset({("s3", "CreateBucket"), ("s3", "PutBucketNotificationConfiguration")})
 
 
 def _changes_state(service: str, operation: str, params: dict[str, Any]) -> bool:

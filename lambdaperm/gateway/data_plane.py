@@ -131,11 +131,15 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
                 if op.service_name == "sns":  # a queue of another account waits for its owner's confirmation
                     # (inside the call's journaled unit: replayed with it, dataplane/journal.py)
                     sns_confirmation.after(op.name, executed, result.output, identity.account, deliveries.sns_to_queue)
+                # records of what the call did, inside its unit: committed with its journal entry (round 8)
+                if (op.service_name, op.name) == ("s3", "CreateBucket"):  # the name is its owner's until DeleteBucket
+                    bucket_registry.created(server.records, str(executed["Bucket"]))
+                if targets is not None:  # the bucket's S3 → Lambda targets
+                    events.store_bucket_notifications(server, params["Bucket"], account, call.region, targets)
+                    targets = None  # stored: not again in _after
         except ServiceError as err:
             raise _missing_key(server, call, op, params, identity, err) from None
         ec2_endpoints.report_missing(result.output, unknown_endpoints)  # DeleteVpcEndpoints: Unsuccessful entries
-        if (op.service_name, op.name) == ("s3", "CreateBucket"):  # the name is its owner's until DeleteBucket
-            bucket_registry.created(server.records, str(executed["Bucket"]))
         if pins is not None:  # the policy is stored: pin the users and roles it names
             policy_writes.record(server.records, pins)
         policy_reads.show(server.records, op.service_name, op.name, params, result.output, call.region)

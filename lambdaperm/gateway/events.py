@@ -23,7 +23,7 @@ from typing import Any
 
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction
-from lambdaperm.dataplane import bucket_registry, moto_state, sns_lambda
+from lambdaperm.dataplane import bucket_registry, moto_state, sns_lambda, unit_records
 from lambdaperm.dataplane.deliveries import Guard
 from lambdaperm.dataplane.s3_event_keys import event_key
 from lambdaperm.gateway.batch_item_failures import to_delete
@@ -192,43 +192,45 @@ def store_bucket_notifications(
 ) -> None:
     """Keep the Lambda targets with the bucket incarnation they were validated for; if the bucket changed in
     between (deleted, created again), nothing is kept."""
+    # written with the call's journal entry (dataplane/unit_records.py): a configuration a crash lost leaves none
     source = _source(bucket)
     if source is None or any(t.get("_Source") != source for t in targets):
-        server.records.delete(NOTIFICATION, "", bucket)
+        unit_records.delete(server.records, NOTIFICATION, "", bucket)
         return
     kept = [{k: v for k, v in t.items() if k != "_Source"} for t in targets]
-    server.records.put(NOTIFICATION, "", bucket, {"Bucket": bucket, **source, "Targets": kept})
+    unit_records.put(server.records, NOTIFICATION, "", bucket, {"Bucket": bucket, **source, "Targets": kept})
 
 
-def _current(server: Server, bucket: str) -> dict[str, Any] | None:
-    """The stored targets of `bucket`, if they belong to the bucket that has that name now."""
+def _current(server: Server, bucket: str, prune: bool = False) -> dict[str, Any] | None:
+    """The stored targets of `bucket`, if they belong to the bucket that has that name now. Those of another
+    incarnation are deleted at start-up only (`prune`): live, the bucket read may be one a call not yet committed
+    made, which a crash can still undo (persistence review round 8)."""
     entry = server.records.get(NOTIFICATION, "", bucket)
     if entry is None:
         return None
     source = _source(bucket)
     if source is None or any(entry.get(k) != v for k, v in source.items()):
-        server.records.delete(NOTIFICATION, "", bucket)
+        if prune:
+            server.records.delete(NOTIFICATION, "", bucket)
         return None
     return entry
 
 
 def forget_bucket(server: Server, bucket: str, owner: str, created: str) -> None:
     """A bucket was deleted: its Lambda targets go with it, and its name is free for any account."""
-    bucket_registry.deleted(server.records, bucket, owner)
-    entry = server.records.get(NOTIFICATION, "", bucket)
-    if entry is not None and (entry.get("Owner"), entry.get("Created")) == (owner, created):
-        server.records.delete(NOTIFICATION, "", bucket)
+    bucket_registry.deleted(server.records, bucket, owner)  # both with the call's journal entry (unit_records)
+    unit_records.delete(server.records, NOTIFICATION, "", bucket, where={"Owner": owner, "Created": created})
 
 
 def prune_bucket_notifications(server: Server) -> int:
     """Drop the targets of buckets that no longer exist as the bucket they were configured on (at start-up the
     embedded data plane is empty: all of them). A record without its bucket's incarnation (an older layout)
-    never matches a bucket and is dropped when an event of that bucket name looks it up. Returns how many
+    never matches a bucket and is dropped at the next start-up. Returns how many
     were dropped."""
     buckets = [
         entry["Bucket"] for _, entry in server.records.scan(NOTIFICATION) if isinstance(entry.get("Bucket"), str)
     ]
-    return sum(1 for bucket in buckets if _current(server, bucket) is None)
+    return sum(1 for bucket in buckets if _current(server, bucket, prune=True) is None)
 
 
 def _key_matches(target: dict[str, Any], key: str) -> bool:

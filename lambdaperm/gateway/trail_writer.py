@@ -172,7 +172,8 @@ class TrailWriter:
         records = [prepared for prepared, _ in pending if prepared is not None]
         journal = self.journal
         entries = journal.take() if journal is not None else []
-        also = (lambda conn: Journal.insert(conn, entries)) if entries else None
+        # the entries with the records written alongside them (persistence review round 8: one transaction)
+        also = (lambda conn: journal.write(conn, entries)) if journal is not None and entries else None
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 if also is None:
@@ -201,6 +202,8 @@ class TrailWriter:
                 for _, done in pending:
                     done.set_exception(TrailNotCommitted(f"the trail commit failed {ATTEMPTS} times: {exc}"))
                 return
+            if journal is not None and entries:
+                journal.committed(entries)
             for _, done in pending:
                 done.set_result(None)
             return

@@ -58,19 +58,11 @@ class Records:
     def put(self, namespace: str, account: str, key: str, data: Record) -> None:
         """Insert or replace (call inside `db.transaction()` for read-modify-write)."""
         with self.db.transaction() as conn:
-            seq = self._next(conn)
-            conn.execute(
-                "INSERT INTO records (namespace, account, key, data, seq) VALUES (?,?,?,?,?) "
-                "ON CONFLICT (namespace, account, key) DO UPDATE SET data=excluded.data",
-                (namespace, account, key, json.dumps(data, separators=(",", ":")), seq),
-            )
+            put_row(conn, namespace, account, key, data)
 
     def delete(self, namespace: str, account: str, key: str) -> bool:
         with self.db.transaction() as conn:
-            cur = conn.execute(
-                "DELETE FROM records WHERE namespace=? AND account=? AND key=?", (namespace, account, key)
-            )
-            return cur.rowcount > 0
+            return delete_row(conn, namespace, account, key)
 
     def list(self, namespace: str, account: str) -> list[Record]:
         """All records of a namespace in an account, in creation order."""
@@ -93,12 +85,6 @@ class Records:
         ).fetchone()
         return int(row[0])
 
-    def _next(self, conn: sqlite3.Connection) -> int:
-        conn.execute(
-            "INSERT INTO counters (name, value) VALUES ('seq', 1) "
-            "ON CONFLICT (name) DO UPDATE SET value = value + 1"
-        )
-        return int(conn.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
 
 
 class Derived:
@@ -129,3 +115,32 @@ class Derived:
             values.clear()
         values[key] = value
         return value
+
+
+# Writes on a connection inside the caller's transaction: `Records.put`/`delete`, and the records lambdaperm writes
+# in the transaction that commits a data-plane journal entry (dataplane/unit_records.py, persistence round 8).
+
+
+def put_row(conn: sqlite3.Connection, namespace: str, account: str, key: str, data: Record) -> None:
+    """Insert or replace one record, inside the caller's transaction."""
+    conn.execute(
+        "INSERT INTO counters (name, value) VALUES ('seq', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1"
+    )
+    seq = int(conn.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
+    conn.execute(
+        "INSERT INTO records (namespace, account, key, data, seq) VALUES (?,?,?,?,?) "
+        "ON CONFLICT (namespace, account, key) DO UPDATE SET data=excluded.data",
+        (namespace, account, key, json.dumps(data, separators=(",", ":")), seq),
+    )
+
+
+def delete_row(
+    conn: sqlite3.Connection, namespace: str, account: str, key: str, where: dict[str, str] | None = None
+) -> bool:
+    """Delete one record — only if each field of `where` has that value in it — inside the caller's transaction."""
+    sql = "DELETE FROM records WHERE namespace=? AND account=? AND key=?"
+    args: list[str] = [namespace, account, key]
+    for name, value in (where or {}).items():
+        sql += " AND json_extract(data, ?) IS ?"
+        args += [f'$."{name}"', value]
+    return conn.execute(sql, args).rowcount > 0
