@@ -6,7 +6,9 @@ writes to DynamoDB table `test` in us-west-2 through its execution role, which a
 that table only; a write to another table is denied and explained; an invoke from an account the policy
 does not name (999988887777) is denied and explained.
 
-It starts its own in-memory `lambdaperm serve` on a free port (or uses --endpoint-url).
+It starts its own in-memory `lambdaperm serve` on a free port (or uses --endpoint-url). Against a running
+server it can be run again: what an earlier run created is reused (and the function's code and policy
+statement put back as the demo needs them), and each run uploads an object of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+import uuid
 import zipfile
 from typing import Any
 
@@ -45,8 +48,12 @@ def handler(event, context):
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("demo", help="run the two-account S3 -> Lambda -> DynamoDB walkthrough",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "demo",
+        help="run the two-account S3 -> Lambda -> DynamoDB walkthrough",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--endpoint-url", help="use a running lambdaperm instead of starting one")
     p.set_defaults(run=run)
 
@@ -68,8 +75,11 @@ def _start_server() -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "lambdaperm.cli.main", "serve", "--in-memory", "--port",
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lambdaperm.cli.main", "serve", "--in-memory", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -94,9 +104,14 @@ class Demo:
         import boto3
         from botocore.config import Config
 
-        return boto3.client(service, endpoint_url=self.url, region_name=REGION, aws_access_key_id=account,
-                            aws_secret_access_key="demo", config=Config(retries={"max_attempts": 1},
-                                                                       s3={"addressing_style": "path"}))
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=account,
+            aws_secret_access_key="demo",
+            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+        )
 
     def say(self, text: str) -> None:
         self.step += 1
@@ -113,42 +128,103 @@ class Demo:
         print(f"lambdaperm demo against {self.url}")
         self.say(f"Account {FUNCTION_ACCOUNT}: tables 'test' and 'other' in {REGION}")
         for table in ("test", "other"):
-            ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                             BillingMode="PAY_PER_REQUEST")
-        self.say("Execution role my-s3-function-role: trusted by lambda.amazonaws.com, "
-                 "allowed dynamodb:PutItem on table 'test' only")
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                         "Principal": {"Service": "lambda.amazonaws.com"}}]}
-        role = fn_iam.create_role(RoleName="my-s3-function-role", AssumeRolePolicyDocument=json.dumps(trust))
+            _existing_ok(
+                lambda t=table: ddb.create_table(
+                    TableName=t,
+                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                    BillingMode="PAY_PER_REQUEST",
+                ),
+                "ResourceInUseException",
+            )
+        self.say(
+            "Execution role my-s3-function-role: trusted by lambda.amazonaws.com, "
+            "allowed dynamodb:PutItem on table 'test' only"
+        )
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+            ],
+        }
+        role = _existing_ok(
+            lambda: fn_iam.create_role(RoleName="my-s3-function-role", AssumeRolePolicyDocument=json.dumps(trust)),
+            "EntityAlreadyExists",
+        ) or fn_iam.get_role(RoleName="my-s3-function-role")
+        fn_iam.update_assume_role_policy(RoleName="my-s3-function-role", PolicyDocument=json.dumps(trust))
         table_arn = f"arn:aws:dynamodb:{REGION}:{FUNCTION_ACCOUNT}:table/test"
-        fn_iam.put_role_policy(RoleName="my-s3-function-role", PolicyName="write-test", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem",
-                                                     "Resource": table_arn}]}))
+        fn_iam.put_role_policy(
+            RoleName="my-s3-function-role",
+            PolicyName="write-test",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table_arn}],
+                }
+            ),
+        )
         self.say("Function my-s3-function (Python, runs under that role)")
         code = io.BytesIO()
         with zipfile.ZipFile(code, "w") as archive:
             archive.writestr("app.py", HANDLER)
-        fn = fn_lambda.create_function(FunctionName="my-s3-function", Runtime="python3.11", Handler="app.handler",
-                                       Role=role["Role"]["Arn"], Code={"ZipFile": code.getvalue()}, Timeout=30)
+        fn = _existing_ok(
+            lambda: fn_lambda.create_function(
+                FunctionName="my-s3-function",
+                Runtime="python3.11",
+                Handler="app.handler",
+                Role=role["Role"]["Arn"],
+                Code={"ZipFile": code.getvalue()},
+                Timeout=30,
+            ),
+            "ResourceConflictException",
+        )
+        if fn is None:  # an earlier run's: its code and configuration put back as this run needs them
+            fn_lambda.update_function_code(FunctionName="my-s3-function", ZipFile=code.getvalue())
+            fn_lambda.get_waiter("function_updated_v2").wait(FunctionName="my-s3-function")
+            fn = fn_lambda.update_function_configuration(
+                FunctionName="my-s3-function",
+                Runtime="python3.11",
+                Handler="app.handler",
+                Role=role["Role"]["Arn"],
+                Timeout=30,
+            )
+            fn_lambda.get_waiter("function_updated_v2").wait(FunctionName="my-s3-function")
         self.show(fn["FunctionArn"])
         self.say(f"Function policy: s3.amazonaws.com may invoke it for bucket {BUCKET} of account {PROD}")
-        statement = fn_lambda.add_permission(FunctionName="my-s3-function", StatementId="s3invoke",
-                                             Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
-                                             SourceArn=f"arn:aws:s3:::{BUCKET}", SourceAccount=PROD)
+        _existing_ok(
+            lambda: fn_lambda.remove_permission(FunctionName="my-s3-function", StatementId="s3invoke"),
+            "ResourceNotFoundException",
+        )
+        statement = fn_lambda.add_permission(
+            FunctionName="my-s3-function",
+            StatementId="s3invoke",
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+            SourceArn=f"arn:aws:s3:::{BUCKET}",
+            SourceAccount=PROD,
+        )
         self.show(json.dumps(json.loads(statement["Statement"]), indent=2))
         s3 = self.client("s3", PROD)
         self.say(f"Account {PROD}: bucket {BUCKET} notifies the function on every new object")
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={
-            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn["FunctionArn"],
-                                              "Events": ["s3:ObjectCreated:*"]}]})
-        self.say("Upload reports/2026-11.csv: S3 invokes the function, which writes to table 'test'")
-        s3.put_object(Bucket=BUCKET, Key="reports/2026-11.csv", Body=b"id,total\n1,42\n")
-        item = self._wait_for_item(ddb, "reports/2026-11.csv")
+        _existing_ok(
+            lambda: s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}),
+            "BucketAlreadyOwnedByYou",
+        )
+        s3.put_bucket_notification_configuration(
+            Bucket=BUCKET,
+            NotificationConfiguration={
+                "LambdaFunctionConfigurations": [
+                    {"LambdaFunctionArn": fn["FunctionArn"], "Events": ["s3:ObjectCreated:*"]}
+                ]
+            },
+        )
+        key = f"reports/2026-11-{uuid.uuid4().hex[:8]}.csv"  # this run's: an earlier run's item would prove nothing
+        self.say(f"Upload {key}: S3 invokes the function, which writes to table 'test'")
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"id,total\n1,42\n")
+        item = self._wait_for_item(ddb, key)
         self.show(f"table test now holds: {item}" if item else "the item did not arrive (see the trail)")
         self.say("The same function asked to write to table 'other': denied by its execution role")
-        event = {"table": "other", "Records": [{"s3": {"object": {"key": "reports/2026-11.csv"}}}]}
+        event = {"table": "other", "Records": [{"s3": {"object": {"key": key}}}]}
         out = json.loads(fn_lambda.invoke(FunctionName="my-s3-function", Payload=json.dumps(event))["Payload"].read())
         for denial in out.get("denied", []):
             self.show(denial)
@@ -160,8 +236,10 @@ class Demo:
             ok = False
         except ClientError as err:
             self.show(f"{err.response['Error']['Code']}: {err.response['Error']['Message']}")
-            self.show("why: cross-account invokes need the function policy to name the caller; it names only "
-                      "s3.amazonaws.com for that bucket")
+            self.show(
+                "why: cross-account invokes need the function policy to name the caller; it names only "
+                "s3.amazonaws.com for that bucket"
+            )
             ok = True
         ok = ok and item is not None and bool(out.get("denied"))
         print("\nDemo " + ("complete: every decision matched AWS's rules." if ok else "FAILED."))
@@ -174,4 +252,16 @@ class Demo:
             if item:
                 return dict(item)
             time.sleep(0.2)
+        return None
+
+
+def _existing_ok(create: Any, code: str) -> Any:
+    """`create()`'s answer, or None when it failed with `code` (the thing exists: an earlier run's)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return create()
+    except ClientError as err:
+        if err.response["Error"]["Code"] != code:
+            raise
         return None
