@@ -15,7 +15,8 @@ calls exclusively (a TagResource by `ResourceArn` decided on a topic's dev tags 
 since at its ARN: races review round 6). So is an IAM role's name
 from AssumeRole's decision on its trust policy to the session's issue (CreateRole, DeleteRole and
 UpdateAssumeRolePolicy exclusively): a role deleted and created again in between issued a session of the new
-role, whose trust policy never allowed the caller. SQS queue names need no hold: SQS itself refuses a name
+role, whose trust policy never allowed the caller — since races review round 7 with every IAM user, group, role
+and managed policy an IAM or STS call names (`iam_holds`). SQS queue names need no hold: SQS itself refuses a name
 deleted less than 60 s ago (dataplane/sqs_deletions.py).
 
 A DynamoDB table's name is reused the same way (DeleteTable, then CreateTable: a new table, its own tags and
@@ -33,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import log_group_holds, table_holds
+from . import iam_holds, log_group_holds, table_holds
 
 _LIFECYCLE = frozenset(
     {
@@ -41,14 +42,10 @@ _LIFECYCLE = frozenset(
         "DeleteBucket",
         "CreateTopic",
         "DeleteTopic",
-        "CreateRole",
-        "DeleteRole",
-        "UpdateAssumeRolePolicy",
         "TagResource",  # an SNS topic's tags: what a decision on it reads (races review round 6)
         "UntagResource",
     }
 )
-_ROLE_LIFECYCLE = frozenset({"CreateRole", "DeleteRole", "UpdateAssumeRolePolicy"})
 _STRIPES = 64
 
 
@@ -98,9 +95,12 @@ class HeldNames:
     """The names one call holds; for a DynamoDB call, its tables (`table_holds.HeldTables`)."""
 
     def __init__(
-        self, tables: table_holds.HeldTables | None = None, groups: log_group_holds.HeldLogGroups | None = None
+        self,
+        tables: table_holds.HeldTables | None = None,
+        groups: log_group_holds.HeldLogGroups | None = None,
+        entities: iam_holds.HeldEntities | None = None,
     ) -> None:
-        self._tables, self._groups = tables, groups
+        self._tables, self._groups, self._entities = tables, groups, entities
 
     def check(self, service: str, resources: list[str]) -> None:
         """501 NotImplemented when a DynamoDB call was authorized on a table (a Logs call on a log group) it does
@@ -109,12 +109,14 @@ class HeldNames:
             self._tables.check(resources)
         if service == "logs" and self._groups is not None:
             self._groups.check(resources)
+        if service in ("iam", "sts") and self._entities is not None:  # races review round 7
+            self._entities.check(resources)
 
 
 @contextmanager
-def held(service: str, operation: str, params: dict[str, Any] | None) -> Iterator[HeldNames]:
-    """Hold the bucket name of an S3 call, the topic name of an SNS call, the role name of an AssumeRole
-    (exclusively for the operations that create, delete or re-trust them), every table of a DynamoDB call
+def held(service: str, operation: str, params: dict[str, Any] | None, caller: str | None = None) -> Iterator[HeldNames]:
+    """Hold the bucket name of an S3 call, the topic name of an SNS call (exclusively for the operations that
+    create, delete or re-tag them), every IAM entity of an IAM or STS call (`iam_holds`), every table of a DynamoDB call
     (`table_holds`), every log group of a Logs call (`log_group_holds`) while it runs."""
     if service == "dynamodb":
         with table_holds.held(operation, params) as tables:
@@ -123,6 +125,10 @@ def held(service: str, operation: str, params: dict[str, Any] | None) -> Iterato
     if service == "logs":
         with log_group_holds.held(operation, params) as groups:
             yield HeldNames(groups=groups)
+        return
+    if service in ("iam", "sts"):  # `caller`: the calling IAM user's name, which IAM acts on without UserName
+        with iam_holds.held(operation, params, caller) as entities:
+            yield HeldNames(entities=entities)
         return
     name = _held_name(service, operation, params)
     if name is None:
@@ -134,8 +140,8 @@ def held(service: str, operation: str, params: dict[str, Any] | None) -> Iterato
 
 
 def _held_name(service: str, operation: str, params: dict[str, Any] | None) -> str | None:
-    """The name a call holds: an S3 bucket, an SNS topic's or an IAM role's name (an ARN's last part: a stripe,
-    not an identity, so the resource's account and region need not be known here)."""
+    """The name a call holds: an S3 bucket or an SNS topic's name (an ARN's last part: a stripe, not an identity,
+    so the resource's account and region need not be known here)."""
     if params is None:
         return None
     if service == "s3":
@@ -143,11 +149,8 @@ def _held_name(service: str, operation: str, params: dict[str, Any] | None) -> s
         return bucket if isinstance(bucket, str) else None
     if service == "sns":  # TagResource, UntagResource, ListTagsForResource: `ResourceArn` (races review round 6)
         topic = params.get("Name") if operation == "CreateTopic" else params.get("TopicArn", params.get("ResourceArn"))
+        subscription = params.get("SubscriptionArn")  # topic:id, decided on the topic (races review round 7)
+        if topic is None and isinstance(subscription, str) and subscription.count(":") >= 6:
+            topic = subscription.rsplit(":", 1)[0]
         return "sns:" + topic.rsplit(":", 1)[-1] if isinstance(topic, str) else None
-    if service == "sts":  # AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML
-        role = params.get("RoleArn")
-        return "role:" + role.rsplit("/", 1)[-1] if isinstance(role, str) else None
-    if service == "iam" and operation in _ROLE_LIFECYCLE:
-        role = params.get("RoleName")
-        return "role:" + role if isinstance(role, str) else None
     return None

@@ -91,7 +91,7 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         precheck(identity.account, params)
     # a bucket cannot change hands in between, nor an S3 object be written between the decision on its tags and
     # the execution (object_holds.py: taken after the bucket's hold, always in that order)
-    with (bucket_names.held(op.service_name, op.name, params) as names,
+    with (bucket_names.held(op.service_name, op.name, params, identity.user_name) as names,
           object_holds.held(op.service_name, op.name, params) as objects):
         return _authorized_call(server, call, op, params, identity, names, objects)
 

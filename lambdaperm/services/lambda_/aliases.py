@@ -37,7 +37,8 @@ def create_alias(ctx: RequestContext, p: Params) -> Output:
             raise conflict(f"Alias already exists: {fn['Arn']}:{name}")
         alias = {"AliasArn": f"{fn['Arn']}:{name}", "Name": name, "FunctionVersion": version,
                  "Description": p.get("Description", ""), "RevisionId": store.new_revision(),
-                 "RoutingConfig": p.get("RoutingConfig")}
+                 "RoutingConfig": p.get("RoutingConfig"),
+                 "Incarnation": store.new_revision()}  # which alias a call was decided on (incarnation.pin)
         fn["Aliases"][name] = alias
         store.save(ctx.records, fn)
     return _alias_out(alias)

@@ -35,12 +35,22 @@ def decided(pinned: Mapping[str, str | None]) -> Iterator[None]:
 
 
 def visible(fn: Mapping[str, Any]) -> bool:
-    """Whether `fn` is the incarnation the current call was authorized on (or the call pinned none)."""
+    """Whether `fn` is the incarnation the current call was authorized on (or the call pinned none), with each
+    alias the call pinned still the alias it was authorized on (an alias deleted and created again under its name
+    hides the function from the call, as the deletion would have: races review round 7)."""
     expected = _EXPECTED.get()
     if not expected:  # None outside a call, {} when the call pinned nothing
         return True
     arn = ":".join(str(fn.get("Arn")).split(":")[:7])
-    return arn not in expected or expected[arn] == fn.get("Incarnation")
+    if arn in expected and expected[arn] != fn.get("Incarnation"):
+        return False
+    aliases = fn.get("Aliases") or {}
+    for pinned, incarnation in expected.items():
+        if pinned.startswith(arn + ":"):
+            alias = aliases.get(pinned[len(arn) + 1 :])
+            if alias is not None and str(alias.get("Incarnation", "")) != incarnation:
+                return False
+    return True
 
 
 def bound(handler: Handler) -> Handler:

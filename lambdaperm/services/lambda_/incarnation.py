@@ -22,22 +22,36 @@ from .errors import function_not_found
 from .names import parse_function
 
 _INVOKES = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
+# the tagging calls name their function by `Resource` (a function ARN), not `FunctionName` (races review round 7)
+_BY_RESOURCE = frozenset({"TagResource", "UntagResource", "ListTags"})
+
+
+def function_member(operation: str) -> str:
+    """The member that names the function a Lambda call acts on."""
+    return "Resource" if operation in _BY_RESOURCE else "FunctionName"
 
 
 def pin(records: Records, operation: str, params: dict[str, Any], account: str, region: str) -> dict[str, str | None]:
     """{function ARN: incarnation} read now (before the call's authorization): for an invoke, None when there is
     no function; for any other call naming an existing function (CreateFunction aside), its incarnation
-    (`decided_incarnation`: races review round 4); {} otherwise."""
-    if operation == "CreateFunction" or not isinstance(params.get("FunctionName"), str):
+    (`decided_incarnation`: races review round 4); {} otherwise. A qualifier that is an alias adds
+    {alias ARN: the alias's incarnation}: an alias deleted and created again (its own policy gone with it) is
+    another alias (races review round 7)."""
+    named = params.get(function_member(operation))
+    if operation == "CreateFunction" or not isinstance(named, str):
         return {}
     try:
-        ref = parse_function(params.get("FunctionName"), params.get("Qualifier"), account=account, region=region)
+        ref = parse_function(named, params.get("Qualifier"), account=account, region=region)
     except ServiceError:
         return {}  # the service answers the bad name itself
     fn = store.find(records, ref)
     if fn is None and operation not in _INVOKES:
         return {}
-    return {_unqualified(ref.arn): None if fn is None else fn.get("Incarnation")}
+    pinned = {_unqualified(ref.arn): None if fn is None else fn.get("Incarnation")}
+    alias = (fn.get("Aliases") or {}).get(ref.qualifier) if fn is not None and ref.qualifier else None
+    if alias is not None:
+        pinned[f"{_unqualified(ref.arn)}:{ref.qualifier}"] = str(alias.get("Incarnation", ""))
+    return pinned
 
 
 def check(pinned: dict[str, str | None], fn: store.Function) -> None:
