@@ -7,24 +7,51 @@ authenticated (SigV4), authorized by the policy engine and recorded as CloudTrai
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
+import socket
 import sys
 from pathlib import Path
 from types import FrameType
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("serve", help="run the AWS-compatible endpoint", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=4566)
+    p = sub.add_parser(
+        "serve",
+        help="run the AWS-compatible endpoint",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 exposes every identity to the network)",
+    )
+    p.add_argument("--port", type=int, default=4566, help="TCP port to listen on (default 4566)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--state", type=Path, default=Path(".lambdaperm"),
-                       help="state directory (SQLite, default ./.lambdaperm)")
-    where.add_argument("--in-memory", action="store_true", help="keep state in memory only")
-    p.add_argument("--upstream", help="forward authorized data-plane calls to this AWS-compatible endpoint")
-    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    where.add_argument(
+        "--state",
+        type=Path,
+        default=Path(".lambdaperm"),
+        help="state directory (SQLite: identities, functions, the trail; default ./.lambdaperm)",
+    )
+    where.add_argument(
+        "--in-memory", action="store_true", help="keep state in memory only: everything is lost when the server stops"
+    )
+    p.add_argument(
+        "--upstream",
+        metavar="URL",
+        help="forward authorized data-plane calls (DynamoDB, S3, SQS, SNS, Logs, EC2) to this "
+        "AWS-compatible endpoint instead of the embedded backend",
+    )
+    p.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["debug", "info", "warning", "error"],
+        help="log verbosity (default warning); debug logs one line per request: principal, IAM "
+        "action, resource, decision, status",
+    )
     p.set_defaults(run=run)
 
 
@@ -35,11 +62,18 @@ def run(args: argparse.Namespace) -> int:
     from lambdaperm.gateway.asgi import App
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:  # bound before anything is started or printed: a port in use is one line, nothing else
+        listener = _bind(args.host, args.port)
+    except OSError as err:
+        print(f"lambdaperm serve: cannot listen on {args.host}:{args.port}: {_reason(err)}", file=sys.stderr)
+        return 2
     try:
-        config = ServerConfig(host=args.host, port=args.port, state_dir=None if args.in_memory else args.state,
-                              upstream=args.upstream)
+        config = ServerConfig(
+            host=args.host, port=args.port, state_dir=None if args.in_memory else args.state, upstream=args.upstream
+        )
         server = Server(config)
     except (ValueError, OSError) as err:
+        listener.close()
         print(f"lambdaperm serve: {err}", file=sys.stderr)
         return 2
     from lambdaperm.runtime.endpoint_guard import PortHeldElsewhere, hold_other_family
@@ -47,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     try:  # held for the server's life: no other process can answer this endpoint's port on the other family
         guard = hold_other_family(args.host, args.port)
     except PortHeldElsewhere as err:
+        listener.close()
         server.close()
         print(f"lambdaperm serve: {err}", file=sys.stderr)
         return 2
@@ -57,11 +92,43 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, _exit_cleanly)
     # proxy_headers=False: aws:SourceIp is the connection's peer, never a client's own X-Forwarded-For
     # (uvicorn trusts it from 127.0.0.1, i.e. from every local client, unless told not to)
-    uvicorn.run(App(server), host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                lifespan="on", timeout_graceful_shutdown=10, proxy_headers=False)
+    uvicorn_config = uvicorn.Config(
+        App(server),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+        proxy_headers=False,
+    )
+    uvicorn.Server(uvicorn_config).run(sockets=[listener])
     if guard is not None:
         guard.close()
     return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket of `host:port` (uvicorn's own options: SO_REUSEADDR, the backlog it uses)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _reason(err: OSError) -> str:
+    if err.errno == errno.EADDRINUSE:
+        return "the port is already in use (another lambdaperm serve?); choose another --port"
+    if err.errno == errno.EACCES:
+        return "permission denied (ports below 1024 need privileges); choose another --port"
+    return err.strerror or str(err)
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

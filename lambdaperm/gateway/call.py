@@ -30,3 +30,4 @@ class Call:
     context: dict[str, tuple[str, ...]] | None = None  # the request context the call was authorized with
     transport: Any = None  # S3's transport keys of that authorization (authz), read once
     export: Any = None  # CloudWatch Logs CreateExportTask: the export pinned and authorized (dataplane.logs_exports)
+    decision_line: str = ""  # `serve --log-level debug`: the decision, as request_log.py logs it

@@ -36,7 +36,7 @@ from lambdaperm.services.context import RequestContext
 from lambdaperm.services.lambda_ import incarnation
 from lambdaperm.state.identity import Identity
 
-from . import bucket_names, data_plane, dynamodb_s3, function_urls, logs_s3, multi_delete, object_holds
+from . import bucket_names, data_plane, dynamodb_s3, function_urls, logs_s3, multi_delete, object_holds, request_log
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
@@ -58,6 +58,13 @@ def handle(server: Server, req: HttpRequest) -> HttpResponse:
         return admin(server, req)
     call = Call(req)
     try:
+    response = _answer(server, call)
+    request_log.logged(call, response.status)  # one line per request at debug level
+    return response
+
+
+def _answer(server: Server, call: Call) -> HttpResponse:
+    req = call.req
         response, output = _run(server, call)
     except ServiceError as err:
         _record(server, call, None, (err.code, err.message))
@@ -133,17 +140,21 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
         if implied is None:
             raise unmapped(op.service_name, op.protocol, op.name) from None
         try:
+            request_log.unmapped(call)
             needed = required_actions(op.service_name, op.name, implied, account=account, region=call.region)
         except UnmappedOperation:
             raise unmapped(op.service_name, op.protocol, op.name) from None
     except UnmappedOperation:
+            request_log.unmapped(call)
         raise unmapped(op.service_name, op.protocol, op.name) from None
     needed = [with_iam_paths(server, n, op.service_name, op.name, params) for n in needed]
+        request_log.unmapped(call)
     needed = with_inherited_tags(server, identity, op.service_name, op.name, needed)
     call.resources = [r for n in needed for r in n.resources if r != "*"]
     if not needed:
         return
     tags = server.policies.principal_tags(identity) if identity.caller.is_iam_principal else {}
+        request_log.decided(call, needed, None)
     context = request_context(identity, now=call.now, region=call.region, source_ip=call.req.remote_addr,
                               tags=tags, user_agent=call.req.header("user-agent", "") or "")
     transport = s3_transport_keys(call.req, call.now) if op.service_name == "s3" else None
@@ -158,6 +169,7 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     denied = server.authorizer.enforce(identity, needed, context, transport)
     if denied is not None:
         raise access_denied(op.service_name, op.protocol, denied.decision.message)
+    request_log.decided(call, needed, denied)
     if op.service_name == "dynamodb":  # S3 export/import buckets are accessed as the caller
         dynamodb_s3.authorize(server, call, op.name, params)
     if op.service_name == "logs":  # CreateExportTask writes its bucket as the caller (review round 3)
