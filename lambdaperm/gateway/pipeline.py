@@ -34,6 +34,7 @@ from lambdaperm.protocol import (
 )
 from lambdaperm.services.context import RequestContext
 from lambdaperm.services.lambda_ import incarnation
+from lambdaperm.services.iam.keys import note_key_used
 from lambdaperm.state.identity import Identity
 
 from . import bucket_names, data_plane, dynamodb_s3, function_urls, logs_s3, multi_delete, object_holds, request_log
@@ -93,6 +94,8 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         call.region = "us-east-1"  # and the trail say us-east-1 (docs/fidelity.md)
     call.identity = identity = authenticate_call(server, call)
     call.params = params = parse(op, req)
+    if identity.access_key_id and claimed is not None:  # GetAccessKeyLastUsed (services/iam/keys.py)
+        note_key_used(server.records, identity.access_key_id, claimed.service, claimed.region, call.now)
     precheck = PRECHECKS.get(op.service_name, {}).get(op.name)
     if precheck is not None:
         precheck(identity.account, params)

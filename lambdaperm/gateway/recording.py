@@ -10,6 +10,7 @@ from typing import Any
 from lambdaperm.policy import PrincipalKind
 from lambdaperm.state.identity import Identity
 from lambdaperm.trail import build_record, event_source_for, user_identity
+from lambdaperm.trail.event_names import event_name
 
 # Data events (CloudTrail logs them only with data-event selectors; LookupEvents never returns them).
 DATA_EVENTS = {
@@ -110,7 +111,7 @@ def record(
     read_only = is_read_only(operation)
     return build_record(
         event_time=now, user_identity=identity_block(identity), event_source=event_source_for(service),
-        event_name=operation, region=region, source_ip=source_ip, user_agent=user_agent,
+        event_name=event_name(service, operation), region=region, source_ip=source_ip, user_agent=user_agent,
         request_parameters=sanitize(params) if params else None,
         response_elements=sanitize(output) if (output and not read_only and error is None) else None,
         request_id=request_id, error_code=error[0] if error else None,

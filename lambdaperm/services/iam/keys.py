@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from ..context import Output, Params, RequestContext
 from . import store
 from .errors import limit_exceeded, no_such_entity, validation
@@ -70,3 +73,32 @@ def get_access_key_last_used(ctx: RequestContext, p: Params) -> Output:
         raise no_such_entity(f"The Access Key with id {p['AccessKeyId']} cannot be found.")
     last = key.get("LastUsed") or {"ServiceName": "N/A", "Region": "N/A"}
     return {"UserName": key["UserName"], "AccessKeyLastUsed": last}
+
+
+USE_RECORDED_EVERY_SECONDS = 60
+
+
+def note_key_used(records: Any, key_id: str, service: str, region: str, now: datetime) -> None:
+    """Keep when, with which service and in which region an IAM user's access key was last used
+    (GetAccessKeyLastUsed's `LastUsedDate`, `ServiceName`, `Region`). Written at most once a minute per key for
+    the same service and region: AWS itself reports last use with a delay ("within 4 hours").
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_AccessKeyLastUsed.html
+    A key deleted meanwhile stays deleted (the read and the write are one transaction)."""
+    key = records.get(store.ACCESS_KEY, store.GLOBAL, key_id)
+    if key is None or not _stale(key.get("LastUsed"), service, region, now):
+        return
+    with records.db.transaction():
+        key = records.get(store.ACCESS_KEY, store.GLOBAL, key_id)
+        if key is None or not _stale(key.get("LastUsed"), service, region, now):
+            return
+        key["LastUsed"] = {"LastUsedDate": now.isoformat(), "ServiceName": service, "Region": region}
+        records.put(store.ACCESS_KEY, store.GLOBAL, key_id, key)
+
+
+def _stale(last: Any, service: str, region: str, now: datetime) -> bool:
+    if not isinstance(last, dict) or (last.get("ServiceName"), last.get("Region")) != (service, region):
+        return True
+    try:
+        return (now - datetime.fromisoformat(str(last["LastUsedDate"]))).total_seconds() >= USE_RECORDED_EVERY_SECONDS
+    except (KeyError, ValueError, TypeError):
+        return True
