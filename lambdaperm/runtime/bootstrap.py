@@ -174,7 +174,24 @@ def to_json(obj: object) -> str:
 
 def _alias(path: str) -> str:
     root = _task_root + os.sep
-    return TASK_ROOT_ALIAS + "/" + path[len(root) :] if _task_root and path.startswith(root) else path
+    return TASK_ROOT_ALIAS + "/" + path[len(root) :] if _task_root and path.startswith(root) else _lambda_path(path)
+
+
+def _lambda_path(path: str) -> str:
+    """A frame outside the task as Lambda's Python runtime shows it, never the server's install paths: the
+    runtime under /var/runtime, the standard library and installed packages under /var/lang/lib/pythonX.Y."""
+    lang = f"/var/lang/lib/python{sys.version_info[0]}.{sys.version_info[1]}"
+    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    if path.startswith(here):
+        return "/var/runtime/" + path[len(here) :]
+    packages = os.sep + "site-packages" + os.sep
+    if packages in path:
+        return lang + "/site-packages/" + path.split(packages, 1)[1]
+    for prefix in (sys.base_prefix, sys.prefix):
+        stdlib = os.path.join(prefix, "lib", lang.rsplit("/", 1)[1]) + os.sep
+        if path.startswith(stdlib):
+            return lang + "/" + path[len(stdlib) :]
+    return path
 
 
 def make_error(message: str, error_type: str, trace: list[str] | None,
