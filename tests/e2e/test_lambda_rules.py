@@ -99,7 +99,8 @@ def test_policy_removal(server: Endpoint, basic_role: str) -> None:
 
 def test_lambda_calls_are_in_the_trail(server: Endpoint, basic_role: str) -> None:
     ct = server.client("cloudtrail", region=REGION)
-    events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AddPermission20150331v2"}])
+    added = "AddPermission20150331v2"  # Lambda's recorded eventName (trail/event_names.py)
+    events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": added}])
     records = [json.loads(e["CloudTrailEvent"]) for e in events["Events"]]
     assert records and records[0]["eventSource"] == "lambda.amazonaws.com"
     assert records[0]["eventCategory"] == "Management"
