@@ -385,7 +385,10 @@ def deliver(
         )
         run(ctx, fn, version, json.dumps(event).encode())
 
-    server.lambda_env.submit(job)
+    # counted on the function's account (arn:aws:lambda:<region>:<account>:function:…): its share of the asynchronous
+    # threads (gateway/async_invokes.py); a name that is no ARN is the source account's (as parse_function reads it)
+    arn = function_arn.split(":")
+    server.lambda_env.submit(job, arn[4] if arn[0] == "arn" and len(arn) > 5 and arn[4] else source_account)
 
 
 # ---- SQS poller -----------------------------------------------------------------------------------

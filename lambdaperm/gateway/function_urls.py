@@ -5,7 +5,10 @@ returns) or `http://<host>:<port>/_lambdaperm/url/<url-id>/path`. AuthType AWS_I
 signed for service `lambda` and the caller needs lambda:InvokeFunctionUrl; AuthType NONE: no
 authentication, but the function policy must still grant lambda:InvokeFunctionUrl to "*". Either way the
 caller also needs lambda:InvokeFunction with lambda:InvokedViaFunctionUrl = true (required for every URL
-since 2026-11-01). A denial is HTTP 403 `{"Message":"Forbidden"}`; a function error is 502.
+since 2026-11-01). A denial is HTTP 403 `{"Message":"Forbidden"}`; a function error is 502; a throttled invocation
+(the account at its concurrency, Invoke's TooManyRequestsException) is 429 `{"Message":"Rate Exceeded."}`
+(a throttle is a 429 however the function is invoked: https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html;
+the body's text is Invoke's, the URL's own is not documented).
 """
 
 from __future__ import annotations
@@ -95,7 +98,9 @@ def handle(server: Server, req: HttpRequest, url_id: str, path: str) -> HttpResp
                          source_ip=req.remote_addr)
     try:
         result = run(ctx, fn, version, json.dumps(_event(req, url_id, ref, path, identity)).encode())
-    except ServiceError:
+    except ServiceError as e:
+        if e.status == 429:  # throttled (the account at its concurrency): Lambda's URL answers 429, not a 502
+            return _json(429, {"Message": "Rate Exceeded."})
         return _json(502, {"Message": "Internal Server Error"})
     if result.function_error:
         return _json(502, {"Message": "Internal Server Error"})

@@ -11,7 +11,6 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from lambdaperm.runtime.worker import BOOTSTRAP
 from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
 from lambdaperm.services.lambda_.store import CodeStore
 
+from .async_invokes import AsyncInvokes
 from .code_read_holds import held_read
 from .invoke_threads import InvokeThreads, on_request_thread
 from .role_sessions import authorize_role_session
@@ -84,7 +84,7 @@ class LambdaEnv:
             log.warning("%s", self.isolation.log_line())
         self.endpoint_url = endpoint_url
         self._runtime: Any = None
-        self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambdaperm-async")
+        self._async = AsyncInvokes()  # each account's asynchronous invocations hold a bounded share (round 6)
         self._request_threads = InvokeThreads()  # one account's invocations hold a bounded share (round 6)
         self._url_key = secrets.token_bytes(32)  # signs code download URLs (valid for this process only)
 
@@ -188,16 +188,13 @@ class LambdaEnv:
     def log_group_exists(self, account: str, region: str, group: str) -> bool:
         return moto_state.log_group_exists(account, region, group)
 
-    def submit(self, job: Callable[[], Any]) -> None:
-        def run() -> None:
-            try:
-                job()
-            except Exception:  # an asynchronous invocation has no caller to report to
-                log.exception("asynchronous invocation failed")
-        self._async.submit(run)
+    def submit(self, job: Callable[[], Any], account: str = "") -> None:
+        """Run `job` (an asynchronous invocation, a push delivery) on the asynchronous threads, counted on `account`
+        (the function's: Lambda counts concurrency per account; see `async_invokes`)."""
+        self._async.submit(account, job)
 
     def close(self) -> None:
-        self._async.shutdown(wait=False, cancel_futures=True)
+        self._async.shutdown()
         if self._runtime is not None:
             self._runtime.shutdown()
         if self._tmp is not None:

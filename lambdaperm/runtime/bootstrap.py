@@ -361,6 +361,9 @@ def initialize(config: dict[str, Any]) -> Handler:
     log_limit = config.get("log_limit")
     if log_limit:  # isolation round 4: fds 1/2 are the server's memfd; RLIMIT_FSIZE bounds what one sandbox puts there
         resource.setrlimit(resource.RLIMIT_FSIZE, (log_limit, log_limit))
+    # no core dump, and none can be allowed again: a host whose core_pattern is a pipe (systemd-coredump, apport) would
+    # run its helper as root outside the sandbox and write the handler's memory, credentials included, to the host
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     max_tasks = config.get("max_tasks")
     if max_tasks:  # the sandbox's processes and threads, this one included; before any code of the function runs
         resource.setrlimit(resource.RLIMIT_NPROC, (max_tasks, max_tasks))

@@ -52,7 +52,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from lambdaperm.runtime import memory_cgroups
 from lambdaperm.runtime.kernel_budgets import MAX_SANDBOXES, RLIMITS, KernelBudgets, applicable, fair_shares
+from lambdaperm.runtime.memory_cgroups import MemoryCgroups, SandboxMemory
 from lambdaperm.runtime.sandbox_uids import SandboxUids
 
 TASK_DIR = "/var/task"  # LAMBDA_TASK_ROOT on AWS
@@ -127,16 +129,26 @@ class Sandbox:
     no_task_limit: str = ""  # why max_tasks is None
     budgets: KernelBudgets | None = None  # unprivileged: each sandbox's share of the uid's kernel budgets
     no_budgets: str = ""  # unprivileged without budgets: why
+    memory: MemoryCgroups | None = None  # a memory cgroup per sandbox (review round 6), None where none can be made
+    no_memory: str = ""  # why memory is None
 
     @property
     def privileged(self) -> bool:
         return self.setpriv is not None
 
     def command(self, argv: list[str], *, task_root: Path, runtime_dir: Path, info_fd: int | None = None,
-                uid: int = SANDBOX_UID) -> list[str]:
+                uid: int = SANDBOX_UID, memory: SandboxMemory | None = None) -> list[str]:
         """``argv`` (a path inside the sandbox) in a new sandbox whose /var/task is ``task_root``. bwrap
         writes ``{"child-pid": N}`` to `info_fd`: the host pid of the sandbox's init, whose death ends every
-        process of the sandbox (see `Worker.kill`). `uid`: the worker's uid and gid when the server is root."""
+        process of the sandbox (see `Worker.kill`). `uid`: the worker's uid and gid when the server is root.
+        `memory`: the sandbox's memory cgroup (see `memory_cgroups`), joined before anything else runs."""
+        args = self._command(argv, task_root=task_root, runtime_dir=runtime_dir, info_fd=info_fd, uid=uid)
+        if memory is not None and self.memory is not None:
+            return self.memory.command(memory, args)
+        return args
+
+    def _command(self, argv: list[str], *, task_root: Path, runtime_dir: Path, info_fd: int | None,
+                 uid: int) -> list[str]:
         args = [
             self.bwrap,
             *(("--info-fd", str(info_fd)) if info_fd is not None else ()),
@@ -226,7 +238,8 @@ class Sandbox:
             kernel = self.budgets.status()
         else:
             kernel = {"enforced": False, "reason": self.no_budgets}
-        return {"tasks": tasks, "kernel": kernel}
+        memory = self.memory.status() if self.memory is not None else {"enforced": False, "reason": self.no_memory}
+        return {"tasks": tasks, "kernel": kernel, "memory": memory}
 
 
 @dataclass(frozen=True)
@@ -249,7 +262,11 @@ class Isolation:
     def log_line(self) -> str:
         if self.sandbox is None:
             return f"runtime isolation UNAVAILABLE, Lambda handlers run unisolated: {self.reason}"
-        return f"runtime isolation: {self.sandbox.describe()}"
+        if self.sandbox.memory is None:  # said at start-up: memory is not bounded per sandbox
+            return (f"runtime isolation: {self.sandbox.describe()}; memory NOT limited per sandbox (a handler can hold "
+                    f"host memory beyond its MemorySize): {self.sandbox.no_memory}")
+        return f"runtime isolation: {self.sandbox.describe()}; memory: a cgroup per sandbox (MemorySize + " \
+               f"{self.sandbox.memory.margin_mb} MiB)"
 
 
 def interpreter_dirs() -> list[str]:
@@ -402,6 +419,8 @@ def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS,
         return Isolation(None, seen)
     if seen["visible"] or seen["uid"] == 0 or len(seen["pids"]) > 2 or any(int(c, 16) for c in seen["caps"]):
         return Isolation(None, f"the sandbox does not isolate: {json.dumps(seen)}")
+    memory = memory_cgroups.probe()
+    sandbox = replace(sandbox, no_memory=memory) if isinstance(memory, str) else replace(sandbox, memory=memory)
     if seen.get("nproc") is not True:
         return Isolation(replace(sandbox, max_tasks=None, no_task_limit=NO_TASK_LIMIT))
     return Isolation(replace(sandbox, max_tasks=max_tasks))

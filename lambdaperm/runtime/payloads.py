@@ -19,8 +19,8 @@ import signal
 from lambdaperm.runtime.bootstrap import MAX_RESPONSE_BYTES
 from lambdaperm.runtime.errors import PayloadError
 
-__all__ = ["MAX_RESPONSE_BYTES", "MAX_SYNC_REQUEST_BYTES", "exit_payload", "exit_reason", "oversized_payload",
-           "timeout_payload", "validate_payload"]
+__all__ = ["MAX_RESPONSE_BYTES", "MAX_SYNC_REQUEST_BYTES", "exit_payload", "exit_reason", "out_of_memory_payload",
+           "oversized_payload", "timeout_payload", "validate_payload"]
 
 MAX_SYNC_REQUEST_BYTES = 6291456  # synchronous request payload limit (the caller enforces it)
 
@@ -84,6 +84,13 @@ def exit_reason(returncode: int | None) -> str:
 
 def exit_payload(request_id: str, returncode: int | None) -> bytes:
     return _platform_error("Runtime.ExitError", f"RequestId: {request_id} Error: {exit_reason(returncode)}")
+
+
+def out_of_memory_payload(request_id: str, returncode: int | None) -> bytes:
+    """A runtime the kernel killed at the function's memory: ``Runtime.OutOfMemory`` with the exit's own message
+    (``Error: Runtime exited with error: signal: killed``), as the REPORT line's ``Error Type`` says
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html)."""
+    return _platform_error("Runtime.OutOfMemory", f"RequestId: {request_id} Error: {exit_reason(returncode)}")
 
 
 def oversized_payload() -> bytes:

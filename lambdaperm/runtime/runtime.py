@@ -36,6 +36,7 @@ from lambdaperm.runtime.environment import library_paths, log_stream_name, worke
 from lambdaperm.runtime.errors import RuntimeClosed, WorkerStartError
 from lambdaperm.runtime.invocation import Credentials, FunctionSpec, InvokeResult
 from lambdaperm.runtime.isolation import RUNTIME_DIR, TASK_DIR, TMP_BYTES, Isolation, probe
+from lambdaperm.runtime.memory_cgroups import SandboxMemory
 from lambdaperm.runtime.pool import PoolRetired, WorkerPool
 from lambdaperm.runtime.sandbox_slots import SandboxSlots
 from lambdaperm.runtime.sandbox_uids import SandboxUids, UidsExhausted
@@ -45,6 +46,7 @@ INIT_PHASE_SECONDS = 10.0
 DATA_LIMIT_OVERHEAD_MB = 1024
 UNHANDLED = "Unhandled"
 EXIT_ERROR = "Runtime.ExitError"
+OUT_OF_MEMORY = "Runtime.OutOfMemory"  # a sandbox the kernel killed at its memory cgroup's limit (memory_cgroups)
 # RLIMIT_FSIZE of a worker: its stdout/stderr is an in-memory file of the server (worker.py), emptied only between
 # invocations, so one invocation's output is bounded like its /tmp (the same memory, the same bound per sandbox)
 LOG_FILE_BYTES = TMP_BYTES
@@ -129,6 +131,7 @@ class Runtime:
         # an unprivileged server's sandboxes share its kernel budgets: at most max_sandboxes hold a share at once
         self._slots = SandboxSlots(self.isolation.sandbox.max_sandboxes if self.isolation.sandbox else None)
         self._paths = library_paths()
+        self._memory: dict[Worker, SandboxMemory] = {}  # each live sandbox's memory cgroup, where there is one
         self._pools: dict[PoolKey, WorkerPool] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -187,6 +190,8 @@ class Runtime:
         for pool in pools:
             pool.retire(kill_busy=True)
         self._guard.close()
+        if self.isolation.sandbox is not None and self.isolation.sandbox.memory is not None:
+            self.isolation.sandbox.memory.close()
         if self._reaper is not None and self._reaper is not threading.current_thread():
             self._reaper.join()
 
@@ -282,25 +287,48 @@ class Runtime:
             except UidsExhausted as e:
                 self._slots.release(owner)
                 raise WorkerStartError(str(e)) from None
+        memory: SandboxMemory | None = None
+        if sandbox is not None and sandbox.memory is not None:  # the sandbox's memory: MemorySize + a margin
+            try:
+                memory = sandbox.memory.create(spec.memory_size)
+            except OSError as e:
+                self._slots.release(owner)
+                if uid is not None:
+                    self._uids.release(uid)
+                raise WorkerStartError(f"cannot create the sandbox's memory cgroup: {e.strerror}") from None
         self._code.acquire(spec.code_zip, spec.code_sha256)  # the worker's own reference: its sandbox mounts it
+        spawned: list[Worker] = []
 
         def on_close() -> None:
             self._code.release(spec.code_sha256)
             self._slots.release(owner)
             if uid is not None:
                 self._uids.release(uid)
+            for done in spawned:
+                self._memory.pop(done, None)
+            if memory is not None:
+                memory.remove()
 
         try:
             if sandbox is not None:
                 info = os.pipe()
-                command = sandbox.command(command, task_root=task_root, runtime_dir=BOOTSTRAP.parent,
-                                          info_fd=info[1], **({"uid": uid} if uid is not None else {}))
+                try:
+                    command = sandbox.command(command, task_root=task_root, runtime_dir=BOOTSTRAP.parent,
+                                              info_fd=info[1], memory=memory,
+                                              **({"uid": uid} if uid is not None else {}))
+                except BaseException:  # the launcher is gone (WorkerStartError): Worker.spawn never gets the pipe
+                    os.close(info[0])
+                    os.close(info[1])
+                    raise
             started = time.monotonic()
             worker = Worker.spawn(command, env=launch_env, cwd=task_root, log_stream_name=stream, sandbox_info=info,
                                   on_close=on_close)
         except BaseException:
             on_close()
             raise
+        if memory is not None:
+            spawned.append(worker)
+            self._memory[worker] = memory
         pool.adopt(worker)  # from now on shutdown() can kill it, even mid-init
         config = {"type": "init", "task_root": inner_root, "paths": self._paths,
                   "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20, "log_limit": LOG_FILE_BYTES,
@@ -315,6 +343,11 @@ class Runtime:
             worker.close()
             raise
 
+    def _out_of_memory(self, worker: Worker) -> bool:
+        """Whether the kernel killed a process of the worker's sandbox at its memory limit."""
+        memory = self._memory.get(worker)
+        return memory is not None and memory.oom_kills() > 0
+
     def _init_failure(self, spec: FunctionSpec, worker: Worker, init: _Init, request_id: str) -> InvokeResult:
         reply = init.reply
         if reply.kind == "timeout":
@@ -323,6 +356,9 @@ class Runtime:
         elif reply.kind == "exit":
             status, error_type = "error", EXIT_ERROR
             payload = payloads.exit_payload(request_id, reply.returncode)
+            if self._out_of_memory(worker):
+                error_type = OUT_OF_MEMORY
+                payload = payloads.out_of_memory_payload(request_id, reply.returncode)
         else:  # the runtime's own init error document (requestId "", as awslambdaric posts it)
             status, error_type = "error", str(reply.header.get("error_type") or "Runtime.Unknown")
             payload = reply.body
@@ -346,8 +382,13 @@ class Runtime:
             worker.kill()
         output = worker.take_output()
         outcome = _outcome(reply, request_id, spec.timeout, elapsed_ms)
+        used_mb = _mb(worker.rss_kb)
+        if reply.kind == "exit" and self._out_of_memory(worker):  # AWS: Runtime.OutOfMemory, "signal: killed"
+            payload = payloads.out_of_memory_payload(request_id, reply.returncode)
+            outcome = replace(outcome, payload=payload, error_type=OUT_OF_MEMORY)
+            used_mb = max(used_mb, spec.memory_size)  # the sandbox reached its limit (its last RSS frame is older)
         init_ms = init.duration_ms if init is not None else None
-        report = logs.Report(request_id, outcome.duration_ms, spec.memory_size, _mb(worker.rss_kb), init_ms,
+        report = logs.Report(request_id, outcome.duration_ms, spec.memory_size, used_mb, init_ms,
                              outcome.status, outcome.error_type)
         text = logs.invocation_log(before=before, output=output, version=spec.version, report=report)
         result = InvokeResult(outcome.payload, outcome.function_error, text, outcome.duration_ms, init_ms,

@@ -227,7 +227,9 @@ def test_a_handler_cannot_grow_the_servers_memory_through_its_log(server: Endpoi
     MemorySize, not the service's (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
     Secure outcome: what the server holds of one sandbox's output stays bounded (512 MiB, as its /tmp, which is the
     same memory); past it the handler's write fails (EFBIG), in its own sandbox only."""
-    lam = _deploy(server, ATTACKER, "log-flood", FLOOD)
+    # the output is in the sandbox's memory too: with a memory cgroup (review round 6) a 128 MB function would be killed
+    # at its MemorySize before the log's own bound; 1024 MB leaves the log's bound to be measured
+    lam = _deploy(server, ATTACKER, "log-flood", FLOOD, MemorySize=1024)
     result: dict[str, Any] = {}
 
     def invoke() -> None:
