@@ -22,6 +22,7 @@ from lambdaperm.dataplane import (
     deliveries,
     ec2_dry_run,
     ec2_endpoints,
+    enum_values,
     logs_exports,
     partiql_support,
     s3_checksums,
@@ -84,6 +85,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     s3_xml_whitespace.check(op.service_name, op.model, params)  # an S3 XML value moto would strip
     s3_trailers.check(op.service_name, call.req)  # an aws-chunked trailer: an announced checksum only
     check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
+    enum_values.check(op.service_name, op.model, params)  # an enum as the service reads it (round 12)
     check_expressions(op.service_name, op.name, params)  # what DynamoDB refuses, moto reads wider
     check_transact_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     check_read_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
