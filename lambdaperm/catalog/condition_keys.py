@@ -249,6 +249,12 @@ OVERRIDES: dict[tuple[str, str], KeyRule] = {
         "the request names no principal (the statement's principal is not documented as the value)"
     ),
     ("ec2:createvpcendpoint", "ec2:vpceservicename"): _r("the service the new endpoint connects to"),
+    # Tag on create: the resource-creating action the tags come with (set by the create's rule row,
+    # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html); a CreateTags call of
+    # its own marks it unsupplied (condition keys review round 8).
+    ("ec2:createtags", "ec2:createaction"): KeyRule(
+        Supply.LITERAL, "the resource-creating action of a tag on create (a CreateTags call: unsupplied)"
+    ),
     # A boundary the request sets (creation, Put…PermissionsBoundary) is the request's.
     **{
         (a, "iam:permissionsboundary"): _r("the boundary the request sets")

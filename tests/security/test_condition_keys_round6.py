@@ -173,6 +173,19 @@ MULTI_ACTION_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("sqs", "CreateQueue"): {"QueueName": "q", "tags": {"team": "blue"}},
     ("sns", "CreateTopic"): {"Name": "t", "Tags": _TAGS},
     ("logs", "CreateLogGroup"): {"logGroupName": "g", "tags": {"team": "blue"}},
+    # EC2 tag on create (ec2:CreateTags with ec2:CreateAction; condition keys review round 8)
+    **{
+        ("ec2", op): {**params, "TagSpecifications": [{"ResourceType": kind, "Tags": _TAGS}]}
+        for op, (params, kind) in {
+            "CreateVpc": ({"CidrBlock": "10.0.0.0/16"}, "vpc"),
+            "CreateSubnet": ({"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24"}, "subnet"),
+            "CreateSecurityGroup": ({"GroupName": "g", "Description": "d", "VpcId": "vpc-1"}, "security-group"),
+            "CreateNetworkInterface": ({"SubnetId": "subnet-1"}, "network-interface"),
+            "CreateVpcEndpoint": ({"VpcId": "vpc-1", "ServiceName": "com.amazonaws.us-east-1.s3"}, "vpc-endpoint"),
+            "AuthorizeSecurityGroupIngress": ({"GroupId": "sg-1"}, "security-group-rule"),
+            "AuthorizeSecurityGroupEgress": ({"GroupId": "sg-1"}, "security-group-rule"),
+        }.items()
+    },
     ("cloudtrail", "ListInsightsMetricData"): {
         "EventSource": "s3.amazonaws.com",
         "EventName": "PutObject",

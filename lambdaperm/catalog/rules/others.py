@@ -38,9 +38,40 @@ def ec2_resource_id(value: object) -> list[Derived]:
     return []
 
 
-def _ec2_create(op: str, var: str) -> Rule:
-    """A create is authorized on the new resource before it has an ID (`vpc/*`) and on what it uses."""
-    return Rule("ec2", op, (Need(f"ec2:{op}", fixed={var: "*"}),), _EC2)
+_EC2_TAGGING = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html"
+
+
+def _ec2_create(op: str, var: str, kind: str) -> Rule:
+    """A create is authorized on the new resource before it has an ID (`vpc/*`) and on what it uses.
+
+    Tags in its TagSpecifications are also authorized as ec2:CreateTags on the new resource, with `ec2:CreateAction`
+    the create's name: "If tags are specified in the resource-creating action, Amazon performs additional
+    authorization on the ec2:CreateTags action to verify if users have permissions to create tags" (condition keys
+    review round 8: the create alone was decided, and a user denied ec2:CreateTags tagged the new resource)."""
+    return Rule("ec2", op, (Need(f"ec2:{op}", fixed={var: "*"}), _ec2_tag_on_create(op, var, kind)),
+                f"{_EC2}; {_EC2_TAGGING}")
+
+
+def _ec2_tag_on_create(op: str, var: str, kind: str) -> Need:
+    """ec2:CreateTags on the `kind` resource `op` creates, when its TagSpecifications carry tags."""
+    return Need(
+        "ec2:CreateTags",
+        when=(When("TagSpecifications[].Tags[]"),),
+        fixed={var: "*"},
+        types=(kind,),
+        isolate=True,
+        context={"ec2:CreateAction": op},
+        # the new endpoint's service is the request's, but the key is not read from the request on CreateTags
+        # (round 4: a CreateTags call names no service): unsupplied here too
+        unsupplied=("ec2:VpceServiceName",) if kind == "vpc-endpoint" else (),
+    )
+
+
+def _ec2_rule_create(op: str) -> Rule:
+    """AuthorizeSecurityGroupIngress/Egress create security group rules; their TagSpecifications tag the new rules
+    (ec2:CreateTags on `security-group-rule/*`, review round 8)."""
+    return Rule("ec2", op, (Need(f"ec2:{op}"), _ec2_tag_on_create(op, "SecurityGroupRuleId", "security-group-rule")),
+                f"{_EC2}; {_EC2_TAGGING}")
 
 
 _TAG_SESSION = Need("sts:TagSession", when=(When("", "any_present", ("Tags", "TransitiveTagKeys")),))
@@ -156,11 +187,17 @@ RULES: tuple[Rule, ...] = (
     Rule("accessanalyzer", "ListFindingsV2", (Need("access-analyzer:ListFindings"),),
          "https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_ListFindingsV2.html"),
     # --- EC2 ---
-    _ec2_create("CreateVpc", "VpcId"),
-    _ec2_create("CreateSubnet", "SubnetId"),
-    _ec2_create("CreateSecurityGroup", "SecurityGroupId"),
-    _ec2_create("CreateNetworkInterface", "NetworkInterfaceId"),
-    _ec2_create("CreateVpcEndpoint", "VpcEndpointId"),
-    Rule("ec2", "CreateTags", (Need("ec2:CreateTags", each="Resources[]", derive=ec2_resource_id),), _EC2),
+    _ec2_create("CreateVpc", "VpcId", "vpc"),
+    _ec2_create("CreateSubnet", "SubnetId", "subnet"),
+    _ec2_create("CreateSecurityGroup", "SecurityGroupId", "security-group"),
+    _ec2_create("CreateNetworkInterface", "NetworkInterfaceId", "network-interface"),
+    _ec2_create("CreateVpcEndpoint", "VpcEndpointId", "vpc-endpoint"),
+    _ec2_rule_create("AuthorizeSecurityGroupIngress"),
+    _ec2_rule_create("AuthorizeSecurityGroupEgress"),
+    # A CreateTags call of its own: which resource-creating action (ec2:CreateAction) AWS reports, if any, is not
+    # documented: unsupplied, as it was before the key was supplied on a tag on create (review round 8).
+    Rule("ec2", "CreateTags",
+         (Need("ec2:CreateTags", each="Resources[]", derive=ec2_resource_id, unsupplied=("ec2:CreateAction",)),),
+         _EC2),
     Rule("ec2", "DeleteTags", (Need("ec2:DeleteTags", each="Resources[]", derive=ec2_resource_id),), _EC2),
 )

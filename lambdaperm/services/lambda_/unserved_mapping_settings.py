@@ -13,6 +13,9 @@ accesses review round 8):
 - `ScalingConfig.MaximumConcurrency`, `ProvisionedPollerConfig`: how many invocations and pollers Lambda runs.
 - `DestinationConfig`: Lambda sends a record of a failed batch to an SQS queue, SNS topic, S3 bucket or function
   with the execution role (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+- `Tags` (CreateEventSourceMapping): tagging on create also needs lambda:TagResource
+  (https://docs.aws.amazon.com/lambda/latest/dg/tags-esm.html), on an ARN Lambda makes; the tags were dropped
+  (condition keys review round 8).
 
 Such a request is refused with 501 NotImplemented naming the setting; an empty value is what lambdaperm does and
 is accepted. `FunctionResponseTypes` has one valid value, `ReportBatchItemFailures`, which the poller serves
@@ -34,6 +37,9 @@ _UNSERVED = {
     "ScalingConfig": "maximum concurrency of an event source",
     "ProvisionedPollerConfig": "provisioned pollers",
     "DestinationConfig": "destinations of an event source mapping",
+    # A tag on create is also lambda:TagResource on the mapping Lambda names (tags-esm.html); the tags were dropped
+    # and the check not made (condition keys review round 8).
+    "Tags": "tags on event source mappings",
 }
 RESPONSE_TYPES = ("ReportBatchItemFailures",)
 
