@@ -15,14 +15,24 @@ them before the decision), the gateway authorizes s3:GetObject on every key of t
 import reads exactly the plan's objects (`pin` hands the plan to the backend call on the same thread): an object
 written under the prefix after the decision is not imported, an object overwritten since is read as it was when
 pinned, and a backend import without the plan of its own call reads nothing (fail closed).
+
+One unit (persistence review round 8). The import runs on the request's thread inside the call's journaled unit
+(`dynamodb_jobs`), and the plan it ran — every object's key and the bytes read — goes on the unit's tape: a replay
+imports exactly those bytes (the pinned import is installed before the replay, `install`), never what the bucket
+holds when the journal is replayed, and its writes land in execution order among the entries replayed around it.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from . import dynamodb_jobs, journal
+
+log = logging.getLogger("lambdaperm.dynamodb_imports")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +63,7 @@ def source_of(params: Mapping[str, Any]) -> tuple[str, str]:
 def plan(params: Mapping[str, Any], account: str) -> ImportPlan:
     """Pin the import `params` asks for: the objects under the prefix in the bucket the backend reads (in
     `account`, the importing account, as the embedded backend looks it up), as they are now."""
-    _replace_backend_import()
+    install()
     from moto.s3.models import s3_backends
 
     bucket_name, prefix = source_of(params)
@@ -80,8 +90,49 @@ def _take() -> ImportPlan | None:
 _REPLACED = False
 
 
-def _replace_backend_import() -> None:
-    """Install the pinned ImportTable in the backend (idempotent)."""
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """An object's bytes as the import read them live (what the replayed import reads: `.value`)."""
+
+    value: bytes
+
+
+Tape = tuple[str, str, str, tuple[tuple[str, bytes], ...]] | None  # what the unit's tape keeps of a plan
+
+
+def _to_tape(pinned: ImportPlan | None) -> Tape:
+    """The plan as the journal keeps it: account, bucket, prefix, and each object's key and bytes."""
+    if pinned is None:
+        return None
+    objects = tuple((name, bytes(key.value)) for name, key in pinned.objects)
+    return (pinned.account, pinned.bucket, pinned.prefix, objects)
+
+
+def _weight(recorded: Tape) -> int:
+    return 0 if recorded is None else sum(len(value) for _, value in recorded[3])
+
+
+def _from_tape(recorded: Tape) -> ImportPlan | None:
+    if recorded is None:
+        return None
+    account, bucket, prefix, objects = recorded
+    return ImportPlan(account, bucket, prefix, tuple((name, _Recorded(value)) for name, value in objects))
+
+
+def _executed_plan() -> ImportPlan | None:
+    """The plan the import executing now runs: live, the one its call was authorized with (`pin`), put on the
+    unit's tape; on replay, the one read back from the tape — never a listing of the bucket as it is then. A
+    replayed entry journaled before the plan was taped has none (its import reads nothing: fail closed)."""
+    live = _take()
+    unit = journal.current()
+    if unit is not None and unit.replayed is not None and unit.position >= len(unit.replayed):
+        log.warning("a replayed ImportTable has no import plan on its tape: nothing is imported")
+        return None
+    return _from_tape(journal.taped(lambda: _to_tape(live), _weight))
+
+
+def install() -> None:
+    """Install the pinned ImportTable in the backend (idempotent): at the first plan, and before a replay."""
     global _REPLACED
     if _REPLACED:
         return
@@ -91,15 +142,18 @@ def _replace_backend_import() -> None:
     original_import = DynamoDBBackend.import_table
 
     def import_table(self: Any, s3_source: dict[str, str], *args: Any, **kwargs: Any) -> Any:
-        pinned = _take()
+        pinned = _executed_plan()
         bucket, prefix = source_of({"S3BucketSource": s3_source})
         if pinned is None or (pinned.account, pinned.bucket, pinned.prefix) != (str(self.account_id), bucket, prefix):
             raise RuntimeError("ImportTable without the import plan it was authorized with")
         _PINNED.current = pinned
-        try:
-            return original_import(self, s3_source, *args, **kwargs)  # builds the TableImport, then starts it
+        try:  # builds the TableImport, then runs it here, in the call's unit (dynamodb_jobs.run_here)
+            job = original_import(self, s3_source, *args, **kwargs)
         finally:
             _PINNED.current = None
+        return dynamodb_jobs.started(
+            job, "ImportStatus", ("ProcessedItemCount", "ProcessedSizeBytes", "ErrorCount", "ImportedItemCount")
+        )
 
     original_init = TableImport.__init__
 
@@ -109,6 +163,7 @@ def _replace_backend_import() -> None:
 
     def process_s3_files(self: Any, s3_backend: Any, bucket: Any) -> None:
         pinned: ImportPlan | None = getattr(self, "lambdaperm_plan", None)
+        self.lambdaperm_plan = None  # read once; the bytes are the journal's, not the backend's to keep
         if pinned is None:
             self.status, self.failure_code = "FAILED", "UNKNOWN"
             self.failure_message = "The import was not authorized"
@@ -118,6 +173,7 @@ def _replace_backend_import() -> None:
     DynamoDBBackend.import_table = import_table  # type: ignore[method-assign]
     TableImport.__init__ = init  # type: ignore[method-assign]
     TableImport._process_s3_files = process_s3_files  # type: ignore[method-assign]
+    TableImport.start = dynamodb_jobs.run_here  # type: ignore[method-assign,assignment]
     _REPLACED = True
 
 

@@ -85,6 +85,7 @@ class Unit:
     tape: list[Any] = field(default_factory=list)
     position: int = 0
     writes: list[tuple[Write, Callable[[], None]]] = field(default_factory=list)  # `alongside`
+    tape_bytes: int = 0  # what taped values weigh (`taped`'s `weigh`: an import's bytes), towards a snapshot
 
 
 _current = threading.local()
@@ -95,9 +96,10 @@ def current() -> Unit | None:
     return getattr(_current, "unit", None)
 
 
-def taped(draw: Callable[[], _T]) -> _T:
+def taped(draw: Callable[[], _T], weigh: Callable[[_T], int] | None = None) -> _T:
     """A value lambdaperm decides inside a unit (a delivery's authorization, a token): drawn and recorded
-    live, read back on replay. Outside a unit, simply drawn."""
+    live, read back on replay. Outside a unit, simply drawn. `weigh`: the value's size in bytes, counted with the
+    parameters towards the next snapshot (a DynamoDB import's bytes)."""
     unit = current()
     if unit is None:
         return draw()
@@ -109,6 +111,8 @@ def taped(draw: Callable[[], _T]) -> _T:
         return value  # type: ignore[no-any-return]
     value = draw()
     unit.tape.append(value)
+    if weigh is not None:
+        unit.tape_bytes += weigh(value)
     return value
 
 
@@ -239,7 +243,7 @@ class Journal:
                     )
                     self._next += 1
                     self.since_snapshot += 1
-                    self.bytes_since_snapshot += len(blob)
+                    self.bytes_since_snapshot += len(blob) + unit.tape_bytes
                     if self.since_snapshot >= SNAPSHOT_ENTRIES or self.bytes_since_snapshot >= SNAPSHOT_BYTES:
                         self.snapshot_due.set()
                     with self._pending_lock:

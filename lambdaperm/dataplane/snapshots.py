@@ -53,12 +53,33 @@ def _versioned_store(cls: type, items: list[tuple[Any, Any]]) -> Any:
     return store
 
 
+_THREAD_ATTRIBUTES = frozenset(vars(threading.Thread()))  # what Thread.__init__ sets (its stderr among them)
+
+
+def _job(cls: Any, state: dict[str, Any]) -> Any:
+    job = cls.__new__(cls)
+    threading.Thread.__init__(job)  # a new, never started thread: the job itself is done
+    job.__dict__.update(state)
+    return job
+
+
+def _job_state(job: Any) -> tuple[Any, ...]:
+    return _job, (type(job), {k: v for k, v in vars(job).items() if k not in _THREAD_ATTRIBUTES})
+
+
 def _reducers() -> None:
     """moto's S3 key store is a dict of version lists whose items() shows the latest versions only (pickle would
-    keep those alone): pickled with every version."""
+    keep those alone): pickled with every version. moto's DynamoDB import and export jobs are `threading.Thread`s
+    (holding `sys.stderr`, which cannot be pickled — every snapshot after an ImportTable failed, persistence review
+    round 8): pickled without the thread (they run inside their call's unit, `dynamodb_jobs`, so a snapshot never
+    sees one running), keeping what DescribeImport / DescribeExport report."""
+    from moto.dynamodb.models.table_export import TableExport
+    from moto.dynamodb.models.table_import import TableImport
     from moto.s3.utils import _VersionedKeyStore
 
     copyreg.pickle(_VersionedKeyStore, lambda store: (_versioned_store, (type(store), list(dict.items(store)))))
+    copyreg.pickle(TableImport, _job_state)
+    copyreg.pickle(TableExport, _job_state)
 
 
 def _backends() -> dict[str, Any]:

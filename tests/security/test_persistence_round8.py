@@ -9,9 +9,14 @@ data-plane effect nor its records (they commit in one transaction with its journ
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
+import subprocess
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +26,50 @@ from botocore.exceptions import ClientError
 from lambdaperm.gateway.events import NOTIFICATION
 from lambdaperm.state import Records
 from lambdaperm.state.db import Database
-from tests.e2e.conftest import Endpoint
+from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
 from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.security import race_gate
 from tests.security.test_persistence_round7 import crash_during, gated  # noqa: F401  (the fixture)
+from tests.structural.check import oracle_env
 
 A = "777800000081"
 B = "777800000082"
+
+
+@pytest.fixture
+def gated_import(tmp_path: Path) -> Iterator[Callable[[], tuple[Endpoint, Path]]]:
+    """Start servers on `tmp_path/state` with the crash gates and ImportTable's gate (`crash_gate_round8`)."""
+    started: list[Endpoint] = []
+    gate = tmp_path / "gate"
+    gate.mkdir()
+
+    def start() -> tuple[Endpoint, Path]:
+        port = free_port()
+        log = tmp_path / f"server-{port}.log"
+        args = [sys.executable, "-m", "tests.security.crash_gate_round8", "serve", "--port", str(port)]
+        args += ["--state", str(tmp_path / "state")]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(oracle_env(log))
+        env[race_gate.ENV_DIR] = str(gate)
+        with log.open("wb") as out:
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        endpoint = Endpoint(f"http://127.0.0.1:{port}", tmp_path / "state", proc, log)
+        started.append(endpoint)
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"gated server exited: {log.read_text()}")
+            try:
+                endpoint.health()
+                return endpoint, gate
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gated server did not become healthy: {log.read_text()}") from None
+                time.sleep(0.05)
+
+    yield start
+    for endpoint in started:
+        stop_server(endpoint)
 
 
 def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -258,37 +301,29 @@ def test_an_acknowledged_import_table_survives_a_kill_9(gated: Callable[[], tupl
     assert sorted(i["pk"]["S"] for i in items) == ["a", "c"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 8: moto's TableImport is a Thread (sys.stderr): every snapshot after an ImportTable fails",
-)
 def test_a_snapshot_after_an_import_table_covers_the_journal(gated: Callable[[], tuple[Endpoint, Path]]) -> None:  # noqa: F811
     """Attack (durability, not an allow): after one ImportTable, a clean shutdown must still write a snapshot and
     drop the journal it covers. moto keeps the import as a `threading.Thread` (which holds `sys.stderr`), the
     pickle fails, and from then on every snapshot fails: the journal is never truncated and every start-up
-    replays all of it (and with it the import, see docs/security.md, persistence review round 8).
+    replays all of it (and with it the import, see docs/security.md, persistence review round 8). And the
+    snapshot, once written, must give back the import and an export as DescribeImport / ListExports described
+    them, with the table and the export's objects.
 
     AWS: DescribeImport keeps describing a finished import
-    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeImport.html)."""
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeImport.html), ListExports a
+    finished export (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ListExports.html)."""
     first, _ = gated()
     s3 = first.client("s3", key=A)
     s3.create_bucket(Bucket="r8-import-snap")
     s3.put_object(Bucket="r8-import-snap", Key="data/part-1.json", Body=b'{"Item": {"pk": {"S": "a"}}}\n')
     ddb = first.client("dynamodb", key=A)
-    arn = ddb.import_table(
-        S3BucketSource={"S3Bucket": "r8-import-snap", "S3KeyPrefix": "data/"},
-        InputFormat="DYNAMODB_JSON",
-        TableCreationParameters={
-            "TableName": "r8-snap",
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-        },
-    )["ImportTableDescription"]["ImportArn"]
-    deadline = time.monotonic() + 20
-    while ddb.describe_import(ImportArn=arn)["ImportTableDescription"]["ImportStatus"] == "IN_PROGRESS":
-        assert time.monotonic() < deadline, "the import did not finish"
-        time.sleep(0.05)
+    arn = _import(ddb, "r8-import-snap", "r8-snap")
+    imported = _finished_import(ddb, arn)
+    assert imported["ImportStatus"] == "COMPLETED"
+    export = _export(ddb, "r8-snap", "r8-import-snap")
+    exported = _finished_export(ddb, "r8-snap", export)
+    objects = _exported_objects(s3, "r8-import-snap")
+    assert exported["ExportStatus"] == "COMPLETED" and len(objects) == 2
     first.proc.terminate()  # a clean shutdown: a snapshot, then the journal it covers is deleted
     assert first.proc.wait(timeout=60) == 0
     state = first.state
@@ -300,3 +335,213 @@ def test_a_snapshot_after_an_import_table_covers_the_journal(gated: Callable[[],
         db.close()
     assert (state / "dataplane.snapshot").exists()
     assert left == 0
+
+    second, _ = gated()  # from the snapshot alone
+    ddb = second.client("dynamodb", key=A)
+    assert ddb.describe_import(ImportArn=arn)["ImportTableDescription"] == imported
+    assert _finished_export(ddb, "r8-snap", export) == exported
+    assert [i["pk"]["S"] for i in ddb.scan(TableName="r8-snap")["Items"]] == ["a"]
+    assert _exported_objects(second.client("s3", key=A), "r8-import-snap") == objects
+
+
+# --- ImportTable / ExportTableToPointInTime: one unit, replayed from the plan on its tape ------------------------
+
+
+_TABLE = {
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
+
+def _lines(*pks: str) -> bytes:
+    return "".join(json.dumps({"Item": {"pk": {"S": pk}}}) + "\n" for pk in pks).encode()
+
+
+def _import(ddb: Any, bucket: str, table: str) -> str:
+    """ImportTable of `bucket`'s prefix `data/` into `table`; its ARN (answered as AWS answers it: IN_PROGRESS)."""
+    started = ddb.import_table(
+        S3BucketSource={"S3Bucket": bucket, "S3KeyPrefix": "data/"},
+        InputFormat="DYNAMODB_JSON",
+        TableCreationParameters={"TableName": table, **_TABLE},
+    )["ImportTableDescription"]
+    assert started["ImportStatus"] == "IN_PROGRESS"
+    return str(started["ImportArn"])
+
+
+def _finished_import(ddb: Any, arn: str) -> dict[str, Any]:
+    """The import's description once it is no longer IN_PROGRESS (bounded wait on a positive signal)."""
+    deadline = time.monotonic() + 20
+    while True:
+        found: dict[str, Any] = ddb.describe_import(ImportArn=arn)["ImportTableDescription"]
+        if found["ImportStatus"] != "IN_PROGRESS":
+            return found
+        assert time.monotonic() < deadline, "the import did not finish"
+        time.sleep(0.05)
+
+
+def _export(ddb: Any, table: str, bucket: str) -> str:
+    """ExportTableToPointInTime of `table` (point-in-time recovery enabled first) under `bucket`'s `exports`."""
+    ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket, S3Prefix="exports")
+    assert started["ExportDescription"]["ExportStatus"] == "IN_PROGRESS"
+    return str(started["ExportDescription"]["ExportArn"])
+
+
+def _finished_export(ddb: Any, table: str, arn: str) -> dict[str, Any]:
+    """The export's summary (ListExports: DescribeExport is not mapped) once it is no longer IN_PROGRESS."""
+    table_arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    deadline = time.monotonic() + 20
+    while True:
+        listed = ddb.list_exports(TableArn=table_arn)["ExportSummaries"]
+        found: dict[str, Any] = next(summary for summary in listed if summary["ExportArn"] == arn)
+        if found["ExportStatus"] != "IN_PROGRESS":
+            return found
+        assert time.monotonic() < deadline, "the export did not finish"
+        time.sleep(0.05)
+
+
+def _exported_objects(s3: Any, bucket: str) -> dict[str, tuple[bytes, str, Any]]:
+    """Every object under `exports/`: key → (bytes, ETag, LastModified)."""
+    found = {}
+    for listed in s3.list_objects_v2(Bucket=bucket, Prefix="exports/").get("Contents", []):
+        got = s3.get_object(Bucket=bucket, Key=listed["Key"])
+        found[listed["Key"]] = (got["Body"].read(), got["ETag"], got["LastModified"])
+    return found
+
+
+def _scan(ddb: Any, table: str) -> list[str]:
+    return sorted(i["pk"]["S"] for i in ddb.scan(TableName=table, ConsistentRead=True)["Items"])
+
+
+def test_an_object_written_under_the_prefix_after_an_import_is_not_imported_after_a_restart(
+    gated: Callable[[], tuple[Endpoint, Path]],  # noqa: F811
+) -> None:
+    """Attack: an ImportTable of `data/` is acknowledged (its objects decided on and imported); then an object is
+    written under `data/` (a row the importer never read, and may not be allowed to). After a kill -9 the replay
+    must import the objects the acknowledged import read, never the bucket as it is when the journal is replayed
+    (moto's own import, run when the pinned one was not installed yet, listed the bucket again).
+
+    AWS: an import reads the objects under its prefix when it runs; an object written afterwards is not part of
+    it (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataImport.HowItWorks.html)."""
+    first, _ = gated()
+    s3 = first.client("s3", key=A)
+    s3.create_bucket(Bucket="r8-import-late")
+    s3.put_object(Bucket="r8-import-late", Key="data/part-1.json", Body=_lines("a", "b"))
+    ddb = first.client("dynamodb", key=A)
+    assert _finished_import(ddb, _import(ddb, "r8-import-late", "r8-late"))["ImportedItemCount"] == 2
+    s3.put_object(Bucket="r8-import-late", Key="data/part-2.json", Body=_lines("late"))
+    assert _scan(ddb, "r8-late") == ["a", "b"]
+    first.proc.kill()
+    first.proc.wait()
+
+    second, _ = gated()
+    assert _scan(second.client("dynamodb", key=A), "r8-late") == ["a", "b"]
+
+
+def test_an_object_written_while_an_import_is_decided_is_not_imported_after_a_restart(
+    gated_import: Callable[[], tuple[Endpoint, Path]],
+) -> None:
+    """Attack: an ImportTable of `data/` is stopped after its objects were listed (the pin: `part-1`) and before
+    they are decided on; `data/secret.json` is written then, and the import — decided on `part-1` only — imports
+    `part-1` (acknowledged). The PutObject executed before the import, so a replay that lists the bucket when the
+    import is replayed (the pinned import not installed before the replay) finds and imports `secret.json`: a row
+    nobody decided the importer may read, in a table she can Scan. The replay must import the bytes taped live.
+
+    AWS: the import reads as its caller the objects decided on (implicit accesses review round 5,
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataImport.Requesting.html)."""
+    first, gate = gated_import()
+    s3 = first.client("s3", key=A)
+    bucket = "r8-import-gated"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="data/part-1.json", Body=_lines("a"))
+    ddb = first.client("dynamodb", key=A)
+    (gate / f"import-{bucket}.hold").touch()
+    outcome: list[Any] = []
+    importing = threading.Thread(target=lambda: outcome.append(_import(ddb, bucket, "r8-gated")))
+    importing.start()
+    race_gate.wait_for(gate / f"import-{bucket}.arrived")
+    (gate / f"import-{bucket}.hold").unlink()
+    s3.put_object(Bucket=bucket, Key="data/secret.json", Body=_lines("secret"))
+    (gate / f"import-{bucket}.go").touch()
+    importing.join(30)
+    assert outcome, "the import was not acknowledged"
+    assert _finished_import(ddb, outcome[0])["ImportedItemCount"] == 1
+    assert _scan(ddb, "r8-gated") == ["a"]
+    first.proc.kill()
+    first.proc.wait()
+
+    second, _ = gated_import()
+    assert _scan(second.client("dynamodb", key=A), "r8-gated") == ["a"]
+
+
+def test_an_export_is_restored_as_written_and_what_followed_it_stays_after_a_kill_9(
+    gated: Callable[[], tuple[Endpoint, Path]],  # noqa: F811
+) -> None:
+    """Attack: an ExportTableToPointInTime is acknowledged (its objects written: `_started` and the data file,
+    holding items a and b); then item b is deleted and the export's `_started` object too (both acknowledged).
+    After a kill -9 the replay must give the export's objects exactly as they were written (same keys, bytes, ETag,
+    time: the table as it was when the export ran, not as the entries after it left it), with the deleted object
+    still deleted and the deleted item still deleted. moto wrote the objects in a thread of its own outside any
+    unit (not ordered, not journaled), and a replayed export without the pinned export wrote other keys.
+
+    AWS: an export writes the table's items as of its point in time under `<S3Prefix>/AWSDynamoDB/<ExportId>/`
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport.Output.html); acknowledged
+    DeleteItem and DeleteObject are durable."""
+    first, _ = gated()
+    s3 = first.client("s3", key=A)
+    s3.create_bucket(Bucket="r8-export")
+    s3.put_object(Bucket="r8-export", Key="data/part-1.json", Body=_lines("a", "b"))
+    ddb = first.client("dynamodb", key=A)
+    _finished_import(ddb, _import(ddb, "r8-export", "r8-exported"))
+    export = _export(ddb, "r8-exported", "r8-export")
+    described = _finished_export(ddb, "r8-exported", export)
+    assert described["ExportStatus"] == "COMPLETED"
+    written = _exported_objects(s3, "r8-export")
+    export_id = export.rsplit("/", 1)[1]
+    started, data = sorted(written, key=lambda key: key.endswith("_started"), reverse=True)
+    assert started == f"exports/AWSDynamoDB/{export_id}/_started" and data.startswith(
+        f"exports/AWSDynamoDB/{export_id}/data/"
+    )
+    rows = gzip.decompress(written[data][0]).decode().splitlines()
+    assert sorted(json.loads(row)["Item"]["pk"]["S"] for row in rows) == ["a", "b"]
+    ddb.delete_item(TableName="r8-exported", Key={"pk": {"S": "b"}})
+    s3.delete_object(Bucket="r8-export", Key=started)
+    first.proc.kill()
+    first.proc.wait()
+
+    second, _ = gated()
+    ddb = second.client("dynamodb", key=A)
+    assert _exported_objects(second.client("s3", key=A), "r8-export") == {data: written[data]}
+    assert _scan(ddb, "r8-exported") == ["a"]
+    assert _finished_export(ddb, "r8-exported", export) == described
+
+
+def test_an_export_the_crash_lost_leaves_no_object(gated: Callable[[], tuple[Endpoint, Path]]) -> None:  # noqa: F811
+    """Attack: an ExportTableToPointInTime executes (its objects written) and the server is killed before its
+    journal entry commits. After the restart there is neither the export nor any of its objects: the export's
+    writes are part of its call's unit, lost with it (moto's thread wrote them outside any unit).
+
+    AWS: a call never acknowledged may not have happened; what it would have written is not there."""
+    first, gate = gated()
+    s3 = first.client("s3", key=A)
+    s3.create_bucket(Bucket="r8-export-lost")
+    s3.put_object(Bucket="r8-export-lost", Key="data/part-1.json", Body=_lines("a"))
+    ddb = first.client("dynamodb", key=A)
+    _finished_import(ddb, _import(ddb, "r8-export-lost", "r8-export-lost"))
+    ddb.update_continuous_backups(
+        TableName="r8-export-lost", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    arn = ddb.describe_table(TableName="r8-export-lost")["Table"]["TableArn"]
+    crash_during(
+        first,
+        gate,
+        lambda: ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="r8-export-lost", S3Prefix="exports"),
+    )
+
+    second, _ = gated()
+    assert _exported_objects(second.client("s3", key=A), "r8-export-lost") == {}
+    assert second.client("dynamodb", key=A).list_exports(TableArn=arn)["ExportSummaries"] == []
