@@ -31,6 +31,7 @@ from lambdaperm.dataplane import (
     s3_trailers,
     s3_xml_whitespace,
     sns_confirmation,
+    unperformed_settings,
     upstream_reading,
 )
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
@@ -91,6 +92,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_read_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     check_legacy_conditions(op.service_name, op.name, params)  # legacy conditions moto ignores
     check_unexecuted(op.service_name, op.name, params)  # members the decision reads and moto ignores (round 10)
+    unperformed_settings.check(op.service_name, op.name, params, account, call.region,  # implicit accesses round 9
+                               isinstance(server.dataplane, MotoBackend))
     check_object_version(op.service_name, op.name, params)  # a version moto would not act on
     check_list_max_keys(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     s3_checksums.check(op, call.req)  # a checksum is the body's, as S3 computes it (round 11)

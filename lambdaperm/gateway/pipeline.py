@@ -33,8 +33,8 @@ from lambdaperm.protocol import (
     service_of_request,
 )
 from lambdaperm.services.context import RequestContext
-from lambdaperm.services.lambda_ import incarnation
 from lambdaperm.services.iam.keys import note_key_used
+from lambdaperm.services.lambda_ import incarnation
 from lambdaperm.state.identity import Identity
 
 from . import bucket_names, data_plane, dynamodb_s3, function_urls, logs_s3, multi_delete, object_holds, request_log
@@ -58,7 +58,6 @@ def handle(server: Server, req: HttpRequest) -> HttpResponse:
     if req.path.startswith("/_lambdaperm/"):
         return admin(server, req)
     call = Call(req)
-    try:
     response = _answer(server, call)
     request_log.logged(call, response.status)  # one line per request at debug level
     return response
@@ -66,6 +65,7 @@ def handle(server: Server, req: HttpRequest) -> HttpResponse:
 
 def _answer(server: Server, call: Call) -> HttpResponse:
     req = call.req
+    try:
         response, output = _run(server, call)
     except ServiceError as err:
         _record(server, call, None, (err.code, err.message))
@@ -93,9 +93,9 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
     if op.service_name == "iam":  # IAM's one endpoint is us-east-1's, whatever the scope: aws:RequestedRegion
         call.region = "us-east-1"  # and the trail say us-east-1 (docs/fidelity.md)
     call.identity = identity = authenticate_call(server, call)
-    call.params = params = parse(op, req)
     if identity.access_key_id and claimed is not None:  # GetAccessKeyLastUsed (services/iam/keys.py)
         note_key_used(server.records, identity.access_key_id, claimed.service, claimed.region, call.now)
+    call.params = params = parse(op, req)
     precheck = PRECHECKS.get(op.service_name, {}).get(op.name)
     if precheck is not None:
         precheck(identity.account, params)
@@ -141,23 +141,23 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     except UnresolvedResource as err:
         implied = _implicit_params(server, err.implicit, params, identity)
         if implied is None:
+            request_log.unmapped(call)
             raise unmapped(op.service_name, op.protocol, op.name) from None
         try:
-            request_log.unmapped(call)
             needed = required_actions(op.service_name, op.name, implied, account=account, region=call.region)
         except UnmappedOperation:
+            request_log.unmapped(call)
             raise unmapped(op.service_name, op.protocol, op.name) from None
     except UnmappedOperation:
-            request_log.unmapped(call)
+        request_log.unmapped(call)
         raise unmapped(op.service_name, op.protocol, op.name) from None
     needed = [with_iam_paths(server, n, op.service_name, op.name, params) for n in needed]
-        request_log.unmapped(call)
     needed = with_inherited_tags(server, identity, op.service_name, op.name, needed)
     call.resources = [r for n in needed for r in n.resources if r != "*"]
     if not needed:
+        request_log.decided(call, needed, None)
         return
     tags = server.policies.principal_tags(identity) if identity.caller.is_iam_principal else {}
-        request_log.decided(call, needed, None)
     context = request_context(identity, now=call.now, region=call.region, source_ip=call.req.remote_addr,
                               tags=tags, user_agent=call.req.header("user-agent", "") or "")
     transport = s3_transport_keys(call.req, call.now) if op.service_name == "s3" else None
@@ -170,9 +170,9 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
         call.resources = [r for i, need in enumerate(needs) if i not in skip for n in need for r in n.resources]
         return
     denied = server.authorizer.enforce(identity, needed, context, transport)
+    request_log.decided(call, needed, denied)
     if denied is not None:
         raise access_denied(op.service_name, op.protocol, denied.decision.message)
-    request_log.decided(call, needed, denied)
     if op.service_name == "dynamodb":  # S3 export/import buckets are accessed as the caller
         dynamodb_s3.authorize(server, call, op.name, params)
     if op.service_name == "logs":  # CreateExportTask writes its bucket as the caller (review round 3)

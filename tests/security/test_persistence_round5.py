@@ -107,7 +107,7 @@ def test_a_bucket_name_taken_by_another_account_inherits_nothing_of_the_old_buck
     a.put_bucket_lifecycle_configuration(
         Bucket="r5-shared",
         LifecycleConfiguration={
-            "Rules": [{"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]
+            "Rules": [{"ID": "r", "Status": "Disabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]
         },
     )
     a.put_bucket_tagging(Bucket="r5-shared", Tagging={"TagSet": [{"Key": "team", "Value": "ops"}]})
