@@ -139,12 +139,14 @@ SOURCES: dict[str, tuple[Source, ...]] = {
     # EC2 resource IDs — https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
     "ec2": (
         _p("VpcId", "VpcId"),
-        _p("SubnetId", "SubnetId", "SubnetIds[]"),
-        _p("SecurityGroupId", "GroupId", "Groups[]", "SecurityGroupIds[]"),
+        # ModifyVpcEndpoint attaches and detaches subnets, groups and route tables by Add*/Remove* lists
+        _p("SubnetId", "SubnetId", "SubnetIds[]", "AddSubnetIds[]", "RemoveSubnetIds[]"),
+        _p("SecurityGroupId", "GroupId", "Groups[]", "SecurityGroupIds[]", "AddSecurityGroupIds[]",
+           "RemoveSecurityGroupIds[]"),
         _p("SecurityGroupRuleId", "SecurityGroupRules[].SecurityGroupRuleId", "SecurityGroupRuleIds[]"),
         _p("NetworkInterfaceId", "NetworkInterfaceId"),
         _p("VpcEndpointId", "VpcEndpointId", "VpcEndpointIds[]"),
-        _p("RouteTableId", "RouteTableIds[]"),
+        _p("RouteTableId", "RouteTableIds[]", "AddRouteTableIds[]", "RemoveRouteTableIds[]"),
     ),
 }
 
