@@ -15,6 +15,9 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
 from __future__ import annotations
 
 from lambdaperm.protocol.errors import ServiceError
+from lambdaperm.protocol.region import known_regions
+
+GLOBAL_REGION = "us-east-1"
 
 
 def bucket_region(bucket: str) -> str | None:
@@ -41,6 +44,8 @@ def check_bucket_region(bucket: str, region: str, *, presigned: bool = False) ->
     """S3's refusal of a request signed for `region` when the bucket lives in another; `presigned`: the
     signature is in the query string (a presigned URL), not in the Authorization header."""
     actual = bucket_region(bucket)
+    if actual is None and region not in known_regions():
+        actual = GLOBAL_REGION  # no bucket, and a scope of no region: the global endpoint's (protocol/region.py)
     if actual is None or actual == region:
         return
     wrong = f"the region '{region}' is wrong; expecting '{actual}'"

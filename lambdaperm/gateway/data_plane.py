@@ -60,6 +60,7 @@ from lambdaperm.dataplane.sqs_deletions import lifecycle
 from lambdaperm.dataplane.sqs_redrive import check_redrive
 from lambdaperm.dataplane.unexecuted_parameters import check as check_unexecuted
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
+from lambdaperm.protocol.region import known_regions
 from lambdaperm.state.identity import Identity
 
 from . import events, multi_delete, policy_reads, policy_writes
@@ -126,7 +127,9 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_destination(op.service_name, op.name, executed)  # a log group is no subscription destination
     if op.service_name == "sqs":  # the dead-letter queue's RedriveAllowPolicy (review round 3)
         check_redrive(op.name, executed, account, call.region)
-    if op.service_name == "s3" and "Bucket" in executed and op.name not in _S3_NO_REGION_CHECK:
+    if op.service_name == "s3" and "Bucket" in executed and (
+        op.name not in _S3_NO_REGION_CHECK or call.region not in known_regions()  # no bucket in a non-region
+    ):
         check_bucket_region(str(executed["Bucket"]), call.region, presigned=bool(call.scope and call.scope.presigned))
     check_retention(op.service_name, op.name, executed, call.now)  # a retention in force is not weakened
     check_key(op.service_name, op.name, executed)  # DeleteObjectTagging of a missing key: 404, not moto's crash

@@ -129,12 +129,18 @@ def check_region(req: HttpRequest, service_name: str, protocol: str) -> None:
     if signed is None:
         return
     region, presigned = signed
-    if region and region not in known_regions():
+    if region and region not in known_regions() and not (service_name == "s3" and _names_bucket(req)):
+        # (a request naming a bucket is refused by the data plane, expecting the bucket's own region)
         expected = sorted(host_regions(req.host, service_name) & known_regions()) or [_GLOBAL_REGION]
         raise region_mismatch(service_name, protocol, region, expected[0], presigned=presigned)
     named = sorted((host_regions(req.host, service_name) | user_agent_regions(req)) - {region})
     if named:
         raise region_mismatch(service_name, protocol, region, named[0], presigned=presigned)
+
+
+def _names_bucket(req: HttpRequest) -> bool:
+    """Whether an S3 request names a bucket (virtual host, or the path's first segment)."""
+    return virtual_host_label(req.host) is not None or bool(req.path.lstrip("/").split("/", 1)[0])
 
 
 def region_mismatch(service_name: str, protocol: str, signed: str, named: str, *, presigned: bool) -> ServiceError:

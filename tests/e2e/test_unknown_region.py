@@ -42,3 +42,21 @@ def test_a_scope_of_no_known_region_is_refused_in_the_clients_protocol(
 def test_a_known_region_is_served(server: Endpoint) -> None:
     for region in ("us-east-1", "eu-west-1", "ap-southeast-2"):
         assert "TableNames" in server.client("dynamodb", key=ACCOUNT, region=region).list_tables()
+
+
+def test_an_s3_request_naming_a_bucket_is_refused_expecting_the_buckets_region(server: Endpoint) -> None:
+    """S3 names the bucket's own region in its refusal; a bucket that does not exist is the global endpoint's
+    (us-east-1): nothing is created in a region of no partition. (Raw signed requests: boto3 would follow the
+    x-amz-bucket-region redirect and retry in the right region, as it does against AWS.)"""
+    from tests.security.signed_http import send
+
+    owner = server.client("s3", key=ACCOUNT, region="eu-west-1")
+    owner.create_bucket(Bucket="unknown-region-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    put = send(server, "s3", "mars-1", "PUT", "/unknown-region-eu/k", key=ACCOUNT, body=b"x")
+    assert (put.status, put.code) == (400, "AuthorizationHeaderMalformed") and "expecting 'eu-west-1'" in put.text
+    create = send(server, "s3", "mars-1", "PUT", "/unknown-region-new", key=ACCOUNT)
+    assert (create.status, create.code) == (400, "AuthorizationHeaderMalformed")
+    assert "expecting 'us-east-1'" in create.text
+    names = [b["Name"] for b in owner.list_buckets()["Buckets"]]
+    assert "unknown-region-eu" in names and "unknown-region-new" not in names
+    assert owner.list_objects_v2(Bucket="unknown-region-eu").get("KeyCount") == 0
