@@ -36,6 +36,7 @@ from .call import ANONYMOUS, Call
 from .credentials import authenticate_call
 from .recording import record
 from .server import Server
+from .url_pins import same_target
 
 _HOST = re.compile(r"^(?P<id>[a-z0-9]{32})\.lambda-url\.(?P<region>[a-z0-9-]+)\.[^:]+(:\d+)?$")
 _PATH = re.compile(r"^/_lambdaperm/url/(?P<id>[a-z0-9]{32})(?P<path>/.*)?$")
@@ -92,6 +93,10 @@ def handle(server: Server, req: HttpRequest, url_id: str, path: str) -> HttpResp
     _trail(server, call, identity, ref, denied.decision.message if denied else None)
     if denied is not None:
         return _json(403, {"Message": "Forbidden"})
+    # the function, alias and URL the decision read, or the URL's 404 (re-created since: races review round 8)
+    decided, fn = fn, lambda_store.find(server.records, ref)
+    if fn is None or not same_target(decided, fn, entry["Slot"] or ""):
+        return _json(404, {"Message": None})
     version, _alias = lambda_store.resolve_qualifier(fn, ref)
     ctx = RequestContext(identity=identity, region=ref.region, request_id=call.request_id, now=call.now,
                          records=server.records, trail=server.trail, env=server.lambda_env,

@@ -41,7 +41,7 @@ def install(directory: Path) -> None:
     submit = lambda_env.LambdaEnv.submit
     lock = threading.Lock()
 
-    def counted(self: Any, job: Any) -> None:
+    def counted(self: Any, job: Any, *args: Any) -> None:  # submit(job, account) since isolation round 6
         def run() -> None:
             try:
                 job()
@@ -49,7 +49,7 @@ def install(directory: Path) -> None:
                 with lock, (directory / DONE).open("a") as out:
                     out.write("done\n")
 
-        submit(self, run)
+        submit(self, run, *args)
 
     lambda_env.LambdaEnv.submit = counted  # type: ignore[method-assign]
 

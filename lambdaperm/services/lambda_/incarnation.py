@@ -55,10 +55,18 @@ def pin(records: Records, operation: str, params: dict[str, Any], account: str, 
 
 
 def check(pinned: dict[str, str | None], fn: store.Function) -> None:
-    """ResourceNotFoundException when `fn` is not the incarnation the call was authorized on."""
+    """ResourceNotFoundException when `fn` is not the incarnation the call was authorized on, or an alias the call
+    pinned is no longer the alias it was authorized on (deleted, or deleted and created again: its policy went with
+    it; push deliveries check here, races review round 8)."""
     arn = _unqualified(str(fn["Arn"]))
     if arn in pinned and pinned[arn] != fn.get("Incarnation"):
         raise function_not_found(arn)
+    aliases = fn.get("Aliases") or {}
+    for qualified, incarnation in pinned.items():
+        if qualified.startswith(arn + ":"):
+            alias = aliases.get(qualified[len(arn) + 1 :])
+            if alias is None or str(alias.get("Incarnation", "")) != incarnation:
+                raise function_not_found(qualified)
 
 
 def _unqualified(arn: str) -> str:
