@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     from lambdaperm.gateway import Server, ServerConfig
     from lambdaperm.gateway.asgi import App
+    from lambdaperm.gateway.event_loop import uvicorn_loop
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:  # bound before anything is started or printed: a port in use is one line, nothing else
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         lifespan="on",
         timeout_graceful_shutdown=10,
         proxy_headers=False,
+        loop=uvicorn_loop(),  # not epoll where the sandboxes share the server's uid (its watches): review round 7
     )
     uvicorn.Server(uvicorn_config).run(sockets=[listener])
     if guard is not None:
