@@ -5,8 +5,9 @@ CreateFunction refuses a dead-letter queue or topic the execution role cannot wr
 SQS" / "... Publish on SNS"; https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq,
 spec §3.7). UpdateFunctionConfiguration takes the same `DeadLetterConfig`
 (https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html) and lambdaperm ignored it
-silently: the call succeeded and nothing was checked or stored. It is now honoured with CreateFunction's checks,
-and an empty `TargetArn` removes the target. Each test runs against a real `lambdaperm serve` with real boto3.
+silently: the call succeeded and nothing was checked or stored. It is now checked as CreateFunction checks it;
+a target that passes is then refused 501 NotImplemented (lambdaperm delivers no failed event: review round 9), and
+an empty `TargetArn` (no target) is accepted. Each test runs against a real `lambdaperm serve` with real boto3.
 """
 
 from __future__ import annotations
@@ -62,15 +63,14 @@ def test_an_update_cannot_set_a_dead_letter_queue_the_role_cannot_write(server: 
         400,
     )
     assert "DeadLetterConfig" not in lam.get_function_configuration(FunctionName="dlq-update")
-    # with the permission the target is taken and shown, as CreateFunction takes it
+    # with the permission the target passes the role's check, as CreateFunction's; lambdaperm delivers no failed
+    # event, so the target is then refused 501 naming DeadLetterConfig (review round 9), and nothing is stored
     allow(server, role, "sqs:SendMessage", dlq)
-    out = lam.update_function_configuration(FunctionName="dlq-update", DeadLetterConfig={"TargetArn": dlq})
-    assert out["DeadLetterConfig"] == {"TargetArn": dlq}
-    assert lam.get_function_configuration(FunctionName="dlq-update")["DeadLetterConfig"] == {"TargetArn": dlq}
-    # an update that does not name it keeps it; an empty TargetArn removes it
-    assert lam.update_function_configuration(FunctionName="dlq-update", Timeout=9)["DeadLetterConfig"] == {
-        "TargetArn": dlq
-    }
+    with pytest.raises(ClientError) as err:
+        lam.update_function_configuration(FunctionName="dlq-update", DeadLetterConfig={"TargetArn": dlq})
+    assert refused(err)[0::2] == ("NotImplemented", 501) and "DeadLetterConfig" in refused(err)[1]
+    assert "DeadLetterConfig" not in lam.get_function_configuration(FunctionName="dlq-update")
+    # an empty TargetArn (no target) is accepted
     lam.update_function_configuration(FunctionName="dlq-update", DeadLetterConfig={"TargetArn": ""})
     assert "DeadLetterConfig" not in lam.get_function_configuration(FunctionName="dlq-update")
 
@@ -85,16 +85,18 @@ def test_an_update_cannot_set_a_dead_letter_topic_the_role_cannot_publish_to(ser
         "The provided execution role does not have permissions to call Publish on SNS",
         400,
     )
-    # a new role named in the same update is the one checked
+    # a new role named in the same update is the one checked: it may publish, so the check passes and the target
+    # is then refused 501 (lambdaperm delivers no failed event, review round 9); the whole update is refused
+    before = lam.get_function_configuration(FunctionName="dlt-update")["Role"]
     other = make_role(server.client("iam"), "dlt-publisher")
     allow(server, "dlt-publisher", "sns:Publish", topic)
-    out = lam.update_function_configuration(
-        FunctionName="dlt-update", Role=other, DeadLetterConfig={"TargetArn": topic}
-    )
-    assert (out["Role"], out["DeadLetterConfig"]) == (other, {"TargetArn": topic})
+    with pytest.raises(ClientError) as err:
+        lam.update_function_configuration(FunctionName="dlt-update", Role=other, DeadLetterConfig={"TargetArn": topic})
+    assert refused(err)[0::2] == ("NotImplemented", 501) and "DeadLetterConfig" in refused(err)[1]
     with pytest.raises(ClientError) as err:
         lam.update_function_configuration(
             FunctionName="dlt-update", DeadLetterConfig={"TargetArn": f"arn:aws:s3:::{ACCOUNT}-bucket"}
         )
     assert refused(err)[0] == "InvalidParameterValueException"
-    assert lam.get_function_configuration(FunctionName="dlt-update")["DeadLetterConfig"] == {"TargetArn": topic}
+    config = lam.get_function_configuration(FunctionName="dlt-update")
+    assert config["Role"] == before and "DeadLetterConfig" not in config

@@ -435,7 +435,7 @@ PURE: list[tuple[str, Callable[[World], Any], str]] = [
         lambda w: w.ddb.update_table(
             TableName="r9-table", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
         ),
-        "the stream is read only by DynamoDB Streams (not served) and stream mappings (xfail below)",
+        "the stream is read only by DynamoDB Streams (not served) and stream mappings (501, below)",
     ),
     (
         "dynamodb-UpdateTable-SSESpecification-owned",
@@ -520,19 +520,18 @@ def test_a_lambda_subscription_filter_policy_set_later_is_refused(server: Endpoi
     assert "FilterPolicy" not in world.sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
 
 
-# ---- Lambda: settings Lambda acts on, found stored and never acted on (not fixed here: see the report) ------------
+# ---- Lambda: settings Lambda acts on, found stored and never acted on -------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="review round 9: a function's DeadLetterConfig is stored, never delivered")
 def test_dead_letter_config_is_refused_or_delivered(server: Endpoint) -> None:
     """Attack: a function with `DeadLetterConfig.TargetArn` (an SQS queue its role may send to) is invoked
     asynchronously and fails: Lambda retries twice and then sends the event to the dead-letter queue with the
     execution role (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq).
     lambdaperm runs an Event invocation once (invoke.invoke → env.submit(run)) and drops the failure: the setting,
     decided at CreateFunction as the role's `sqs:SendMessage` (functions._dead_letter), is never acted on. The fail
-    closed answer until delivery is implemented is 501 at CreateFunction/UpdateFunctionConfiguration; existing tests
-    (test_execution_role_checks, test_execution_role_update) rely on the setting being accepted, so it was not
-    changed in this round."""
+    closed answer until delivery is implemented: 501 NotImplemented naming DeadLetterConfig at CreateFunction and
+    UpdateFunctionConfiguration (after the role's checks); nothing is created or stored. An empty TargetArn (no
+    target: what lambdaperm does) is accepted."""
     account = "790900000002"
     lam = server.client("lambda", key=account)
     sqs = server.client("sqs", key=account)
@@ -550,16 +549,28 @@ def test_dead_letter_config_is_refused_or_delivered(server: Endpoint) -> None:
             DeadLetterConfig={"TargetArn": arn},
         )
     assert refused.value.response["Error"]["Code"] == "NotImplemented"
+    assert "DeadLetterConfig" in refused.value.response["Error"]["Message"]
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == []
+    lam.create_function(
+        FunctionName="r9-dlq-fn", Runtime="python3.11", Role=role, Handler="app.handler", Code={"ZipFile": CODE}
+    )
+    with pytest.raises(ClientError) as updated:
+        lam.update_function_configuration(FunctionName="r9-dlq-fn", DeadLetterConfig={"TargetArn": arn})
+    assert updated.value.response["Error"]["Code"] == "NotImplemented"
+    assert "DeadLetterConfig" not in lam.get_function_configuration(FunctionName="r9-dlq-fn")
+    # no target is what lambdaperm does: accepted (positive control)
+    cleared = lam.update_function_configuration(FunctionName="r9-dlq-fn", DeadLetterConfig={"TargetArn": ""})
+    assert "DeadLetterConfig" not in cleared
 
 
-@pytest.mark.xfail(strict=True, reason="review round 9: a DynamoDB stream mapping is accepted, Enabled, never polled")
 def test_stream_event_source_mapping_is_refused_or_polled(server: Endpoint, world: World) -> None:
     """Attack: CreateEventSourceMapping on a DynamoDB stream ARN is accepted and reports State Enabled, but nothing
     polls the stream: items written never reach the function (round 8 noted it). Lambda polls the stream with the
     execution role and invokes the function with each batch
-    (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html). Fail closed: 501 at CreateEventSourceMapping for
-    a source lambdaperm does not poll (only SQS is); tests of the role's stream permissions
-    (test_execution_role_checks) rely on the mapping being created, so it was not changed in this round."""
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html). Fail closed: 501 NotImplemented naming the source
+    at CreateEventSourceMapping for a source lambdaperm does not poll (only SQS is), after the region and role checks
+    (a role that may not read the stream is still InvalidParameterValueException); no mapping is created."""
     account = "790900000003"
     lam = server.client("lambda", key=account)
     ddb = server.client("dynamodb", key=account)
@@ -578,3 +589,5 @@ def test_stream_event_source_mapping_is_refused_or_polled(server: Endpoint, worl
     with pytest.raises(ClientError) as refused:
         lam.create_event_source_mapping(FunctionName="r9-stream-fn", EventSourceArn=stream, StartingPosition="LATEST")
     assert refused.value.response["Error"]["Code"] == "NotImplemented"
+    assert stream in refused.value.response["Error"]["Message"]
+    assert lam.list_event_source_mappings(FunctionName="r9-stream-fn")["EventSourceMappings"] == []

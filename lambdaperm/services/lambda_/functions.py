@@ -12,6 +12,7 @@ from .config import ENI_ACTIONS, check_basics, check_role, check_zip
 from .errors import conflict, function_not_found, invalid, precondition_failed
 from .names import FunctionRef, parse_function
 from .roles import assumable_role, calls, queue_url, role_account, role_allows
+from .undelivered import refuse_dead_letter_target
 from .unserved_settings import refuse_unserved_settings
 
 
@@ -80,6 +81,7 @@ def _dead_letter(ctx: RequestContext, p: Params, role: dict[str, Any], function_
         raise invalid(f"The target arn {target} is not an SQS queue or SNS topic.")
     if not role_allows(ctx, role, function_name, needed):
         raise invalid(f"The provided execution role does not have permissions to call {what}")
+    refuse_dead_letter_target(target)  # decided as AWS decides it, then 501: lambdaperm delivers no failed event
 
 
 def _configuration(ctx: RequestContext, ref: FunctionRef, basics: dict[str, Any], role_arn: str, sha: tuple[str, str],

@@ -13,6 +13,7 @@ from . import store
 from .errors import access_denied, invalid, not_found
 from .functions import ref_of
 from .roles import assumable_role, calls, queue_url, role_account, role_allows
+from .undelivered import refuse_unpolled_source
 from .unserved_mapping_settings import refuse_unserved_mapping_settings
 
 MAPPING = "lambda.mapping"  # account "", key uuid -> {function account/region/name, config}
@@ -73,6 +74,7 @@ def create_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
     check_region(source, fn["Region"])
     role = assumable_role(ctx, store.config_of(fn, version)["Role"], fn["Arn"])
     _check_role(ctx, role, source, fn["Name"])
+    refuse_unpolled_source(source)  # streams are decided as AWS decides them, then 501: only SQS is polled
     enabled = p.get("Enabled", True)
     mapping = {"UUID": str(uuid.uuid4()), "BatchSize": p.get("BatchSize") or 10,
                "MaximumBatchingWindowInSeconds": p.get("MaximumBatchingWindowInSeconds", 0),
