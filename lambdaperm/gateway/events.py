@@ -386,9 +386,17 @@ def deliver(
         run(ctx, fn, version, json.dumps(event).encode())
 
     # counted on the function's account (arn:aws:lambda:<region>:<account>:function:…): its share of the asynchronous
-    # threads (gateway/async_invokes.py); a name that is no ARN is the source account's (as parse_function reads it)
+    # threads (gateway/async_invokes.py); a name that is no ARN is the source account's (as parse_function reads it).
+    # A delivery the function's policy refuses now is the source's work, not the function's: queued on the source's
+    # account, it cannot wait ahead of the function account's own jobs (isolation review round 7). The job decides
+    # again when it runs.
     arn = function_arn.split(":")
-    server.lambda_env.submit(job, arn[4] if arn[0] == "arn" and len(arn) > 5 and arn[4] else source_account)
+    owner = arn[4] if arn[0] == "arn" and len(arn) > 5 and arn[4] else source_account
+    if owner != source_account and push_allowed(
+        server, service, function_arn, source_arn, source_account, datetime.now(UTC), region
+    ):
+        owner = source_account
+    server.lambda_env.submit(job, owner)
 
 
 # ---- SQS poller -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,52 @@ def test_a_handler_cannot_exhaust_the_servers_epoll_watches(server: Endpoint) ->
     assert outcome.get("r") == {"watches": watches, "stop": stop}, outcome
     assert server.proc.poll() is None, "the server died"
     assert server.health()["isolation"]["available"] is True
+
+
+# ---------------------------------------------------------------- 2. the asynchronous threads' per-account queues
+
+PING = """
+import socket
+
+def handler(event, context):
+    with socket.create_connection(("127.0.0.1", event["port"]), timeout=10) as s:
+        s.sendall(b"ran")
+    return "ran"
+"""
+SUBSCRIPTIONS, PUBLISHES = 200, 300  # 60,000 deliveries the victim's function policy refuses
+VICTIM_WAIT_SECONDS = 10.0
+
+
+def test_another_accounts_refused_deliveries_do_not_queue_ahead_of_an_accounts_event_invocations(
+    server: Endpoint,
+) -> None:
+    """Attack: asynchronous invocations and push deliveries run on 8 threads shared fairly by accounts
+    (gateway/async_invokes.py, round 6): each account's jobs wait in a queue of their own, counted on the function's
+    account. A push delivery was queued on the function's account before the function's policy was asked — so
+    account A, subscribing its own SNS topic to 200 qualifiers of account B's function (Subscribe needs nothing of
+    B: the policy is asked at delivery) and publishing 300 times, put 60,000 deliveries in B's queue; each is
+    refused when it runs (recorded), but B's own Event invocations waited behind all of them (measured before the
+    fix: about 30 s, growing with the flood: A enqueues faster than the threads refuse). AWS rule: an account's
+    concurrency is its own, and a delivery the function's resource-based policy does not allow is refused
+    without invoking the function (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html): nothing of B's capacity is
+    used by A. Secure outcome: B's Event invocation runs within VICTIM_WAIT_SECONDS of the flood."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(VICTIM_WAIT_SECONDS)
+    port = listener.getsockname()[1]
+    victim = _deploy(server, VICTIM, "own", PING)
+    sns = _client(server, ATTACKER, "sns")
+    topic = sns.create_topic(Name="flood")["TopicArn"]
+    for i in range(SUBSCRIPTIONS):
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=f"arn:aws:lambda:{REGION}:{VICTIM}:function:own:q{i}")
+    for _ in range(PUBLISHES):
+        sns.publish(TopicArn=topic, Message="flood")
+    started = time.monotonic()
+    victim.invoke(FunctionName="own", InvocationType="Event", Payload=json.dumps({"port": port}))
+    try:
+        conn, _ = listener.accept()
+    except TimeoutError:
+        pytest.fail(f"B's Event invocation did not run within {VICTIM_WAIT_SECONDS} s of A's refused deliveries")
+    with conn:
+        assert conn.recv(10) == b"ran"
+    assert time.monotonic() - started < VICTIM_WAIT_SECONDS
