@@ -32,6 +32,7 @@ from lambdaperm.protocol import (
     serialize_error,
     service_of_request,
 )
+from lambdaperm.protocol.constraints import check_input
 from lambdaperm.services.context import RequestContext
 from lambdaperm.services.iam.keys import note_key_used
 from lambdaperm.services.lambda_ import incarnation
@@ -96,6 +97,7 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
     if identity.access_key_id and claimed is not None:  # GetAccessKeyLastUsed (services/iam/keys.py)
         note_key_used(server.records, identity.access_key_id, claimed.service, claimed.region, call.now)
     call.params = params = parse(op, req)
+    check_input(op, params)  # the model's constraints, before any decision: AWS's validation error
     precheck = PRECHECKS.get(op.service_name, {}).get(op.name)
     if precheck is not None:
         precheck(identity.account, params)

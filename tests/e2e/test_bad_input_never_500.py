@@ -281,7 +281,6 @@ DATA_PLANE_ACCEPTS: dict[str, str] = {
     "111-dynamodb-PutItem": "an AttributeValue with two types: ValidationException",
     "120-dynamodb-Query": "a key condition value of the wrong type: ValidationException",
     "123-dynamodb-Query": "two conditions on one key: ValidationException",
-    "130-dynamodb-BatchWriteItem": "an empty list of writes (length >= 1): ValidationException",
     "132-dynamodb-BatchWriteItem": "a delete and a put of one key: ValidationException (duplicates)",
     "134-dynamodb-ExecuteStatement": "a WHERE without a condition: ValidationException",
     "137-sqs-SendMessage": "an empty MessageBody: MissingParameter",
@@ -294,7 +293,6 @@ DATA_PLANE_ACCEPTS: dict[str, str] = {
     "153-sns-Publish": "MessageStructure json with a Message that is not JSON: InvalidParameter",
     "154-sns-Publish": "MessageStructure json without a default entry: InvalidParameter",
     "156-sns-Subscribe": "an unknown protocol: InvalidParameter",
-    "160-logs-PutLogEvents": "an empty logEvents list (length >= 1): InvalidParameterException",
     "163-logs-FilterLogEvents": "an unterminated filter pattern: InvalidParameterException",
 }
 # Cases AWS accepts (2xx expected):

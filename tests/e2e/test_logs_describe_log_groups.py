@@ -53,7 +53,10 @@ def test_describe_log_groups_is_decided_on_the_accounts_groups(server: Endpoint)
         },
     )
     broad = server.client("logs", key=key, secret=sec)
-    for identifiers in (["dlg-secret"], [secret], [f"{secret}:*"]):
+    with pytest.raises(ClientError) as invalid:  # '*' is outside the member's pattern: validated before any decision
+        broad.describe_log_groups(logGroupIdentifiers=[f"{secret}:*"])
+    assert error(invalid)[0::2] == ("InvalidParameterException", 400)
+    for identifiers in (["dlg-secret"], [secret]):
         with pytest.raises(ClientError) as served:
             broad.describe_log_groups(logGroupIdentifiers=identifiers)
         code, message, status = error(served)

@@ -97,7 +97,7 @@ def test_a_function_policy_does_not_let_another_account_manage_permissions_or_co
         403,
     )
     with pytest.raises(ClientError) as err:
-        lam.update_function_configuration(FunctionName=arn, Timeout=42, Environment={"Variables": {"X": "a"}})
+        lam.update_function_configuration(FunctionName=arn, Timeout=42, Environment={"Variables": {"XA": "a"}})
     assert denial(err) == (
         "AccessDeniedException",
         f"User: {caller} is not authorized to perform: lambda:UpdateFunctionConfiguration on resource: {arn}",

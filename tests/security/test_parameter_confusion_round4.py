@@ -74,7 +74,9 @@ def test_a_log_group_identifier_reads_that_log_group(server: Endpoint) -> None:
     mine_arn = f"arn:aws:logs:{REGION}:{account}:log-group:mine"
     events = logs.get_log_events(logGroupIdentifier="mine", logStreamName="s")["events"]
     assert [e["message"] for e in events] == ["my own event"]
-    for identifier in ("mine", mine_arn, f"{mine_arn}:*"):
+    # the ARN DescribeLogGroups shows (`…:*`) is outside logGroupIdentifier's pattern: refused before any decision
+    assert _error(logs.describe_log_streams, logGroupIdentifier=f"{mine_arn}:*") == "InvalidParameterException"
+    for identifier in ("mine", mine_arn):
         streams = logs.describe_log_streams(logGroupIdentifier=identifier)["logStreams"]
         assert sorted(s["logStreamName"] for s in streams) == ["mine-only", "s"], identifier
     assert _error(logs.describe_log_streams, logGroupIdentifier="no-such-group") == "ResourceNotFoundException"
