@@ -10,9 +10,6 @@ server, tests/security/race_gate.py) and asserts the correct outcome.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,9 +20,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambdaperm.state import Derived
-from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
+from tests.e2e.conftest import Endpoint
 from tests.security import race_gate
-from tests.structural.check import oracle_env
+from tests.security.gated_servers import start_gated
 
 # --- the memo of derived state (state.Derived) ---------------------------------------------------------------
 
@@ -122,34 +119,11 @@ def test_derived_value_of_the_current_version_is_reused() -> None:
 # --- a gate between authorization and execution in a real server --------------------------------------------
 
 
-def _start_gated(tmp: Path, gate: Path) -> Endpoint:
-    port = free_port()
-    log = tmp / f"server-{port}.log"
-    args = [sys.executable, "-m", "tests.security.race_gate", "serve", "--port", str(port), "--state", str(tmp / "st")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(oracle_env(log))
-    env[race_gate.ENV_DIR] = str(gate)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    endpoint = Endpoint(f"http://127.0.0.1:{port}", tmp / "st", proc, log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gated server exited: {log.read_text()}")
-        try:
-            endpoint.health()
-            return endpoint
-        except OSError:
-            time.sleep(0.05)
-    stop_server(endpoint)
-    raise RuntimeError(f"gated server did not become healthy: {log.read_text()}")
-
-
 @pytest.fixture
 def gated(tmp_path: Path) -> Iterator[tuple[Endpoint, Path]]:
     gate = tmp_path / "gate"
     gate.mkdir()
-    endpoint = _start_gated(tmp_path, gate)
+    endpoint = start_gated("tests.security.race_gate", tmp_path, tmp_path / "st", gate)
     try:
         yield endpoint, gate
     finally:
@@ -191,8 +165,10 @@ def test_put_object_does_not_land_in_a_bucket_recreated_by_another_account(gated
             outcome["error"] = err.response["Error"]["Code"]
 
     def change_hands() -> None:
-        for name, call in (("delete", lambda: s3_a.delete_bucket(Bucket="race-recreated")),
-                           ("create", lambda: s3_v.create_bucket(Bucket="race-recreated"))):
+        for name, call in (
+            ("delete", lambda: s3_a.delete_bucket(Bucket="race-recreated")),
+            ("create", lambda: s3_v.create_bucket(Bucket="race-recreated")),
+        ):
             try:
                 call()
                 outcome[name] = "ok"

@@ -15,11 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,110 +22,18 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
+from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
-from tests.security import race_gate
-from tests.structural.check import oracle_env
+from tests.security.gated_servers import gated_for_module
+from tests.security.iam_users import key_pair, policy, user_keys
+from tests.security.race_support import Held, release_after, through_gate
 
 REGION = "us-east-1"
 
 
-def _start_gated(tmp: Path, gate: Path) -> Endpoint:
-    port = free_port()
-    log = tmp / f"server-{port}.log"
-    args = [
-        sys.executable,
-        "-m",
-        "tests.security.race_gate_services",
-        "serve",
-        "--port",
-        str(port),
-        "--state",
-        str(tmp / "st"),
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(oracle_env(log))
-    env[race_gate.ENV_DIR] = str(gate)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    endpoint = Endpoint(f"http://127.0.0.1:{port}", tmp / "st", proc, log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gated server exited: {log.read_text()}")
-        try:
-            endpoint.health()
-            return endpoint
-        except OSError:
-            time.sleep(0.05)
-    stop_server(endpoint)
-    raise RuntimeError(f"gated server did not become healthy: {log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Endpoint, Path]]:
-    tmp = tmp_path_factory.mktemp("races2")
-    gate = tmp / "gate"
-    gate.mkdir()
-    endpoint = _start_gated(tmp, gate)
-    try:
-        yield endpoint, gate
-    finally:
-        stop_server(endpoint)  # and the structural oracle's verdict on every data-plane call
-
-
-def _through_gate(client: Any, name: str) -> Any:
-    client.meta.events.register_first(
-        "before-sign", lambda request, **_: request.headers.__setitem__(race_gate.HEADER, name)
-    )
-    return client
-
-
-class Held:
-    """A call made in a thread through the gate: `start()` returns once it is authorized and held; `release()`
-    lets it execute and returns its outcome ("ok", result) or ("error", code)."""
-
-    def __init__(self, gate: Path, name: str, call: Callable[[], Any]) -> None:
-        self.gate, self.name, self.call = gate, name, call
-        self.outcome: tuple[str, Any] | None = None
-        self.thread = threading.Thread(target=self._run)
-
-    def _run(self) -> None:
-        try:
-            self.outcome = ("ok", self.call())
-        except ClientError as err:
-            self.outcome = ("error", err.response["Error"]["Code"])
-
-    def start(self) -> Held:
-        self.thread.start()
-        race_gate.wait_for(self.gate / f"{self.name}.arrived", 20)
-        return self
-
-    def release(self) -> tuple[str, Any]:
-        (self.gate / f"{self.name}.go").touch()
-        self.thread.join(30)
-        assert not self.thread.is_alive() and self.outcome is not None
-        return self.outcome
-
-
-def _release_after(held: Held, change: Callable[[], None]) -> tuple[str, Any]:
-    """Run `change` while `held` is held; without a hold on the resource the change completes first (given 5 s),
-    with one it waits for the held call. Returns the held call's outcome once both are done."""
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            change()
-        except BaseException as exc:  # reported in the test's thread
-            failures.append(exc)
-
-    changer = threading.Thread(target=run)
-    changer.start()
-    changer.join(5)
-    outcome = held.release()
-    changer.join(30)
-    assert not changer.is_alive() and not failures, failures
-    return outcome
+    yield from gated_for_module(tmp_path_factory, "races2", "tests.security.race_gate_services")
 
 
 def _error(call: Callable[[], Any]) -> str:
@@ -139,10 +42,6 @@ def _error(call: Callable[[], Any]) -> str:
     except ClientError as err:
         return str(err.response["Error"]["Code"])
     return "ok"
-
-
-def _policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 # --- SQS: a queue deleted and created again under the same URL ---------------------------------------------
@@ -171,8 +70,8 @@ def test_a_queue_cannot_be_recreated_while_a_send_to_it_is_between_authorization
         "Action": "sqs:SendMessage",
         "Resource": arn,
     }
-    url = sqs_b.create_queue(QueueName="race-inbox", Attributes={"Policy": _policy(grant)})["QueueUrl"]
-    sender = _through_gate(server.client("sqs", key=a), "sqs-send")
+    url = sqs_b.create_queue(QueueName="race-inbox", Attributes={"Policy": policy(grant)})["QueueUrl"]
+    sender = through_gate(server.client("sqs", key=a), "sqs-send")
     held = Held(gate, "sqs-send", lambda: sender.send_message(QueueUrl=url, MessageBody="from A")).start()
     sqs_b.delete_queue(QueueUrl=url)
     recreated = _error(lambda: sqs_b.create_queue(QueueName="race-inbox"))
@@ -222,7 +121,7 @@ def test_a_publish_held_over_a_topic_recreation_does_not_reach_the_new_topics_su
         "Action": "sns:Publish",
         "Resource": topic,
     }
-    sns_b.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=_policy(grant))
+    sns_b.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=policy(grant))
     inbox = sqs_b.create_queue(QueueName="race-news-inbox")["QueueUrl"]
     inbox_arn = f"arn:aws:sqs:{REGION}:{b}:race-news-inbox"
     allow_sns = {
@@ -232,8 +131,8 @@ def test_a_publish_held_over_a_topic_recreation_does_not_reach_the_new_topics_su
         "Resource": inbox_arn,
         "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
     }
-    sqs_b.set_queue_attributes(QueueUrl=inbox, Attributes={"Policy": _policy(allow_sns)})
-    publisher = _through_gate(server.client("sns", key=a), "sns-publish")
+    sqs_b.set_queue_attributes(QueueUrl=inbox, Attributes={"Policy": policy(allow_sns)})
+    publisher = through_gate(server.client("sns", key=a), "sns-publish")
     held = Held(gate, "sns-publish", lambda: publisher.publish(TopicArn=topic, Message="from A")).start()
 
     def change_hands() -> None:
@@ -241,7 +140,7 @@ def test_a_publish_held_over_a_topic_recreation_does_not_reach_the_new_topics_su
         assert sns_b.create_topic(Name="race-news")["TopicArn"] == topic
         sns_b.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
 
-    outcome = _release_after(held, change_hands)
+    outcome = release_after(held, change_hands)
     assert outcome[0] == "ok" or outcome == ("error", "NotFound"), outcome
     sns_b.publish(TopicArn=topic, Message="from B")  # positive control: the new topic delivers B's messages
     bodies = [
@@ -255,15 +154,7 @@ def test_a_publish_held_over_a_topic_recreation_does_not_reach_the_new_topics_su
 
 
 def _user(server: Endpoint, account: str, name: str, *actions: str) -> Any:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(
-        UserName=name,
-        PolicyName="p",
-        PolicyDocument=_policy({"Effect": "Allow", "Action": list(actions), "Resource": "*"}),
-    )
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+    return key_pair(user_keys(server, account, name, {"Effect": "Allow", "Action": list(actions), "Resource": "*"}))
 
 
 def test_assume_role_does_not_issue_a_session_of_a_role_recreated_after_its_trust_policy_was_decided(
@@ -282,9 +173,9 @@ def test_assume_role_does_not_issue_a_session_of_a_role_recreated_after_its_trus
     a, b = "555500000021", "555500000022"
     iam_b = server.client("iam", key=b)
     trust_a = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{a}:root"}, "Action": "sts:AssumeRole"}
-    first = iam_b.create_role(RoleName="race-role", AssumeRolePolicyDocument=_policy(trust_a))["Role"]
+    first = iam_b.create_role(RoleName="race-role", AssumeRolePolicyDocument=policy(trust_a))["Role"]
     key, secret = _user(server, a, "race-assumer", "sts:AssumeRole")
-    sts = _through_gate(server.client("sts", key=key, secret=secret), "assume")
+    sts = through_gate(server.client("sts", key=key, secret=secret), "assume")
     arn = first["Arn"]
     held = Held(gate, "assume", lambda: sts.assume_role(RoleArn=arn, RoleSessionName="race")).start()
     trust_b = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{b}:root"}, "Action": "sts:AssumeRole"}
@@ -292,9 +183,9 @@ def test_assume_role_does_not_issue_a_session_of_a_role_recreated_after_its_trus
 
     def change_hands() -> None:
         iam_b.delete_role(RoleName="race-role")
-        second.update(iam_b.create_role(RoleName="race-role", AssumeRolePolicyDocument=_policy(trust_b))["Role"])
+        second.update(iam_b.create_role(RoleName="race-role", AssumeRolePolicyDocument=policy(trust_b))["Role"])
 
-    outcome = _release_after(held, change_hands)
+    outcome = release_after(held, change_hands)
     assert second["RoleId"] != first["RoleId"]
     assert outcome == ("error", "AccessDenied") or (
         outcome[0] == "ok" and outcome[1]["AssumedRoleUser"]["AssumedRoleId"].startswith(first["RoleId"] + ":")
@@ -345,13 +236,13 @@ def test_invoke_does_not_run_a_function_recreated_after_its_policy_was_decided(
         FunctionName="race-fn", StatementId="a", Action="lambda:InvokeFunction", Principal=f"arn:aws:iam::{a}:root"
     )
     arn = f"arn:aws:lambda:{REGION}:{b}:function:race-fn"
-    invoker = _through_gate(server.client("lambda", key=a), "invoke")
+    invoker = through_gate(server.client("lambda", key=a), "invoke")
     held = Held(gate, "invoke", lambda: json.loads(invoker.invoke(FunctionName=arn)["Payload"].read())).start()
 
     def change_hands() -> None:
         lam_b.delete_function(FunctionName="race-fn")
         create("new function")
 
-    outcome = _release_after(held, change_hands)
+    outcome = release_after(held, change_hands)
     assert outcome in (("ok", "old function"), ("error", "ResourceNotFoundException")), outcome
     assert json.loads(lam_b.invoke(FunctionName="race-fn")["Payload"].read()) == "new function"  # control

@@ -14,9 +14,6 @@ poller), never with timing.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,46 +22,19 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
+from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
 from tests.security import race_gate, race_gate_deliveries
-from tests.security.test_races_round2 import Held, _policy, _through_gate
-from tests.structural.check import oracle_env
+from tests.security.gated_servers import gated_for_module
+from tests.security.iam_users import user_keys
+from tests.security.race_support import Held, through_gate
 
 REGION = "us-east-1"
 
 
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Endpoint, Path]]:
-    tmp = tmp_path_factory.mktemp("races3")
-    gate = tmp / "gate"
-    gate.mkdir()
-    port = free_port()
-    log = tmp / f"server-{port}.log"
-    args = [sys.executable, "-m", "tests.security.race_gate_objects", "serve", "--port", str(port)]
-    args += ["--state", str(tmp / "st")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(oracle_env(log))
-    env[race_gate.ENV_DIR] = str(gate)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    endpoint = Endpoint(f"http://127.0.0.1:{port}", tmp / "st", proc, log)
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gated server exited: {log.read_text()}")
-        try:
-            endpoint.health()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                stop_server(endpoint)
-                raise RuntimeError(f"gated server did not become healthy: {log.read_text()}") from None
-            time.sleep(0.05)
-    try:
-        yield endpoint, gate
-    finally:
-        stop_server(endpoint)  # and the structural oracle's verdict on every data-plane call
+    yield from gated_for_module(tmp_path_factory, "races3", "tests.security.race_gate_objects")
 
 
 def _wait(predicate: Any, what: str, seconds: float = 30.0) -> None:
@@ -184,8 +154,6 @@ def test_get_object_does_not_return_an_object_written_after_its_tags_were_decide
     bucket = "race-tagged"
     s3 = server.client("s3", key=owner)
     s3.create_bucket(Bucket=bucket)
-    iam = server.client("iam", key=owner)
-    iam.create_user(UserName="reader")
     statements = [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
         {
@@ -195,13 +163,12 @@ def test_get_object_does_not_return_an_object_written_after_its_tags_were_decide
             "Condition": {"StringEquals": {"s3:ExistingObjectTag/classification": "secret"}},
         },
     ]
-    iam.put_user_policy(UserName="reader", PolicyName="p", PolicyDocument=_policy(*statements))
-    key = iam.create_access_key(UserName="reader")["AccessKey"]
-    reader = server.client("s3", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    keys = user_keys(server, owner, "reader", *statements)
+    reader = server.client("s3", **keys)
     s3.put_object(Bucket=bucket, Key="report", Body=b"public figures", Tagging="classification=public")
     assert reader.get_object(Bucket=bucket, Key="report")["Body"].read() == b"public figures"  # control
 
-    held_reader = _through_gate(server.client("s3", key=key["AccessKeyId"], secret=key["SecretAccessKey"]), "get")
+    held_reader = through_gate(server.client("s3", **keys), "get")
     held = Held(gate, "get", lambda: held_reader.get_object(Bucket=bucket, Key="report")["Body"].read()).start()
     overwrite = Held(
         gate,
@@ -223,8 +190,6 @@ def test_get_object_does_not_return_an_object_written_after_its_tags_were_decide
 def _denied_secret_objects(server: Endpoint, owner: str, user: str, bucket: str, *extra: dict[str, Any]) -> Any:
     """An S3 client of IAM user `user` of `owner`, who may GetObject in `bucket` except objects tagged
     classification=secret (an explicit Deny on s3:ExistingObjectTag/classification), plus `extra` statements."""
-    iam = server.client("iam", key=owner)
-    iam.create_user(UserName=user)
     statements = [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
         {
@@ -235,9 +200,8 @@ def _denied_secret_objects(server: Endpoint, owner: str, user: str, bucket: str,
         },
         *extra,
     ]
-    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=_policy(*statements))
-    key = iam.create_access_key(UserName=user)["AccessKey"]
-    return server.client("s3", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    keys = user_keys(server, owner, user, *statements)
+    return server.client("s3", **keys)
 
 
 def _body(s3: Any, bucket: str, key: str, **kw: Any) -> bytes:
@@ -311,7 +275,7 @@ def test_copy_object_does_not_copy_a_source_written_after_its_tags_were_decided(
     copier.copy_object(Bucket=dst, Key="control", CopySource={"Bucket": src, "Key": "doc"})  # control
     assert _body(s3, dst, "control") == b"public figures"
 
-    held_copier = _through_gate(copier, "copy")
+    held_copier = through_gate(copier, "copy")
     held = Held(
         gate, "copy", lambda: held_copier.copy_object(Bucket=dst, Key="copy", CopySource={"Bucket": src, "Key": "doc"})
     ).start()
@@ -356,7 +320,7 @@ def test_delete_objects_does_not_change_the_version_a_read_was_decided_on(
     current = s3.put_object(Bucket=bucket, Key="report", Body=b"public figures", Tagging="classification=public")
     assert _body(reader, bucket, "report") == b"public figures"  # control
 
-    held_reader = _through_gate(reader, "versions-get")
+    held_reader = through_gate(reader, "versions-get")
     held = Held(gate, "versions-get", lambda: _body(held_reader, bucket, "report")).start()
     delete = Held(
         gate,

@@ -14,10 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,12 +21,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
+from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
-from tests.security import race_gate
+from tests.security.gated_servers import gated_for_module
+from tests.security.iam_users import user_keys
+from tests.security.race_support import Held, through_gate
 from tests.security.test_code_from_s3 import code_of
-from tests.security.test_races_round2 import Held, _policy
-from tests.structural.check import oracle_env
 
 REGION = "us-east-1"
 PUBLIC = zip_of({"app.py": "def handler(event, context):\n    return 'public'\n"})
@@ -39,35 +35,7 @@ SECRET = zip_of({"app.py": "SECRET = 'victim data'\n\ndef handler(event, context
 
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Endpoint, Path]]:
-    tmp = tmp_path_factory.mktemp("races4")
-    gate = tmp / "gate"
-    gate.mkdir()
-    port = free_port()
-    log = tmp / f"server-{port}.log"
-    args = [sys.executable, "-m", "tests.security.race_gate_round4", "serve", "--port", str(port)]
-    args += ["--state", str(tmp / "st")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(oracle_env(log))
-    env[race_gate.ENV_DIR] = str(gate)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    endpoint = Endpoint(f"http://127.0.0.1:{port}", tmp / "st", proc, log)
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gated server exited: {log.read_text()}")
-        try:
-            endpoint.health()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                stop_server(endpoint)
-                raise RuntimeError(f"gated server did not become healthy: {log.read_text()}") from None
-            time.sleep(0.05)
-    try:
-        yield endpoint, gate
-    finally:
-        stop_server(endpoint)  # and the structural oracle's verdict on every data-plane call
+    yield from gated_for_module(tmp_path_factory, "races4", "tests.security.race_gate_round4")
 
 
 def _sha(data: bytes) -> str:
@@ -81,8 +49,6 @@ def _deployer(server: Endpoint, owner: str, user: str, bucket: str) -> tuple[Any
     """(lambda client, s3 client) of IAM user `user` of `owner`: may manage functions and pass roles, and read
     the objects of `bucket` except those tagged classification=secret (an explicit Deny on
     s3:ExistingObjectTag/classification)."""
-    iam = server.client("iam", key=owner)
-    iam.create_user(UserName=user)
     statements = [
         {"Effect": "Allow", "Action": ["lambda:*", "iam:PassRole"], "Resource": "*"},
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
@@ -93,9 +59,7 @@ def _deployer(server: Endpoint, owner: str, user: str, bucket: str) -> tuple[Any
             "Condition": {"StringEquals": {"s3:ExistingObjectTag/classification": "secret"}},
         },
     ]
-    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=_policy(*statements))
-    key = iam.create_access_key(UserName=user)["AccessKey"]
-    keys = {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    keys = user_keys(server, owner, user, *statements)
     return server.client("lambda", **keys), server.client("s3", **keys)
 
 
@@ -180,7 +144,6 @@ def test_update_function_code_does_not_change_a_function_recreated_after_it_was_
     only where its policy allows it (https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-cross-account.html).
     The update acts on the function whose policy allowed it — deleted: ResourceNotFoundException — never on the
     new one. (Round 2 pinned the incarnation for Invoke only.)"""
-    from tests.security.test_races_round2 import _through_gate
 
     server, gate = gated
     a, b = "555500000411", "555500000412"
@@ -203,7 +166,7 @@ def test_update_function_code_does_not_change_a_function_recreated_after_it_was_
     lam_a = server.client("lambda", key=a)
     lam_a.update_function_code(FunctionName=arn, ZipFile=own)  # control: the policy lets A update it
 
-    held_a = _through_gate(server.client("lambda", key=a), "update")
+    held_a = through_gate(server.client("lambda", key=a), "update")
     held = Held(gate, "update", lambda: held_a.update_function_code(FunctionName=arn, ZipFile=mine)).start()
     lam_b.delete_function(FunctionName=name)
     create()

@@ -12,9 +12,6 @@ changes and Lambda tag decisions. Every window is played deterministically with 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,45 +20,17 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
-from tests.security import race_gate
-from tests.security.test_races_round2 import Held, _policy, _release_after
-from tests.structural.check import oracle_env
+from tests.e2e.conftest import Endpoint
+from tests.security.gated_servers import gated_for_module
+from tests.security.iam_users import user_keys
+from tests.security.race_support import Held, release_after, through_gate
 
 REGION = "us-east-1"
 
 
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Endpoint, Path]]:
-    tmp = tmp_path_factory.mktemp("races5")
-    gate = tmp / "gate"
-    gate.mkdir()
-    port = free_port()
-    log = tmp / f"server-{port}.log"
-    args = [sys.executable, "-m", "tests.security.race_gate_round5", "serve", "--port", str(port)]
-    args += ["--state", str(tmp / "st")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(oracle_env(log))
-    env[race_gate.ENV_DIR] = str(gate)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    endpoint = Endpoint(f"http://127.0.0.1:{port}", tmp / "st", proc, log)
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gated server exited: {log.read_text()}")
-        try:
-            endpoint.health()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                stop_server(endpoint)
-                raise RuntimeError(f"gated server did not become healthy: {log.read_text()}") from None
-            time.sleep(0.05)
-    try:
-        yield endpoint, gate
-    finally:
-        stop_server(endpoint)  # and the structural oracle's verdict on every data-plane call
+    yield from gated_for_module(tmp_path_factory, "races5", "tests.security.race_gate_round5")
 
 
 # --- DynamoDB ImportTable: an object overwritten between the import's pin and its decision ---------------------
@@ -74,8 +43,6 @@ def _line(pk: str) -> bytes:
 def _importer(server: Endpoint, account: str, bucket: str) -> Any:
     """The DynamoDB client of IAM user `importer` of `account`: may import tables, list and read the objects of
     `bucket` — except those tagged classification=secret (an explicit Deny on s3:ExistingObjectTag)."""
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName="importer")
     statements = [
         {
             "Effect": "Allow",
@@ -91,9 +58,8 @@ def _importer(server: Endpoint, account: str, bucket: str) -> Any:
             "Condition": {"StringEquals": {"s3:ExistingObjectTag/classification": "secret"}},
         },
     ]
-    iam.put_user_policy(UserName="importer", PolicyName="p", PolicyDocument=_policy(*statements))
-    key = iam.create_access_key(UserName="importer")["AccessKey"]
-    return server.client("dynamodb", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    keys = user_keys(server, account, "importer", *statements)
+    return server.client("dynamodb", **keys)
 
 
 def _import(ddb: Any, table: str, bucket: str, prefix: str) -> dict[str, Any]:
@@ -181,7 +147,6 @@ def test_get_item_does_not_read_a_table_recreated_after_it_was_decided(gated: tu
     table whose tags allowed it (before the deletion: the dev item; after it: ResourceNotFoundException) or is
     denied on the new one; never the new table's item under the old table's tags (the principle rounds 2 and 4
     applied to queues and functions)."""
-    from tests.security.test_races_round2 import _through_gate
 
     server, gate = gated
     account = "555500000511"
@@ -200,17 +165,13 @@ def test_get_item_does_not_read_a_table_recreated_after_it_was_decided(gated: tu
         ddb.put_item(TableName=name, Item={"pk": {"S": "k"}, "v": {"S": value}})
 
     create("dev", "dev data")
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName="reader")
     dev = {"StringEquals": {"aws:ResourceTag/env": "dev"}}
     statement = {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*", "Condition": dev}
-    iam.put_user_policy(UserName="reader", PolicyName="p", PolicyDocument=_policy(statement))
-    key = iam.create_access_key(UserName="reader")["AccessKey"]
-    keys = {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    keys = user_keys(server, account, "reader", statement)
     reader = server.client("dynamodb", **keys)
     assert reader.get_item(TableName=name, Key={"pk": {"S": "k"}})["Item"]["v"] == {"S": "dev data"}  # control
 
-    held_reader = _through_gate(server.client("dynamodb", **keys), "ddb-get")
+    held_reader = through_gate(server.client("dynamodb", **keys), "ddb-get")
     held = Held(gate, "ddb-get", lambda: held_reader.get_item(TableName=name, Key={"pk": {"S": "k"}}).get("Item"))
     held.start()
 
@@ -218,7 +179,7 @@ def test_get_item_does_not_read_a_table_recreated_after_it_was_decided(gated: tu
         ddb.delete_table(TableName=name)
         create("prod", "secret")
 
-    outcome = _release_after(held, recreate)  # with a hold on the table's name, the deletion waits for the read
+    outcome = release_after(held, recreate)  # with a hold on the table's name, the deletion waits for the read
     assert outcome[0] == "error" or outcome[1] is None or outcome[1]["v"] != {"S": "secret"}, (
         "the new table's item was read under the deleted table's tags"
     )

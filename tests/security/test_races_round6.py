@@ -28,7 +28,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Endpoint
-from tests.security.test_races_round2 import Held, _policy, _release_after, _through_gate
+from tests.security.iam_users import user_keys
+from tests.security.race_support import Held, release_after, through_gate
 from tests.security.test_races_round5 import gated as _gated_server
 
 REGION = "us-east-1"
@@ -51,12 +52,8 @@ def _create(ddb: Any, name: str, env: str, value: str) -> None:
 
 def _user(server: Endpoint, account: str, user: str, *actions: str) -> dict[str, str]:
     """IAM user `user` of `account`, allowed `actions` on the tables tagged env=dev only: its keys."""
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=user)
     statement = {"Effect": "Allow", "Action": list(actions), "Resource": "*", "Condition": _DEV}
-    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=_policy(statement))
-    key = iam.create_access_key(UserName=user)["AccessKey"]
-    return {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    return user_keys(server, account, user, statement)
 
 
 def _race(
@@ -73,14 +70,14 @@ def _race(
     owner = server.client("dynamodb", key=account)
     for name in tables:
         _create(owner, name, "dev", f"dev data of {name}")
-    held_client = _through_gate(server.client("dynamodb", **keys), gate_name)
+    held_client = through_gate(server.client("dynamodb", **keys), gate_name)
     held = Held(gate, gate_name, lambda: call(held_client)).start()
 
     def recreate() -> None:
         owner.delete_table(TableName=tables[-1])
         _create(owner, tables[-1], "prod", "secret")
 
-    outcome = _release_after(held, recreate)  # with a hold on every table named, the deletion waits for the call
+    outcome = release_after(held, recreate)  # with a hold on every table named, the deletion waits for the call
     assert owner.describe_table(TableName=tables[-1])["Table"]["TableName"] == tables[-1]  # re-created
     return outcome
 
@@ -201,12 +198,8 @@ def test_filter_log_events_does_not_read_a_log_group_recreated_after_it_was_deci
     server, gate = gated
     account = "555500000611" if by_arn else "555500000612"
     name = "race6-logs"
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName="reader")
     statement = {"Effect": "Allow", "Action": "logs:FilterLogEvents", "Resource": "*", "Condition": _DEV}
-    iam.put_user_policy(UserName="reader", PolicyName="p", PolicyDocument=_policy(statement))
-    key = iam.create_access_key(UserName="reader")["AccessKey"]
-    keys = {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    keys = user_keys(server, account, "reader", statement)
     owner = server.client("logs", key=account)
     _log_group(owner, name, "dev", "dev event")
     group = (
@@ -217,7 +210,7 @@ def test_filter_log_events_does_not_read_a_log_group_recreated_after_it_was_deci
     reader = server.client("logs", **keys)
     assert [e["message"] for e in reader.filter_log_events(**group)["events"]] == ["dev event"]  # control
 
-    held_reader = _through_gate(server.client("logs", **keys), f"logs-{by_arn}")
+    held_reader = through_gate(server.client("logs", **keys), f"logs-{by_arn}")
     held = Held(
         gate, f"logs-{by_arn}", lambda: [e["message"] for e in held_reader.filter_log_events(**group)["events"]]
     )
@@ -227,7 +220,7 @@ def test_filter_log_events_does_not_read_a_log_group_recreated_after_it_was_deci
         owner.delete_log_group(logGroupName=name)
         _log_group(owner, name, "prod", "secret event")
 
-    outcome = _release_after(held, recreate)
+    outcome = release_after(held, recreate)
     assert outcome[0] == "error" or "secret event" not in outcome[1], (
         "the new log group's event was read under the deleted group's tags"
     )
@@ -318,15 +311,11 @@ def test_sns_tag_resource_does_not_tag_a_topic_recreated_after_it_was_decided(ga
     a deleted topic's tags go with it (https://docs.aws.amazon.com/sns/latest/api/API_DeleteTopic.html)."""
     server, gate = gated
     account = "555500000621"
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName="tagger")
     statement = {"Effect": "Allow", "Action": "sns:TagResource", "Resource": "*", "Condition": _DEV}
-    iam.put_user_policy(UserName="tagger", PolicyName="p", PolicyDocument=_policy(statement))
-    key = iam.create_access_key(UserName="tagger")["AccessKey"]
-    keys = {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    keys = user_keys(server, account, "tagger", statement)
     owner = server.client("sns", key=account)
     arn = owner.create_topic(Name="race6-topic", Tags=[{"Key": "env", "Value": "dev"}])["TopicArn"]
-    held_client = _through_gate(server.client("sns", **keys), "sns-tag")
+    held_client = through_gate(server.client("sns", **keys), "sns-tag")
     tag = [{"Key": "planted", "Value": "yes"}]
     held = Held(gate, "sns-tag", lambda: held_client.tag_resource(ResourceArn=arn, Tags=tag)).start()
 
@@ -334,7 +323,7 @@ def test_sns_tag_resource_does_not_tag_a_topic_recreated_after_it_was_decided(ga
         owner.delete_topic(TopicArn=arn)
         assert owner.create_topic(Name="race6-topic", Tags=[{"Key": "env", "Value": "prod"}])["TopicArn"] == arn
 
-    outcome = _release_after(held, recreate)
+    outcome = release_after(held, recreate)
     tags = owner.list_tags_for_resource(ResourceArn=arn)["Tags"]
     assert {"Key": "planted", "Value": "yes"} not in tags, f"the re-created prod topic got her tag ({outcome})"
     assert {"Key": "env", "Value": "prod"} in tags

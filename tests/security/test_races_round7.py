@@ -31,7 +31,9 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
-from tests.security.test_races_round2 import Held, _policy, _release_after, _through_gate
+from tests.security.iam_users import policy as _policy
+from tests.security.iam_users import user_keys
+from tests.security.race_support import Held, release_after, through_gate
 from tests.security.test_races_round5 import gated as _gated_server
 
 REGION = "us-east-1"
@@ -41,11 +43,7 @@ _DEV = {"StringEquals": {"aws:ResourceTag/env": "dev"}}
 
 
 def _keys(server: Endpoint, account: str, user: str, *statements: dict[str, Any]) -> dict[str, str]:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=user)
-    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=_policy(*statements))
-    key = iam.create_access_key(UserName=user)["AccessKey"]
-    return {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    return user_keys(server, account, user, *statements)
 
 
 def _until_deleted(delete: Callable[[], Any], empty: Callable[[], None]) -> None:
@@ -92,7 +90,7 @@ def test_put_role_policy_does_not_write_into_a_role_recreated_without_its_bounda
     trust = _policy({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
     owner.create_role(RoleName="race7-role", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary)
     admin = _policy({"Effect": "Allow", "Action": "*", "Resource": "*"})
-    held_iam = _through_gate(server.client("iam", **keys), f"put-role-policy-{account}")
+    held_iam = through_gate(server.client("iam", **keys), f"put-role-policy-{account}")
     held = Held(
         gate,
         f"put-role-policy-{account}",
@@ -107,7 +105,7 @@ def test_put_role_policy_does_not_write_into_a_role_recreated_without_its_bounda
         _until_deleted(lambda: owner.delete_role(RoleName=spelled), empty)
         owner.create_role(RoleName=spelled, AssumeRolePolicyDocument=trust)
 
-    outcome = _release_after(held, recreate)
+    outcome = release_after(held, recreate)
     assert "PermissionsBoundary" not in owner.get_role(RoleName="race7-role")["Role"]  # re-created, unbounded
     planted = owner.list_role_policies(RoleName="race7-role")["PolicyNames"]
     assert planted == [], f"the administrator policy landed in the unbounded role re-created since ({outcome})"
@@ -135,7 +133,7 @@ def test_create_policy_version_does_not_write_into_a_policy_recreated_after_it_w
         "Policy"
     ]["Arn"]
     admin = _policy({"Effect": "Allow", "Action": "*", "Resource": "*"})
-    held_iam = _through_gate(server.client("iam", **keys), "policy-version")
+    held_iam = through_gate(server.client("iam", **keys), "policy-version")
     held = Held(
         gate,
         "policy-version",
@@ -152,7 +150,7 @@ def test_create_policy_version_does_not_write_into_a_policy_recreated_after_it_w
         tags = [{"Key": "env", "Value": "prod"}]
         assert owner.create_policy(PolicyName="race7-policy", PolicyDocument=benign, Tags=tags)["Policy"]["Arn"] == arn
 
-    outcome = _release_after(held, recreate)
+    outcome = release_after(held, recreate)
     policy = owner.get_policy(PolicyArn=arn)["Policy"]
     assert {"Key": "env", "Value": "prod"} in policy.get("Tags", []), policy  # re-created
     document = owner.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
@@ -180,7 +178,7 @@ def test_create_access_key_of_the_caller_is_not_issued_for_a_user_recreated_sinc
     mine = f"arn:aws:iam::{account}:user/${{aws:username}}"
     keys = _keys(server, account, "alice", {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": mine})
     first = admin.get_user(UserName="alice")["User"]["UserId"]
-    held_iam = _through_gate(server.client("iam", **keys), "own-key")
+    held_iam = through_gate(server.client("iam", **keys), "own-key")
     held = Held(gate, "own-key", lambda: held_iam.create_access_key()["AccessKey"]).start()
 
     def recreate() -> None:
@@ -193,7 +191,7 @@ def test_create_access_key_of_the_caller_is_not_issued_for_a_user_recreated_sinc
         _until_deleted(lambda: admin.delete_user(UserName="alice"), empty)
         admin.create_user(UserName="alice")
 
-    outcome = _release_after(held, recreate)
+    outcome = release_after(held, recreate)
     assert admin.get_user(UserName="alice")["User"]["UserId"] != first  # another alice
     issued = admin.list_access_keys(UserName="alice")["AccessKeyMetadata"]
     assert issued == [], f"the old alice's request got a key of the new alice ({outcome})"
@@ -232,14 +230,14 @@ def test_lambda_tag_resource_does_not_tag_a_function_recreated_after_it_was_deci
     )
     _function(lam, role, "race7-fn", "dev", Tags={"env": "dev"})
     arn = f"arn:aws:lambda:{REGION}:{account}:function:race7-fn"
-    held_lam = _through_gate(server.client("lambda", **keys), "lambda-tag")
+    held_lam = through_gate(server.client("lambda", **keys), "lambda-tag")
     held = Held(gate, "lambda-tag", lambda: held_lam.tag_resource(Resource=arn, Tags={"planted": "yes"})).start()
 
     def recreate() -> None:
         lam.delete_function(FunctionName="race7-fn")
         _function(lam, role, "race7-fn", "prod", Tags={"env": "prod"})
 
-    outcome = _release_after(held, recreate)
+    outcome = release_after(held, recreate)
     tags = lam.list_tags(Resource=arn)["Tags"]
     assert tags.get("env") == "prod"  # re-created
     assert "planted" not in tags, f"the prod function re-created since got her tag ({outcome})"
@@ -280,7 +278,7 @@ def test_invoke_of_an_alias_does_not_run_the_alias_recreated_after_its_policy_wa
         Principal=f"arn:aws:iam::{a}:root",
     )
     arn = f"arn:aws:lambda:{REGION}:{b}:function:race7-aliased"
-    invoker = _through_gate(server.client("lambda", key=a), "alias-invoke")
+    invoker = through_gate(server.client("lambda", key=a), "alias-invoke")
     held = Held(
         gate,
         "alias-invoke",
@@ -291,7 +289,7 @@ def test_invoke_of_an_alias_does_not_run_the_alias_recreated_after_its_policy_wa
         lam_b.delete_alias(FunctionName="race7-aliased", Name="live")
         lam_b.create_alias(FunctionName="race7-aliased", Name="live", FunctionVersion="2")
 
-    outcome = _release_after(held, recreate)
+    outcome = release_after(held, recreate)
     assert lam_b.get_alias(FunctionName="race7-aliased", Name="live")["FunctionVersion"] == "2"  # re-created
     assert outcome != ("ok", "secret v2"), "A ran the version of the alias re-created since, which allows nobody"
     assert outcome in (("ok", "public v1"), ("error", "ResourceNotFoundException")), outcome
