@@ -16,12 +16,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.iam_users import policy, user_keys
 
 REGION = "us-east-1"
-
-
-def policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def allow(action: str | list[str], resource: str | list[str] = "*") -> dict[str, Any]:
@@ -30,15 +27,6 @@ def allow(action: str | list[str], resource: str | list[str] = "*") -> dict[str,
 
 def deny(action: str | list[str], resource: str | list[str] = "*") -> dict[str, Any]:
     return {"Effect": "Deny", "Action": action, "Resource": resource}
-
-
-def user_with_key(server: Endpoint, account: str, name: str, *statements: dict[str, Any]) -> dict[str, str]:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    if statements:
-        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
 
 
 def item_line(pk: str) -> bytes:
@@ -93,7 +81,7 @@ def test_an_import_reads_only_objects_the_caller_may_get(make_server: Callable[.
     server = make_server()
     account = "777750000001"
     _import_source(server, account, "r5-import")
-    user = user_with_key(
+    user = user_keys(
         server,
         account,
         "importer",
@@ -125,7 +113,7 @@ def test_an_import_is_refused_by_a_deny_on_one_object_under_the_prefix(make_serv
     s3.create_bucket(Bucket="r5-import-deny")
     s3.put_object(Bucket="r5-import-deny", Key="data/ok.json", Body=item_line("ok"))
     s3.put_object(Bucket="r5-import-deny", Key="data/secret.json", Body=item_line("secret"))
-    user = user_with_key(
+    user = user_keys(
         server,
         account,
         "importer",
@@ -151,7 +139,7 @@ def test_a_new_object_under_the_prefix_is_decided_again(make_server: Callable[..
     s3 = server.client("s3", key=account)
     s3.create_bucket(Bucket="r5-import-pin")
     s3.put_object(Bucket="r5-import-pin", Key="in/ok.json", Body=item_line("ok"))
-    user = user_with_key(
+    user = user_keys(
         server,
         account,
         "importer",
@@ -207,7 +195,7 @@ def test_an_export_is_decided_on_the_objects_it_writes(make_server: Callable[...
     server = make_server()
     account = "777750000004"
     arn = _exportable(server, account, "r5-export", "r5-export-b")
-    user = user_with_key(
+    user = user_keys(
         server,
         account,
         "exporter",

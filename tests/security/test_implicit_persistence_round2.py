@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.security.iam_users import user_keys
 
 REGION = "us-east-1"
 
@@ -39,12 +40,7 @@ def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 def user_with_key(
     server: Endpoint, account: str, name: str, *statements: dict[str, Any], path: str = "/"
 ) -> dict[str, str]:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name, Path=path)
-    if statements:
-        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    return user_keys(server, account, name, *statements, path=path)
 
 
 # ---- principals named with another path --------------------------------------------------------------------

@@ -10,24 +10,18 @@ what a restart leaves dangling when the embedded data plane comes back empty whi
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdaperm.gateway.events import NOTIFICATION
-from lambdaperm.state import Records
-from lambdaperm.state.db import Database
 from tests.e2e.conftest import Endpoint, stop_server
 from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.security.restart_support import delivered, lambda_targets, s3_key_logger
+from tests.security.iam_users import policy, user_keys
 
 REGION = "us-east-1"
-
-
-def policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def allow(action: str | list[str], resource: str = "*") -> dict[str, Any]:
@@ -36,15 +30,6 @@ def allow(action: str | list[str], resource: str = "*") -> dict[str, Any]:
 
 def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Code"])
-
-
-def user_with_key(server: Endpoint, account: str, name: str, *statements: dict[str, Any]) -> dict[str, str]:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    if statements:
-        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=policy(*statements))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {"key": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
 
 
 def session_of(creds: dict[str, Any]) -> dict[str, str]:
@@ -79,7 +64,7 @@ def test_a_deleted_users_session_does_not_carry_a_namesakes_tags(server: Endpoin
         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "ops"}},
     }
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy(grant)})
-    old = user_with_key(server, account, "bob")
+    old = user_keys(server, account, "bob")
     session = session_of(server.client("sts", **old).get_session_token()["Credentials"])
     with pytest.raises(ClientError) as before:  # control: bob has no tag, the queue policy does not apply
         server.client("sqs", **session).send_message(QueueUrl=url, MessageBody="before")
@@ -116,7 +101,7 @@ def _role_with_session_policy(server: Endpoint, account: str) -> tuple[Any, str,
     scope = iam.create_policy(
         PolicyName="session-scope", PolicyDocument=policy(allow(["iam:ListUsers", "iam:ListRoles"]))
     )["Policy"]["Arn"]
-    assumer = user_with_key(server, account, "assumer", allow("sts:AssumeRole"))
+    assumer = user_keys(server, account, "assumer", allow("sts:AssumeRole"))
     creds = server.client("sts", **assumer).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/operator", RoleSessionName="scoped", PolicyArns=[{"arn": scope}]
     )["Credentials"]
@@ -238,37 +223,7 @@ def test_after_a_restart_the_owner_creates_its_bucket_again_without_its_old_noti
     state = tmp_path / "state"
     first = make_server(state)
     owner, other = "777800000006", "777800000007"
-    role = make_role(
-        first.client("iam", key=owner),
-        "process-role",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": "*",
-                }
-            ],
-        },
-    )
-    lam = first.client("lambda", key=owner)
-    handler = "def handler(e, c):\n    print('saw', e['Records'][0]['s3']['object']['key'])\n    return 1\n"
-    fn = lam.create_function(
-        FunctionName="process",
-        Runtime="python3.11",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": zip_of({"app.py": handler})},
-    )["FunctionArn"]
-    lam.add_permission(
-        FunctionName="process",
-        StatementId="s3",
-        Action="lambda:InvokeFunction",
-        Principal="s3.amazonaws.com",
-        SourceArn="arn:aws:s3:::o-uploads",
-        SourceAccount=owner,
-    )
+    fn = s3_key_logger(first, owner, "o-uploads")
     s3 = first.client("s3", key=owner)
     s3.create_bucket(Bucket="o-uploads")
     s3.put_bucket_notification_configuration(
@@ -278,14 +233,14 @@ def test_after_a_restart_the_owner_creates_its_bucket_again_without_its_old_noti
         },
     )
     s3.put_object(Bucket="o-uploads", Key="before", Body=b"x")
-    assert _delivered(first, owner, "before")
+    assert delivered(first, owner, "before")
     assert stop_server(first) == 0
     second = make_server(state)
     s3 = second.client("s3", key=owner)
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="o-uploads")["Contents"]] == ["before"]
     assert s3.get_bucket_notification_configuration(Bucket="o-uploads").get("LambdaFunctionConfigurations")
     s3.put_object(Bucket="o-uploads", Key="after-restart", Body=b"x")
-    assert _delivered(second, owner, "after-restart")  # the restored bucket kept its Lambda target
+    assert delivered(second, owner, "after-restart")  # the restored bucket kept its Lambda target
     with pytest.raises(ClientError) as taken:
         second.client("s3", key=other).create_bucket(Bucket="o-uploads")
     assert code(taken) == "BucketAlreadyExists"
@@ -295,33 +250,10 @@ def test_after_a_restart_the_owner_creates_its_bucket_again_without_its_old_noti
     s3.create_bucket(Bucket="o-uploads")
     assert s3.list_objects_v2(Bucket="o-uploads")["KeyCount"] == 0
     assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket="o-uploads")
-    assert _lambda_targets(state, "o-uploads") is None  # no S3 → Lambda target is left for the new bucket
+    assert lambda_targets(state, "o-uploads") is None  # no S3 → Lambda target is left for the new bucket
     with pytest.raises(ClientError) as taken:  # and it is still the owner's only
         second.client("s3", key=other).create_bucket(Bucket="o-uploads")
     assert code(taken) == "BucketAlreadyExists"
-
-
-def _delivered(server: Endpoint, account: str, key: str) -> bool:
-    """Whether function `process` logged an S3 event of `key` (waited for, up to 30 s)."""
-    logs = server.client("logs", key=account)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            found = logs.filter_log_events(logGroupName="/aws/lambda/process", filterPattern=f'"saw {key}"')["events"]
-        except ClientError:  # no log group yet
-            found = []
-        if found or time.monotonic() >= deadline:
-            return bool(found)
-        time.sleep(0.2)
-
-
-def _lambda_targets(state: Path, bucket: str) -> Any:
-    """The S3 → Lambda targets lambdaperm keeps for `bucket` (its records, read beside the running server)."""
-    db = Database(state)
-    try:
-        return Records(db).get(NOTIFICATION, "", bucket)
-    finally:
-        db.close()
 
 
 def test_deleting_a_bucket_frees_its_name_before_and_after_a_restart(make_server: Any, tmp_path: Path) -> None:

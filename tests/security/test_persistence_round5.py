@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.iam_users import clients_of, user_keys
 
 REGION = "us-east-1"
 
@@ -27,12 +28,8 @@ def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 def admin_user(server: Endpoint, account: str, name: str) -> Any:
     """A user of `account` allowed everything (AssumeRole is refused to a root), as a boto3 client factory."""
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-    iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=json.dumps(document))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return lambda service: server.client(service, key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    everything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    return clients_of(server, user_keys(server, account, name, everything, policy_name="all"))
 
 
 # ---- S3: a bucket's tags die with it ----------------------------------------------------------------------------

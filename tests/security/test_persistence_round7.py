@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +18,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
+from tests.e2e.conftest import Endpoint
 from tests.security import race_gate
-from tests.structural.check import oracle_env
+from tests.security.gated_servers import gated_starter
+from tests.security.iam_users import key_pair, user_keys
+from tests.security.restart_support import crash_during
 
 A = "777800000071"
 
@@ -36,68 +34,11 @@ def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 @pytest.fixture
 def gated(tmp_path: Path) -> Iterator[Callable[[], tuple[Endpoint, Path]]]:
     """Start servers on `tmp_path/state` whose trail commit stops while `<gate>/commit.hold` exists."""
-    started: list[Endpoint] = []
-    gate = tmp_path / "gate"
-    gate.mkdir()
-
-    def start() -> tuple[Endpoint, Path]:
-        port = free_port()
-        log = tmp_path / f"server-{port}.log"
-        args = [sys.executable, "-m", "tests.security.crash_gate_round7", "serve", "--port", str(port)]
-        args += ["--state", str(tmp_path / "state")]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(oracle_env(log))
-        env[race_gate.ENV_DIR] = str(gate)
-        with log.open("wb") as out:
-            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-        endpoint = Endpoint(f"http://127.0.0.1:{port}", tmp_path / "state", proc, log)
-        started.append(endpoint)
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gated server exited: {log.read_text()}")
-            try:
-                endpoint.health()
-                return endpoint, gate
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gated server did not become healthy: {log.read_text()}") from None
-                time.sleep(0.05)
-
-    yield start
-    for endpoint in started:
-        stop_server(endpoint)  # and the structural oracle's verdict on every data-plane call
-
-
-def crash_during(endpoint: Endpoint, gate: Path, call: Callable[[], Any]) -> None:
-    """Run `call`, and `kill -9` the server once the call executed and its trail commit (with its journal entry)
-    is about to be written: the call is never acknowledged."""
-    (gate / "commit.hold").touch()
-    outcome: list[BaseException | None] = []
-
-    def run() -> None:
-        try:
-            call()
-            outcome.append(None)
-        except BaseException as exc:  # the connection is cut by the kill
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    race_gate.wait_for(gate / "commit.arrived")
-    endpoint.proc.kill()
-    endpoint.proc.wait()
-    thread.join(timeout=30)
-    (gate / "commit.hold").unlink()
-    (gate / "commit.arrived").unlink()
-    assert outcome and outcome[0] is not None, "the call was acknowledged before the kill"
+    yield from gated_starter(tmp_path, "tests.security.crash_gate_round7")
 
 
 def _user(endpoint: Endpoint, account: str, name: str) -> Any:
-    iam = endpoint.client("iam", key=account)
-    iam.create_user(UserName=name)
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+    return key_pair(user_keys(endpoint, account, name))
 
 
 def _drop_user(endpoint: Endpoint, account: str, name: str) -> None:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,14 +20,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdaperm.gateway.events import NOTIFICATION
-from lambdaperm.state import Records
 from lambdaperm.state.db import Database
-from tests.e2e.conftest import ROOT, Endpoint, free_port, stop_server
-from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.e2e.conftest import Endpoint
 from tests.security import race_gate
-from tests.security.test_persistence_round7 import crash_during, gated  # noqa: F401  (the fixture)
-from tests.structural.check import oracle_env
+from tests.security.gated_servers import gated_starter
+from tests.security.restart_support import crash_during, delivered, lambda_targets, s3_key_logger
+from tests.security.test_persistence_round7 import gated  # noqa: F401  (the fixture)
 
 A = "777800000081"
 B = "777800000082"
@@ -39,104 +34,15 @@ B = "777800000082"
 @pytest.fixture
 def gated_import(tmp_path: Path) -> Iterator[Callable[[], tuple[Endpoint, Path]]]:
     """Start servers on `tmp_path/state` with the crash gates and ImportTable's gate (`crash_gate_round8`)."""
-    started: list[Endpoint] = []
-    gate = tmp_path / "gate"
-    gate.mkdir()
-
-    def start() -> tuple[Endpoint, Path]:
-        port = free_port()
-        log = tmp_path / f"server-{port}.log"
-        args = [sys.executable, "-m", "tests.security.crash_gate_round8", "serve", "--port", str(port)]
-        args += ["--state", str(tmp_path / "state")]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(oracle_env(log))
-        env[race_gate.ENV_DIR] = str(gate)
-        with log.open("wb") as out:
-            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-        endpoint = Endpoint(f"http://127.0.0.1:{port}", tmp_path / "state", proc, log)
-        started.append(endpoint)
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gated server exited: {log.read_text()}")
-            try:
-                endpoint.health()
-                return endpoint, gate
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gated server did not become healthy: {log.read_text()}") from None
-                time.sleep(0.05)
-
-    yield start
-    for endpoint in started:
-        stop_server(endpoint)
+    yield from gated_starter(tmp_path, "tests.security.crash_gate_round8")
 
 
 def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return str(exc.value.response["Error"]["Code"])
 
 
-def _lambda_targets(state: Path, bucket: str) -> Any:
-    """The S3 → Lambda targets lambdaperm keeps for `bucket` (its records, read beside the server)."""
-    db = Database(state)
-    try:
-        return Records(db).get(NOTIFICATION, "", bucket)
-    finally:
-        db.close()
-
-
-def _function(endpoint: Endpoint, bucket: str) -> str:
-    """Function `process` of A (logs every S3 key it is given), invocable by S3 for `bucket`."""
-    role = make_role(
-        endpoint.client("iam", key=A),
-        "process-role",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": "*",
-                }
-            ],
-        },
-    )
-    lam = endpoint.client("lambda", key=A)
-    handler = "def handler(e, c):\n    print('saw', e['Records'][0]['s3']['object']['key'])\n    return 1\n"
-    arn = lam.create_function(
-        FunctionName="process",
-        Runtime="python3.11",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": zip_of({"app.py": handler})},
-    )["FunctionArn"]
-    lam.add_permission(
-        FunctionName="process",
-        StatementId="s3",
-        Action="lambda:InvokeFunction",
-        Principal="s3.amazonaws.com",
-        SourceArn=f"arn:aws:s3:::{bucket}",
-        SourceAccount=A,
-    )
-    return str(arn)
-
-
 def _config(arn: str) -> dict[str, Any]:
     return {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}]}
-
-
-def _delivered(endpoint: Endpoint, key: str) -> bool:
-    """Whether function `process` logged an S3 event of `key` (waited for, up to 30 s: a positive signal)."""
-    logs = endpoint.client("logs", key=A)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            found = logs.filter_log_events(logGroupName="/aws/lambda/process", filterPattern=f'"saw {key}"')["events"]
-        except ClientError:  # no log group yet
-            found = []
-        if found or time.monotonic() >= deadline:
-            return bool(found)
-        time.sleep(0.2)
 
 
 # --- the bucket registry ----------------------------------------------------------------------------------------
@@ -207,7 +113,7 @@ def test_a_notification_configuration_the_crash_lost_keeps_no_lambda_target(
     (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketNotificationConfiguration.html)."""
     first, gate = gated()
     bucket = "r8-lost-notification"
-    arn = _function(first, bucket)
+    arn = s3_key_logger(first, A, bucket)
     s3 = first.client("s3", key=A)
     s3.create_bucket(Bucket=bucket)
     crash_during(
@@ -221,7 +127,7 @@ def test_a_notification_configuration_the_crash_lost_keeps_no_lambda_target(
     assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket)
     state = second.state
     assert state is not None
-    targets = _lambda_targets(state, bucket)
+    targets = lambda_targets(state, bucket)
     assert targets is None or targets.get("Targets") == []
 
 
@@ -238,7 +144,7 @@ def test_a_delete_bucket_the_crash_lost_keeps_the_restored_buckets_lambda_target
     (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html)."""
     first, gate = gated()
     bucket = "r8-lost-delete"
-    arn = _function(first, bucket)
+    arn = s3_key_logger(first, A, bucket)
     s3 = first.client("s3", key=A)
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=_config(arn))
@@ -248,7 +154,7 @@ def test_a_delete_bucket_the_crash_lost_keeps_the_restored_buckets_lambda_target
     s3 = second.client("s3", key=A)
     assert s3.get_bucket_notification_configuration(Bucket=bucket).get("LambdaFunctionConfigurations")
     s3.put_object(Bucket=bucket, Key="after-lost-delete", Body=b"x")
-    assert _delivered(second, "after-lost-delete")
+    assert delivered(second, A, "after-lost-delete")
     crash_during(
         second, gate, lambda: s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
     )
@@ -257,7 +163,7 @@ def test_a_delete_bucket_the_crash_lost_keeps_the_restored_buckets_lambda_target
     s3 = third.client("s3", key=A)
     assert s3.get_bucket_notification_configuration(Bucket=bucket).get("LambdaFunctionConfigurations")
     s3.put_object(Bucket=bucket, Key="after-lost-removal", Body=b"x")
-    assert _delivered(third, "after-lost-removal")
+    assert delivered(third, A, "after-lost-removal")
 
 
 # --- ImportTable after a restart ---------------------------------------------------------------------------------
