@@ -9,7 +9,6 @@ what a restart leaves dangling when the embedded data plane comes back empty whi
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint, stop_server
 from tests.e2e.lambda_helpers import make_role, zip_of
-from tests.security.restart_support import delivered, lambda_targets, s3_key_logger
 from tests.security.iam_users import policy, user_keys
+from tests.security.restart_support import delivered, lambda_targets, s3_key_logger
 
 REGION = "us-east-1"
 
