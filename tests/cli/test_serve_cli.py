@@ -41,13 +41,18 @@ def _serve(port: int, *extra: str) -> subprocess.Popen[str]:
 
 
 def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """Stop the server (SIGTERM, then SIGKILL after a bound: a test never leaves a server running)."""
     if proc.poll() is None:
         proc.terminate()
-    out, err = proc.communicate(timeout=30)
-    return out, err
+    try:
+        return proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate(timeout=30)
+        raise AssertionError(f"serve did not stop on SIGTERM within 30 s: {err[-2000:]}") from None
 
 
-def _first_line(proc: subprocess.Popen[str], timeout: float = 30) -> str:
+def _first_line(proc: subprocess.Popen[str], timeout: float = 120) -> str:
     assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], timeout)
     assert ready, "serve printed nothing"
@@ -77,7 +82,8 @@ def test_serving_on_is_printed_once_the_port_is_bound() -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=5):  # bound: no retry needed
             pass
     finally:
-        _stop(proc)
+        if proc.returncode is None:  # the test stops it itself to read its log
+            _stop(proc)
 
 
 def test_serve_help_explains_every_option() -> None:
@@ -102,9 +108,12 @@ def test_serve_help_explains_every_option() -> None:
 def debug_server() -> Iterator[tuple[subprocess.Popen[str], str]]:
     port = _free_port()
     proc = _serve(port, "--log-level", "debug")
-    _first_line(proc)
-    yield proc, f"http://127.0.0.1:{port}"
-    _stop(proc)
+    try:
+        _first_line(proc)
+        yield proc, f"http://127.0.0.1:{port}"
+    finally:
+        if proc.returncode is None:  # the test stops it itself to read its log
+            _stop(proc)
 
 
 def test_debug_logs_each_decision_on_one_line(debug_server: tuple[subprocess.Popen[str], str]) -> None:
