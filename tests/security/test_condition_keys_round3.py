@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, payload, zip_of
+from tests.security.iam_users import key_pair, user_keys
 
 REGION = "us-east-1"
 
@@ -24,11 +25,7 @@ def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
 
 
 def _user(server: Endpoint, account: str, name: str, policy: dict[str, Any]) -> tuple[str, str]:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+    return key_pair(user_keys(server, account, name, document=policy))
 
 
 def _denied(call: Callable[..., Any], code: str, **params: Any) -> str:

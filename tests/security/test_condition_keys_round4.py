@@ -6,7 +6,6 @@ supplies left out, a value taken from the wrong place — and asserts AWS's outc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.iam_users import user_keys
 
 REGION = "us-east-1"
 S3_SERVICE = f"com.amazonaws.{REGION}.s3"
@@ -24,11 +24,7 @@ def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
 
 
 def _user_client(server: Endpoint, account: str, name: str, service: str, policy: dict[str, Any]) -> Any:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return server.client(service, key=key["AccessKeyId"], secret=key["SecretAccessKey"], region=REGION)
+    return server.client(service, **user_keys(server, account, name, document=policy), region=REGION)
 
 
 def _denied(call: Callable[..., Any], code: str, **params: Any) -> str:

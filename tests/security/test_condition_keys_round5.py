@@ -20,6 +20,7 @@ from lambdaperm.catalog import required_actions
 from lambdaperm.policy import AuthzRequest, Caller, PolicySet, PolicyType, PrincipalKind, decide, parse_policy
 from lambdaperm.state.identity import Identity
 from tests.e2e.conftest import Endpoint
+from tests.security.iam_users import user_keys
 
 REGION = "us-east-1"
 
@@ -29,11 +30,7 @@ def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
 
 
 def _user_client(server: Endpoint, account: str, name: str, service: str, policy: dict[str, Any]) -> Any:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return server.client(service, key=key["AccessKeyId"], secret=key["SecretAccessKey"], region=REGION)
+    return server.client(service, **user_keys(server, account, name, document=policy), region=REGION)
 
 
 def _denied(call: Callable[..., Any], code: str, **params: Any) -> str:

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.security.iam_users import user_keys
 
 REGION = "us-east-1"
 VPC_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
@@ -28,11 +29,7 @@ def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
 
 
 def _user_client(server: Endpoint, account: str, name: str, service: str, policy: dict[str, Any]) -> Any:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return server.client(service, key=key["AccessKeyId"], secret=key["SecretAccessKey"], region=REGION)
+    return server.client(service, **user_keys(server, account, name, document=policy), region=REGION)
 
 
 def _error(call: Callable[..., Any], **params: Any) -> tuple[str, str]:

@@ -9,7 +9,6 @@ against a real `lambdaperm serve`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from lambdaperm.catalog.model import RequiredAction
 from lambdaperm.policy.unsupplied import unsupplied as unsupplied_set
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.security.iam_users import user_keys
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -36,11 +36,7 @@ def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
 
 
 def _user_client(server: Endpoint, account: str, name: str, service: str, policy: dict[str, Any]) -> Any:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return server.client(service, key=key["AccessKeyId"], secret=key["SecretAccessKey"], region=REGION)
+    return server.client(service, **user_keys(server, account, name, document=policy), region=REGION)
 
 
 def _error(call: Callable[..., Any], **params: Any) -> tuple[str, str]:

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.security.iam_users import key_pair, user_keys
 
 REGION = "us-east-1"
 CODE = zip_of({"app.py": "def handler(event, context):\n    return 'ran'\n"})
@@ -127,11 +128,7 @@ def test_bucket_endpoints_still_serve_virtual_hosted_requests(server: Endpoint) 
 
 
 def _user(server: Endpoint, account: str, name: str, document: dict[str, Any]) -> tuple[str, str]:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(document))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return key["AccessKeyId"], key["SecretAccessKey"]
+    return key_pair(user_keys(server, account, name, document=document))
 
 
 def test_a_required_code_signing_config_is_not_dropped(server: Endpoint) -> None:

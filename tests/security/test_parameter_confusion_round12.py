@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.iam_users import user_keys
 
 
 def _fails(call: Callable[[], Any]) -> tuple[str, int]:
@@ -29,15 +29,7 @@ def _fails(call: Callable[[], Any]) -> tuple[str, int]:
 
 
 def _user(server: Endpoint, account: str, service: str, statements: list[dict[str, Any]]) -> Any:
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName="r12")
-    iam.put_user_policy(
-        UserName="r12",
-        PolicyName="p",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
-    )
-    key = iam.create_access_key(UserName="r12")["AccessKey"]
-    return server.client(service, key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    return server.client(service, **user_keys(server, account, "r12", *statements))
 
 
 def test_dynamodb_select_in_another_case_is_refused_not_read_as_all_attributes(server: Endpoint) -> None:

@@ -7,7 +7,6 @@ server stops.
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.iam_users import clients_of, user_keys
 
 REGION = "us-east-1"
 TABLE = "r9-items"
@@ -22,12 +22,7 @@ TABLE = "r9-items"
 
 def user(server: Endpoint, account: str, name: str, statements: list[dict[str, Any]]) -> Any:
     """A user of `account` with exactly these policy statements, as a boto3 client factory."""
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    policy = {"Version": "2012-10-17", "Statement": statements}
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
-    created = iam.create_access_key(UserName=name)["AccessKey"]
-    return lambda service: server.client(service, key=created["AccessKeyId"], secret=created["SecretAccessKey"])
+    return clients_of(server, user_keys(server, account, name, *statements))
 
 
 def _attribute_reader(server: Endpoint, account: str, conditions: dict[str, Any] | None = None) -> Any:

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.security.iam_users import clients_of, user_keys
 
 REGION = "us-east-1"
 CODE = zip_of({"app.py": "def handler(event, context):\n    return 'ran'\n"})
@@ -23,17 +24,7 @@ CODE = zip_of({"app.py": "def handler(event, context):\n    return 'ran'\n"})
 
 def user(server: Endpoint, account: str, name: str, *statements: dict[str, Any]) -> Callable[..., Any]:
     """A user of `account` with an inline policy; returns a client factory signed with its key."""
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(
-        UserName=name,
-        PolicyName="p",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
-    )
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return lambda service, region=REGION: server.client(
-        service, key=key["AccessKeyId"], secret=key["SecretAccessKey"], region=region
-    )
+    return clients_of(server, user_keys(server, account, name, *statements), REGION)
 
 
 def function(server: Endpoint, account: str, name: str) -> str:

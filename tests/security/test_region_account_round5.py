@@ -7,7 +7,6 @@ asserts AWS's outcome.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from botocore.exceptions import ClientError
 from lambdaperm.services.lambda_.operations import OPERATIONS
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.security.iam_users import clients_of, user_keys
 
 REGION = "us-east-1"
 OTHER = "eu-west-1"
@@ -28,17 +28,7 @@ REFUSED = {"AccessDeniedException", "ValidationException", "InvalidParameterValu
 
 def user(server: Endpoint, account: str, name: str, *statements: dict[str, Any]) -> Callable[..., Any]:
     """A user of `account` with an inline policy; returns a client factory signed with its key."""
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(
-        UserName=name,
-        PolicyName="p",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
-    )
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return lambda service, region=REGION: server.client(
-        service, key=key["AccessKeyId"], secret=key["SecretAccessKey"], region=region
-    )
+    return clients_of(server, user_keys(server, account, name, *statements), REGION)
 
 
 def function(server: Endpoint, account: str, name: str, policy: dict[str, Any] | None = None) -> str:

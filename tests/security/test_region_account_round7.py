@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.iam_users import clients_of, user_keys
 
 REGION = "us-east-1"
 OTHER = "eu-west-1"
@@ -22,17 +23,7 @@ OTHER = "eu-west-1"
 
 def user(server: Endpoint, account: str, name: str, *statements: dict[str, Any]) -> Callable[..., Any]:
     """A user of `account` with an inline policy; returns a client factory signed with its key."""
-    iam = server.client("iam", key=account)
-    iam.create_user(UserName=name)
-    iam.put_user_policy(
-        UserName=name,
-        PolicyName="p",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
-    )
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return lambda service, region=REGION: server.client(
-        service, key=key["AccessKeyId"], secret=key["SecretAccessKey"], region=region
-    )
+    return clients_of(server, user_keys(server, account, name, *statements), REGION)
 
 
 def code(err: pytest.ExceptionInfo[ClientError]) -> str:
