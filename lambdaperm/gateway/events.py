@@ -392,8 +392,9 @@ def deliver(
     # again when it runs.
     arn = function_arn.split(":")
     owner = arn[4] if arn[0] == "arn" and len(arn) > 5 and arn[4] else source_account
-    if owner != source_account and push_allowed(
-        server, service, function_arn, source_arn, source_account, datetime.now(UTC), region
+    # (only the queue is chosen here: push_denial, not push_allowed — the job's own decision is the one that counts)
+    if owner != source_account and push_denial(
+        server, service, "lambda:InvokeFunction", function_arn, source_arn, source_account, datetime.now(UTC), region
     ):
         owner = source_account
     server.lambda_env.submit(job, owner)
