@@ -18,6 +18,15 @@ another (parameter confusion, review round 12):
   (`ArgumentName`/`ArgumentValue`), https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html. The
   headers checked are those below (the checksum and request-payer headers are left to their own checks).
 
+- S3 XML bodies (review round 13): `s3:object-lock-legal-hold` and `s3:object-lock-mode` are read from
+  PutObjectLegalHold's `<LegalHold><Status>` and PutObjectRetention's `<Retention><Mode>` as sent; moto stored any
+  text there and its lock test compares `== "ON"` / the upper-case modes, so `<Status>off</Status>` passed a Deny
+  on `s3:object-lock-legal-hold` = OFF and lifted the hold (the held version was then deleted). The bucket's
+  default retention, `ObjectLockEnabled` and the versioning status were stored alike. S3 validates a body against
+  its schema: 400 MalformedXML, https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html. The bodies
+  checked are those of `_S3_BODIES` (others are left: botocore's enums of, say, notification events or location
+  constraints may lag what S3 accepts, and refusing those would be a wrong deny).
+
 The check runs before the backend, embedded or upstream. Not checked: EC2 (moto stores `InstanceTenancy:
 Dedicated` as given, but `ec2:Tenancy` is unsupplied, so no decision reads it) and the other services.
 """
@@ -42,6 +51,12 @@ _S3_HEADERS: Mapping[str, str] = {
     "x-amz-object-ownership": "Invalid x-amz-object-ownership header",
     "x-amz-storage-class": "The storage class you specified is not valid",
 }
+
+# S3 operations whose XML body's enumerated values are checked (object lock and versioning: what protects data)
+_S3_BODIES = frozenset(
+    {"PutObjectLegalHold", "PutObjectRetention", "PutObjectLockConfiguration", "PutBucketVersioning"}
+)
+_MALFORMED_XML = "The XML you provided was not well-formed or did not validate against our published schema"
 
 
 def _camel(name: str) -> str:
@@ -90,6 +105,10 @@ def _dynamodb(operation: OperationModel, params: Mapping[str, Any]) -> None:
 
 
 def _s3(operation: OperationModel, params: Mapping[str, Any]) -> None:
+    payload = operation.input_shape.serialization.get("payload")
+    body = params.get(payload) if operation.name in _S3_BODIES and payload in operation.input_shape.members else None
+    if body is not None and _outside(operation.input_shape.members[payload], body, "") is not None:
+        raise ServiceError("MalformedXML", _MALFORMED_XML, 400)
     for name, member in operation.input_shape.members.items():
         header = str(member.serialization.get("name") or "").lower()
         if member.serialization.get("location") != "header" or header not in _S3_HEADERS:
