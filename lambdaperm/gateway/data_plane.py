@@ -29,6 +29,7 @@ from lambdaperm.dataplane import (
     partiql_support,
     s3_checksums,
     s3_expected_owner,
+    s3_grant_headers,
     s3_support,
     s3_trailers,
     s3_xml_whitespace,
@@ -90,6 +91,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     s3_trailers.check(op.service_name, call.req)  # an aws-chunked trailer: an announced checksum only
     check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
     enum_values.check(op.service_name, op.model, params)  # an enum as the service reads it (round 12)
+    s3_grant_headers.check(op.service_name, op.model, params)  # grantees as S3 reads them (round 13)
     check_expressions(op.service_name, op.name, params)  # what DynamoDB refuses, moto reads wider
     check_transact_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     check_read_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))

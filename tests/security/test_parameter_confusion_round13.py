@@ -130,3 +130,51 @@ def test_retention_and_lock_configuration_modes_in_another_case_are_malformed_xm
     user.put_object_retention(**target, Retention=governance)
     assert s3.head_object(**target)["ObjectLockMode"] == "GOVERNANCE"
     user.put_object_legal_hold(**target, LegalHold={"Status": "ON"})
+
+
+def test_grant_headers_outside_s3s_grammar_are_refused_not_stored_as_a_group(server: Endpoint) -> None:
+    """An `x-amz-grant-*` header is a comma-separated list of `id=`, `uri=` or `emailAddress=` grantees
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html#API_PutObject_RequestSyntax); S3 answers
+    400 InvalidArgument "Argument format not recognized" (ArgumentName the header) for anything else, "Invalid
+    group uri" for a URI that is not one of its groups
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#specifying-grantee-predefined-groups),
+    and UnresolvableGrantByEmailAddress for an address no account has.
+    Attack: a Deny on s3:PutObject where `s3:x-amz-grant-read` is `uri="http://acs.amazonaws.com/groups/global/
+    AllUsers"` does not match `foo="http://acs.amazonaws.com/groups/global/AllUsers"`; moto 5.2.1 reads any key
+    but `id` as a group URI and stored a public-read grant to AllUsers. `emailAddress=` was stored as a *group*
+    named by the address, and a value without `=` was a 500."""
+    account = "888800001313"
+    s3 = server.client("s3", key=account)
+    s3.create_bucket(Bucket="r13-grants")
+    all_users = '"http://acs.amazonaws.com/groups/global/AllUsers"'
+    user = _user(
+        server,
+        account,
+        [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            _deny("s3:PutObject", "s3:x-amz-grant-read", f"uri={all_users}"),
+        ],
+    )
+    put = {"Bucket": "r13-grants", "Key": "k", "Body": _BODY, "ContentMD5": _MD5}
+    assert _fails(lambda: user.put_object(**put, GrantRead=f"uri={all_users}")) == ("AccessDenied", 403)
+    refused = {
+        f"foo={all_users}": ("InvalidArgument", "x-amz-grant-read"),
+        "garbage": ("InvalidArgument", "x-amz-grant-read"),
+        f'id="a",{all_users}': ("InvalidArgument", "x-amz-grant-read"),
+        'uri="http://acs.amazonaws.com/groups/global/%41llUsers"': ("InvalidArgument", "uri"),
+        'emailAddress="someone@example.com"': ("UnresolvableGrantByEmailAddress", None),
+    }
+    for value, (code, argument) in refused.items():
+        with pytest.raises(ClientError) as err:
+            user.put_object(**put, GrantRead=value)
+        assert err.value.response["Error"]["Code"] == code, value
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400, value
+        assert err.value.response["Error"].get("ArgumentName") == argument, value
+    assert "Contents" not in s3.list_objects_v2(Bucket="r13-grants")  # nothing was written
+    with pytest.raises(ClientError) as acl:
+        user.put_bucket_acl(Bucket="r13-grants", GrantWrite=f"foo={all_users}")
+    assert acl.value.response["Error"]["Code"] == "InvalidArgument"
+    grants = s3.get_bucket_acl(Bucket="r13-grants")["Grants"]
+    assert all("URI" not in g["Grantee"] for g in grants)
+    # S3's own grammar is served: several grantees, quoted or not
+    user.put_object(**put, GrantReadACP='id="a1b2", uri=http://acs.amazonaws.com/groups/s3/LogDelivery')
