@@ -169,6 +169,42 @@ MULTI_ACTION_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
     ("sqs", "CreateQueue"): {"QueueName": "q", "tags": {"team": "blue"}},
     ("sns", "CreateTopic"): {"Name": "t", "Tags": _TAGS},
     ("logs", "CreateLogGroup"): {"logGroupName": "g", "tags": {"team": "blue"}},
+    # CloudWatch Logs tag on create for every other create with `tags` (condition keys review round 9)
+    ("logs", "PutDestination"): {
+        "destinationName": "d",
+        "targetArn": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+        "roleArn": _ROLE,
+        "tags": {"team": "blue"},
+    },
+    ("logs", "PutDeliveryDestination"): {
+        "name": "dd",
+        "deliveryDestinationConfiguration": {"destinationResourceArn": "arn:aws:s3:::b"},
+        "tags": {"team": "blue"},
+    },
+    ("logs", "PutDeliverySource"): {
+        "name": "ds",
+        "resourceArn": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "logType": "APPLICATION_LOGS",
+        "tags": {"team": "blue"},
+    },
+    ("logs", "CreateDelivery"): {
+        "deliverySourceName": "ds",
+        "deliveryDestinationArn": "arn:aws:logs:us-east-1:123456789012:delivery-destination:dd",
+        "tags": {"team": "blue"},
+    },
+    ("logs", "CreateLogAnomalyDetector"): {
+        "logGroupArnList": ["arn:aws:logs:us-east-1:123456789012:log-group:g"],
+        "tags": {"team": "blue"},
+    },
+    ("logs", "CreateLookupTable"): {"lookupTableName": "t", "tableBody": "a", "tags": {"team": "blue"}},
+    ("logs", "CreateScheduledQuery"): {
+        "name": "q",
+        "queryLanguage": "CWLI",
+        "queryString": "x",
+        "scheduleExpression": "rate(1 hour)",
+        "executionRoleArn": _ROLE,
+        "tags": {"team": "blue"},
+    },
     # EC2 tag on create (ec2:CreateTags with ec2:CreateAction; condition keys review round 8)
     **{
         ("ec2", op): {**params, "TagSpecifications": [{"ResourceType": kind, "Tags": _TAGS}]}

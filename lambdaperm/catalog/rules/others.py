@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .. import identifiers as ids
 from ..bindings import Param, Parsed
 from .model import Derived, Need, Rule, When
@@ -50,6 +52,15 @@ def _ec2_create(op: str, var: str, kind: str) -> Rule:
     review round 8: the create alone was decided, and a user denied ec2:CreateTags tagged the new resource)."""
     return Rule("ec2", op, (Need(f"ec2:{op}", fixed={var: "*"}), _ec2_tag_on_create(op, var, kind)),
                 f"{_EC2}; {_EC2_TAGGING}")
+
+
+def _logs_tag_on_create(kind: str, fixed: Mapping[str, str]) -> Need:
+    """Tags given to a CloudWatch Logs create are also logs:TagResource on the new resource: "User ... is not
+    authorized to perform CreateLogGroup with Tags. An additional permission "logs:TagResource" is required"
+    (observed, DataDog/cloudformation-template#61), read as the service's rule for every resource type
+    logs:TagResource lists (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html).
+    Review round 9."""
+    return Need("logs:TagResource", when=(When("tags"),), types=(kind,), fixed=dict(fixed))
 
 
 def _ec2_tag_on_create(op: str, var: str, kind: str) -> Need:
@@ -163,8 +174,22 @@ RULES: tuple[Rule, ...] = (
          (Need("logs:DescribeLogGroups", fixed={"LogGroupName": ""}, types=("log-group",), by_arn=False),),
          "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/permissions-reference-cwl.html"),
     Rule("logs", "CreateScheduledQuery",
-         (Need("logs:CreateScheduledQuery", fixed={"ScheduledQueryId": "*"}),),
+         (Need("logs:CreateScheduledQuery", fixed={"ScheduledQueryId": "*"}),
+          _logs_tag_on_create("scheduled-query", {"ScheduledQueryId": "*"})),
          "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html"),
+    # The same tag-on-create check for every other CloudWatch Logs create that takes `tags` (review round 9): the
+    # service's tagging action, logs:TagResource, lists each of these resource types; a resource the service names
+    # (a delivery, an anomaly detector) is `<type>:*`.
+    *(Rule("logs", op, (Need(f"logs:{op}"), _logs_tag_on_create(kind, fixed)),
+           "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html")
+      for op, kind, fixed in (
+          ("PutDestination", "destination", {}),
+          ("PutDeliveryDestination", "delivery-destination", {}),
+          ("PutDeliverySource", "delivery-source", {}),
+          ("CreateDelivery", "delivery", {"DeliveryName": "*"}),
+          ("CreateLogAnomalyDetector", "anomaly-detector", {"DetectorId": "*"}),
+          ("CreateLookupTable", "lookup-table", {}),
+      )),
     # --- CloudTrail ---
     # "linked to the cloudtrail:LookupEvents action and cloudtrail:ListInsightsData" (with TrailName).
     Rule("cloudtrail", "ListInsightsMetricData",
