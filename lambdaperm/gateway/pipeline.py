@@ -19,7 +19,9 @@ from lambdaperm.authn import AuthFailure, render, scope
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction, UnmappedOperation, UnresolvedResource, required_actions
 from lambdaperm.catalog.invalid import InvalidRequest
+from lambdaperm.dataplane.ec2_default_groups import with_default_group
 from lambdaperm.dataplane.ec2_defaults import with_default_vpc
+from lambdaperm.dataplane.logs_stream_identifier import for_decision as logs_stream_for_decision
 from lambdaperm.protocol import (
     HttpRequest,
     HttpResponse,
@@ -134,6 +136,9 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     account = identity.account or "000000000000"
     if op.service_name == "ec2":  # the default VPC a call acts in is authorized like a named one
         params = with_default_vpc(op.name, params, account, call.region, server.config.upstream is None)
+        params = with_default_group(op.name, params, account, call.region, server.config.upstream is None)  # rnd 9
+    if op.service_name == "logs":  # a GetLogEvents naming its own group by ARN: decided on the stream (round 9)
+        params = logs_stream_for_decision(op.name, params, account, call.region)
     if (op.service_name, op.name) == ("s3", "DeleteObjects"):
         multi_delete.entries(params)  # a malformed list is S3's MalformedXML, before any authorization
     try:
