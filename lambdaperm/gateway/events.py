@@ -397,7 +397,7 @@ def deliver(
         server, service, "lambda:InvokeFunction", function_arn, source_arn, source_account, datetime.now(UTC), region
     ):
         owner = source_account
-    server.lambda_env.submit(job, owner)
+    server.lambda_env.submit(job, owner, len(json.dumps(event)))  # the queue full: dropped, logged (isolation round 8)
 
 
 # ---- SQS poller -----------------------------------------------------------------------------------

@@ -188,10 +188,14 @@ class LambdaEnv:
     def log_group_exists(self, account: str, region: str, group: str) -> bool:
         return moto_state.log_group_exists(account, region, group)
 
-    def submit(self, job: Callable[[], Any], account: str = "") -> None:
-        """Run `job` (an asynchronous invocation, a push delivery) on the asynchronous threads, counted on `account`
-        (the function's: Lambda counts concurrency per account; see `async_invokes`)."""
-        self._async.submit(account, job)
+    def submit(self, job: Callable[[], Any], account: str = "", size: int = 0) -> bool:
+        """Run `job` (an asynchronous invocation, a push delivery, holding `size` bytes of payload) on the asynchronous
+        threads, counted on `account` (the function's: Lambda counts concurrency per account; see `async_invokes`).
+        False when the account's queue is full (round 8): the caller throttles an Invoke; a delivery is dropped."""
+        if self._async.submit(account, job, size):
+            return True
+        log.warning("asynchronous queue of account %s is full: job of %d bytes not queued", account, size)
+        return False
 
     def close(self) -> None:
         self._async.shutdown()

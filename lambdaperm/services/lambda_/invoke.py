@@ -174,7 +174,10 @@ def invoke(ctx: RequestContext, p: Params) -> Output:
     if kind == "DryRun":
         return {"StatusCode": 204}
     if kind == "Event":
-        ctx.env.submit(lambda: run(ctx, fn, version, payload), fn["Account"])  # the account's share of async threads
+        # the account's share of async threads; its queue full: throttled (isolation review round 8)
+        if not ctx.env.submit(lambda: run(ctx, fn, version, payload), fn["Account"], len(payload)):
+            raise ServiceError("TooManyRequestsException", "Rate Exceeded.", 429,
+                               fields={"Type": "User", "Reason": "ConcurrentInvocationLimitExceeded"})
         return {"StatusCode": 202}
     result = run(ctx, fn, version, payload, client_context=p.get("ClientContext"))
     out: dict[str, Any] = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": version}
