@@ -197,11 +197,13 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     from .fresh_tags import install as tags_die_with_their_resource
     from .s3_policy_off import leave_bucket_policies_to_lambdaperm
     from .sns_lambda import leave_lambda_delivery_to_lambdaperm
+    from .sns_retention import forget_published_messages
     from .sqs_attributes import keep_queue_policies
 
     leave_lambda_delivery_to_lambdaperm()
     leave_bucket_policies_to_lambdaperm()  # lambdaperm decided the call, bucket policy included
     keep_queue_policies()  # an update that does not name the policy keeps it (sqs_attributes)
+    forget_published_messages()  # moto keeps no copy of every published message (sns_retention)
     tags_die_with_their_resource(service)  # S3 object and log group tags (fresh_tags)
     side_tables_die_with_their_resource(service)  # DynamoDB resource policies, Logs metric filters
     backend_dict = backends.get_backend(service)  # type: ignore[call-overload]

@@ -155,10 +155,6 @@ def test_the_async_pool_bounds_each_accounts_queued_bytes() -> None:
         pool.shutdown()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 8: moto's Topic.publish keeps every published message (sent_notifications) for ever",
-)
 def test_one_accounts_queued_push_deliveries_are_bounded(server: Endpoint) -> None:
     """Attack: the same through SNS. A push delivery (SNS, S3 notification) is queued on the function's account with
     its event, and was counted without its payload (one job of 1 KiB), so account A's topic subscribed to its own slow
@@ -170,7 +166,8 @@ def test_one_accounts_queued_push_deliveries_are_bounded(server: Endpoint) -> No
     a MessageId, the server grows by less than 200 MB (deliveries past A's queue bound are dropped), and account B's
     Event invocation is still accepted and runs. Measured: +784 MiB before the delivery was counted with its event,
     +468 MiB after — the rest is moto's SNS keeping every published message in `Topic.sent_notifications` (its test
-    backdoor), unbounded for any account that may Publish, subscribers or not (xfail: a data-plane fix)."""
+    backdoor), unbounded for any account that may Publish, subscribers or not: emptied after each publish since
+    (dataplane/sns_retention.py)."""
     lam = _deploy(server, ATTACKER, "sns-hog", SLOW)
     victim = _deploy(server, VICTIM, "sns-own", NOTIFY)
     sns = boto3.client(
