@@ -79,19 +79,8 @@ class TrailWriter:
                         return done  # not known in time: result() waits no longer than its own timeout
                 if done.done():
                     return done
-                self._leading = True
-                batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
-            try:
-                self._write(batch)
-            except BaseException as exc:  # never leave a waiter hanging
-                log.exception("the trail writer failed")
-                for _build, waiter in batch:
-                    if not waiter.done():
-                        waiter.set_exception(TrailNotCommitted(f"the trail writer failed: {exc}"))
-            finally:
-                with self._turn:
-                    self._leading = False
-                    self._turn.notify_all()
+                batch = self._take_batch()
+            self._lead(batch)
         return done
 
     def append(self, record: dict[str, Any]) -> None:
@@ -119,19 +108,28 @@ class TrailWriter:
                     self._turn.wait(1.0)
                 if not self._pending:
                     return
-                self._leading = True
-                batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
-            try:
-                self._write(batch)
-            except BaseException as exc:  # never leave a waiter hanging
-                log.exception("the trail writer failed")
-                for _build, waiter in batch:
-                    if not waiter.done():
-                        waiter.set_exception(TrailNotCommitted(f"the trail writer failed: {exc}"))
-            finally:
-                with self._turn:
-                    self._leading = False
-                    self._turn.notify_all()
+                batch = self._take_batch()
+            self._lead(batch)
+
+    def _take_batch(self) -> list[_Item]:
+        """Become the leader and take the records waiting now (the caller holds `_turn`)."""
+        self._leading = True
+        batch, self._pending = self._pending[:_BATCH], self._pending[_BATCH:]
+        return batch
+
+    def _lead(self, batch: list[_Item]) -> None:
+        """Commit `batch` as the leader, tell each of its waiters the outcome, then hand the turn on."""
+        try:
+            self._write(batch)
+        except BaseException as exc:  # never leave a waiter hanging
+            log.exception("the trail writer failed")
+            for _build, waiter in batch:
+                if not waiter.done():
+                    waiter.set_exception(TrailNotCommitted(f"the trail writer failed: {exc}"))
+        finally:
+            with self._turn:
+                self._leading = False
+                self._turn.notify_all()
 
     def lookup_events(self, **kwargs: Any) -> dict[str, Any]:
         self.flush()
@@ -142,7 +140,7 @@ class TrailWriter:
         return self.store.records(**kwargs)
 
     def close(self) -> None:
-        """Refuse new records; those already submitted are committed by their own submitters."""
+        """Refuse new records; those already submitted are committed (by their submitters, or by flush)."""
         with self._turn:
             self._closed = True
         self.flush()
