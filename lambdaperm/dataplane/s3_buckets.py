@@ -15,9 +15,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
 from __future__ import annotations
 
 from lambdaperm.protocol.errors import ServiceError
-from lambdaperm.protocol.region import known_regions
-
-GLOBAL_REGION = "us-east-1"
+from lambdaperm.protocol.region import GLOBAL_REGION, known_regions
 
 
 def bucket_region(bucket: str) -> str | None:

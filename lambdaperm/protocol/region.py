@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 from botocore.loaders import Loader  # type: ignore[import-untyped]
 
@@ -38,21 +39,25 @@ from lambdaperm.protocol.hosts import hostname, virtual_host_label
 from lambdaperm.protocol.http import HttpRequest, signed_query_pairs
 
 _SIGV4 = "AWS4-HMAC-SHA256"
-_GLOBAL_REGION = "us-east-1"
+GLOBAL_REGION = "us-east-1"  # the global endpoints' region
 _USER_AGENT_REGION = re.compile(r"region/([A-Za-z0-9_-]+)")
 
 
 @cache
+def _partitions() -> list[dict[str, Any]]:
+    """botocore's endpoint data, per partition (read once)."""
+    return list(Loader().load_data("endpoints")["partitions"])
+
+
+@cache
 def _region_patterns() -> tuple[re.Pattern[str], ...]:
-    partitions = Loader().load_data("endpoints")["partitions"]
-    return tuple(re.compile(str(partition["regionRegex"])) for partition in partitions)
+    return tuple(re.compile(str(partition["regionRegex"])) for partition in _partitions())
 
 
 @cache
 def known_regions() -> frozenset[str]:
     """The regions of the aws partition (botocore's endpoint data)."""
-    partitions = Loader().load_data("endpoints")["partitions"]
-    return frozenset(next(p for p in partitions if p["partition"] == "aws")["regions"])
+    return frozenset(next(p for p in _partitions() if p["partition"] == "aws")["regions"])
 
 
 def is_region_name(text: str) -> bool:
@@ -68,7 +73,7 @@ def signed_region(req: HttpRequest) -> tuple[str, bool] | None:
     if authorization is not None:
         algorithm, _, rest = authorization.strip().partition(" ")
         if authorization.startswith("AWS "):
-            return _GLOBAL_REGION, False
+            return GLOBAL_REGION, False
         if algorithm != _SIGV4:
             return None
         components: dict[str, str] = {}
@@ -88,7 +93,7 @@ def signed_region(req: HttpRequest) -> tuple[str, bool] | None:
     if "X-Amz-Credential" in query:
         return _scope_region(query["X-Amz-Credential"]), True
     if "AWSAccessKeyId" in query:
-        return _GLOBAL_REGION, True
+        return GLOBAL_REGION, True
     return None
 
 
@@ -113,7 +118,7 @@ def host_regions(host: str, service_name: str) -> set[str]:
                 found.add(candidate)
                 break
     if not found and service_name != "s3" and (name == "amazonaws.com" or name.endswith(".amazonaws.com")):
-        found.add(_GLOBAL_REGION)
+        found.add(GLOBAL_REGION)
     return found
 
 
@@ -131,7 +136,7 @@ def check_region(req: HttpRequest, service_name: str, protocol: str) -> None:
     region, presigned = signed
     if region and region not in known_regions() and not (service_name == "s3" and _names_bucket(req)):
         # (a request naming a bucket is refused by the data plane, expecting the bucket's own region)
-        expected = sorted(host_regions(req.host, service_name) & known_regions()) or [_GLOBAL_REGION]
+        expected = sorted(host_regions(req.host, service_name) & known_regions()) or [GLOBAL_REGION]
         raise region_mismatch(service_name, protocol, region, expected[0], presigned=presigned)
     named = sorted((host_regions(req.host, service_name) | user_agent_regions(req)) - {region})
     if named:
