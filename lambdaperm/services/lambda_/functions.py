@@ -127,9 +127,25 @@ def create_function(ctx: RequestContext, p: Params) -> Output:
             _publish(fn, ctx, None, p.get("Description"))
         store.save(ctx.records, fn)
     out = store.public(fn["Latest"])
-    if p.get("Publish"):
-        out = store.public(fn["Versions"][str(fn["NextVersion"] - 1)])
+    if p.get("Publish"):  # the version's configuration under the function's unqualified ARN, as AWS answers it
+        out = {**store.public(fn["Versions"][str(fn["NextVersion"] - 1)]), "FunctionArn": fn["Arn"]}
     return out
+
+
+def _as_named(config: dict[str, Any], ref: FunctionRef) -> dict[str, Any]:
+    """$LATEST named explicitly (Qualifier=$LATEST or `f:$LATEST`) is answered with the `:$LATEST` ARN, as AWS
+    answers it; the unqualified name keeps the unqualified ARN
+    (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html)."""
+    out = store.public(config)
+    if ref.qualifier == store.LATEST:
+        out["FunctionArn"] = store.latest_arn(config)
+    return out
+
+
+def _latest_as_version(fn: dict[str, Any]) -> dict[str, Any]:
+    """$LATEST listed among the versions (ListVersionsByFunction, ListFunctions FunctionVersion=ALL) carries the
+    `:$LATEST` suffix (https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html)."""
+    return {**store.public(fn["Latest"]), "FunctionArn": store.latest_arn(fn["Latest"])}
 
 
 def _code_location(ctx: RequestContext, config: dict[str, Any]) -> dict[str, str]:
@@ -141,7 +157,7 @@ def get_function(ctx: RequestContext, p: Params) -> Output:
     fn = store.load(ctx.records, ref)
     version, _alias = store.resolve_qualifier(fn, ref)
     config = store.config_of(fn, version)
-    out: dict[str, Any] = {"Configuration": store.public(config), "Code": _code_location(ctx, config)}
+    out: dict[str, Any] = {"Configuration": _as_named(config, ref), "Code": _code_location(ctx, config)}
     if fn["Tags"]:
         out["Tags"] = fn["Tags"]
     return out
@@ -151,7 +167,7 @@ def get_function_configuration(ctx: RequestContext, p: Params) -> Output:
     ref = ref_of(ctx, p)
     fn = store.load(ctx.records, ref)
     version, _alias = store.resolve_qualifier(fn, ref)
-    return store.public(store.config_of(fn, version))
+    return _as_named(store.config_of(fn, version), ref)
 
 
 def _page(items: list[Any], p: Params, key: str) -> Output:
@@ -168,9 +184,10 @@ def list_functions(ctx: RequestContext, p: Params) -> Output:
     for fn in ctx.records.list(store.FUNCTION, ctx.account):
         if fn["Region"] != ctx.region:
             continue
-        configs.append(store.public(fn["Latest"]))
         if p.get("FunctionVersion") == "ALL":
-            configs += [store.public(v) for v in fn["Versions"].values()]
+            configs += [_latest_as_version(fn)] + [store.public(v) for v in fn["Versions"].values()]
+        else:
+            configs.append(store.public(fn["Latest"]))
     return _page(configs, p, "Functions")
 
 
@@ -267,7 +284,7 @@ def publish_version(ctx: RequestContext, p: Params) -> Output:
 
 def list_versions_by_function(ctx: RequestContext, p: Params) -> Output:
     fn = store.load(ctx.records, ref_of(ctx, p, qualifier=False))
-    versions = [store.public(fn["Latest"])] + [store.public(v) for v in fn["Versions"].values()]
+    versions = [_latest_as_version(fn)] + [store.public(v) for v in fn["Versions"].values()]
     return _page(versions, p, "Versions")
 
 

@@ -75,6 +75,11 @@ def config_of(fn: Function, version: str) -> dict[str, Any]:
     return dict(found)
 
 
+def latest_arn(config: dict[str, Any]) -> str:
+    """The `:$LATEST`-qualified ARN of a $LATEST configuration (whose FunctionArn is the unqualified one)."""
+    return f"{config['FunctionArn']}:{LATEST}"
+
+
 def public(config: dict[str, Any]) -> dict[str, Any]:
     """The FunctionConfiguration as the API returns it (internal fields start with '_')."""
     return {k: v for k, v in config.items() if not k.startswith("_")}
