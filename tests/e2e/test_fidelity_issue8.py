@@ -89,3 +89,28 @@ def test_publish_version_only_after_a_change(server: Endpoint, lambda_role: str)
         "2",
         "3",
     ]
+
+
+# --- IAM: the Policy shape of CreatePolicy, GetPolicy and ListPolicies -----------------------------------------
+
+DOC = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'
+
+
+def test_policy_shapes(server: Endpoint) -> None:
+    """CreatePolicy echoes `Description` (and the tags given); GetPolicy gives `Description` and omits an empty
+    `Tags`; ListPolicies gives neither: "This element is included in the response to the GetPolicy operation. It
+    is not included in the response to the ListPolicies operation"
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Policy.html)."""
+    iam = server.client("iam")
+    created = iam.create_policy(PolicyName="f8-described", PolicyDocument=DOC, Description="what it is for")["Policy"]
+    assert created["Description"] == "what it is for" and "Tags" not in created
+    plain = iam.create_policy(PolicyName="f8-plain", PolicyDocument=DOC)["Policy"]
+    assert "Description" not in plain and "Tags" not in plain
+    tagged = iam.create_policy(PolicyName="f8-tagged", PolicyDocument=DOC, Tags=[{"Key": "k", "Value": "v"}])
+    assert tagged["Policy"]["Tags"] == [{"Key": "k", "Value": "v"}]
+    got = iam.get_policy(PolicyArn=created["Arn"])["Policy"]
+    assert got["Description"] == "what it is for" and "Tags" not in got
+    assert iam.get_policy(PolicyArn=tagged["Policy"]["Arn"])["Policy"]["Tags"] == [{"Key": "k", "Value": "v"}]
+    listed = {p["PolicyName"]: p for p in iam.list_policies(Scope="Local")["Policies"]}
+    for name in ("f8-described", "f8-plain", "f8-tagged"):
+        assert "Description" not in listed[name] and "Tags" not in listed[name], listed[name]

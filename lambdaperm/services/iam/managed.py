@@ -137,7 +137,10 @@ def list_policies(ctx: RequestContext, p: Params) -> Output:
                     for e in ctx.records.list(kind, ctx.account) for a in e.get("AttachedPolicies", [])}
         entities = [e for e in entities if e["Arn"] in attached]
     page = store.paginate(entities, p, "Policies")
-    page["Policies"] = [policy_out(ctx, e) for e in page["Policies"]]
+    # Description and Tags: "not included in the response to the ListPolicies operation"
+    # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Policy.html)
+    page["Policies"] = [{k: v for k, v in policy_out(ctx, e).items() if k not in ("Description", "Tags")}
+                        for e in page["Policies"]]
     return page
 
 
