@@ -183,13 +183,19 @@ RULES: tuple[Rule, ...] = (
     *(Rule("logs", op, (Need(f"logs:{op}"), _logs_tag_on_create(kind, fixed)),
            "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html")
       for op, kind, fixed in (
-          ("PutDestination", "destination", {}),
           ("PutDeliveryDestination", "delivery-destination", {}),
           ("PutDeliverySource", "delivery-source", {}),
           ("CreateDelivery", "delivery", {"DeliveryName": "*"}),
           ("CreateLogAnomalyDetector", "anomaly-detector", {"DetectorId": "*"}),
           ("CreateLookupTable", "lookup-table", {}),
       )),
+    # "To perform a PutDestination operation, you must also have the iam:PassRole permission" on `roleArn`, the
+    # role Logs assumes to write to the destination's stream (region/account review round 10: a user denied the
+    # role, or another account, stored it).
+    Rule("logs", "PutDestination",
+         (Need("logs:PutDestination"), _logs_tag_on_create("destination", {}),
+          Need("iam:PassRole", arn=("roleArn",), context={"iam:PassedToService": "logs.amazonaws.com"})),
+         "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDestination.html"),
     # --- CloudTrail ---
     # "linked to the cloudtrail:LookupEvents action and cloudtrail:ListInsightsData" (with TrailName).
     Rule("cloudtrail", "ListInsightsMetricData",
