@@ -19,6 +19,7 @@ from lambdaperm.authn.verify import (
     SERVICE_MAX_SKEW,
     authenticate,
     canonical_request_of,
+    check_request_time,
     max_skew_for,
     verify,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "Verified",
     "authenticate",
     "canonical_request_of",
+    "check_request_time",
     "max_skew_for",
     "render",
     "scope",

@@ -93,6 +93,10 @@ def _table() -> dict[tuple[str, str], tuple[int, str, str]]:
     ec2[UNKNOWN_KEY] = (401, "AuthFailure", EC2_MSG_AUTH_FAILURE)
     ec2[INVALID_TOKEN] = (401, "AuthFailure", EC2_MSG_AUTH_FAILURE)
     ec2[SKEW] = (400, "RequestExpired", _USE_MESSAGE)
+    # A known key with the wrong secret: EC2 answers as for an unknown key, AuthFailure/401 (issue 8 §5, observed
+    # by an AWS-verified suite), not the query services' SignatureDoesNotMatch/403.
+    ec2[BAD_SIGNATURE] = (401, "AuthFailure", EC2_MSG_AUTH_FAILURE)
+    ec2[PAYLOAD_MISMATCH] = (401, "AuthFailure", EC2_MSG_AUTH_FAILURE)
     rest_json = {
         MISSING: (403, "MissingAuthenticationTokenException", MSG_MISSING),
         UNKNOWN_KEY: (403, "UnrecognizedClientException", MSG_INVALID_TOKEN),

@@ -257,6 +257,21 @@ def authenticate(
     )
 
 
+def check_request_time(req: HttpRequest, now: datetime, *, max_skew: timedelta | None = None) -> None:
+    """The time checks of `authenticate` (step 1's readable date of the scope's day, step 3's clock skew or
+    presigned-URL expiry) alone, for a key whose signature is not verified (a root key that accepts any
+    secret): "the request must reach AWS within five minutes of the time stamp in the request" holds for every
+    key (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html). A request
+    without SigV4 authentication is left to the caller."""
+    now = aware(now).astimezone(UTC)
+    parts = parse(req)
+    if parts is None or isinstance(parts, V2Parts):
+        return
+    stamp, moment = _request_time(parts)
+    _check_scope_date(parts, stamp)
+    _check_time(parts, stamp, moment, now, max_skew if max_skew is not None else max_skew_for(parts.scope.service))
+
+
 def _verified_payload(
     req: HttpRequest, parts: SignedParts, credential: Credential, payload_hash: str, signer: ChunkSigner
 ) -> Verified:

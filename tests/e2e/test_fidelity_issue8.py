@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import botocore.auth
 import pytest
+from botocore.exceptions import ClientError
 
 from .conftest import Endpoint
 from .lambda_helpers import make_role, zip_of
@@ -114,3 +118,53 @@ def test_policy_shapes(server: Endpoint) -> None:
     listed = {p["PolicyName"]: p for p in iam.list_policies(Scope="Local")["Policies"]}
     for name in ("f8-described", "f8-plain", "f8-tagged"):
         assert "Description" not in listed[name] and "Tags" not in listed[name], listed[name]
+
+
+# --- Authentication: EC2's AuthFailure, and the clock-skew check for root keys ---------------------------------
+
+
+def _error(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
+    err = exc.value.response
+    return err["Error"]["Code"], err["Error"].get("Message", ""), err["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_ec2_wrong_secret_is_auth_failure(server: Endpoint) -> None:
+    """EC2 answers a known key signed with the wrong secret as it answers an unknown key: `AuthFailure`, 401,
+    "AWS was not able to validate the provided access credentials" in EC2's XML error format
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)."""
+    iam = server.client("iam")
+    iam.create_user(UserName="f8-ec2-user")
+    key = iam.create_access_key(UserName="f8-ec2-user")["AccessKey"]
+    bad = server.client("ec2", key=key["AccessKeyId"], secret=key["SecretAccessKey"] + "x")
+    with pytest.raises(ClientError) as exc:
+        bad.describe_vpcs()
+    assert _error(exc) == ("AuthFailure", "AWS was not able to validate the provided access credentials", 401)
+    sts = server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"] + "x")
+    with pytest.raises(ClientError) as other:
+        sts.get_caller_identity()  # the query services keep SignatureDoesNotMatch/403
+    assert _error(other)[0::2] == ("SignatureDoesNotMatch", 403)
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "expected"),
+    [
+        ("sts", lambda c: c.get_caller_identity(), ("SignatureDoesNotMatch", 403)),
+        ("dynamodb", lambda c: c.list_tables(), ("InvalidSignatureException", 400)),
+        ("s3", lambda c: c.list_buckets(), ("RequestTimeTooSkewed", 403)),
+        ("lambda", lambda c: c.list_functions(), ("InvalidSignatureException", 403)),
+    ],
+)
+def test_root_key_gets_the_clock_skew_check(
+    server: Endpoint, service: str, call: Callable[[Any], Any], expected: tuple[str, int], monkeypatch: Any
+) -> None:
+    """A request signed 20 minutes ago with a 12-digit root key is refused as AWS refuses a skewed request
+    signed with any key (SigV4: "the request must reach AWS within 15 minutes of the time stamp",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/signing-elements.html), in the service's protocol;
+    signed now, the same key is served."""
+    client = server.client(service, key="123456789012")
+    call(client)  # positive control: the root key accepts any secret
+    late = datetime.now(UTC) - timedelta(minutes=20)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *a, **k: late.replace(tzinfo=None))
+    with pytest.raises(ClientError) as exc:
+        call(client)
+    assert _error(exc)[0::2] == expected
