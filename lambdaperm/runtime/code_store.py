@@ -5,7 +5,8 @@ A package is refused (CodeError, which the caller answers with InvalidParameterV
 unzip uploaded file. Please check your file, then try to upload again.") when it is not a zip, or when an
 entry would land outside the directory: an absolute path, a ``..`` component, a NUL byte, or a symbolic
 link. Unzipped, a package may hold at most 262,144,000 bytes (Lambda's 250 MB quota,
-https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html) and make at most 65,536 directories (not
+Lambda's: what keeps a package's footprint on the shared disk near its quota, see MAX_DIRECTORIES).
 
 Extraction goes to a private temporary directory that is renamed into place, so a half-written tree is
 never used.
@@ -43,6 +44,12 @@ from lambdaperm.runtime.errors import CodeError
 
 MAX_UNZIPPED_BYTES = 262_144_000
 UNZIPPED_TOO_LARGE = f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
+# Directories a package may make (isolation review round 9): the byte quota counts files only, and a directory costs
+# the host a block (4 KiB) and an inode — a 258 KB zip of nested directory chains made 63,070 of them (247 MB). Lambda
+# documents no such count; real packages hold hundreds to a few thousand, so the bound refuses only what amplifies.
+MAX_DIRECTORIES = 65_536
+TOO_MANY_DIRECTORIES = f"more than {MAX_DIRECTORIES} directories"
+_Tree = dict[str, "_Tree"]
 _CHUNK = 1 << 20
 # Not a zip, truncated, encrypted (RuntimeError), unsupported compression, corrupt data; a name that is both
 # a file and a directory (``lib`` and ``lib/mod.py``: NotADirectoryError, IsADirectoryError, FileExistsError).
@@ -75,13 +82,27 @@ def _safe_name(name: str) -> str | None:
 
 
 def _check(archive: zipfile.ZipFile) -> None:
+    """Refuse before anything is written: symbolic links, unsafe names, more than MAX_UNZIPPED_BYTES of files, more
+    than MAX_DIRECTORIES directories (every parent of an entry and every directory entry, counted once)."""
     total = 0
+    tree: _Tree = {}  # the directories seen, by component
+    directories = 0
     for info in archive.infolist():
         mode = info.external_attr >> 16
         if info.create_system == 3 and stat.S_ISLNK(mode):
             raise CodeError(detail=f"symbolic link {info.filename!r}")
-        _safe_name(info.filename)
+        rel = _safe_name(info.filename)
         total += info.file_size
+        parts = rel.split("/") if rel is not None else []
+        node = tree
+        for part in parts if info.is_dir() else parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                directories += 1
+                if directories > MAX_DIRECTORIES:
+                    raise CodeError(detail=TOO_MANY_DIRECTORIES)
+                child = node[part] = {}
+            node = child
     if total > MAX_UNZIPPED_BYTES:
         raise CodeError(UNZIPPED_TOO_LARGE)
 

@@ -1,0 +1,97 @@
+"""Isolation review, round 9: a function author of one account attacks, through its own deployment packages and
+invocations, the server's shared resources, with real boto3 against a real `lambdaperm serve` (docs/security.md,
+"Runtime isolation"; issue 7, class 8).
+
+Threat model: handler code — and the package that carries it — is untrusted with respect to every other account and
+to the server. Each test is one attack and asserts the outcome the server promises in AWS's terms.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from lambdaperm.runtime.code_store import MAX_DIRECTORIES
+from tests.e2e.conftest import Endpoint
+from tests.e2e.lambda_helpers import make_role, payload
+from tests.security.test_runtime_limits import _server
+
+ATTACKER = "000000000000"
+REGION = "us-east-1"
+HANDLER = "def handler(event, context):\n    return {'ran': True}\n"
+DEPTH = 100  # directories per chain: deep enough to amplify, shallow enough that the unfixed server unzips quickly
+
+
+@pytest.fixture(scope="module")
+def home() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="lambdaperm-iso9-") as tmp:
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="module")
+def server(home: Path) -> Iterator[Endpoint]:
+    with _server(home=home, state=home / "state") as endpoint:
+        assert endpoint.health()["isolation"]["available"] is True
+        yield endpoint
+
+
+def _package(chains: int, *, as_files: bool) -> bytes:
+    """app.py, then `chains` chains of DEPTH nested directories: each chain one zip entry (a directory entry, or a
+    file at the bottom of the chain), about 2 x (DEPTH x 2 + 50) bytes of archive for DEPTH directories on disk."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("app.py", HANDLER)
+        for i in range(chains):
+            chain = f"c{i}/" + "d/" * DEPTH
+            archive.writestr(chain + "f" if as_files else chain, b"")
+    return buf.getvalue()
+
+
+def _directories(root: Path) -> int:
+    return sum(len(dirs) for _, dirs, _ in os.walk(root))
+
+
+@pytest.mark.parametrize("as_files", [False, True], ids=["directory-entries", "files-at-the-bottom"])
+def test_a_package_of_nested_directories_cannot_fill_the_servers_disk(
+    server: Endpoint, home: Path, as_files: bool
+) -> None:
+    """Attack: a deployment package whose entries are chains of nested directories. The unzipped-size quota (250 MB,
+    262,144,000 bytes: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html) counted the files'
+    bytes only; a directory costs the host a 4 KiB block and an inode and counted nothing. Measured before the fix
+    (Linux 6.18, ext4): a 258 KB zip (70 chains of 900) unzipped at the function's first Invoke into 63,070
+    directories, 247 MB of the disk every account and the state database share, in 43 s of one request thread; a
+    50 MB zip (Lambda's direct-upload quota) would make about 10 million (40 GB, most of this host's 16.7 M inodes),
+    and every warm function keeps its copy. Secure outcome: a package implying more than MAX_DIRECTORIES directories
+    is refused as a package Lambda cannot unzip — Invoke answers InvalidZipFileException (502, Type User,
+    https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors) before anything is written.
+    Positive control: the same shape below the bound runs."""
+    lam = server.client("lambda", key=ATTACKER, region=REGION)
+    role = make_role(server.client("iam", key=ATTACKER), f"nest-{as_files}-role")
+    chains = MAX_DIRECTORIES // DEPTH + 1  # one chain more than the bound allows
+    for name, count in ((f"nest-ok-{as_files}", 10), (f"nest-bomb-{as_files}", chains)):
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": _package(count, as_files=as_files)},
+            Timeout=30,
+        )
+    assert payload(lam.invoke(FunctionName=f"nest-ok-{as_files}")) == {"ran": True}  # positive control
+    started = time.monotonic()
+    with pytest.raises(ClientError) as refused:
+        lam.invoke(FunctionName=f"nest-bomb-{as_files}")
+    error = refused.value.response
+    assert error["Error"]["Code"] == "InvalidZipFileException", error
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 502, error
+    assert time.monotonic() - started < 20, "the refusal came after the package was unzipped"
+    code_root = home / "state" / "code"
+    assert _directories(code_root) < MAX_DIRECTORIES // 2, "the refused package left its directories on the disk"
