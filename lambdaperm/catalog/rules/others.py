@@ -230,5 +230,12 @@ RULES: tuple[Rule, ...] = (
     Rule("ec2", "CreateTags",
          (Need("ec2:CreateTags", each="Resources[]", derive=ec2_resource_id, unsupplied=("ec2:CreateAction",)),),
          _EC2),
-    Rule("ec2", "DeleteTags", (Need("ec2:DeleteTags", each="Resources[]", derive=ec2_resource_id),), _EC2),
+    # DeleteTags without `Tags` deletes every user-defined tag of the resources; which aws:TagKeys AWS evaluates then
+    # is not documented: unsupplied (condition keys review round 10), not absent — absent, a ForAllValues Allow on
+    # the keys would let it delete every tag and a ForAnyValue Deny would not apply.
+    Rule("ec2", "DeleteTags",
+         (Need("ec2:DeleteTags", each="Resources[]", derive=ec2_resource_id, when=(When("^Tags"),)),
+          Need("ec2:DeleteTags", each="Resources[]", derive=ec2_resource_id, when=(When("^Tags", "absent"),),
+               unsupplied=("aws:TagKeys",))),
+         "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteTags.html"),
 )
