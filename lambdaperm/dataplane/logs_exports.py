@@ -112,6 +112,13 @@ def _line(event: Any) -> str:
 _REPLACED = False
 
 
+def install() -> None:
+    """Install the pinned CreateExportTask before the journal is replayed (`replay.restore`): a replayed export
+    writes the plan on its entry's tape, never the backend's own export (its write test at the bucket's root,
+    every stream of the group under random folders, another task id — persistence review round 9)."""
+    _replace_backend_export()
+
+
 def _replace_backend_export() -> None:
     """Install the pinned CreateExportTask in the backend (idempotent)."""
     global _REPLACED

@@ -8,9 +8,9 @@ was, whatever the destination's policy says today. Nothing else lambdaperm does 
 S3 or SNS event reaches a Lambda function (those deliveries are `gateway/events.py`'s, after the call, never
 part of a unit), no record is written (lambdaperm's records and the trail are already durable). An entry
 whose replay answers an error answered that error live too (a refused or failed call that reached the
-backend is journaled: what it did, if anything, is done again). A DynamoDB import or export runs inside its
-entry's unit, as it did live, from the plan on the entry's tape (`dynamodb_imports`, `dynamodb_exports`, installed
-before the first entry).
+backend is journaled: what it did, if anything, is done again). A DynamoDB import or export, and a Logs export,
+runs inside its entry's unit, as it did live, from the plan on the entry's tape (`dynamodb_imports`,
+`dynamodb_exports`, `logs_exports`, installed before the first entry).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.protocol.models import operation_model
 
-from . import deliveries, dynamodb_exports, dynamodb_imports, snapshots, sns_confirmation
+from . import deliveries, dynamodb_exports, dynamodb_imports, logs_exports, snapshots, sns_confirmation
 from .journal import Entry, Journal, internal_function, params_of
 from .moto_backend import MotoBackend
 
@@ -46,6 +46,7 @@ def restore(backend: MotoBackend, journal: Journal, directory: Path) -> Restored
             backend.load(service)  # moto's modules, and lambdaperm's changes to them, before anything is restored
         dynamodb_imports.install()  # a replayed import reads the bytes on its tape, never the bucket as it is now
         dynamodb_exports.install()  # a replayed export writes the keys on its tape (persistence review round 8)
+        logs_exports.install()  # a replayed Logs export writes its taped plan, not moto's own (round 9)
         started = time.monotonic()  # the restore itself (not moto's imports, which any first call pays)
         covered = snapshots.load(directory)
         replayed = 0
