@@ -12,8 +12,11 @@ https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html#API_GetFuncti
 
 Only the services listed in `_CODE` are checked (the others answer constraint failures their own way:
 EC2 `MissingParameter`, S3 no model constraints, SNS/SQS their own codes). A pattern Python's `re` cannot
-compile (Java-only syntax such as `\\p{…}`) is not checked. STS's role ARNs have one more rule: a value that
-is not an ARN at all is "Request ARN is invalid" (what STS answers for AssumeRoleWithSAML with another ARN).
+compile (Java-only syntax such as `\\p{…}`) is not checked. A pattern is read as Java reads it: `\\w`, `\\d`
+and `\\s` are ASCII classes (`re.ASCII`); Python's Unicode classes let `\\u212a` (KELVIN SIGN) into an IAM name,
+which IAM's case-insensitive store then filed under `k…` (parameter confusion review round 14).
+STS's role ARNs have one more rule: a value that is not an ARN at all is "Request ARN is invalid" (what STS answers
+for AssumeRoleWithSAML with another ARN).
 """
 
 from __future__ import annotations
@@ -137,6 +140,6 @@ def _at(shape: Shape, value: object, where: str) -> str:
 @cache
 def _compiled(pattern: str) -> re.Pattern[str] | None:
     try:
-        return re.compile(pattern, re.S)
+        return re.compile(pattern, re.S | re.ASCII)  # Java's \w, \d, \s: ASCII (review round 14)
     except re.error:
         return None
