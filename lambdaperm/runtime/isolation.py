@@ -7,7 +7,8 @@ sandbox a worker sees
 - read-only: ``/usr`` (and the ``/bin``, ``/lib``… links or directories of the host), a short list of
   ``/etc`` entries a program needs (name service, TLS roots, time zone …) and the interpreter's own
   directories (prefix, site-packages);
-- a private ``/tmp`` (tmpfs, 512 MiB), a minimal ``/dev`` and a ``/proc`` of its own PID namespace, where
+- a private ``/tmp`` (tmpfs, 512 MiB), a minimal read-only ``/dev`` (no ``/dev/shm`` to write, as on Lambda) and a
+  ``/proc`` of its own PID namespace, where
   the only processes are its own;
 - nothing else: not the state directory (the database with every account's keys, the stored code of every
   function, the other workers' logs), not another worker's process (no /proc entry, no signal target),
@@ -171,6 +172,8 @@ class Sandbox:
             "--proc",
             "/proc",
             "--dev",
+            "/dev",
+            "--remount-ro",  # no /dev/shm to write, as on Lambda; unprivileged, the tmpfs was the handler's own
             "/dev",
             "--perms",
             "1777",

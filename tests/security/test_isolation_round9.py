@@ -15,6 +15,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -22,7 +23,7 @@ from botocore.exceptions import ClientError
 from lambdaperm.runtime.code_store import MAX_DIRECTORIES
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, payload
-from tests.security.test_runtime_limits import _server
+from tests.security.test_runtime_limits import SANDBOX_MODES, _deploy, _server, sandboxed_server
 
 ATTACKER = "000000000000"
 REGION = "us-east-1"
@@ -95,3 +96,49 @@ def test_a_package_of_nested_directories_cannot_fill_the_servers_disk(
     assert time.monotonic() - started < 20, "the refusal came after the package was unzipped"
     code_root = home / "state" / "code"
     assert _directories(code_root) < MAX_DIRECTORIES // 2, "the refused package left its directories on the disk"
+
+
+@pytest.fixture(scope="module", params=SANDBOX_MODES)
+def sandboxed(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
+    yield from sandboxed_server(request)
+
+
+SHM = """
+import errno, os
+
+def _create(path):
+    try:
+        with open(path, "wb") as f:
+            f.write(b"x" * 4096)
+        os.unlink(path)
+        return "created"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+
+def handler(event, context):
+    shm = _create("/dev/shm/hoard")
+    try:
+        os.chmod("/dev/shm", 0o1777)
+        chmod = "changed"
+    except OSError as e:
+        chmod = errno.errorcode.get(e.errno, str(e.errno))
+    with open("/dev/null", "wb") as null:
+        null.write(b"x")
+    return {"shm": shm, "chmod": chmod, "retry": _create("/dev/shm/hoard"), "tmp": _create("/tmp/file")}
+"""
+
+
+def test_a_handler_cannot_hold_memory_in_dev_shm(sandboxed: Endpoint) -> None:
+    """Attack: a handler writes files in /dev/shm — bwrap's `--dev` tmpfs, unsized (half the host's RAM) and, in an
+    unprivileged server's sandbox, owned by the handler's own (mapped) uid — to hold host memory its RLIMIT_DATA does
+    not count (isolation round 6 measured 1.5 GiB from a 128 MB function; strict xfail without a memory cgroup). AWS
+    rule: a Lambda execution environment has no /dev/shm to write (multiprocessing's semaphores fail there with
+    ENOSYS); a function's writable storage is /tmp, bounded by its ephemeral storage
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-ephemeral-storage.html). Secure outcome, both modes:
+    creating a file in /dev/shm fails, and so does making /dev/shm writable; /tmp and /dev/null still work (positive
+    controls). As root it held before (the sandbox's /dev is root's); unprivileged it did not."""
+    lam = _deploy(sandboxed, ATTACKER, "shm", SHM)
+    result: Any = payload(lam.invoke(FunctionName="shm"))
+    assert result["tmp"] == "created", result  # positive control: the function's own storage
+    assert result["shm"] != "created" and result["retry"] != "created", result
+    assert result["chmod"] != "changed" or result["retry"] != "created", result
