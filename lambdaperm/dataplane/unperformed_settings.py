@@ -44,6 +44,12 @@ Refused here (moto 5.2.1 stores each and acts on none):
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html); `ReplicaUpdates` and global tables
   (DynamoDB replicates into other regions,
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GlobalTables.html).
+- DynamoDB CreateTable `ResourcePolicy` (review round 10): the policy is attached to the new table and decides every
+  later call on it; "You need to specify the CreateTable and PutResourcePolicy IAM actions for authorizing a user to
+  create a table with a resource-based policy"
+  (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html). moto's CreateTable does not
+  read it: the table was created with no policy (a Deny in it never applied: a wrong allow) and PutResourcePolicy was
+  never decided. PutResourcePolicy, served, attaches a table's policy.
 """
 
 from __future__ import annotations
@@ -172,6 +178,10 @@ def _table_sse(member: str) -> Reader:
     return read
 
 
+def _table_policy(p: Mapping[str, Any]) -> str | None:
+    return "ResourcePolicy" if _given(p.get("ResourcePolicy")) else None
+
+
 def _update_table(p: Mapping[str, Any]) -> str | None:
     if _given(p.get("ReplicaUpdates")):
         return "ReplicaUpdates"
@@ -203,7 +213,7 @@ READERS: dict[tuple[str, str], tuple[Reader, ...]] = {
     ("sns", "Subscribe"): (_subscribe,),
     ("logs", "CreateLogGroup"): (_log_group_kms,),
     ("logs", "PutRetentionPolicy"): (_retention,),
-    ("dynamodb", "CreateTable"): (_table_sse("SSESpecification"),),
+    ("dynamodb", "CreateTable"): (_table_sse("SSESpecification"), _table_policy),
     ("dynamodb", "UpdateTable"): (_update_table,),
     ("dynamodb", "RestoreTableFromBackup"): (_table_sse("SSESpecificationOverride"),),
     ("dynamodb", "RestoreTableToPointInTime"): (_table_sse("SSESpecificationOverride"),),

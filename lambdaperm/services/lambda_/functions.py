@@ -235,6 +235,7 @@ def update_function_configuration(ctx: RequestContext, p: Params) -> Output:
 def update_function_code(ctx: RequestContext, p: Params) -> Output:
     ref = ref_of(ctx, p, qualifier=False)
     store.load(ctx.records, ref)
+    refuse_unserved_settings(p, ref.name)  # SourceKMSKeyArn: not served (implicit accesses review round 10)
     data = _code_bytes(ctx, p)
     sha = ctx.env.code.put(data)
     with ctx.records.db.transaction():

@@ -26,8 +26,21 @@ role, and changes what the function is:
   (https://docs.aws.amazon.com/lambda/latest/dg/configuration-ephemeral-storage.html); lambdaperm's sandbox /tmp is
   512 MiB (`runtime.isolation.TMP_BYTES`), and the size was dropped (review round 8).
 
+- `Code.SourceKMSKeyArn` (CreateFunction), `SourceKMSKeyArn` (UpdateFunctionCode): Lambda encrypts the .zip package
+  with the customer managed key, and "only users in your account with access to the KMS key can view or manage the
+  function's code or configuration" (https://docs.aws.amazon.com/lambda/latest/dg/encrypt-zip-package.html); dropped,
+  the package was readable by anyone allowed lambda:GetFunction (review round 10).
+- `CapacityProviderConfig`: the function runs on the capacity provider's instances, and "Users need the
+  lambda:PassCapacityProvider permission to assign functions to capacity providers"
+  (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-security.html); neither was done (round 10).
+- `TenancyConfig.TenantIsolationMode` PER_TENANT: "Each tenant gets a dedicated execution environment"
+  (https://docs.aws.amazon.com/lambda/latest/api/API_TenancyConfig.html); dropped, tenants shared one (round 10).
+- `DurableConfig`: Lambda checkpoints a durable execution and invokes the function again to resume it
+  (https://docs.aws.amazon.com/lambda/latest/api/API_DurableConfig.html); dropped (round 10).
+
 lambdaperm serves no code signing configurations, layers, KMS keys or file systems, and writes logs to the default
-group only. These settings were accepted and silently dropped: a caller whose policy allows CreateFunction only
+group only (nor capacity providers, tenant isolation or durable executions: round 10). These settings were accepted
+and silently dropped: a caller whose policy allows CreateFunction only
 with `lambda:CodeSigningConfigArn` naming the organization's enforcing configuration passed that ARN, was
 authorized on it, and deployed unsigned code with no configuration attached (implicit accesses review round 7).
 Such a request is now refused with 501 NotImplemented naming the setting; an empty value (no layers, no key, no
@@ -53,7 +66,8 @@ def _not_served(setting: str, what: str) -> ServiceError:
 
 
 def refuse_unserved_settings(params: Mapping[str, Any], function_name: str) -> None:
-    """501 NotImplemented for a CreateFunction / UpdateFunctionConfiguration setting lambdaperm would not apply."""
+    """501 NotImplemented for a CreateFunction / UpdateFunctionConfiguration / UpdateFunctionCode setting lambdaperm
+    would not apply."""
     if params.get("CodeSigningConfigArn"):
         raise _not_served("CodeSigningConfigArn", "code signing configurations")
     if params.get("Layers"):
@@ -72,6 +86,23 @@ def refuse_unserved_settings(params: Mapping[str, Any], function_name: str) -> N
         raise _not_served("SnapStart.ApplyOn", "Lambda SnapStart")
     if _member(params, "EphemeralStorage", "Size") not in (None, 512):
         raise _not_served("EphemeralStorage.Size", "ephemeral storage other than 512 MB")
+    if params.get("SourceKMSKeyArn") or _member(params, "Code", "SourceKMSKeyArn"):
+        raise _not_served("SourceKMSKeyArn", "customer managed KMS keys for deployment packages")
+    if _asks(params.get("CapacityProviderConfig")):
+        raise _not_served("CapacityProviderConfig", "capacity providers (Lambda Managed Instances)")
+    if _member(params, "TenancyConfig", "TenantIsolationMode"):
+        raise _not_served("TenancyConfig", "tenant isolation")
+    if _asks(params.get("DurableConfig")):
+        raise _not_served("DurableConfig", "durable functions")
+
+
+def _asks(value: Any) -> bool:
+    """Whether a setting asks for something: a non-empty value, or a structure with a non-empty member."""
+    if isinstance(value, Mapping):
+        return any(_asks(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_asks(v) for v in value)
+    return value not in (None, "", 0, False)
 
 
 def _member(params: Mapping[str, Any], structure: str, member: str) -> Any:
