@@ -97,3 +97,46 @@ def test_put_destination_with_another_accounts_role_is_denied(server: Endpoint) 
         _put_destination(server.client("logs", **keys), "r10-cross", role)
     assert code(err) == "AccessDeniedException"
     assert "r10-cross" not in _destinations(server, B)
+
+
+@pytest.mark.parametrize("resource", ["role/x:user/alice", "group/a:user/alice", "role/p/a:user/alice"])
+def test_simulate_principal_policy_simulates_the_entity_its_arn_names(server: Endpoint, resource: str) -> None:
+    """Attack: a user allowed iam:SimulatePrincipalPolicy on the account's roles only (`role/*`; or groups only) —
+    not on its users — names `arn:aws:iam::A:role/x:user/alice` as PolicySourceArn. The decision reads a role
+    (`role/x:user/alice`, matched by `role/*`); the handler looked for the substring `:user/` first and simulated
+    user alice, answering which of alice's policies allow what (the matched policy's name and its statement's
+    position).
+    AWS rule: PolicySourceArn is "The Amazon Resource Name (ARN) of a user, group, or role whose policies you want
+    to include in the simulation" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html)
+    and the entity is the one the ARN's resource names (`role/<path>/<name>`,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns): no role of that
+    name exists, so the call is refused (NoSuchEntity, or InvalidInput: a role name cannot hold `:`) and nothing
+    of alice's is simulated; alice's own ARN stays denied."""
+    iam = server.client("iam", key=A)
+    kind = resource.split("/")[0]  # the caller may simulate this kind of entity, never users
+    tag = resource.replace("/", "-").replace(":", "-")
+    alice = f"r10-{tag}"
+    iam.create_user(UserName=alice)
+    statement = {"Sid": "Secret", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::topsecret/*"}
+    iam.put_user_policy(
+        UserName=alice,
+        PolicyName="secret",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    keys = user_keys(
+        server,
+        A,
+        f"r10-caller-{tag}",
+        {"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy", "Resource": f"arn:aws:iam::{A}:{kind}/*"},
+    )
+    caller = server.client("iam", **keys)
+    with pytest.raises(ClientError) as err:
+        caller.simulate_principal_policy(
+            PolicySourceArn=f"arn:aws:iam::{A}:{resource.replace('alice', alice)}",
+            ActionNames=["s3:GetObject"],
+            ResourceArns=["arn:aws:s3:::topsecret/k"],
+        )
+    assert code(err) in ("NoSuchEntity", "InvalidInput")
+    with pytest.raises(ClientError) as err:
+        caller.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{A}:user/{alice}", ActionNames=["s3:GetObject"])
+    assert code(err) == "AccessDenied"

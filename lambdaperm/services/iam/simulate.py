@@ -105,28 +105,40 @@ def _evaluate(ctx: RequestContext, p: Params, caller: Caller, identity: list[Pol
     return page
 
 
+_SOURCE_KINDS = {"user": store.USER, "group": store.GROUP, "role": store.ROLE}
+
+
+def _source_kind(source: str) -> str | None:
+    """The entity kind PolicySourceArn names, read from its resource's type — `arn:aws:iam::A:role/x:user/alice`
+    is role `alice` under path `/x:user/`, as the decision reads it, never user alice (review round 10: the
+    substring `:user/` was looked for first). None when the ARN names no user, group or role (InvalidInput).
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns"""
+    parts = source.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or "/" not in parts[5]:
+        return None
+    return _SOURCE_KINDS.get(parts[5].split("/", 1)[0])
+
+
 def simulate_principal_policy(ctx: RequestContext, p: Params) -> Output:
     source = p["PolicySourceArn"]
     caller_arn = p.get("CallerArn") or source
     docs: list[tuple[str, str]] = []
     boundary: Policy | None = None
-    for kind, fragment in ((store.USER, ":user/"), (store.GROUP, ":group/"), (store.ROLE, ":role/")):
-        if fragment in source:
-            name = source.rsplit("/", 1)[-1]
-            entity = store.get(ctx.records, kind, source.split(":")[4], name)
-            docs += _entity_docs(ctx.records, entity, f"{store.KIND_NAMES[kind]} {name}")
-            if kind == store.USER:
-                for group in entity.get("Groups", []):
-                    g = store.find(ctx.records, store.GROUP, ctx.account, group)
-                    if g:
-                        docs += _entity_docs(ctx.records, g, f"group {g['GroupName']}")
-            if entity.get("PermissionsBoundary"):
-                text = managed_document(ctx.records, entity["PermissionsBoundary"])
-                if text:
-                    boundary = _parse(text, PolicyType.BOUNDARY, entity["PermissionsBoundary"])
-            break
-    else:
+    kind = _source_kind(source)
+    if kind is None:
         raise ServiceError("InvalidInput", f"Invalid ARN: {source}", 400)
+    name = source.rsplit("/", 1)[-1]
+    entity = store.get(ctx.records, kind, source.split(":")[4], name)
+    docs += _entity_docs(ctx.records, entity, f"{store.KIND_NAMES[kind]} {name}")
+    if kind == store.USER:
+        for group in entity.get("Groups", []):
+            g = store.find(ctx.records, store.GROUP, ctx.account, group)
+            if g:
+                docs += _entity_docs(ctx.records, g, f"group {g['GroupName']}")
+    if entity.get("PermissionsBoundary"):
+        text = managed_document(ctx.records, entity["PermissionsBoundary"])
+        if text:
+            boundary = _parse(text, PolicyType.BOUNDARY, entity["PermissionsBoundary"])
     identity = [_parse(d, PolicyType.IDENTITY, n) for n, d in docs]
     identity += [_parse(d, PolicyType.IDENTITY, f"PolicyInputList.{i + 1}")
                  for i, d in enumerate(p.get("PolicyInputList") or [])]
