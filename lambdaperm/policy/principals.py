@@ -114,8 +114,8 @@ def parse_caller(text: str, *, role_arn: str = "") -> Caller | None:
         federated = PrincipalKind.WEB_IDENTITY if provider.group(2) == "oidc-provider" else PrincipalKind.SAML
         return Caller(text, federated, "", name=text)
     key = arn_identity(text)
-    if key is None:
-        return None
+    if key is None or ":" in key[1]:
+        return None  # a caller of another partition (its account keyed with it) is not one lambdaperm serves
     kind, account = key[0], key[1]
     if kind == "account":
         return Caller(f"arn:aws:iam::{account}:root", PrincipalKind.ROOT, account)
@@ -137,6 +137,11 @@ def arn_identity(text: str) -> IdentityKey | None:
     if len(parts) != 6 or parts[0] != "arn" or not parts[1].startswith("aws") or not _ACCOUNT.match(parts[4]):
         return None
     service, account, resource = parts[2], parts[4], parts[5]
+    if parts[1] != "aws":
+        # Another partition (aws-cn, aws-us-gov, …) is another namespace of accounts: its principals never name
+        # one of the `aws` partition's, where every principal here lives
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html). Keyed apart, they match nobody.
+        account = f"{parts[1]}:{account}"
     if service == "iam":
         if resource == "root":
             return ("account", account)

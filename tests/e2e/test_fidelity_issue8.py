@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -168,3 +169,54 @@ def test_root_key_gets_the_clock_skew_check(
     with pytest.raises(ClientError) as exc:
         call(client)
     assert _error(exc)[0::2] == expected
+
+
+# --- Policy ARNs in the aws-cn and aws-us-gov partitions ---------------------------------------------------------
+
+
+def _doc(effect: str, action: str, resource: str) -> str:
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": action, "Resource": resource}]}
+    )
+
+
+@pytest.mark.parametrize("partition", ["aws-cn", "aws-us-gov"])
+def test_other_partitions_are_valid_arns_that_match_nothing_here(server: Endpoint, partition: str) -> None:
+    """`arn:aws-cn:…` and `arn:aws-us-gov:…` are ARNs of AWS's other partitions: IAM accepts them in a policy
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html, "partition"), and they never match a
+    resource of the `aws` partition, where every resource here lives: no allow, and no deny either."""
+    iam = server.client("iam")
+    user = f"f8-{partition}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    managed = iam.create_policy(
+        PolicyName=f"f8-{partition}-allow",
+        PolicyDocument=_doc("Allow", "s3:*", f"arn:{partition}:s3:::f8-{partition}-b*"),
+    )
+    iam.attach_user_policy(UserName=user, PolicyArn=managed["Policy"]["Arn"])
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="iam",
+        PolicyDocument=_doc("Allow", "iam:GetUser", f"arn:{partition}:iam::{ACCOUNT}:user/{user}"),
+    )
+    root_s3 = server.client("s3")
+    root_s3.create_bucket(Bucket=f"f8-{partition}-b")
+    s3 = server.client("s3", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    with pytest.raises(ClientError) as denied:
+        s3.put_object(Bucket=f"f8-{partition}-b", Key="k", Body=b"x")
+    assert _error(denied)[0::2] == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as iam_denied:
+        server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"]).get_user(UserName=user)
+    assert _error(iam_denied)[0::2] == ("AccessDenied", 403)
+    # a Deny in the other partition does not reach the aws resource either
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="aws",
+        PolicyDocument=_doc("Allow", "s3:PutObject", f"arn:aws:s3:::f8-{partition}-b/*"),
+    )
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="deny",
+        PolicyDocument=_doc("Deny", "s3:PutObject", f"arn:{partition}:s3:::f8-{partition}-b/*"),
+    )
+    s3.put_object(Bucket=f"f8-{partition}-b", Key="k", Body=b"x")
