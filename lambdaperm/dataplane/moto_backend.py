@@ -128,8 +128,10 @@ class MotoBackend:
         """SQS ReceiveMessage with a wait: moto waits inside the call (it would hold the execution lock, and
         read the unit's frozen clock forever). The same call is made with WaitTimeSeconds=0, each attempt a
         unit of its own, until a message is received or the wait is over; WaitTimeSeconds changes only how
-        long the call waits, never what it reads. An attempt is journaled when it received messages or moved
-        any to the dead-letter queue (the queue's message count changed)."""
+        long the call waits, never what it reads. An attempt is journaled when it received messages or changed the
+        queue without returning one: moved a message to the dead-letter queue (the queue's message count), or
+        counted a receive on a message it did not return — moto marks a message past the retention period
+        received (its receive count, its visibility) and stops (`_queue_state`; persistence review round 10)."""
         assert self.journal is not None
         wait = _receive_wait(params, account, region)
         if wait is None:  # invalid or unknown: moto answers its error at once
@@ -141,10 +143,10 @@ class MotoBackend:
         deadline = time.monotonic() + wait
         while True:
             with self.journal.unit("call", "sqs", "ReceiveMessage", attempt, account, region) as unit:
-                before = _queue_size(params, account, region)
+                before = _queue_state(params, account, region)
                 status, headers, body = self._dispatch("sqs", "ReceiveMessage", request)
                 received = status >= 300 or b"ReceiptHandle" in _bytes(body)
-                unit.keep = received or _queue_size(params, account, region) != before
+                unit.keep = received or _queue_state(params, account, region) != before
             if received or time.monotonic() >= deadline:
                 return status, headers, body
             time.sleep(0.02)
@@ -192,7 +194,7 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.base_backend import BackendDict
 
-    from . import determinism
+    from . import determinism, dynamodb_policies
     from .fresh_side_tables import install as side_tables_die_with_their_resource
     from .fresh_tags import install as tags_die_with_their_resource
     from .s3_policy_off import leave_bucket_policies_to_lambdaperm
@@ -206,6 +208,8 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     forget_published_messages()  # moto keeps no copy of every published message (sns_retention)
     tags_die_with_their_resource(service)  # S3 object and log group tags (fresh_tags)
     side_tables_die_with_their_resource(service)  # DynamoDB resource policies, Logs metric filters
+    if service == "dynamodb":  # PutResourcePolicy's ExpectedRevisionId without a policy (dynamodb_policies)
+        dynamodb_policies.install()
     backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
     memoize_pure_moto_functions()  # after the service's modules are imported
     if isinstance(backend_dict, BackendDict):
@@ -335,9 +339,14 @@ def _receive_wait(params: dict[str, Any], account: str, region: str) -> int | No
     return seconds if 0 <= seconds <= 20 else None
 
 
-def _queue_size(params: dict[str, Any], account: str, region: str) -> int:
+def _queue_state(params: dict[str, Any], account: str, region: str) -> tuple[int, int]:
+    """What a ReceiveMessage attempt can change in its queue: the messages it holds (a move to the dead-letter
+    queue) and the receives counted on them (each `mark_received` counts one, with the message's visibility and
+    receipt handle)."""
     queue = _queue(params, account, region)
-    return -1 if queue is None else len(queue._messages)
+    if queue is None:
+        return -1, 0
+    return len(queue._messages), sum(message.approximate_receive_count for message in queue._messages)
 
 
 def _text_headers(headers: Any) -> dict[str, str]:
