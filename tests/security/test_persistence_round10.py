@@ -9,7 +9,11 @@ https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-b
 
 from __future__ import annotations
 
+import ast
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -69,3 +73,195 @@ def test_a_receive_that_returned_nothing_but_counted_a_receive_is_durable(
     server.proc.wait()
     restarted = make_server(state).client("sqs", key=A)
     assert (_counts(restarted, source), _counts(restarted, dlq)) == live
+
+
+# --- every replacement of the backend's code is installed before the first replayed entry -----------------------
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+# patch sites whose target is not a name imported from moto: (file, variable) -> the moto objects it stands for
+_BOUND_BY_CALLER = {
+    ("lambdaperm/dataplane/fresh_tags.py", "backend"): ("moto.s3.models.S3Backend", "moto.logs.models.LogsBackend"),
+    # every loaded moto module that imported the helper by name; checked on the helper's own module
+    ("lambdaperm/dataplane/determinism.py", "module"): ("moto.core.utils",),
+    ("lambdaperm/dataplane/moto_backend.py", "module"): ("moto.core.responses", "moto.core.utils"),
+}
+# names the scan would take for a patch target that are lambdaperm's own objects (a thread-local unit)
+_OWN_OBJECTS = {("lambdaperm/dataplane/journal.py", "_current")}
+
+
+def _imports(tree: ast.AST, package: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]) if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            names.update({a.asname or a.name: f"{module}.{a.name}" for a in node.names})
+        elif isinstance(node, ast.Import):
+            names.update(
+                {a.asname or a.name.split(".")[0]: (a.asname and a.name) or a.name.split(".")[0] for a in node.names}
+            )
+    return names
+
+
+def _dotted(node: ast.AST) -> list[str] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
+
+
+def patch_sites() -> list[dict[str, Any]]:
+    """Every assignment (or setattr) in lambdaperm of a function onto a moto module or class attribute: the file,
+    line, the moto objects assigned to, the attribute, and what identifies the replacement (its function's name
+    and file, or `lru_cache`)."""
+    sites: list[dict[str, Any]] = []
+    for path in sorted((_ROOT / "lambdaperm").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        imported = _imports(tree, ".".join(path.relative_to(_ROOT).parent.parts))
+        if not any(v.startswith("moto") for v in imported.values()):
+            continue
+        rel = str(path.relative_to(_ROOT))
+        defs = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        module_name = ".".join(path.relative_to(_ROOT).with_suffix("").parts)
+        assigned = {  # module-level names a replacement may be kept in (a memo built at install time)
+            t.id for n in ast.walk(tree) if isinstance(n, ast.Global) for t in [ast.Name(id=i) for i in n.names]
+        }
+        for node in ast.walk(tree):
+            pairs: list[tuple[ast.AST, ast.AST]] = []
+            if isinstance(node, ast.Assign):
+                pairs = [(t, node.value) for t in node.targets]
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "setattr"
+                and len(node.args) == 3
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                pairs = [(ast.Attribute(value=node.args[0], attr=str(node.args[1].value)), node.args[2])]
+            for target, value in pairs:
+                chain = _dotted(target) if isinstance(target, ast.Attribute) else None
+                if not chain or chain[0] in ("self", "cls") or (rel, chain[0]) in _OWN_OBJECTS:
+                    continue
+                if isinstance(value, ast.Call) and _dotted(value.func) == ["lru_cache"]:
+                    replacement: dict[str, str] = {"kind": "lru_cache"}
+                elif (
+                    isinstance(value, ast.Call)
+                    and isinstance(value.func, ast.Call)
+                    and _dotted(value.func.func) == ["lru_cache"]
+                ):
+                    replacement = {"kind": "lru_cache"}
+                else:
+                    named = _dotted(value)
+                    if not named:
+                        continue
+                    if len(named) == 1 and named[0] in assigned:
+                        replacement = {"kind": "global", "module": module_name, "name": named[0]}
+                    elif len(named) == 1 and named[0] in defs:
+                        replacement = {"kind": "function", "name": named[0], "file": rel}
+                    elif imported.get(named[0], "").startswith("lambdaperm") and len(named) == 2:
+                        module = imported[named[0]].replace(".", "/") + ".py"
+                        replacement = {"kind": "function", "name": named[1], "file": module}
+                    else:
+                        continue
+                root = imported.get(chain[0])
+                if root is not None and root.startswith("moto"):
+                    owners = [".".join([root, *chain[1:-1]])]
+                elif (rel, chain[0]) in _BOUND_BY_CALLER and len(chain) == 2:
+                    owners = list(_BOUND_BY_CALLER[(rel, chain[0])])
+                else:
+                    owners = [f"UNRESOLVED {'.'.join(chain[:-1])}"]
+                sites.append({"site": f"{rel}:{node.lineno}", "owners": owners, "attr": chain[-1], **replacement})
+    return sites
+
+
+_PROBE = r"""
+import json, os, sys, importlib
+from lambdaperm.dataplane import snapshots
+
+sites = json.loads(os.environ["R10_SITES"])
+load = snapshots.load
+
+def layers(value, seen):
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    yield value
+    for cell in getattr(value, "__closure__", None) or ():
+        try:
+            inner = cell.cell_contents
+        except ValueError:
+            continue
+        if callable(inner):
+            yield from layers(inner, seen)
+    if hasattr(value, "__wrapped__"):
+        yield from layers(value.__wrapped__, seen)
+
+def resolve(dotted):
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ImportError(dotted)
+
+def installed(site):
+    for owner in site["owners"]:
+        if owner.startswith("UNRESOLVED"):
+            return False
+        value = getattr(resolve(owner), site["attr"], None)
+        if site["kind"] == "global":
+            if value is not None and value is getattr(importlib.import_module(site["module"]), site["name"]):
+                return True
+            continue
+        for layer in layers(value, set()):
+            if site["kind"] == "lru_cache" and hasattr(layer, "cache_info"):
+                return True
+            code = getattr(layer, "__code__", None)
+            if (site["kind"] == "function" and code is not None and code.co_name == site["name"]
+                    and code.co_filename.endswith(site["file"])):
+                return True
+    return False
+
+def probe(directory):
+    missing = [f"{s['site']}: {s['owners']}.{s['attr']}" for s in sites if not installed(s)]
+    with open(os.environ["R10_OUT"], "w") as out:
+        json.dump(missing, out)
+    os._exit(0)  # the first entry would be replayed now
+
+snapshots.load = probe
+from lambdaperm.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_every_replacement_of_the_backends_code_is_installed_before_the_first_replayed_entry(tmp_path: Path) -> None:
+    """Attack (structural): a replacement of moto's code that lambdaperm installs lazily — at the first live call
+    that needs it — is not in place when a start-up replays the journal, so a replayed entry runs moto's own code
+    where the live call ran lambdaperm's (round 9: the Logs export). This test reads every assignment of a
+    lambdaperm function onto a moto class or module in lambdaperm's source, then starts a real `lambdaperm serve`
+    on a state directory and, at the moment `replay.restore` would replay its first entry, checks that each one is
+    in place (the attribute holds that function, directly or as a layer under another replacement). A new lazy
+    replacement fails here; so does one whose target cannot be read from the source (name it in
+    `_BOUND_BY_CALLER`).
+
+    AWS: what was acknowledged is what is durable — a replayed call does what the call did
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel)."""
+    from tests.e2e.conftest import free_port
+
+    sites = patch_sites()
+    assert len(sites) >= 30  # the scan reads the replacements (deliveries, fresh tags, exports, imports, …)
+    out = tmp_path / "missing.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(R10_SITES=json.dumps(sites), R10_OUT=str(out))
+    args = ["serve", "--port", str(free_port()), "--state", str(tmp_path / "state")]
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], cwd=_ROOT, env=env, timeout=120, capture_output=True, text=True
+    )
+    assert out.exists(), done.stderr[-3000:]
+    assert json.loads(out.read_text()) == []
