@@ -5,8 +5,8 @@ A package is refused (CodeError, which the caller answers with InvalidParameterV
 unzip uploaded file. Please check your file, then try to upload again.") when it is not a zip, or when an
 entry would land outside the directory: an absolute path, a ``..`` component, a NUL byte, or a symbolic
 link. Unzipped, a package may hold at most 262,144,000 bytes (Lambda's 250 MB quota,
-https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html) and make at most 65,536 directories (not
-Lambda's: what keeps a package's footprint on the shared disk near its quota, see MAX_DIRECTORIES).
+https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html) and make at most 65,536 directories and 131,072
+files (not Lambda's: what keeps a package's footprint on the shared disk near its quota, see MAX_DIRECTORIES).
 
 Extraction goes to a private temporary directory that is renamed into place, so a half-written tree is
 never used.
@@ -49,6 +49,10 @@ UNZIPPED_TOO_LARGE = f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} b
 # documents no such count; real packages hold hundreds to a few thousand, so the bound refuses only what amplifies.
 MAX_DIRECTORIES = 65_536
 TOO_MANY_DIRECTORIES = f"more than {MAX_DIRECTORIES} directories"
+# Files likewise: an empty file is 0 bytes of the quota and an inode of the host; a 51 MB zip of 600,000 of them took
+# 164 s of a server thread to unzip. Real packages hold thousands to a few tens of thousands.
+MAX_FILES = 131_072
+TOO_MANY_FILES = f"more than {MAX_FILES} files"
 _Tree = dict[str, "_Tree"]
 _CHUNK = 1 << 20
 # Not a zip, truncated, encrypted (RuntimeError), unsupported compression, corrupt data; a name that is both
@@ -83,10 +87,11 @@ def _safe_name(name: str) -> str | None:
 
 def _check(archive: zipfile.ZipFile) -> None:
     """Refuse before anything is written: symbolic links, unsafe names, more than MAX_UNZIPPED_BYTES of files, more
-    than MAX_DIRECTORIES directories (every parent of an entry and every directory entry, counted once)."""
+    than MAX_DIRECTORIES directories (every parent of an entry and every directory entry, counted once), more than
+    MAX_FILES files."""
     total = 0
     tree: _Tree = {}  # the directories seen, by component
-    directories = 0
+    directories = files = 0
     for info in archive.infolist():
         mode = info.external_attr >> 16
         if info.create_system == 3 and stat.S_ISLNK(mode):
@@ -94,6 +99,10 @@ def _check(archive: zipfile.ZipFile) -> None:
         rel = _safe_name(info.filename)
         total += info.file_size
         parts = rel.split("/") if rel is not None else []
+        if parts and not info.is_dir():
+            files += 1
+            if files > MAX_FILES:
+                raise CodeError(detail=TOO_MANY_FILES)
         node = tree
         for part in parts if info.is_dir() else parts[:-1]:
             child = node.get(part)

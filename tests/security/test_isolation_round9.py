@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdaperm.runtime.code_store import MAX_DIRECTORIES
+from lambdaperm.runtime.code_store import MAX_DIRECTORIES, MAX_FILES
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, payload
 from tests.security.test_isolation_round6 import (
@@ -104,6 +104,47 @@ def test_a_package_of_nested_directories_cannot_fill_the_servers_disk(
     assert time.monotonic() - started < 20, "the refusal came after the package was unzipped"
     code_root = home / "state" / "code"
     assert _directories(code_root) < MAX_DIRECTORIES // 2, "the refused package left its directories on the disk"
+
+
+def _files_package(count: int) -> bytes:
+    """app.py and `count` empty files in one directory: about 100 bytes of archive per inode on the host."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("app.py", HANDLER)
+        for i in range(count):
+            archive.writestr(f"e/{i:x}", b"")
+    return buf.getvalue()
+
+
+def test_a_package_of_empty_files_cannot_hold_the_servers_inodes_and_threads(server: Endpoint, home: Path) -> None:
+    """Attack: a deployment package of empty files — 0 bytes against the 250 MB unzipped quota
+    (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), an inode each on the disk every account
+    and the state database share. Measured before the fix (this host, 2 shared cores): a 51 MB zip of 600,000 empty
+    files (under the 50 MB direct-upload quota) took 164 s of the server's thread to unzip at the first Invoke (outside
+    the function's timeout), 362 MB of its memory and 600,000 inodes, kept while the function is warm and redone at
+    every cold start. Secure outcome: a package of more than MAX_FILES files is refused before anything is written —
+    Invoke answers InvalidZipFileException (502, https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors).
+    Positive control: 1,000 empty files run."""
+    lam = server.client("lambda", key=ATTACKER, region=REGION)
+    role = make_role(server.client("iam", key=ATTACKER), "empties-role")
+    for name, count in (("empties-ok", 1000), ("empties-bomb", MAX_FILES + 1)):
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": _files_package(count)},
+            Timeout=30,
+        )
+    assert payload(lam.invoke(FunctionName="empties-ok")) == {"ran": True}  # positive control
+    started = time.monotonic()
+    with pytest.raises(ClientError) as refused:
+        lam.invoke(FunctionName="empties-bomb")
+    error = refused.value.response
+    assert error["Error"]["Code"] == "InvalidZipFileException", error
+    assert time.monotonic() - started < 20, "the refusal came after the package was unzipped"
+    files = sum(len(names) for _, _, names in os.walk(home / "state" / "code"))
+    assert files < MAX_FILES // 2, "the refused package left its files on the disk"
 
 
 @pytest.fixture(scope="module", params=SANDBOX_MODES)
