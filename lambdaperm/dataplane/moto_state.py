@@ -8,6 +8,7 @@ from typing import Any
 
 from lambdaperm.protocol.errors import ServiceError
 
+from . import dynamodb_policies
 from .journal import internal
 
 
@@ -162,8 +163,9 @@ def sqs_visible_count(account: str, region: str, queue: str) -> int:
 
 def resource_policy(arn: str) -> tuple[str, str | None] | None:
     """(owner account, policy text or None) of a data-plane resource that can carry a resource-based
-    policy — an S3 bucket (or an object in it), an SQS queue, an SNS topic — or None when `arn` names none
-    of these (or nothing that exists)."""
+    policy — an S3 bucket (or an object in it), an SQS queue, an SNS topic, a DynamoDB table (or one of its
+    indexes: the table's policy governs them) or stream — or None when `arn` names none of these (or nothing that
+    exists)."""
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":
         return None
@@ -189,6 +191,8 @@ def resource_policy(arn: str) -> tuple[str, str | None] | None:
 
             topic = sns_backends[account][region].topics.get(arn)
             return (account, topic.policy) if topic is not None else None
+        if service == "dynamodb":
+            return dynamodb_policies.policy(arn)
     except (KeyError, AttributeError, UnicodeDecodeError):
         return None
     return None

@@ -20,6 +20,7 @@ from lambdaperm.dataplane import (
     MotoBackend,
     bucket_registry,
     deliveries,
+    dynamodb_policies,
     ec2_dry_run,
     ec2_endpoints,
     ec2_foreign_ids,
@@ -83,6 +84,10 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         # took as the resource account), never in the caller's through moto's cross-account fallback;
         # CreateBucket acts in the caller's (a name another account holds is BucketAlreadyExists)
         account = bucket_owner(params["Bucket"]) or account
+    # DynamoDB table policies: a call across accounts only where DynamoDB supports it; a resource-policy call on
+    # a table or stream ARN of the account acted in (dynamodb_policies, implicit accesses round 10 follow-up)
+    dynamodb_policies.check_cross_account(op.service_name, op.name, account, identity.account, identity.caller.arn)
+    dynamodb_policies.check_resource_arn(op.service_name, op.name, params, account, call.region)
     pins = policy_writes.check(op.service_name, op.name, params, server.records, account, call.region)
     check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
     check_sqs_values(op.service_name, op.name, params)  # SQS attribute values as SQS reads them

@@ -29,6 +29,8 @@ def _resource(service: str, operation: str, params: dict[str, Any], region: str)
         return f"arn:aws:sqs:{region}:{owner}:{name}"
     if (service, operation) == ("sns", "GetTopicAttributes"):
         return str(params.get("TopicArn"))
+    if (service, operation) == ("dynamodb", "GetResourcePolicy"):
+        return str(params.get("ResourceArn"))
     return None
 
 
@@ -40,7 +42,7 @@ def show(
     resource = _resource(service, operation, params, region)
     if resource is None:
         return
-    if service == "s3":
+    if service in ("s3", "dynamodb"):
         if isinstance(output.get("Policy"), str):
             output["Policy"] = principal_pins.pinned_text(records, resource, output["Policy"])
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lambdaperm.dataplane import dynamodb_keys, moto_state
+from lambdaperm.dataplane import dynamodb_keys, dynamodb_policies, moto_state
 from lambdaperm.dataplane import tags as data_tags
 from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.services import principal_pins, resource_facts
@@ -47,6 +47,8 @@ class CompositePolicies:
     def _pinned(self, resource: str, text: str) -> str:
         """The policy with the users and roles it names as they were when it was written (principal_pins)."""
         holder = resource.split("/", 1)[0] if resource.startswith("arn:aws:s3:::") else resource  # the bucket
+        if resource.startswith("arn:aws:dynamodb:"):  # an index: its table's policy (dynamodb_policies)
+            holder = dynamodb_policies.holder(resource) or resource
         return self._pins.get(  # type: ignore[no-any-return]
             ("pins", holder, text), lambda: principal_pins.pinned_text(self.services.records, holder, text)
         )

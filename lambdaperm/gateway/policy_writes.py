@@ -31,6 +31,8 @@ def _document(service: str, operation: str, params: dict[str, Any]) -> str | Non
     if (service, operation) == ("sns", "CreateTopic"):
         policy = (params.get("Attributes") or {}).get("Policy")
         return None if policy is None else str(policy)
+    if (service, operation) == ("dynamodb", "PutResourcePolicy"):
+        return str(params.get("Policy", ""))
     return None
 
 
@@ -66,6 +68,8 @@ def check(
             raise ServiceError(
                 "InvalidAttributeValue", f"Invalid value for the parameter Policy. {detail}", 400
             ) from None
+        if service == "dynamodb":
+            raise ServiceError("ValidationException", f"Invalid policy document: {detail}", 400) from None
         raise ServiceError("InvalidParameter", f"Invalid parameter: Policy Error: {detail}", 400) from None
     if records is None:
         return None
@@ -79,6 +83,8 @@ def check(
                 f'Invalid value for the parameter Policy. Invalid principal in policy: "AWS":"{missing[0]}"',
                 400,
             )
+        if service == "dynamodb":
+            raise ServiceError("ValidationException", f"Invalid principal in policy: {missing[0]}", 400)
         raise ServiceError("InvalidParameter", "Invalid parameter: Policy Error: PrincipalNotFound", 400)
     resource = _resource(service, operation, params, account, region)
     return Pins(resource, text, ids) if resource is not None else None
@@ -89,6 +95,8 @@ def _resource(service: str, operation: str, params: dict[str, Any], account: str
     (the backend keeps the policy it has: nothing is written)."""
     if service == "s3":
         return f"arn:aws:s3:::{params.get('Bucket')}"
+    if service == "dynamodb":  # PutResourcePolicy: the table (or stream) ARN, checked by dynamodb_policies
+        return str(params.get("ResourceArn"))
     if service == "sqs":
         if operation == "CreateQueue":
             arn = f"arn:aws:sqs:{region}:{account}:{params.get('QueueName')}"

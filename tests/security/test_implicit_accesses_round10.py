@@ -114,16 +114,12 @@ def test_create_table_resource_policy_is_not_dropped(account: dict[str, Any]) ->
     assert absent.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 10: DynamoDB table resource policies are stored (PutResourcePolicy) and never decided on: "
-    "a Deny in one does not apply",
-)
 def test_a_table_resource_policy_deny_applies(account: dict[str, Any]) -> None:
     """Attack: the table's owner attaches, with PutResourcePolicy, a resource-based policy denying a reader GetItem;
     the reader's identity policy allows dynamodb:*. The policy is stored by the backend (GetResourcePolicy answers
     it) but the authorizer reads resource policies of S3 buckets, SQS queues and SNS topics only
-    (`dataplane/moto_state.resource_policy`): the Deny never applies and the reader reads the item.
+    (`dataplane/moto_state.resource_policy`): the Deny never applied and the reader read the item (fixed:
+    `dataplane/dynamodb_policies.py`).
 
     AWS: DynamoDB tables take resource-based policies
     (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html), and "an
