@@ -147,6 +147,8 @@ SOURCES: dict[str, tuple[Source, ...]] = {
         _p("NetworkInterfaceId", "NetworkInterfaceId"),
         _p("VpcEndpointId", "VpcEndpointId", "VpcEndpointIds[]"),
         _p("RouteTableId", "RouteTableIds[]", "AddRouteTableIds[]", "RemoveRouteTableIds[]"),
+        _p("KeyPairName", "KeyName"),  # CreateKeyPair, RunInstances: `key-pair/${KeyPairName}`
+        _p("ImageId", "ImageId"),  # RunInstances: `image/${ImageId}`
     ),
 }
 

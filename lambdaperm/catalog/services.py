@@ -48,6 +48,9 @@ EC2_OPERATIONS: frozenset[str] = frozenset({
     "DescribeRouteTables", "DescribeInternetGateways", "DescribePrefixLists", "DescribeManagedPrefixLists",
     "DescribeAvailabilityZones", "DescribeRegions", "DescribeAccountAttributes",
     "CreateTags", "DeleteTags", "DescribeTags",
+    # issue 8 §5: DescribeInstances and CreateKeyPair served; RunInstances decided, then refused 501
+    # (dataplane/ec2_instances.py: lambdaperm runs no instances)
+    "DescribeInstances", "CreateKeyPair", "RunInstances",
 })
 
 # Lambda's REST API names carry the API version in CloudTrail event names and some tooling

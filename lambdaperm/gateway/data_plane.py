@@ -24,6 +24,7 @@ from lambdaperm.dataplane import (
     ec2_dry_run,
     ec2_endpoints,
     ec2_foreign_ids,
+    ec2_instances,
     enum_values,
     logs_delivery_sources,
     logs_exports,
@@ -109,6 +110,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     s3_checksums.check(op, call.req)  # a checksum is the body's, as S3 computes it (round 11)
     s3_expected_owner.check(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))  # round 11
     ec2_dry_run.check(op.service_name, params)  # authorized: DryRunOperation, nothing runs (round 11)
+    ec2_instances.check(op.service_name, op.name)  # RunInstances: decided, then 501 (issue 8 §5)
     ec2_foreign_ids.check(op.service_name, op.name, params, account, call.region,  # region/account round 8
                           isinstance(server.dataplane, MotoBackend))
     logs_delivery_sources.check(op.service_name, op.name, params)  # vended logs not served (round 8)

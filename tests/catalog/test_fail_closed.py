@@ -18,7 +18,7 @@ from .helpers import ACCOUNT, REGION, need
         ("lambda", "NoSuchOperation"),
         ("lambda", "invoke"),  # operation names are exact (botocore's)
         ("iam", "PassRole"),  # an IAM action, but not an API operation
-        ("ec2", "RunInstances"),  # outside the EC2 subset
+        ("ec2", "TerminateInstances"),  # outside the EC2 subset
         ("iam", "UpdateDelegationRequest"),  # no IAM action in the reference, no exception row
         ("s3", "WriteGetObjectResponse"),
         ("logs", "GetLogObject"),

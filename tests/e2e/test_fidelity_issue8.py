@@ -220,3 +220,53 @@ def test_other_partitions_are_valid_arns_that_match_nothing_here(server: Endpoin
         PolicyDocument=_doc("Deny", "s3:PutObject", f"arn:{partition}:s3:::f8-{partition}-b/*"),
     )
     s3.put_object(Bucket=f"f8-{partition}-b", Key="k", Body=b"x")
+
+
+# --- EC2: DescribeInstances, CreateKeyPair (served) and RunInstances (authorized, then refused) -----------------
+
+
+def _ec2_user(server: Endpoint, name: str, policy: dict[str, Any] | None) -> Any:
+    iam = server.client("iam")
+    iam.create_user(UserName=name)
+    if policy is not None:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return server.client("ec2", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+
+
+def test_ec2_instances_and_key_pairs_are_authorized(server: Endpoint) -> None:
+    """DescribeInstances (resource `*`), CreateKeyPair (on `key-pair/<KeyName>`) and RunInstances are decided
+    like every call (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html):
+    denied without a grant, with EC2's UnauthorizedOperation; DescribeInstances and CreateKeyPair are served
+    when allowed; RunInstances is authorized, then refused 501 NotImplemented (lambdaperm runs no instances)."""
+    nobody = _ec2_user(server, "f8-ec2-nobody", None)
+    for call in (
+        lambda c: c.describe_instances(),
+        lambda c: c.create_key_pair(KeyName="f8-key"),
+        lambda c: c.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1),
+    ):
+        with pytest.raises(ClientError) as denied:
+            call(nobody)
+        assert _error(denied)[0::2] == ("UnauthorizedOperation", 403)
+    key_arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:key-pair/f8-key"
+    allowed = _ec2_user(
+        server,
+        "f8-ec2-allowed",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["ec2:DescribeInstances", "ec2:RunInstances"], "Resource": "*"},
+                {"Effect": "Allow", "Action": "ec2:CreateKeyPair", "Resource": key_arn},
+            ],
+        },
+    )
+    assert allowed.describe_instances()["Reservations"] == []
+    created = allowed.create_key_pair(KeyName="f8-key")
+    assert created["KeyName"] == "f8-key" and "BEGIN" in created["KeyMaterial"]
+    with pytest.raises(ClientError) as other_name:
+        allowed.create_key_pair(KeyName="f8-other-key")  # the grant names one key pair
+    assert _error(other_name)[0::2] == ("UnauthorizedOperation", 403)
+    with pytest.raises(ClientError) as refused:
+        allowed.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)
+    assert _error(refused)[0::2] == ("NotImplemented", 501)
+    assert allowed.describe_instances()["Reservations"] == []  # nothing ran

@@ -44,6 +44,7 @@ _READ_PREFIXES = (
     "transact_get",
     "lookup",
     "search",
+    "all_",  # EC2Backend.all_reservations (DescribeInstances)
 )
 
 EC2_ID = re.compile(r"^(vpc|subnet|sg|eni|vpce|rtb|igw|eigw|acl|sgr|dopt|pl|nat|eipalloc|tgw|pcx)-[0-9a-f]{8,17}$")
@@ -341,6 +342,8 @@ def _ec2(backend: Any, method: str, args: dict[str, Any], mode: str) -> list[Res
                 and (isinstance(item, str) or type(item).__module__.startswith("moto.ec2"))
             ):
                 out.append(Resolved(_ec2_arn(region, account, ident), mode, account, region, arg))
+        if method.endswith("_key_pair") and arg in ("name", "key_name") and isinstance(value, str):  # `key-pair/NAME`
+            out.append(Resolved(f"arn:aws:ec2:{region}:{account}:key-pair/{value}", mode, account, region, arg))
     return out
 
 

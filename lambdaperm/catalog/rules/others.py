@@ -223,6 +223,18 @@ RULES: tuple[Rule, ...] = (
     _ec2_create("CreateSecurityGroup", "SecurityGroupId", "security-group"),
     _ec2_create("CreateNetworkInterface", "NetworkInterfaceId", "network-interface"),
     _ec2_create("CreateVpcEndpoint", "VpcEndpointId", "vpc-endpoint"),
+    # issue 8 §5. A key pair is named by the request (`key-pair/${KeyPairName}`); tags given to it are also
+    # ec2:CreateTags on it.
+    Rule("ec2", "CreateKeyPair",
+         (Need("ec2:CreateKeyPair"),
+          Need("ec2:CreateTags", when=(When("TagSpecifications[].Tags[]"),), types=("key-pair",), isolate=False,
+               context={"ec2:CreateAction": "CreateKeyPair"})),
+         f"{_EC2}; {_EC2_TAGGING}"),
+    # RunInstances is decided on the new instance, its network interface and volumes (no IDs yet: `*`) and on
+    # what the request names (image, subnet, security groups, key pair); then refused 501 (dataplane/ec2_instances).
+    Rule("ec2", "RunInstances",
+         (Need("ec2:RunInstances", fixed={"InstanceId": "*", "NetworkInterfaceId": "*", "VolumeId": "*"}),),
+         f"{_EC2}; https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ExamplePolicies_EC2.html#iam-example-runinstances"),
     _ec2_rule_create("AuthorizeSecurityGroupIngress"),
     _ec2_rule_create("AuthorizeSecurityGroupEgress"),
     # A CreateTags call of its own: which resource-creating action (ec2:CreateAction) AWS reports, if any, is not
