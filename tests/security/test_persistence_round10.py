@@ -265,3 +265,107 @@ def test_every_replacement_of_the_backends_code_is_installed_before_the_first_re
     )
     assert out.exists(), done.stderr[-3000:]
     assert json.loads(out.read_text()) == []
+
+
+# --- Lambda-driven data-plane writes across kill -9 -----------------------------------------------------------------
+
+_R10_REGION = "us-west-2"
+_WRITER = """
+import boto3
+
+def handler(event, context):
+    ddb = boto3.client("dynamodb", region_name="us-west-2")
+    for record in event["Records"]:
+        ddb.put_item(TableName="r10-seen", Item={"id": {"S": record["messageId"] + ":" + context.aws_request_id},
+                                                 "body": {"S": record["body"]}})
+    return {}
+"""
+
+
+def _seen(ddb: Any, count: int) -> dict[str, str]:
+    """The items the handler wrote, once there are at least `count` (bounded wait for that positive signal)."""
+    deadline = time.monotonic() + 60
+    while True:
+        items = {i["id"]["S"]: i["body"]["S"] for i in ddb.scan(TableName="r10-seen")["Items"]}
+        if len(items) >= count:
+            return items
+        assert time.monotonic() < deadline, f"only {len(items)} of {count} records were processed: {items}"
+        time.sleep(0.2)
+
+
+def _drained(sqs: Any, url: str) -> tuple[int, int]:
+    deadline = time.monotonic() + 30
+    while True:
+        counts = _counts(sqs, url)
+        if counts == (0, 0) or time.monotonic() >= deadline:
+            return counts
+        time.sleep(0.2)
+
+
+def test_a_pollers_receives_deletes_and_the_handlers_writes_replay_as_they_ran(
+    make_server: Callable[..., Endpoint], tmp_path: Path
+) -> None:
+    """Attack: the writes Lambda makes on a caller's behalf — an event source mapping's poller receiving and
+    deleting SQS messages under the function's role, the handler's own writes with the role's credentials —
+    are outside any client's call. If a start-up's replay dropped or re-ordered them, a message deleted after a
+    successful invocation would be back after a `kill -9` and processed a second time (a second set of writes),
+    or a handler's acknowledged write would be gone.
+
+    AWS: Lambda deletes the messages of a batch once the function succeeds
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html); a deleted message is not received again and an
+    acknowledged write is durable. After the restart the queue is still empty, the handler's items are the same,
+    and a marker sent afterwards is the only new record processed."""
+    from tests.e2e.lambda_helpers import make_role, zip_of
+
+    state = tmp_path / "state"
+    server = make_server(state)
+    ddb = server.client("dynamodb", region=_R10_REGION)
+    ddb.create_table(
+        TableName="r10-seen",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    account = server.client("sts").get_caller_identity()["Account"]
+    table = f"arn:aws:dynamodb:{_R10_REGION}:{account}:table/r10-seen"
+    writes = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table}],
+    }
+    role = make_role(
+        server.client("iam"),
+        "r10-writer",
+        writes,
+        managed=["arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"],
+    )
+    lam = server.client("lambda", region=_R10_REGION)
+    lam.create_function(
+        FunctionName="r10-writer",
+        Runtime="python3.11",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of({"app.py": _WRITER})},
+        Timeout=20,
+    )
+    sqs = server.client("sqs", region=_R10_REGION)
+    url = sqs.create_queue(QueueName="r10-jobs")["QueueUrl"]
+    lam.create_event_source_mapping(
+        EventSourceArn=f"arn:aws:sqs:{_R10_REGION}:{account}:r10-jobs", FunctionName="r10-writer", BatchSize=10
+    )
+    for body in ("one", "two", "three"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    live = _seen(ddb, 3)
+    assert sorted(live.values()) == ["one", "three", "two"]
+    assert _drained(sqs, url) == (0, 0)  # deleted after the successful invocations
+
+    server.proc.kill()  # kill -9: the next start-up replays the journal
+    server.proc.wait()
+    restarted = make_server(state)
+    rsqs = restarted.client("sqs", region=_R10_REGION)
+    rddb = restarted.client("dynamodb", region=_R10_REGION)
+    assert _counts(rsqs, url) == (0, 0)
+    assert _seen(rddb, 3) == live
+    rsqs.send_message(QueueUrl=url, MessageBody="marker")
+    after = _seen(rddb, 4)
+    assert sorted(after.values()) == ["marker", "one", "three", "two"]  # nothing processed twice
+    assert {k: v for k, v in after.items() if v != "marker"} == live
