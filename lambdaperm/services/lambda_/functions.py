@@ -3,6 +3,8 @@ GetAccountSettings (spec §3.1; https://docs.aws.amazon.com/lambda/latest/api/).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 from ..context import Output, Params, RequestContext
@@ -237,6 +239,13 @@ def update_function_code(ctx: RequestContext, p: Params) -> Output:
     store.load(ctx.records, ref)
     refuse_unserved_settings(p, ref.name)  # SourceKMSKeyArn: not served (implicit accesses review round 10)
     data = _code_bytes(ctx, p)
+    if p.get("DryRun"):  # "validate the request parameters and access permissions without modifying the function
+        # code" (API_UpdateFunctionCode): authorized and validated as any update; nothing stored or published
+        fn = store.load(ctx.records, ref)
+        _check_revision(p, fn["Latest"]["RevisionId"])
+        digest = hashlib.sha256(data)
+        return store.public({**fn["Latest"], "CodeSha256": base64.b64encode(digest.digest()).decode(),
+                             "CodeSize": len(data)})
     sha = ctx.env.code.put(data)
     with ctx.records.db.transaction():
         fn = store.load(ctx.records, ref)
