@@ -207,6 +207,9 @@ def test_a_recreated_user_is_not_the_principal_a_policy_named(server: Endpoint) 
     iam.delete_user(UserName="tp-pinned")
     again, _ = _reader(server, ACCOUNT, "tp-pinned")
     assert _code(lambda: again.get_item(TableName="tp-pins", Key={"k": {"S": "secret"}})) == "AccessDeniedException"
+    # read back, the policy names the deleted user's unique id, not the name someone else now holds
+    shown = json.loads(ddb.get_resource_policy(ResourceArn=_arn("tp-pins"))["Policy"])
+    assert shown["Statement"][0]["Principal"]["AWS"].startswith("AIDA"), shown
 
 
 def test_a_table_policy_survives_a_restart(make_server: Callable[..., Endpoint], tmp_path: Path) -> None:
