@@ -14,7 +14,9 @@ https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutResourcePo
   global-table operations do not: a caller of another account is refused whatever the policy says.
 - ExpectedRevisionId: "if the revision ID of the existing policy on the resource doesn't match or if there's no
   policy attached to the resource, your request will be rejected with a PolicyNotFoundException"; `NO_POLICY`
-  attaches only when none exists.
+  attaches only when none exists. "DeleteResourcePolicy is an idempotent operation; running it multiple times on
+  the same resource doesn't result in an error response, unless you specify an ExpectedRevisionId"
+  (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteResourcePolicy.html).
 """
 
 from __future__ import annotations
@@ -116,8 +118,9 @@ def check_cross_account(service: str, operation: str, acting: str, caller_accoun
 
 def install() -> None:
     """PutResourcePolicy with an ExpectedRevisionId (other than NO_POLICY) when no policy is attached: the
-    backend attached it; DynamoDB answers PolicyNotFoundException. Checked inside the backend call (atomic with
-    the write). Idempotent."""
+    backend attached it; DynamoDB answers PolicyNotFoundException. DeleteResourcePolicy of a table without a policy:
+    the backend answered ResourceNotFoundException; DynamoDB succeeds (PolicyNotFoundException with an
+    ExpectedRevisionId). Checked inside the backend call (atomic with the write). Idempotent."""
     from moto.dynamodb.exceptions import PolicyNotFoundException
     from moto.dynamodb.models import DynamoDBBackend
 
@@ -137,5 +140,21 @@ def install() -> None:
                 )
         return original(self, resource_arn, policy_doc, expected_revision_id)
 
+    original_delete = DynamoDBBackend.delete_resource_policy
+
+    @functools.wraps(original_delete)
+    def delete_resource_policy(self: Any, resource_arn: str, expected_revision_id: str | None) -> None:
+        table = resource_arn.split("/")[-1]
+        if resource_arn not in self.resource_policies and table in self.tables:
+            if expected_revision_id:  # no policy to match the revision asked for
+                raise PolicyNotFoundException(
+                    f"Resource-based policy not found for the provided ResourceArn: Requested update for policy with "
+                    f"revision id {expected_revision_id}, but the policy associated to target table {table} does "
+                    "not exist."
+                )
+            return  # idempotent: nothing to delete is no error (moto answered ResourceNotFoundException)
+        original_delete(self, resource_arn, expected_revision_id)
+
     put_resource_policy._lambdaperm_revision = True  # type: ignore[attr-defined]
     DynamoDBBackend.put_resource_policy = put_resource_policy  # type: ignore[method-assign]
+    DynamoDBBackend.delete_resource_policy = delete_resource_policy  # type: ignore[method-assign]

@@ -113,7 +113,8 @@ def test_same_account_resource_policy_alone_allows(server: Endpoint) -> None:
 
 def test_delete_resource_policy_lifts_the_deny(server: Endpoint) -> None:
     """DeleteResourcePolicy removes the policy: the Deny no longer applies, GetResourcePolicy answers
-    PolicyNotFoundException (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetResourcePolicy.html)."""
+    PolicyNotFoundException (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetResourcePolicy.html);
+    deleting again succeeds (idempotent), unless an ExpectedRevisionId is given (API_DeleteResourcePolicy.html)."""
     ddb = server.client("dynamodb", key=ACCOUNT)
     reader, reader_arn = _reader(server, ACCOUNT, "tp-delete-reader", ALL_DYNAMODB)
     _table(ddb, "tp-deleted")
@@ -125,6 +126,10 @@ def test_delete_resource_policy_lifts_the_deny(server: Endpoint) -> None:
     ddb.delete_resource_policy(ResourceArn=_arn("tp-deleted"))
     assert _code(lambda: ddb.get_resource_policy(ResourceArn=_arn("tp-deleted"))) == "PolicyNotFoundException"
     assert get()["Item"]["k"] == {"S": "secret"}
+    # "DeleteResourcePolicy is an idempotent operation ... unless you specify an ExpectedRevisionId"
+    ddb.delete_resource_policy(ResourceArn=_arn("tp-deleted"))
+    again = lambda: ddb.delete_resource_policy(ResourceArn=_arn("tp-deleted"), ExpectedRevisionId="1")  # noqa: E731
+    assert _code(again) == "PolicyNotFoundException"
 
 
 def test_cross_account_access_is_what_dynamodb_supports(server: Endpoint) -> None:
