@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from lambdaperm.catalog.identifiers import iam_deletion_task, iam_service_linked_role
 from lambdaperm.protocol import ServiceError
 
 from .ordered_locks import StripedLocks
@@ -64,6 +65,8 @@ _EXCLUSIVE = frozenset(
         "DeleteUserPermissionsBoundary",
         "PutRolePermissionsBoundary",
         "DeleteRolePermissionsBoundary",
+        "CreateServiceLinkedRole",
+        "DeleteServiceLinkedRole",
     }
 )
 # decided on the user owning an access key (found by its id, never reused): the key, not a name, is what is acted on
@@ -99,6 +102,10 @@ def entities(operation: str, params: Mapping[str, Any] | None, caller: str | Non
     name = params.get("PolicyName")
     if operation == "CreatePolicy" and isinstance(name, str) and name:
         found.add(f"policy:{name.lower()}")
+    if operation in ("CreateServiceLinkedRole", "GetServiceLinkedRoleDeletionStatus"):  # the role its members name
+        derive = iam_service_linked_role if operation == "CreateServiceLinkedRole" else iam_deletion_task
+        for with_path in derive(params).get("RoleNameWithPath") or ():
+            found.add(f"role:{with_path.rsplit('/', 1)[-1].lower()}")
     if params.get("UserName") is None and caller:  # IAM acts on the caller (the catalog decides on it the same way)
         found.add(f"user:{caller.lower()}")
     return {entity for entity in found if entity}

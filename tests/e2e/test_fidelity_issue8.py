@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .conftest import Endpoint
-from .lambda_helpers import make_role, zip_of
+from .lambda_helpers import LAMBDA_TRUST, make_role, zip_of
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -270,3 +270,177 @@ def test_ec2_instances_and_key_pairs_are_authorized(server: Endpoint) -> None:
         allowed.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)
     assert _error(refused)[0::2] == ("NotImplemented", 501)
     assert allowed.describe_instances()["Reservations"] == []  # nothing ran
+
+
+# --- IAM: service-linked roles and UpdateGroup --------------------------------------------------------------
+
+
+def test_service_linked_role_lifecycle(server: Endpoint) -> None:
+    """CreateServiceLinkedRole makes `/aws-service-role/<service>/AWSServiceRoleFor<Suffix>[_<custom>]` trusted by
+    the service; the name is taken once; DeleteServiceLinkedRole answers a deletion task whose status
+    GetServiceLinkedRoleDeletionStatus reports
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceLinkedRole.html)."""
+    iam = server.client("iam")
+    role = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", Description="asg")["Role"]
+    assert role["RoleName"] == "AWSServiceRoleForAutoScaling"
+    assert role["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
+    assert role["Arn"] == (
+        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    assert role["Description"] == "asg"
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "autoscaling.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    assert iam.get_role(RoleName="AWSServiceRoleForAutoScaling")["Role"]["Arn"] == role["Arn"]
+    with pytest.raises(ClientError) as taken:
+        iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
+    assert _error(taken) == (
+        "InvalidInput",
+        "Service role name AWSServiceRoleForAutoScaling has been taken in this account, please try a different suffix.",
+        400,
+    )
+    custom = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="blue")["Role"]
+    assert custom["RoleName"] == "AWSServiceRoleForAutoScaling_blue"
+    with pytest.raises(ClientError) as bad_service:
+        iam.create_service_linked_role(AWSServiceName="notaservice")  # not a service principal
+    assert _error(bad_service)[0::2] == ("InvalidInput", 400)
+    with pytest.raises(ClientError) as bad_pattern:
+        iam.create_service_linked_role(AWSServiceName="not a service")  # outside the member's pattern
+    assert _error(bad_pattern)[0::2] == ("ValidationError", 400)
+    task = iam.delete_service_linked_role(RoleName="AWSServiceRoleForAutoScaling_blue")["DeletionTaskId"]
+    assert task.startswith("task/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_blue/")
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as gone:
+        iam.get_role(RoleName="AWSServiceRoleForAutoScaling_blue")
+    assert _error(gone)[0] == "NoSuchEntity"
+    iam.create_role(RoleName="f8-plain-role", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    with pytest.raises(ClientError) as not_linked:
+        iam.delete_service_linked_role(RoleName="f8-plain-role")
+    assert _error(not_linked)[0::2] == ("InvalidInput", 400)
+    with pytest.raises(ClientError) as unknown_task:
+        iam.get_service_linked_role_deletion_status(
+            DeletionTaskId="task/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling/00000000-0000-0000-0000-000000000000"
+        )
+    assert _error(unknown_task)[0::2] == ("NoSuchEntity", 404)
+
+
+def test_service_linked_roles_are_protected(server: Endpoint) -> None:
+    """A service-linked role is modifiable by its service only: DeleteRole, UpdateAssumeRolePolicy, PutRolePolicy,
+    AttachRolePolicy... are refused with `UnmodifiableEntity`
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html)."""
+    iam = server.client("iam")
+    name = iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")["Role"]["RoleName"]
+    assert name == "AWSServiceRoleForECS"
+    message = f"Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS"
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    for call in (
+        lambda: iam.delete_role(RoleName=name),
+        lambda: iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(LAMBDA_TRUST)),
+        lambda: iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=doc),
+        lambda: iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert _error(refused) == ("UnmodifiableEntity", message, 400)
+    role = iam.get_role(RoleName=name)["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ecs.amazonaws.com"}
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
+    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
+
+
+def test_service_linked_role_calls_are_authorized(server: Endpoint) -> None:
+    """CreateServiceLinkedRole is decided on the role it creates, with `iam:AWSServiceName`; a user without the
+    grant is denied, with it allowed for that service only."""
+    iam = server.client("iam")
+    iam.create_user(UserName="f8-slr-user")
+    key = iam.create_access_key(UserName="f8-slr-user")["AccessKey"]
+    iam.put_user_policy(
+        UserName="f8-slr-user",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "iam:CreateServiceLinkedRole",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"iam:AWSServiceName": "rds.amazonaws.com"}},
+                    }
+                ],
+            }
+        ),
+    )
+    user = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    with pytest.raises(ClientError) as denied:
+        user.create_service_linked_role(AWSServiceName="elasticloadbalancing.amazonaws.com")
+    assert _error(denied)[0::2] == ("AccessDenied", 403)
+    assert user.create_service_linked_role(AWSServiceName="rds.amazonaws.com")["Role"]["RoleName"] == (
+        "AWSServiceRoleForRDS"
+    )
+    with pytest.raises(ClientError) as delete_denied:
+        user.delete_service_linked_role(RoleName="AWSServiceRoleForRDS")
+    assert _error(delete_denied)[0::2] == ("AccessDenied", 403)
+    ct = server.client("cloudtrail")
+    events = [
+        json.loads(e["CloudTrailEvent"])
+        for e in ct.lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateServiceLinkedRole"}]
+        )["Events"]
+    ]
+    outcomes = {(e["userIdentity"].get("userName"), e.get("errorCode")) for e in events}
+    assert {("f8-slr-user", "AccessDenied"), ("f8-slr-user", None)} <= outcomes  # both calls are in the trail
+
+
+def test_update_group(server: Endpoint) -> None:
+    """UpdateGroup renames a group and/or moves it to a new path; members and policies stay with it; a taken name
+    is EntityAlreadyExists, a missing group NoSuchEntity
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateGroup.html)."""
+    iam = server.client("iam")
+    iam.create_group(GroupName="f8-group")
+    iam.create_group(GroupName="f8-taken")
+    iam.create_user(UserName="f8-member")
+    iam.add_user_to_group(GroupName="f8-group", UserName="f8-member")
+    iam.put_group_policy(GroupName="f8-group", PolicyName="p", PolicyDocument=DOC)
+    with pytest.raises(ClientError) as taken:
+        iam.update_group(GroupName="f8-group", NewGroupName="f8-taken")
+    assert _error(taken) == ("EntityAlreadyExists", "Group with name f8-taken already exists.", 409)
+    with pytest.raises(ClientError) as missing:
+        iam.update_group(GroupName="f8-nope", NewGroupName="f8-x")
+    assert _error(missing) == ("NoSuchEntity", "The group with name f8-nope cannot be found.", 404)
+    iam.update_group(GroupName="f8-group", NewGroupName="f8-renamed", NewPath="/team/")
+    group = iam.get_group(GroupName="f8-renamed")
+    assert group["Group"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/team/f8-renamed"
+    assert group["Group"]["Path"] == "/team/"
+    assert [u["UserName"] for u in group["Users"]] == ["f8-member"]
+    assert iam.list_group_policies(GroupName="f8-renamed")["PolicyNames"] == ["p"]
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="f8-member")["Groups"]] == ["f8-renamed"]
+    with pytest.raises(ClientError) as old:
+        iam.get_group(GroupName="f8-group")
+    assert _error(old)[0] == "NoSuchEntity"
+    iam.update_group(GroupName="f8-renamed", NewPath="/")  # the path alone
+    assert iam.get_group(GroupName="f8-renamed")["Group"]["Path"] == "/"
+
+
+def test_update_group_keeps_the_members_policies(server: Endpoint) -> None:
+    """After the rename the member is still granted by the group's policy (membership follows the group)."""
+    iam = server.client("iam")
+    iam.create_group(GroupName="f8-g2")
+    iam.create_user(UserName="f8-m2")
+    key = iam.create_access_key(UserName="f8-m2")["AccessKey"]
+    iam.add_user_to_group(GroupName="f8-g2", UserName="f8-m2")
+    iam.put_group_policy(
+        GroupName="f8-g2",
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListGroups", "Resource": "*"}]}
+        ),
+    )
+    user = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    user.list_groups()
+    iam.update_group(GroupName="f8-g2", NewGroupName="f8-g2-renamed")
+    user.list_groups()
+    iam.delete_group_policy(GroupName="f8-g2-renamed", PolicyName="p")
+    with pytest.raises(ClientError) as denied:
+        user.list_groups()
+    assert _error(denied)[0::2] == ("AccessDenied", 403)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..context import Handler
-from . import authdetails, inline, keys, managed, roles, simulate, store, tags, users
+from . import authdetails, group_updates, inline, keys, managed, roles, service_linked, simulate, store, tags, users
 
 OPERATIONS: dict[str, Handler] = {
     "CreateUser": users.create_user, "GetUser": users.get_user, "ListUsers": users.list_users,
@@ -26,6 +26,10 @@ OPERATIONS: dict[str, Handler] = {
     "GetAccountAuthorizationDetails": authdetails.get_account_authorization_details,
     "SimulatePrincipalPolicy": simulate.simulate_principal_policy,
     "SimulateCustomPolicy": simulate.simulate_custom_policy,
+    "UpdateGroup": group_updates.update_group,
+    "CreateServiceLinkedRole": service_linked.create_service_linked_role,
+    "DeleteServiceLinkedRole": service_linked.delete_service_linked_role,
+    "GetServiceLinkedRoleDeletionStatus": service_linked.get_service_linked_role_deletion_status,
 }
 
 for _kind, _noun in ((store.USER, "User"), (store.GROUP, "Group"), (store.ROLE, "Role")):
@@ -43,3 +47,8 @@ for _kind, _noun in ((store.USER, "User"), (store.ROLE, "Role")):
     OPERATIONS[f"List{_noun}Tags"] = tags.list_tags(_kind)
     OPERATIONS[f"Put{_noun}PermissionsBoundary"] = tags.put_boundary(_kind)
     OPERATIONS[f"Delete{_noun}PermissionsBoundary"] = tags.delete_boundary(_kind)
+
+# A service-linked role is modifiable by AWS only (service_linked.py): UnmodifiableEntity from these.
+for _name in ("DeleteRole", "UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy",
+              "DetachRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"):
+    OPERATIONS[_name] = service_linked.protected(OPERATIONS[_name])
