@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaperm.runtime import logs, payloads
+from lambdaperm.runtime.account_memory import AccountMemory
 from lambdaperm.runtime.code_store import CodeStore
 from lambdaperm.runtime.endpoint_guard import EndpointGuard
 from lambdaperm.runtime.environment import library_paths, log_stream_name, worker_environment
@@ -130,6 +131,7 @@ class Runtime:
         self._uids = SandboxUids()
         # an unprivileged server's sandboxes share its kernel budgets: at most max_sandboxes hold a share at once
         self._slots = SandboxSlots(self.isolation.sandbox.max_sandboxes if self.isolation.sandbox else None)
+        self._account_memory = AccountMemory()  # what each account's live sandboxes may hold (round 10)
         self._paths = library_paths()
         self._memory: dict[Worker, SandboxMemory] = {}  # each live sandbox's memory cgroup, where there is one
         self._pools: dict[PoolKey, WorkerPool] = {}
@@ -281,18 +283,28 @@ class Runtime:
         uid: int | None = None
         owner = _account_of(spec.function_arn)  # one account holds at most max_sandboxes - 1 (round 5)
         self._slots.acquire(owner, self._close_oldest_idle, INIT_PHASE_SECONDS)  # first: released by on_close
+        try:  # the account's memory budget: its own idle sandboxes make room, else 429 (isolation review round 10)
+            reserved = self._account_memory.acquire(owner, spec.memory_size, self._close_oldest_idle)
+        except BaseException:
+            self._slots.release(owner)
+            raise
+
+        def release_owner() -> None:
+            self._slots.release(owner)
+            self._account_memory.release(owner, reserved)
+
         if sandbox is not None and sandbox.privileged:
             try:
                 uid = self._uids.acquire()
             except UidsExhausted as e:
-                self._slots.release(owner)
+                release_owner()
                 raise WorkerStartError(str(e)) from None
         memory: SandboxMemory | None = None
         if sandbox is not None and sandbox.memory is not None:  # the sandbox's memory: MemorySize + a margin
             try:
                 memory = sandbox.memory.create(spec.memory_size)
             except OSError as e:
-                self._slots.release(owner)
+                release_owner()
                 if uid is not None:
                     self._uids.release(uid)
                 raise WorkerStartError(f"cannot create the sandbox's memory cgroup: {e.strerror}") from None
@@ -301,7 +313,7 @@ class Runtime:
 
         def on_close() -> None:
             self._code.release(spec.code_sha256)
-            self._slots.release(owner)
+            release_owner()
             if uid is not None:
                 self._uids.release(uid)
             for done in spawned:
