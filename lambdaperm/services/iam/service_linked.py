@@ -50,7 +50,8 @@ def unmodifiable(name: str) -> ServiceError:
 
 
 def is_service_linked(entity: dict[str, Any]) -> bool:
-    return bool(entity.get("ServiceLinked")) or str(entity.get("Path", "")).startswith(PATH_PREFIX)
+    """Created by CreateServiceLinkedRole (a role CreateRole put under `/aws-service-role/` is an ordinary role)."""
+    return bool(entity.get("ServiceLinked"))
 
 
 def protected(handler: Handler) -> Handler:
