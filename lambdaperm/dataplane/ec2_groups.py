@@ -46,7 +46,7 @@ def check_groups(service: str, operation: str, params: Mapping[str, Any]) -> Non
     for member in _ID_MEMBERS:
         value = params.get(member)
         for group_id in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
-            if not isinstance(group_id, str) or not _GROUP_ID.match(group_id):
+            if not isinstance(group_id, str) or not _GROUP_ID.fullmatch(group_id):
                 raise ServiceError("InvalidGroupId.Malformed", f'Invalid id: "{group_id}" (expecting "sg-...")', 400)
     if operation in _ID_OR_NAME and params.get("GroupId") is not None and params.get("GroupName") is not None:
         raise ServiceError(

@@ -35,6 +35,8 @@ from lambdaperm.protocol import (
     service_of_request,
 )
 from lambdaperm.protocol.constraints import check_input
+from lambdaperm.protocol.created_names import check as check_created_name
+from lambdaperm.protocol.s3_bucket_names import check as check_bucket_name
 from lambdaperm.services.context import RequestContext
 from lambdaperm.services.iam.keys import note_key_used
 from lambdaperm.services.lambda_ import incarnation
@@ -100,6 +102,8 @@ def _run(server: Server, call: Call) -> tuple[HttpResponse, dict[str, Any] | Non
         note_key_used(server.records, identity.access_key_id, claimed.service, claimed.region, call.now)
     call.params = params = parse(op, req)
     check_input(op, params)  # the model's constraints, before any decision: AWS's validation error
+    check_bucket_name(op, params)  # a bucket name S3 reads as it is written, or refused (round 15)
+    check_created_name(op, params)  # a new queue, topic or group name in AWS's alphabet (round 15)
     precheck = PRECHECKS.get(op.service_name, {}).get(op.name)
     if precheck is not None:
         precheck(identity.account, params)
