@@ -80,6 +80,8 @@ def _evaluate(ctx: RequestContext, p: Params, caller: Caller, identity: list[Pol
     for action in actions:
         for resource in resources:
             context = principal_context(caller)
+            if not caller.name:  # a group's simulation: no user, no aws:username
+                context.pop("aws:username", None)
             context.update(extra)
             owner = p.get("ResourceOwner", "")
             owner_account = owner.split(":")[4] if owner.startswith("arn:") and owner.count(":") >= 5 else ""
@@ -121,7 +123,6 @@ def _source_kind(source: str) -> str | None:
 
 def simulate_principal_policy(ctx: RequestContext, p: Params) -> Output:
     source = p["PolicySourceArn"]
-    caller_arn = p.get("CallerArn") or source
     docs: list[tuple[str, str]] = []
     boundary: Policy | None = None
     kind = _source_kind(source)
@@ -142,10 +143,27 @@ def simulate_principal_policy(ctx: RequestContext, p: Params) -> Output:
     identity = [_parse(d, PolicyType.IDENTITY, n) for n, d in docs]
     identity += [_parse(d, PolicyType.IDENTITY, f"PolicyInputList.{i + 1}")
                  for i, d in enumerate(p.get("PolicyInputList") or [])]
-    caller = parse_caller(caller_arn if ":group/" not in caller_arn else f"arn:aws:iam::{ctx.account}:root")
+    return _evaluate(ctx, p, _simulated_caller(p.get("CallerArn"), source, kind), identity, boundary)
+
+
+def _simulated_caller(given: str | None, source: str, kind: str) -> Caller:
+    """The caller SimulatePrincipalPolicy simulates: CallerArn, which must be an IAM user ("You can specify only
+    the ARN of an IAM user"; InvalidInput otherwise, the root included); without it, the source's own user or
+    role; a group's simulation has no caller and is decided on the group's policies alone (a user of the account
+    without a name). The kind is read from the ARN's resource type, never by substring (region/account review
+    round 11: `:group/` anywhere — a user under the path `/x:group/`, a group — simulated the account root, which
+    is allowed everything). https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html"""
+    if given:
+        caller = parse_caller(given)
+        if caller is None or caller.kind is not PrincipalKind.USER:
+            raise ServiceError("InvalidInput", f"Invalid CallerArn: {given} is not the ARN of an IAM user.", 400)
+        return caller
+    if kind == store.GROUP:
+        return Caller(source, PrincipalKind.USER, source.split(":", 5)[4])
+    caller = parse_caller(source)
     if caller is None:
-        raise ServiceError("InvalidInput", f"Invalid ARN: {caller_arn}", 400)
-    return _evaluate(ctx, p, caller, identity, boundary)
+        raise ServiceError("InvalidInput", f"Invalid ARN: {source}", 400)
+    return caller
 
 
 def simulate_custom_policy(ctx: RequestContext, p: Params) -> Output:
