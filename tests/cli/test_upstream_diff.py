@@ -24,7 +24,7 @@ def newer(tmp_path: Path) -> Path:
     write_extended_model(tmp_path, "iam", {"GetUpstreamProbe": _OP, "PassRole": _OP, "ListUpstreamProbes": _OP})
     write_extended_model(tmp_path, "sts", {}, drop=("GetCallerIdentity",))
     write_extended_model(tmp_path, "lambda", {})
-    write_extended_model(tmp_path, "ec2", {"CreateUpstreamProbe": _OP}, drop=("DescribeVpcs", "RunInstances"))
+    write_extended_model(tmp_path, "ec2", {"CreateUpstreamProbe": _OP}, drop=("DescribeVpcs", "TerminateInstances"))
     return tmp_path
 
 
