@@ -36,6 +36,7 @@ from lambdaperm.dataplane import (
     s3_trailers,
     s3_xml_whitespace,
     sns_confirmation,
+    sns_protocols,
     unperformed_settings,
     upstream_reading,
 )
@@ -105,6 +106,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_unexecuted(op.service_name, op.name, params)  # members the decision reads and moto ignores (round 10)
     unperformed_settings.check(op.service_name, op.name, params, account, call.region,  # implicit accesses round 9
                                isinstance(server.dataplane, MotoBackend))
+    sns_protocols.check(op.service_name, op.name, params)  # SNS deliveries not served (implicit round 11)
     check_object_version(op.service_name, op.name, params)  # a version moto would not act on
     check_list_max_keys(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     s3_checksums.check(op, call.req)  # a checksum is the body's, as S3 computes it (round 11)
