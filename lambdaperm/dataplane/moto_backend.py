@@ -28,7 +28,7 @@ from lambdaperm.protocol.errors import ServiceError
 
 from .canonical import canonical_request, routing_url
 from .canonical_xml import keep_carriage_returns
-from .journal import Journal, taped
+from .journal import Journal, Unit, taped
 from .reply_parsing import ResponseHeaders, parser
 
 log = logging.getLogger("lambdaperm.dataplane")
@@ -64,8 +64,8 @@ class MotoBackend:
         if self.journal is None or (service != "sns" and (service, operation) not in _WITH_RECORDS):
             yield
             return
-        with self.journal.unit("call", service, operation, params, account, region, subscriber,
-                               keep=_changes_state(service, operation, params)):
+        with self.journal.unit("call", service, operation, params, account, region, subscriber, keep=False) as unit:
+            _decide_keep(unit, service, operation, params)
             yield
 
     def execute(self, model: OperationModel, params: dict[str, Any], account: str, region: str) -> BackendResult:
@@ -113,8 +113,8 @@ class MotoBackend:
             return self._dispatch(service, operation, request)
         if (service, operation) == ("sqs", "ReceiveMessage"):
             return self._receive(request, params, account, region, model)
-        with journal.unit("call", service, operation, params, account, region,
-                          keep=_changes_state(service, operation, params)):
+        with journal.unit("call", service, operation, params, account, region, keep=False) as unit:
+            _decide_keep(unit, service, operation, params)
             if (service, operation) == ("logs", "CreateExportTask"):  # the export plan it was authorized with
                 from . import logs_exports
 
@@ -292,6 +292,16 @@ _NOT_READS = frozenset({("logs", "GetLogEvents")})  # reads, but listed in case 
 
 # calls after which lambdaperm writes records about the backend, in the call's unit (persistence review round 8)
 _WITH_RECORDS = frozenset({("s3", "CreateBucket"), ("s3", "PutBucketNotificationConfiguration")})
+
+
+def _decide_keep(unit: Unit, service: str, operation: str, params: dict[str, Any]) -> None:
+    """Whether the running unit is journaled, read under the execution lock the unit holds: what the decision reads
+    (an S3 bucket's access logging) cannot change between the decision and the call's execution — a read decided
+    "not logged" before the lock, executed after a PutBucketLogging enabled logging, wrote a log object its
+    unjournaled unit lost at a restart (persistence review round 11). A call inside an enclosing unit marks that
+    unit kept when it changes state, and never unmarks it."""
+    if _changes_state(service, operation, params):
+        unit.keep = True
 
 
 def _changes_state(service: str, operation: str, params: dict[str, Any]) -> bool:
