@@ -23,6 +23,11 @@ Refused here (moto 5.2.1 stores each and acts on none):
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-inventory.html); an EventBridge notification
   configuration (S3 sends every event to EventBridge, not served,
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html). Disabled rules are configuration.
+- S3 RestoreObject of Type SELECT, with `SelectParameters` or an `OutputLocation` (implicit accesses review round
+  11): S3 runs the query and writes its result into the output bucket, and "The AWS account that initiates the job
+  must have permissions to write to the S3 bucket"
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOSTrestore.html); moto reads Days and Type only,
+  answered 202 and wrote nothing, and no write to the output bucket was decided. A plain restore is served.
 - SQS `KmsMasterKeyId`: SendMessage then needs the sender's `kms:GenerateDataKey`, ReceiveMessage the receiver's
   `kms:Decrypt` (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
 - SNS topics: `KmsMasterKeyId` (publishers need `kms:GenerateDataKey*` and `kms:Decrypt`,
@@ -109,6 +114,17 @@ def _eventbridge(p: Mapping[str, Any]) -> str | None:
     config = p.get("NotificationConfiguration")
     present = isinstance(config, Mapping) and config.get("EventBridgeConfiguration") is not None
     return "EventBridgeConfiguration" if present else None
+
+
+def _select_restore(p: Mapping[str, Any]) -> str | None:
+    request = p.get("RestoreRequest")
+    if not isinstance(request, Mapping):
+        return None
+    if _given(request.get("OutputLocation")):
+        return "OutputLocation"
+    if request.get("Type") is not None or _given(request.get("SelectParameters")):
+        return f"Type {request.get('Type')}" if request.get("Type") is not None else "SelectParameters"
+    return None
 
 
 def _queue_kms(p: Mapping[str, Any]) -> str | None:
@@ -206,6 +222,7 @@ READERS: dict[tuple[str, str], tuple[Reader, ...]] = {
     ("s3", "PutBucketReplication"): (_enabled_rule("ReplicationConfiguration", "replication"),),
     ("s3", "PutBucketInventoryConfiguration"): (_inventory,),
     ("s3", "PutBucketNotificationConfiguration"): (_eventbridge,),
+    ("s3", "RestoreObject"): (_select_restore,),
     ("sqs", "CreateQueue"): (_queue_kms,),
     ("sqs", "SetQueueAttributes"): (_queue_kms,),
     ("sns", "CreateTopic"): (_create_topic,),

@@ -197,3 +197,37 @@ def test_sqs_subscriptions_are_still_served_and_delivered(server: Endpoint, acco
     while time.monotonic() < deadline and not bodies:
         bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])]
     assert bodies == ["r11-delivered"]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"Type": "SELECT", "OutputLocation": {"S3": {"BucketName": "r11-output", "Prefix": "out"}}},
+        {"OutputLocation": {"S3": {"BucketName": "r11-output", "Prefix": "out"}}},
+        {"Type": "SELECT"},
+    ],
+    ids=["select-with-output", "output-location", "select"],
+)
+def test_a_select_restore_is_refused(server: Endpoint, request_: dict[str, Any]) -> None:
+    """RestoreObject of Type SELECT runs a query on the archived object and writes its result into the
+    `OutputLocation` bucket: "The AWS account that initiates the job must have permissions to write to the S3
+    bucket" (https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOSTrestore.html) — a write the decision
+    (s3:RestoreObject on the source object) never looked at. moto answered 202 and wrote nothing (it read only Days
+    and Type). Now 501 naming the member, after authorization; the output bucket stays empty. A plain restore
+    (Days) is served."""
+    s3 = server.client("s3", key=ACCOUNT)
+    for bucket in ("r11-archive", "r11-output"):
+        if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+            s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket="r11-archive", Key="k.csv", Body=b"a,b\n1,2\n", StorageClass="GLACIER")
+    select = {
+        "InputSerialization": {"CSV": {}},
+        "ExpressionType": "SQL",
+        "Expression": "select * from object",
+        "OutputSerialization": {"CSV": {}},
+    }
+    body = {**request_, **({"SelectParameters": select} if request_.get("Type") == "SELECT" else {})}
+    member = "OutputLocation" if "OutputLocation" in request_ else "Type SELECT"
+    _refused(lambda: s3.restore_object(Bucket="r11-archive", Key="k.csv", RestoreRequest=body), member)
+    assert s3.list_objects_v2(Bucket="r11-output").get("KeyCount") == 0
+    s3.restore_object(Bucket="r11-archive", Key="k.csv", RestoreRequest={"Days": 1})  # control: served
