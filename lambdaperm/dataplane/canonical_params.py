@@ -40,6 +40,7 @@ from . import (
     dynamodb_key_types,
     dynamodb_restore_tables,
     logs_groups,
+    required_members,
     s3_access_points,
     s3_location,
     sns_attributes,
@@ -72,6 +73,7 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
                      region: str) -> dict[str, Any]:
     """A copy of `params` in the backend's one form (see the module docstring)."""
     _arns_in_region(service, params, region)
+    params = required_members.canonical(service, operation, params)  # what the backend reads unchecked (fuzz)
     if service == "s3":  # an access point ARN as Bucket: not served (region/account review round 4)
         s3_access_points.refuse_arn_bucket(params)
         params = s3_location.canonical_location(operation, params, region)  # 'EU' is eu-west-1 (round 6)

@@ -82,3 +82,87 @@ def test_a_key_value_without_exactly_one_type_is_a_validation_error_not_a_500(
         ddb.get_item(TableName=table, Key={"id": value})
     assert err.value.response["Error"]["Code"] == "ValidationException"
     assert "exactly one of the supported datatypes" in err.value.response["Error"]["Message"]
+
+
+# Members AWS requires that the embedded backend read without checking (KeyError / AttributeError: 500):
+# - DynamoDB CreateTable requires KeySchema and AttributeDefinitions
+#   (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html, "Required: Yes"; botocore's
+#   model marks them optional): 400 ValidationException, DynamoDB's constraint message.
+# - SQS and SNS message attributes require DataType
+#   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_MessageAttributeValue.html,
+#   https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html): a missing one is answered as an
+#   empty one (400, "must contain non-empty message attribute value").
+# - SNS Subscribe with Protocol sqs needs an Endpoint that is a queue ARN: a missing one is answered as a malformed
+#   one (400 InvalidParameter "Invalid parameter: SQS endpoint ARN").
+def _unchecked(server: Endpoint, service: str) -> Any:
+    """A boto3 client that sends what it is given (botocore's own validation off): the fuzzer's requests."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
+    )
+
+
+def _error(call: Any, **params: Any) -> tuple[int, str, str]:
+    with pytest.raises(ClientError) as err:
+        call(**params)
+    r = err.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
+
+
+@pytest.mark.parametrize("missing", ["KeySchema", "AttributeDefinitions"])
+def test_create_table_without_a_required_member_is_a_validation_error(server: Endpoint, missing: str) -> None:
+    params: dict[str, Any] = {
+        "TableName": f"no-{missing.lower()}",
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    del params[missing]
+    ddb = server.client("dynamodb")
+    status, code, message = _error(ddb.create_table, **params)
+    member = missing[0].lower() + missing[1:]
+    assert (status, code) == (400, "ValidationException")
+    assert (
+        message == f"1 validation error detected: Value null at '{member}' failed to satisfy constraint: "
+        "Member must not be null"
+    )
+    assert params["TableName"] not in ddb.list_tables()["TableNames"]
+
+
+def test_a_message_attribute_without_data_type_is_refused_not_a_500(server: Endpoint) -> None:
+    sqs, sns = _unchecked(server, "sqs"), _unchecked(server, "sns")
+    queue = sqs.create_queue(QueueName="attr-no-type")["QueueUrl"]
+    topic = sns.create_topic(Name="attr-no-type")["TopicArn"]
+    attrs = {"a": {"StringValue": "x"}}
+    for status, _code, message in [
+        _error(sqs.send_message, QueueUrl=queue, MessageBody="m", MessageAttributes=attrs),
+        _error(
+            sqs.send_message_batch,
+            QueueUrl=queue,
+            Entries=[{"Id": "1", "MessageBody": "m", "MessageAttributes": attrs}],
+        ),
+        _error(sns.publish, TopicArn=topic, Message="m", MessageAttributes=attrs),
+    ]:
+        assert status == 400
+        assert "message attribute 'a' must contain non-empty message attribute" in message
+    assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"] == {
+        "ApproximateNumberOfMessages": "0"
+    }
+
+
+def test_subscribe_sqs_without_an_endpoint_is_invalid_parameter(server: Endpoint) -> None:
+    sns = _unchecked(server, "sns")
+    topic = sns.create_topic(Name="sub-no-endpoint")["TopicArn"]
+    assert _error(sns.subscribe, TopicArn=topic, Protocol="sqs") == (
+        400,
+        "InvalidParameter",
+        "Invalid parameter: SQS endpoint ARN",
+    )
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []

@@ -1,0 +1,73 @@
+"""Members AWS requires that the embedded backend reads without checking (it failed with a KeyError or an
+AttributeError, answered 500 InternalFailure; found by the fuzz campaign, docs/reliability.md).
+
+- DynamoDB CreateTable: `KeySchema` and `AttributeDefinitions` are required
+  (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html, "Required: Yes"), although
+  botocore's model marks them optional (so `protocol.constraints` does not see them). A missing one is DynamoDB's
+  constraint failure: 400 ValidationException "1 validation error detected: Value null at 'keySchema' failed to
+  satisfy constraint: Member must not be null".
+- SQS SendMessage / SendMessageBatch and SNS Publish / PublishBatch message attributes: `DataType` is required
+  (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_MessageAttributeValue.html,
+  https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html). A missing one (or an attribute value
+  that is not a structure) reaches the backend as an empty `DataType`, which it refuses as the services do (400,
+  "The message attribute 'a' must contain non-empty message attribute value.").
+- SNS Subscribe with Protocol `sqs`: the Endpoint is the queue's ARN; a missing one is refused as a malformed one
+  (400 InvalidParameter "Invalid parameter: SQS endpoint ARN").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdaperm.protocol.errors import ServiceError
+
+_CREATE_TABLE_REQUIRED = ("AttributeDefinitions", "KeySchema")  # in the order DynamoDB reports them
+# (service, operation) → the list member whose entries carry MessageAttributes ("" = the request itself)
+_ATTRIBUTE_CARRIERS: dict[tuple[str, str], str] = {
+    ("sqs", "SendMessage"): "",
+    ("sqs", "SendMessageBatch"): "Entries",
+    ("sns", "Publish"): "",
+    ("sns", "PublishBatch"): "PublishBatchRequestEntries",
+}
+
+
+def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`params`, or a copy with each message attribute missing its DataType given an empty one; raises the
+    service's error for a missing required member the backend cannot refuse itself."""
+    if (service, operation) == ("dynamodb", "CreateTable"):
+        missing = [m for m in _CREATE_TABLE_REQUIRED if params.get(m) is None]
+        if missing:
+            problems = [
+                f"Value null at '{m[0].lower() + m[1:]}' failed to satisfy constraint: Member must not be null"
+                for m in missing
+            ]
+            count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
+            raise ServiceError("ValidationException", count + "; ".join(problems), 400)
+    if (
+        (service, operation) == ("sns", "Subscribe")
+        and str(params.get("Protocol", "")).lower() == "sqs"
+        and not isinstance(params.get("Endpoint"), str)
+    ):
+        raise ServiceError("InvalidParameter", "Invalid parameter: SQS endpoint ARN", 400)
+    carrier = _ATTRIBUTE_CARRIERS.get((service, operation))
+    if carrier is None:
+        return params
+    if carrier == "":
+        return _with_data_types(params)
+    entries = params.get(carrier)
+    if not isinstance(entries, list):
+        return params
+    return {**params, carrier: [_with_data_types(e) if isinstance(e, dict) else e for e in entries]}
+
+
+def _with_data_types(holder: dict[str, Any]) -> dict[str, Any]:
+    attributes = holder.get("MessageAttributes")
+    if not isinstance(attributes, dict):
+        return holder
+    fixed = {
+        name: value
+        if isinstance(value, dict) and "DataType" in value
+        else {**(value if isinstance(value, dict) else {}), "DataType": ""}
+        for name, value in attributes.items()
+    }
+    return {**holder, "MessageAttributes": fixed}
