@@ -49,6 +49,10 @@ Refused here (moto 5.2.1 stores each and acts on none):
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html); `ReplicaUpdates` and global tables
   (DynamoDB replicates into other regions,
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GlobalTables.html).
+- DynamoDB ExportTableToPointInTime with `S3SseAlgorithm` KMS or an `S3SseKmsKeyId` (review round 11): the export's
+  objects are encrypted with the key, readable only with `kms:Decrypt`
+  (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport_Requesting.html); moto does not
+  read the members and the export was written unencrypted. AES256 exports are served.
 - DynamoDB CreateTable `ResourcePolicy` (review round 10): the policy is attached to the new table and decides every
   later call on it; "You need to specify the CreateTable and PutResourcePolicy IAM actions for authorizing a user to
   create a table with a resource-based policy"
@@ -209,6 +213,12 @@ def _ttl(p: Mapping[str, Any]) -> str | None:
     return "TimeToLiveSpecification Enabled" if isinstance(spec, Mapping) and spec.get("Enabled") is True else None
 
 
+def _export_kms(p: Mapping[str, Any]) -> str | None:
+    if p.get("S3SseAlgorithm") == "KMS":
+        return "S3SseAlgorithm KMS"
+    return "S3SseKmsKeyId" if _given(p.get("S3SseKmsKeyId")) else None
+
+
 def _global_table(p: Mapping[str, Any]) -> str | None:
     return "global table replication"
 
@@ -236,6 +246,7 @@ READERS: dict[tuple[str, str], tuple[Reader, ...]] = {
     ("dynamodb", "RestoreTableToPointInTime"): (_table_sse("SSESpecificationOverride"),),
     ("dynamodb", "ImportTable"): (_table_sse("TableCreationParameters.SSESpecification"),),
     ("dynamodb", "UpdateTimeToLive"): (_ttl,),
+    ("dynamodb", "ExportTableToPointInTime"): (_export_kms,),
     ("dynamodb", "CreateGlobalTable"): (_global_table,),
     ("dynamodb", "UpdateGlobalTable"): (_global_table,),
     ("dynamodb", "UpdateGlobalTableSettings"): (_global_table,),

@@ -231,3 +231,51 @@ def test_a_select_restore_is_refused(server: Endpoint, request_: dict[str, Any])
     _refused(lambda: s3.restore_object(Bucket="r11-archive", Key="k.csv", RestoreRequest=body), member)
     assert s3.list_objects_v2(Bucket="r11-output").get("KeyCount") == 0
     s3.restore_object(Bucket="r11-archive", Key="k.csv", RestoreRequest={"Days": 1})  # control: served
+
+
+@pytest.mark.parametrize(
+    "sse",
+    [
+        {
+            "S3SseAlgorithm": "KMS",
+            "S3SseKmsKeyId": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        },
+        {"S3SseAlgorithm": "KMS"},
+        {"S3SseKmsKeyId": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+    ],
+    ids=["kms-with-key", "kms-aws-managed", "key-alone"],
+)
+def test_a_table_export_encrypted_with_kms_is_refused(server: Endpoint, sse: dict[str, str]) -> None:
+    """ExportTableToPointInTime with `S3SseAlgorithm` KMS writes the export objects encrypted with the key: the
+    exporter needs the key's permissions and every reader of the objects `kms:Decrypt`
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport_Requesting.html,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html). lambdaperm serves no KMS
+    (round 9 refused SSE-KMS on PutObject for this reason); moto does not read the members and the export was
+    written unencrypted, readable by anyone allowed s3:GetObject. Now 501 after authorization, nothing written.
+    AES256 exports are served (the control)."""
+    ddb = server.client("dynamodb", key=ACCOUNT)
+    s3 = server.client("s3", key=ACCOUNT)
+    table = "r11-exported"
+    if table not in ddb.list_tables()["TableNames"]:
+        ddb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ddb.update_continuous_backups(
+            TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+        ddb.put_item(TableName=table, Item={"k": {"S": "secret"}})
+        s3.create_bucket(Bucket="r11-exports")
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
+    before = s3.list_objects_v2(Bucket="r11-exports").get("KeyCount")
+    _refused(
+        lambda: ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="r11-exports", S3Prefix="kms", **sse),
+        "S3Sse",
+    )
+    assert s3.list_objects_v2(Bucket="r11-exports").get("KeyCount") == before
+    served = ddb.export_table_to_point_in_time(
+        TableArn=arn, S3Bucket="r11-exports", S3Prefix="aes", S3SseAlgorithm="AES256"
+    )
+    assert served["ExportDescription"]["ExportArn"]
