@@ -57,7 +57,7 @@ _TABLE_ARN = re.compile(
 
 def queue_url_parts(url: str, region: str) -> tuple[str, str]:
     """(account, queue name) of a queue URL addressed in `region`; InvalidAddress otherwise."""
-    m = _QUEUE_URL.match(url)
+    m = _QUEUE_URL.fullmatch(url)
     if m is None:
         raise _invalid_address(url)
     try:  # the catalog reads the same (sqs_queue_hosts; region/account review round 6)
@@ -118,7 +118,7 @@ def _table(name: Any, account: str, region: str) -> Any:
     """A table named by ARN becomes its plain name, if the ARN names the acting account and signed region."""
     if not isinstance(name, str) or not name.startswith("arn:"):
         return name
-    m = _TABLE_ARN.match(name)
+    m = _TABLE_ARN.fullmatch(name)
     if m is None or m.group("region") != region or m.group("account") != account:
         raise ServiceError("ValidationException", f"Invalid TableName: {name}", 400)
     return m.group("name")

@@ -60,7 +60,7 @@ def holder(arn: str) -> str | None:
     """The ARN of the table or stream whose policy governs `arn` (a table, one of its indexes, a stream), or None
     when `arn` is nothing a DynamoDB resource-based policy governs (a backup, an export, an import, a global
     table)."""
-    m = _ARN.match(arn)
+    m = _ARN.fullmatch(arn)
     if m is None:
         return None
     if m.group("kind") == "index":
@@ -71,7 +71,7 @@ def holder(arn: str) -> str | None:
 def policy(arn: str) -> tuple[str, str | None] | None:
     """(owner account, policy text or None) of the table or stream that governs `arn` in the embedded backend, or
     None when none exists (an index of a table that does not exist, or no such table)."""
-    m = _ARN.match(arn)
+    m = _ARN.fullmatch(arn)
     governing = holder(arn)
     if m is None or governing is None:
         return None
@@ -93,7 +93,7 @@ def check_resource_arn(service: str, operation: str, params: dict[str, Any], acc
     if service != "dynamodb" or operation not in _POLICY_OPERATIONS:
         return
     arn = params.get("ResourceArn")
-    m = _ARN.match(arn) if isinstance(arn, str) else None
+    m = _ARN.fullmatch(arn) if isinstance(arn, str) else None
     if m is None or m.group("kind") == "index" or m.group("account") != account or m.group("region") != region:
         raise ServiceError("ValidationException", f"Invalid ResourceArn provided as input {arn}", 400)
     if m.group("kind") == "stream":

@@ -39,7 +39,7 @@ def by_name(operation: str, params: Mapping[str, Any], account: str, region: str
     if not isinstance(identifier, str) or not identifier:
         raise ServiceError("InvalidParameterException", "Invalid logGroupIdentifier.", 400)
     if identifier.startswith("arn:"):
-        m = _GROUP_ARN.match(identifier)
+        m = _GROUP_ARN.fullmatch(identifier)
         if m is None or m.group("account") != account or m.group("region") != region:
             raise ServiceError("ResourceNotFoundException", "The specified log group does not exist.", 400)
         identifier = m.group("name")

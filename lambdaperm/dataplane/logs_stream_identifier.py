@@ -24,7 +24,7 @@ def for_decision(operation: str, params: dict[str, Any], account: str, region: s
     identifier = params.get("logGroupIdentifier")
     if operation != "GetLogEvents" or not isinstance(identifier, str) or "logGroupName" in params:
         return params
-    m = _GROUP_ARN.match(identifier)
+    m = _GROUP_ARN.fullmatch(identifier)
     if m is None or m.group("account") != account or m.group("region") != region:
         return params
     return {**params, "logGroupIdentifier": m.group("name")}

@@ -29,6 +29,6 @@ def check(operation: str, params: Mapping[str, object]) -> None:
     if str(params["Protocol"]).lower() != "lambda":
         return
     endpoint = params.get("Endpoint")
-    m = _FUNCTION_ARN.match(endpoint) if isinstance(endpoint, str) else None
+    m = _FUNCTION_ARN.fullmatch(endpoint) if isinstance(endpoint, str) else None
     if m is None or m.group("region") not in known_regions():
         raise ServiceError("InvalidParameter", "Invalid parameter: Lambda endpoint ARN", 400)
