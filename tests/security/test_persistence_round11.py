@@ -8,6 +8,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/DataDurability.html).
 
 from __future__ import annotations
 
+import ast
 import json
 import threading
 import time
@@ -257,3 +258,81 @@ def test_lambda_permissions_versions_aliases_and_urls_survive_kill_9(
     first.proc.wait()
     second = make_server(state)
     assert snapshot(second.client("lambda", key=A)) == live
+
+
+# --- every journaling decision is taken under the execution lock (structural) -----------------------------------
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _decisions_outside_the_lock(source: str, filename: str) -> list[str]:
+    """Where `source` decides whether a unit is journaled from anything but a constant outside the unit: a
+    `keep=` argument of a `.unit(...)` call that is not a literal (evaluated before the unit takes the execution
+    lock), or an assignment to `<x>.keep` that is not inside a `with <...>.unit(...)` block."""
+    tree = ast.parse(source, filename)
+    found: list[str] = []
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With) and any(
+            isinstance(item.context_expr, ast.Call)
+            and isinstance(item.context_expr.func, ast.Attribute)
+            and item.context_expr.func.attr == "unit"
+            for item in node.items
+        ):
+            inside.update(id(inner) for statement in node.body for inner in ast.walk(statement))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "unit":
+            for keyword in node.keywords:
+                if keyword.arg == "keep" and not isinstance(keyword.value, ast.Constant):
+                    found.append(f"{filename}:{node.lineno}: keep={ast.unparse(keyword.value)}")
+    # a function that assigns `.keep` is itself inside the lock when every call of it (by name) is
+    deciders: dict[str, ast.FunctionDef] = {
+        node.name: node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and any(
+            isinstance(inner, ast.Assign)
+            and any(isinstance(t, ast.Attribute) and t.attr == "keep" for t in inner.targets)
+            for inner in ast.walk(node)
+        )
+    }
+    for node in ast.walk(tree):
+        called = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in deciders
+        if called and id(node) not in inside:
+            found.append(f"{filename}:{node.lineno}: {ast.unparse(node)} (decides keep)")
+    in_deciders = {id(inner) for function in deciders.values() for inner in ast.walk(function)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and id(node) not in inside and id(node) not in in_deciders:
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and target.attr == "keep":
+                    found.append(f"{filename}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_every_journaling_decision_is_taken_under_the_execution_lock() -> None:
+    """Structural: whether a data-plane unit is journaled (`Unit.keep`) must be decided while the unit holds the
+    execution lock — what the decision reads (a bucket's access logging, a queue's receive counts) can otherwise
+    change between the decision and the execution (the access-log race above). Every `.unit(...)` call in
+    lambdaperm passes `keep` as a literal, and every `<unit>.keep =` is inside a `with ….unit(...)` block (or in a
+    function every call of which is). Negative
+    control: round 10's shape (`keep=_changes_state(...)` as the call's argument) is flagged."""
+    found = [
+        finding
+        for path in sorted((_ROOT / "lambdaperm").rglob("*.py"))
+        for finding in _decisions_outside_the_lock(path.read_text(), str(path.relative_to(_ROOT)))
+    ]
+    assert found == []
+    old = (
+        "with journal.unit('call', service, operation, params, account, region,\n"
+        "                  keep=_changes_state(service, operation, params)):\n"
+        "    pass\n"
+        "unit.keep = received\n"
+        "def decide(unit):\n"
+        "    unit.keep = True\n"
+        "decide(unit)\n"
+    )
+    assert [f.split(": ", 1)[1] for f in _decisions_outside_the_lock(old, "old.py")] == [
+        "keep=_changes_state(service, operation, params)",
+        "decide(unit) (decides keep)",
+        "unit.keep = received",
+    ]
