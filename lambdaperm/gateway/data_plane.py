@@ -24,6 +24,7 @@ from lambdaperm.dataplane import (
     ec2_dry_run,
     ec2_endpoints,
     ec2_foreign_ids,
+    ec2_group_names,
     ec2_instances,
     enum_values,
     logs_delivery_sources,
@@ -114,6 +115,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     ec2_dry_run.check(op.service_name, params)  # authorized: DryRunOperation, nothing runs (round 11)
     ec2_instances.check(op.service_name, op.name)  # RunInstances: decided, then 501 (issue 8 §5)
     ec2_foreign_ids.check(op.service_name, op.name, params, account, call.region,  # region/account round 8
+                          isinstance(server.dataplane, MotoBackend))
+    ec2_group_names.check(op.service_name, op.name, params, account, call.region,  # a name in any case (round 16)
                           isinstance(server.dataplane, MotoBackend))
     logs_delivery_sources.check(op.service_name, op.name, params)  # vended logs not served (round 8)
     targets = None

@@ -216,3 +216,35 @@ def test_a_lambda_endpoint_with_a_final_newline_is_not_a_function_arn(server: En
         400,
     )
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+
+
+@pytest.mark.parametrize("taken", ["web", "WEB", "Web", "DEFAULT"])
+def test_a_security_group_name_is_unique_in_its_vpc_whatever_its_case(server: Endpoint, taken: str) -> None:
+    """AWS: "Names are case-insensitive and must be unique within the VPC"
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html): `WEB` beside `web`
+    (or `DEFAULT` beside the VPC's `default`) is 400 InvalidGroup.Duplicate. The backend compared names exactly and
+    created both — two groups AWS reads as one name. In the default VPC and in a VPC of the caller's alike."""
+    account = f"8888000016{30 + ['web', 'WEB', 'Web', 'DEFAULT'].index(taken)}"
+    ec2 = server.client("ec2", key=account)
+    vpc = ec2.create_vpc(CidrBlock="10.16.0.0/16")["Vpc"]["VpcId"]
+    for where in ({}, {"VpcId": vpc}):
+        if taken != "DEFAULT":
+            ec2.create_security_group(GroupName="web", Description="d", **where)
+        assert _fails(lambda w=where: ec2.create_security_group(GroupName=taken, Description="d", **w)) == (
+            "InvalidGroup.Duplicate",
+            400,
+        )
+    names = sorted(g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"])
+    assert names == (["default", "default"] if taken == "DEFAULT" else ["default", "default", "web", "web"])
+
+
+def test_security_group_names_differing_otherwise_are_created(server: Endpoint) -> None:
+    """Guard against a wrong deny: a name that differs by more than case is another group; one name in two VPCs is
+    two groups."""
+    ec2 = server.client("ec2", key="888800001640")
+    vpc = ec2.create_vpc(CidrBlock="10.17.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_security_group(GroupName="web", Description="d")
+    ec2.create_security_group(GroupName="web-2", Description="d")
+    ec2.create_security_group(GroupName="WEB", Description="d", VpcId=vpc)
+    names = sorted(g["GroupName"] for g in ec2.describe_security_groups()["SecurityGroups"])
+    assert names == ["WEB", "default", "default", "web", "web-2"]
