@@ -23,7 +23,7 @@ from typing import Any
 
 from lambdaperm.authz import request_context
 from lambdaperm.catalog import RequiredAction
-from lambdaperm.dataplane import bucket_registry, moto_state, sns_lambda, unit_records
+from lambdaperm.dataplane import bucket_registry, moto_state, s3_notification_arns, sns_lambda, unit_records
 from lambdaperm.dataplane.deliveries import Guard
 from lambdaperm.dataplane.s3_event_keys import event_key
 from lambdaperm.gateway.batch_item_failures import to_delete
@@ -146,6 +146,7 @@ def check_bucket_notifications(
     source = _source(bucket)
     if source is None:
         return []  # no such bucket: the backend answers NoSuchBucket
+    s3_notification_arns.check(config)  # each kind's `aws` ARN: decided as delivered (region/account round 12)
     for member, arn_member, _action, _reason in _DESTINATIONS:
         for target in config.get(member) or []:
             arn = str(target.get(arn_member) or "")
