@@ -248,3 +248,44 @@ def test_a_bucket_notification_to_a_queue_arn_of_another_partition_is_refused(se
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     received = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
     assert received.get("Messages", []) == []
+
+
+def test_a_bucket_notification_to_a_topic_arn_of_another_partition_is_refused(server: Endpoint) -> None:
+    """Attack: as for the queue, topic `t` of A allows S3 to publish from any source and denies it, on `t`'s `aws`
+    ARN, for bucket X; X's notification configuration names `arn:aws-cn:sns:us-east-1:A:t`. AWS: the destination
+    is a topic of the bucket's partition, validated before the configuration is stored
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketNotificationConfiguration.html): 400
+    InvalidArgument, as for the `aws` ARN (the Deny). Nothing reaches the topic's queue subscriber. (Held before
+    `dataplane/s3_notification_arns.py` too; the queue was the bypass.)"""
+    bucket, name = "r12-notify-topic", "r12-notified-topic"
+    s3, sns = server.client("s3", key=A), server.client("sns", key=A)
+    s3.create_bucket(Bucket=bucket)
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    principal = {"Service": "s3.amazonaws.com"}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": principal, "Action": "sns:Publish", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Principal": principal,
+                "Action": "sns:Publish",
+                "Resource": topic,
+                "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"}},
+            },
+        ],
+    }
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+    sqs = server.client("sqs", key=A)
+    url = sqs.create_queue(QueueName="r12-topic-subscriber")["QueueUrl"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:us-east-1:{A}:r12-topic-subscriber")
+
+    def configure(arn: str) -> str:
+        config = {"TopicConfigurations": [{"TopicArn": arn, "Events": ["s3:ObjectCreated:*"]}]}
+        return _code(lambda: s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config))
+
+    assert configure(topic) == "InvalidArgument"
+    assert configure(topic.replace("arn:aws:", "arn:aws-cn:", 1)) == "InvalidArgument"
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    received = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+    assert received.get("Messages", []) == []
