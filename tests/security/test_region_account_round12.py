@@ -289,3 +289,90 @@ def test_a_bucket_notification_to_a_topic_arn_of_another_partition_is_refused(se
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     received = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
     assert received.get("Messages", []) == []
+
+
+@pytest.mark.parametrize("source", ["arn:aws-cn:sqs:us-east-1:{a}:{q}", "arn:aws:sqs:eu-west-1:{a}:{q}"])
+def test_an_event_source_mapping_on_another_accounts_queue_by_another_arn_is_refused(
+    server: Endpoint, source: str
+) -> None:
+    """Attack: A's queue policy allows B's function role everything on `*` but denies it sqs:ReceiveMessage on the
+    queue's own (`aws`, us-east-1) ARN. B creates an event-source mapping of its us-east-1 function on A's queue
+    named by an ARN of another partition, or of another region (where A has a queue of the same name with no
+    policy). AWS: "The Lambda function and the Amazon SQS queue must be in the same AWS Region, although they can
+    be in different AWS accounts", and the execution role needs ReceiveMessage on the queue
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs-cross-account-example.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html): refused, no mapping."""
+    from tests.e2e.lambda_helpers import make_role, zip_of
+
+    tag = "cn" if "aws-cn" in source else "west"
+    queue = f"r12-esm-{tag}"
+    role_name = f"r12-esm-role-{tag}"
+    sqs_a = server.client("sqs", key=A)
+    url = sqs_a.create_queue(QueueName=queue)["QueueUrl"]
+    server.client("sqs", key=A, region="eu-west-1").create_queue(QueueName=queue)
+    role = make_role(server.client("iam", key=B), role_name, policy={"Version": "2012-10-17", "Statement": [ALL]})
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "sqs:*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": role},
+                "Action": "sqs:ReceiveMessage",
+                "Resource": f"arn:aws:sqs:us-east-1:{A}:{queue}",
+            },
+        ],
+    }
+    sqs_a.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    lam = server.client("lambda", key=B)
+    code = zip_of({"app.py": "def handler(event, context):\n    return 'ran'\n"})
+    lam.create_function(
+        FunctionName=f"r12-esm-{tag}", Runtime="python3.11", Role=role, Handler="app.handler", Code={"ZipFile": code}
+    )
+    arn = source.format(a=A, q=queue)
+    assert _code(lambda: lam.create_event_source_mapping(FunctionName=f"r12-esm-{tag}", EventSourceArn=arn)) in (
+        "InvalidParameterValueException",
+        "AccessDeniedException",
+    )
+    assert lam.list_event_source_mappings(FunctionName=f"r12-esm-{tag}")["EventSourceMappings"] == []
+
+
+def test_a_cross_account_invoke_by_an_alias_arn_of_another_region_is_refused(server: Endpoint) -> None:
+    """Attack: A has function `r12-f` with alias `live` in us-east-1 and in eu-west-1; only the eu-west-1 alias's
+    policy grants account B lambda:InvokeFunction. B (allowed `*` by its own policy) signs for us-east-1 and invokes
+    the eu-west-1 alias's ARN, hoping the grant decided there runs the us-east-1 function. AWS: a function is
+    invoked in the region of the endpoint; an ARN of another region names no function there
+    (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html; docs/fidelity.md for the error): refused,
+    nothing runs. Signed
+    for eu-west-1 the grant applies; the us-east-1 alias, not granted, is AccessDenied from either region."""
+    from tests.e2e.lambda_helpers import make_role, zip_of
+
+    role = make_role(server.client("iam", key=A), "r12-invoke-role")
+    arns = {}
+    for region in ("us-east-1", "eu-west-1"):
+        lam = server.client("lambda", key=A, region=region)
+        code = zip_of({"app.py": f"def handler(event, context):\n    return '{region}'\n"})
+        lam.create_function(
+            FunctionName="r12-f", Runtime="python3.11", Role=role, Handler="app.handler", Code={"ZipFile": code}
+        )
+        version = lam.publish_version(FunctionName="r12-f")["Version"]
+        arns[region] = lam.create_alias(FunctionName="r12-f", Name="live", FunctionVersion=version)["AliasArn"]
+    server.client("lambda", key=A, region="eu-west-1").add_permission(
+        FunctionName="r12-f", Qualifier="live", StatementId="b", Action="lambda:InvokeFunction", Principal=B
+    )
+    b_east = clients_of(server, user_keys(server, B, "r12-invoker", ALL))("lambda", "us-east-1")
+    b_west = server.client("lambda", key=B, region="eu-west-1")
+    assert _code(lambda: b_east.invoke(FunctionName=arns["eu-west-1"])) in (
+        "ResourceNotFoundException",
+        "InvalidParameterValueException",
+        "AccessDeniedException",
+        "ValidationException",
+    )
+    assert _code(lambda: b_east.invoke(FunctionName=arns["us-east-1"])) == "AccessDeniedException"
+    assert json.loads(b_west.invoke(FunctionName=arns["eu-west-1"])["Payload"].read()) == "eu-west-1"
+    assert _code(lambda: b_west.invoke(FunctionName=arns["us-east-1"])) in (
+        "ResourceNotFoundException",
+        "InvalidParameterValueException",
+        "AccessDeniedException",
+        "ValidationException",
+    )
