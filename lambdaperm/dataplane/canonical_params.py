@@ -43,6 +43,7 @@ from . import (
     required_members,
     s3_access_points,
     s3_location,
+    s3_ranges,
     sns_attributes,
     sns_lambda_endpoints,
     sqs_attributes,
@@ -77,6 +78,7 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
     if service == "s3":  # an access point ARN as Bucket: not served (region/account review round 4)
         s3_access_points.refuse_arn_bucket(params)
         params = s3_location.canonical_location(operation, params, region)  # 'EU' is eu-west-1 (round 6)
+        params = s3_ranges.canonical(operation, params)  # a Range S3 cannot read is ignored (fuzz campaign)
     if service == "sqs":
         sqs_attributes.check_names(operation, params)  # names SQS knows, as SQS spells them
     if service == "sns":

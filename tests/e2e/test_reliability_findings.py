@@ -166,3 +166,15 @@ def test_subscribe_sqs_without_an_endpoint_is_invalid_parameter(server: Endpoint
         "Invalid parameter: SQS endpoint ARN",
     )
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+
+
+@pytest.mark.parametrize("header", ["!!", "", "bytes", "bytes=0-1=2", "items=0-1"])
+def test_a_range_header_s3_cannot_read_is_ignored_not_a_500(server: Endpoint, header: str) -> None:
+    """S3 ignores a Range it cannot parse and returns the whole object (RFC 9110 §14.2: a recipient ignores an
+    invalid Range; https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, `Range`). moto split it on
+    '=' and failed (500)."""
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="range-bucket")
+    s3.put_object(Bucket="range-bucket", Key="k", Body=b"0123456789")
+    got = s3.get_object(Bucket="range-bucket", Key="k", Range=header)
+    assert (got["ResponseMetadata"]["HTTPStatusCode"], got["Body"].read()) == (200, b"0123456789")
