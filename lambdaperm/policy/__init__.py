@@ -10,7 +10,7 @@ from .errors import MalformedPolicyDocument, PolicyError, PolicySizeExceeded, Sc
 from .glob import glob_match
 from .kinds import Effect, EvalDecision, PolicyType
 from .model import Policy, Statement
-from .parse import parse_policy
+from .parse import check_policy, parse_policy
 from .principals import Caller, PrincipalKind, parse_caller
 from .request import AuthzRequest, normalize_context, principal_context
 from .scenario import Scenario
@@ -18,6 +18,6 @@ from .scenario import Scenario
 __all__ = [
     "AuthzRequest", "Caller", "Decision", "Effect", "EvalDecision", "Evaluator", "MalformedPolicyDocument",
     "MatchedStatement", "Policy", "PolicyError", "PolicySet", "PolicySizeExceeded", "PolicyType",
-    "PrincipalKind", "Scenario", "ScenarioError", "Statement", "arn_like", "decide", "glob_match",
+    "PrincipalKind", "Scenario", "ScenarioError", "Statement", "arn_like", "check_policy", "decide", "glob_match",
     "normalize_context", "parse_caller", "parse_policy", "principal_context", "resource_match", "split_arn",
 ]

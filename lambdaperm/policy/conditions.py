@@ -33,6 +33,7 @@ from functools import lru_cache
 from .arn import ArnPattern, compile_arn_tokens
 from .errors import MalformedPolicyDocument
 from .glob import Matcher, compile_tokens, tokenize
+from .legacy_dates import iam_accepts_date
 from .unsupplied import Unsupplied
 from .variables import Context, Template, parse_template
 
@@ -112,6 +113,9 @@ class Condition:
     null_expect: tuple[bool, ...]  # Null only: "true" -> True (expects absence)
     variables: tuple[str, ...]  # variable names used in the values
     variable_keys: tuple[str, ...] = ()  # the same, as context keys (lower-cased)
+    # An empty value list (`"aws:username": []`), which IAM accepts: AWS documents no reading of it, so the
+    # condition is undecidable whatever the request holds (an Allow with it does not apply, a Deny does).
+    undecidable: bool = False
 
     def unsupplied_key(self, unsupplied: Unsupplied) -> str | None:
         """The key (as written) that makes this condition undecidable for the request, or None."""
@@ -123,6 +127,8 @@ class Condition:
         return None
 
     def evaluate(self, context: Context, missing: list[str] | None) -> bool | None:
+        if self.undecidable:
+            return None
         values = context.get(self.key)
         if self.family is Family.NULL:
             absent = not values
@@ -210,8 +216,18 @@ def compile_condition(operator: str, key: str, raw_values: Sequence[str], *, sub
             path=path,
         )
     if not raw_values:
-        raise MalformedPolicyDocument(
-            "Syntax errors in policy.", detail=f"condition key {key!r} has no values", path=path
+        return Condition(
+            operator=operator,
+            key=key.lower(),
+            key_name=key,
+            family=spec.family,
+            negated=spec.negated,
+            if_exists=if_exists,
+            qualifier=qualifier,
+            test=_never,
+            null_expect=(),
+            variables=(),
+            undecidable=True,
         )
     null_expect: tuple[bool, ...] = ()
     variables: tuple[str, ...] = ()
@@ -337,12 +353,15 @@ def _ordered_test(
 ) -> Callable[[OperatorSpec, list[Template], str], ValueTest]:
     def build(spec: OperatorSpec, templates: list[Template], path: str) -> ValueTest:
         bounds: list[float] = []
+        unreadable = False  # a date IAM accepts that the engine cannot read exactly as AWS does
         for t in templates:
             number = parse(t.text)
+            if number is None and what == "date" and iam_accepts_date(t.text):
+                unreadable = True
+                continue
             if number is None:
-                raise MalformedPolicyDocument(
-                    "Syntax errors in policy.", detail=f"{t.text!r} is not a valid {what}", path=path
-                )
+                message = "The policy failed legacy parsing" if what == "date" else "Syntax errors in policy."
+                raise MalformedPolicyDocument(message, detail=f"{t.text!r} is not a valid {what}", path=path)
             bounds.append(number)
         cmp = _CMP[spec.kind]
 
@@ -350,7 +369,9 @@ def _ordered_test(
             got = parse(v)
             if got is None:
                 return None
-            return any(cmp(got, b) for b in bounds)
+            if any(cmp(got, b) for b in bounds):
+                return True
+            return None if unreadable else False
 
         return test
 

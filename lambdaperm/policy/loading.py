@@ -15,6 +15,8 @@ from .rules import RULES
 
 MAX_DOCUMENT_CHARS = 131_072  # IAM's policyDocumentType maximum length (botocore iam model)
 MAX_DEPTH = 64  # far beyond any valid policy (object > Statement > Condition > operator > key > list)
+# IAM's answer to a document that is not JSON (MalformedPolicyDocument), observed through its API.
+INVALID_JSON = "This policy contains invalid Json"
 _IAM_CHARS = re.compile(r"^[\u0009\u000A\u000D\u0020-\u00FF]*$")
 
 JsonValue = object
@@ -91,7 +93,7 @@ def decode(text: str) -> JsonValue:
         return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise MalformedPolicyDocument(
-            "Syntax errors in policy.", detail=f"invalid JSON: {err.msg}", line=err.lineno, column=err.colno
+            INVALID_JSON, detail=f"invalid JSON: {err.msg}", line=err.lineno, column=err.colno
         ) from None
     except RecursionError:
         raise MalformedPolicyDocument("Syntax errors in policy.", detail="the document nests too deeply") from None
@@ -100,7 +102,7 @@ def decode(text: str) -> JsonValue:
 
 
 def _no_constant(name: str) -> JsonValue:
-    raise MalformedPolicyDocument("Syntax errors in policy.", detail=f"{name} is not valid JSON")
+    raise MalformedPolicyDocument(INVALID_JSON, detail=f"{name} is not valid JSON")
 
 
 def _depth_exceeds(text: str, limit: int) -> bool:

@@ -15,12 +15,15 @@ TRUST_POLICY_QUOTA = 2048
 INLINE_QUOTAS = {"user": 2048, "group": 5120, "role": 10240}
 
 
-def validate(text: object, ptype: PolicyType, *, max_size: int | None = None) -> str:
-    """Check a document as IAM does; returns its text. MalformedPolicyDocument / LimitExceeded on failure."""
+def validate(text: object, ptype: PolicyType, *, max_size: int | None = None, managed: bool = False) -> str:
+    """Check a document as IAM does; returns its text. MalformedPolicyDocument / LimitExceeded on failure.
+
+    `managed`: a customer managed policy (CreatePolicy, CreatePolicyVersion), which must say
+    `"Version": "2012-10-17"` (docs/fidelity.md, "Issue 8 §5: policy grammar")."""
     if not isinstance(text, str):
         raise malformed("Syntax errors in policy.")
     try:
-        parse_policy(text, ptype, max_size=max_size)
+        parse_policy(text, ptype, max_size=max_size, managed=managed)
     except PolicySizeExceeded as err:
         raise limit_exceeded(err.message) from None
     except MalformedPolicyDocument as err:

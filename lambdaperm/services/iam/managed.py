@@ -91,7 +91,7 @@ def policy_out(ctx: RequestContext, entity: dict[str, Any]) -> dict[str, Any]:
 def create_policy(ctx: RequestContext, p: Params) -> Output:
     name = store.check_name(p.get("PolicyName"), "policyName", 128)
     path = store.check_path(p.get("Path"))
-    doc = validate(p.get("PolicyDocument"), PolicyType.IDENTITY, max_size=MANAGED_POLICY_QUOTA)
+    doc = validate(p.get("PolicyDocument"), PolicyType.IDENTITY, max_size=MANAGED_POLICY_QUOTA, managed=True)
     with ctx.records.db.transaction():
         if store.find(ctx.records, store.POLICY, ctx.account, name):
             raise already_exists(f"A policy called {name} already exists. Duplicate names are not allowed.")
@@ -160,7 +160,7 @@ def _find_version(entity: dict[str, Any], version_id: str) -> dict[str, Any]:
 
 
 def create_policy_version(ctx: RequestContext, p: Params) -> Output:
-    doc = validate(p.get("PolicyDocument"), PolicyType.IDENTITY, max_size=MANAGED_POLICY_QUOTA)
+    doc = validate(p.get("PolicyDocument"), PolicyType.IDENTITY, max_size=MANAGED_POLICY_QUOTA, managed=True)
     with ctx.records.db.transaction():
         entity = _customer_policy(ctx, p["PolicyArn"])
         if len(entity["Versions"]) >= MAX_VERSIONS:
