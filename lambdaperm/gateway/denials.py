@@ -15,6 +15,7 @@ _BY_SERVICE = {
     "sqs": (403, "AccessDenied"),
     "ec2": (403, "UnauthorizedOperation"),
     "s3": (403, "AccessDenied"),
+    "sns": (403, "AuthorizationError"),
 }
 _BY_PROTOCOL = {"query": (403, "AccessDenied"), "json": (400, "AccessDeniedException"),
                 "rest-json": (403, "AccessDeniedException"), "rest-xml": (403, "AccessDenied"),
@@ -25,6 +26,10 @@ def access_denied(service: str, protocol: str, message: str) -> ServiceError:
     status, code = _BY_SERVICE.get(service) or _BY_PROTOCOL.get(protocol, (403, "AccessDenied"))
     if code == "UnauthorizedOperation":
         message = f"You are not authorized to perform this operation. {message}"
+    if code == "AuthorizationError":
+        # SNS writes the action with its prefix in capitals: "… is not authorized to perform: SNS:Publish on
+        # resource: …" (spec §12.5).
+        message = message.replace("perform: sns:", "perform: SNS:")
     return ServiceError(code, message, status)
 
 

@@ -295,7 +295,6 @@ DATA_PLANE_ACCEPTS: dict[str, str] = {
     "152-sns-Publish": "an empty Message: InvalidParameter",
     "153-sns-Publish": "MessageStructure json with a Message that is not JSON: InvalidParameter",
     "154-sns-Publish": "MessageStructure json without a default entry: InvalidParameter",
-    "156-sns-Subscribe": "an unknown protocol: InvalidParameter",
     "163-logs-FilterLogEvents": "an unterminated filter pattern: InvalidParameterException",
     # served since issue 8 §5 (before: unmapped, denied); moto applies filters per instance, so with none there is
     # nothing to refuse the unknown name on

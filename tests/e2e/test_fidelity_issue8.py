@@ -444,3 +444,22 @@ def test_update_group_keeps_the_members_policies(server: Endpoint) -> None:
     with pytest.raises(ClientError) as denied:
         user.list_groups()
     assert _error(denied)[0::2] == ("AccessDenied", 403)
+
+
+# --- SNS: a denial is 403 AuthorizationError naming SNS:<Action> ---------------------------------------------------
+
+
+def test_an_sns_denial_is_authorization_error_naming_the_action_as_sns_writes_it(server: Endpoint) -> None:
+    """SNS answers a request IAM denies with 403 `AuthorizationError`, and writes the action with its prefix in
+    capitals: "User: … is not authorized to perform: SNS:Publish on resource: …"
+    (https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html, spec §12.5)."""
+    from tests.security.iam_users import user_keys
+
+    topic = server.client("sns").create_topic(Name="f8-denied-topic")["TopicArn"]
+    keys = user_keys(server, ACCOUNT, "f8-sns-nobody")
+    with pytest.raises(ClientError) as exc:
+        server.client("sns", **keys).publish(TopicArn=topic, Message="hi")
+    error = exc.value.response["Error"]
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert error["Code"] == "AuthorizationError", error
+    assert "is not authorized to perform: SNS:Publish on resource: " + topic in error["Message"], error
