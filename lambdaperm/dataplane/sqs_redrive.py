@@ -6,6 +6,11 @@ https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-c
 The embedded backend ignores RedriveAllowPolicy: a caller allowed only its own queue named a guarded queue as
 its dead-letter queue, and the backend moved its messages there — writes to a queue authorized for no one.
 Such a RedrivePolicy is refused (InvalidParameterValue) before the backend sees it.
+The dead-letter queue "must be in the same AWS account and Region as the source queue"
+(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html); the backend
+refused another account's or a missing queue only after writing the RedrivePolicy onto the source queue (a refused
+call that changed the queue, implicit accesses review round 12): such a target is refused before the backend, with
+the backend's own answer.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ from typing import Any
 from lambdaperm.protocol.errors import ServiceError
 
 
-def check_redrive(operation: str, params: Mapping[str, Any], account: str, region: str) -> None:
-    """InvalidParameterValue for a RedrivePolicy whose dead-letter queue does not allow the source queue.
-    Runs on the canonical parameters (QueueUrl `https://sqs.R.amazonaws.com/ACCOUNT/NAME`)."""
+def check_redrive(operation: str, params: Mapping[str, Any], account: str, region: str, embedded: bool = False) -> None:
+    """InvalidParameterValue for a RedrivePolicy whose dead-letter queue does not allow the source queue;
+    NonExistentQueue for a dead-letter queue of another account or region, or (embedded: the backend's queues are
+    the ones served) for a missing one. Runs on the canonical parameters (QueueUrl
+    `https://sqs.R.amazonaws.com/ACCOUNT/NAME`)."""
     attributes = params.get("Attributes")
     if operation not in ("CreateQueue", "SetQueueAttributes") or not isinstance(attributes, Mapping):
         return
@@ -34,9 +41,14 @@ def check_redrive(operation: str, params: Mapping[str, Any], account: str, regio
         return
     name = params.get("QueueName") if operation == "CreateQueue" else str(params.get("QueueUrl", "")).rsplit("/", 1)[-1]
     source = f"arn:aws:sqs:{region}:{account}:{name}"
-    allow = _redrive_allow_policy(target)
+    elsewhere = target.split(":")[3:5] != [region, account]
+    allow = None if elsewhere else _redrive_allow_policy(target)
+    if elsewhere or (allow is None and embedded):
+        # The dead-letter queue must be a queue of the source's account and region. The backend refused another
+        # account's (or a missing) queue only after storing the RedrivePolicy on the source queue (review round 12).
+        raise ServiceError("AWS.SimpleQueueService.NonExistentQueue", f"Could not find DLQ for {target}", 400)
     if allow is None:
-        return  # no such queue in reach: the backend answers that itself
+        return  # upstream: the upstream answers a missing queue itself
     permission = allow.get("redrivePermission", "allowAll")
     if permission == "allowAll" or (permission == "byQueue" and source in allow.get("sourceQueueArns", ())):
         return

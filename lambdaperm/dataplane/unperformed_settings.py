@@ -59,6 +59,23 @@ Refused here (moto 5.2.1 stores each and acts on none):
   (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html). moto's CreateTable does not
   read it: the table was created with no policy (a Deny in it never applied: a wrong allow) and PutResourcePolicy was
   never decided. PutResourcePolicy, served, attaches a table's policy.
+- S3 Block Public Access (implicit accesses review round 12): PutPublicAccessBlock with BlockPublicAcls,
+  BlockPublicPolicy or RestrictPublicBuckets true. S3 then refuses a public ACL or a public bucket policy and lets
+  only AWS service principals and the owner's account through a public policy
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PublicAccessBlockConfiguration.html); moto stored the block
+  and acted on none of it (a `Principal: *` policy was accepted, another account read through it). IgnorePublicAcls
+  is performed already: lambdaperm grants nothing by ACL.
+- S3 Object Ownership ObjectWriter or BucketOwnerPreferred (CreateBucket's `ObjectOwnership`,
+  PutBucketOwnershipControls; review round 12): the writing account owns what it uploads and the bucket owner
+  reads it only through the object's ACL
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html); lambdaperm decides every
+  object as the bucket owner's (BucketOwnerEnforced, served).
+- DynamoDB multi-account global tables (review round 12): CreateTable `GlobalTableSourceArn` and
+  `GlobalTableSettingsReplicationMode`, UpdateTable `GlobalTableWitnessUpdates`, `MultiRegionConsistency` and
+  `GlobalTableSettingsReplicationMode`: DynamoDB replicates data and settings between accounts and regions as
+  `replication.dynamodb.amazonaws.com` under each replica's resource policy
+  (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables_MA_security.html); moto created a
+  plain table.
 """
 
 from __future__ import annotations
@@ -205,7 +222,41 @@ def _table_policy(p: Mapping[str, Any]) -> str | None:
 def _update_table(p: Mapping[str, Any]) -> str | None:
     if _given(p.get("ReplicaUpdates")):
         return "ReplicaUpdates"
-    return _table_sse("SSESpecification")(p)
+    return _multi_account_table(p) or _table_sse("SSESpecification")(p)
+
+
+_BLOCKS = ("BlockPublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+_WRITER_OWNED = frozenset({"ObjectWriter", "BucketOwnerPreferred"})
+_GLOBAL_TABLE_MEMBERS = (
+    "GlobalTableSourceArn",
+    "GlobalTableSettingsReplicationMode",
+    "GlobalTableWitnessUpdates",
+    "MultiRegionConsistency",
+)
+
+
+def _public_access_block(p: Mapping[str, Any]) -> str | None:
+    config = p.get("PublicAccessBlockConfiguration")
+    if not isinstance(config, Mapping):
+        return None
+    on = (flag for flag in _BLOCKS if config.get(flag) is True or str(config.get(flag)).lower() == "true")
+    return next((f"{flag} true" for flag in on), None)
+
+
+def _ownership_controls(p: Mapping[str, Any]) -> str | None:
+    for rule in _rules(p, "OwnershipControls"):
+        if rule.get("ObjectOwnership") in _WRITER_OWNED:
+            return f"ObjectOwnership {rule['ObjectOwnership']}"
+    return None
+
+
+def _bucket_ownership(p: Mapping[str, Any]) -> str | None:
+    value = p.get("ObjectOwnership")
+    return f"ObjectOwnership {value}" if value in _WRITER_OWNED else None
+
+
+def _multi_account_table(p: Mapping[str, Any]) -> str | None:
+    return next((member for member in _GLOBAL_TABLE_MEMBERS if _given(p.get(member))), None)
 
 
 def _ttl(p: Mapping[str, Any]) -> str | None:
@@ -233,6 +284,9 @@ READERS: dict[tuple[str, str], tuple[Reader, ...]] = {
     ("s3", "PutBucketInventoryConfiguration"): (_inventory,),
     ("s3", "PutBucketNotificationConfiguration"): (_eventbridge,),
     ("s3", "RestoreObject"): (_select_restore,),
+    ("s3", "PutPublicAccessBlock"): (_public_access_block,),
+    ("s3", "PutBucketOwnershipControls"): (_ownership_controls,),
+    ("s3", "CreateBucket"): (_bucket_ownership,),
     ("sqs", "CreateQueue"): (_queue_kms,),
     ("sqs", "SetQueueAttributes"): (_queue_kms,),
     ("sns", "CreateTopic"): (_create_topic,),
@@ -240,7 +294,7 @@ READERS: dict[tuple[str, str], tuple[Reader, ...]] = {
     ("sns", "Subscribe"): (_subscribe,),
     ("logs", "CreateLogGroup"): (_log_group_kms,),
     ("logs", "PutRetentionPolicy"): (_retention,),
-    ("dynamodb", "CreateTable"): (_table_sse("SSESpecification"), _table_policy),
+    ("dynamodb", "CreateTable"): (_table_sse("SSESpecification"), _table_policy, _multi_account_table),
     ("dynamodb", "UpdateTable"): (_update_table,),
     ("dynamodb", "RestoreTableFromBackup"): (_table_sse("SSESpecificationOverride"),),
     ("dynamodb", "RestoreTableToPointInTime"): (_table_sse("SSESpecificationOverride"),),

@@ -140,7 +140,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     unknown_endpoints = ec2_endpoints.missing(op.service_name, op.name, executed, account, call.region)
     check_destination(op.service_name, op.name, executed)  # a log group is no subscription destination
     if op.service_name == "sqs":  # the dead-letter queue's RedriveAllowPolicy (review round 3)
-        check_redrive(op.name, executed, account, call.region)
+        check_redrive(op.name, executed, account, call.region, isinstance(server.dataplane, MotoBackend))
     if op.service_name == "s3" and "Bucket" in executed and (
         op.name not in _S3_NO_REGION_CHECK or call.region not in known_regions()  # no bucket in a non-region
     ):

@@ -93,10 +93,10 @@ def test_bucket_configurations_round_trip(s3: Any) -> None:
         s3.get_bucket_website(Bucket="s3rt")
     s3.put_bucket_accelerate_configuration(Bucket="s3rt", AccelerateConfiguration={"Status": "Enabled"})
     assert s3.get_bucket_accelerate_configuration(Bucket="s3rt")["Status"] == "Enabled"
-    block = {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": False,
-        "BlockPublicPolicy": True,
+    block = {  # the flags S3 acts on and lambdaperm does not are 501 (implicit accesses round 12)
+        "BlockPublicAcls": False,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": False,
         "RestrictPublicBuckets": False,
     }
     s3.put_public_access_block(Bucket="s3rt", PublicAccessBlockConfiguration=block)
@@ -109,9 +109,10 @@ def test_bucket_configurations_round_trip(s3: Any) -> None:
     got = s3.get_bucket_encryption(Bucket="s3rt")["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert got["ApplyServerSideEncryptionByDefault"] == rule["ApplyServerSideEncryptionByDefault"]
     s3.delete_bucket_encryption(Bucket="s3rt")
-    s3.put_bucket_ownership_controls(Bucket="s3rt", OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    enforced = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}  # ObjectWriter: 501 (implicit round 12)
+    s3.put_bucket_ownership_controls(Bucket="s3rt", OwnershipControls=enforced)
     assert s3.get_bucket_ownership_controls(Bucket="s3rt")["OwnershipControls"]["Rules"] == [
-        {"ObjectOwnership": "ObjectWriter"}
+        {"ObjectOwnership": "BucketOwnerEnforced"}
     ]
     s3.delete_bucket_ownership_controls(Bucket="s3rt")
     with pytest.raises(ClientError):
