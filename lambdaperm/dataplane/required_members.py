@@ -11,6 +11,10 @@ AttributeError, answered 500 InternalFailure; found by the fuzz campaign, docs/r
   https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html). A missing one (or an attribute value
   that is not a structure) reaches the backend as an empty `DataType`, which it refuses as the services do (400,
   "The message attribute 'a' must contain non-empty message attribute value.").
+- SQS SendMessage / SendMessageBatch entries: `MessageBody` is required (API_SendMessage.html,
+  API_SendMessageBatchRequestEntry.html); SQS answers a missing required parameter with 400 MissingParameter "The
+  request must contain the parameter MessageBody."
+  (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
 - SNS Subscribe with Protocol `sqs`: the Endpoint is the queue's ARN; a missing one is refused as a malformed one
   (400 InvalidParameter "Invalid parameter: SQS endpoint ARN").
 """
@@ -49,6 +53,11 @@ def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str,
         and not isinstance(params.get("Endpoint"), str)
     ):
         raise ServiceError("InvalidParameter", "Invalid parameter: SQS endpoint ARN", 400)
+    if (service, operation) == ("sqs", "SendMessage") and params.get("MessageBody") is None:
+        raise _missing_parameter("MessageBody")
+    entries = params.get("Entries") if (service, operation) == ("sqs", "SendMessageBatch") else None
+    if isinstance(entries, list) and any(isinstance(e, dict) and e.get("MessageBody") is None for e in entries):
+        raise _missing_parameter("MessageBody")
     carrier = _ATTRIBUTE_CARRIERS.get((service, operation))
     if carrier is None:
         return params
@@ -58,6 +67,10 @@ def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str,
     if not isinstance(entries, list):
         return params
     return {**params, carrier: [_with_data_types(e) if isinstance(e, dict) else e for e in entries]}
+
+
+def _missing_parameter(name: str) -> ServiceError:
+    return ServiceError("MissingParameter", f"The request must contain the parameter {name}.", 400)
 
 
 def _with_data_types(holder: dict[str, Any]) -> dict[str, Any]:

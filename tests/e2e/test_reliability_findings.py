@@ -178,3 +178,18 @@ def test_a_range_header_s3_cannot_read_is_ignored_not_a_500(server: Endpoint, he
     s3.put_object(Bucket="range-bucket", Key="k", Body=b"0123456789")
     got = s3.get_object(Bucket="range-bucket", Key="k", Range=header)
     assert (got["ResponseMetadata"]["HTTPStatusCode"], got["Body"].read()) == (200, b"0123456789")
+
+
+def test_send_message_without_a_body_is_missing_parameter_not_a_500(server: Endpoint) -> None:
+    """SQS requires MessageBody (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html,
+    API_SendMessageBatchRequestEntry.html: "Required: Yes") and answers a request without a required parameter with
+    400 MissingParameter (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
+    moto took len() of the missing body (500)."""
+    sqs = _unchecked(server, "sqs")
+    queue = sqs.create_queue(QueueName="no-body")["QueueUrl"]
+    expected = (400, "MissingParameter", "The request must contain the parameter MessageBody.")
+    assert _error(sqs.send_message, QueueUrl=queue) == expected
+    assert _error(sqs.send_message_batch, QueueUrl=queue, Entries=[{"Id": "1"}]) == expected
+    assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"] == {
+        "ApproximateNumberOfMessages": "0"
+    }
