@@ -19,6 +19,12 @@ again. Each store (one per server) owns a directory of its own, ``<instance>``, 
 so two servers sharing a work_dir never delete each other's copies; at start-up a store deletes every directory
 whose owner is gone (a killed server cannot clean up) and the layout of older versions (``code/<sha-hex>/``).
 
+Copies are per account (``<instance>/<account>-<sha-hex>/``, isolation review round 12): one copy shared by every
+account that deployed the same bytes told a handler whether another account ran them — its environment recreated
+after an eviction got back the very copy (inode, change time) another account's warm environment kept alive, and a
+cold start skipped the unzip (the deduplication side channel). On AWS each execution environment is its own
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
+
 Files are readable by all (``0644`` or more, executable bits kept) and directories ``0755``: a sandboxed
 worker may run as another uid than the server (see `isolation`), and reads its code through a read-only
 mount, so no worker can change any stored code.
@@ -73,6 +79,14 @@ def sha_dirname(code_sha256: str) -> str:
     if len(raw) == 32:
         return raw.hex()
     return hashlib.sha256(code_sha256.encode()).hexdigest()
+
+
+def copy_key(code_sha256: str, owner: str) -> str:
+    """The name of `owner`'s copy of a package: never shared between accounts (isolation review round 12). `owner`
+    is an account id (12 digits), or "" for a copy of no account's (tools, tests)."""
+    if owner and not (len(owner) == 12 and owner.isascii() and owner.isdigit()):
+        raise ValueError(f"not an account id: {owner!r}")
+    return f"{owner}-{sha_dirname(code_sha256)}" if owner else sha_dirname(code_sha256)
 
 
 def _safe_name(name: str) -> str | None:
@@ -164,12 +178,12 @@ class CodeStore:
 
     @property
     def directory(self) -> Path:
-        """Where this store unzips (its packages are ``directory/<sha-hex>``)."""
+        """Where this store unzips (its packages are ``directory/<account>-<sha-hex>``)."""
         return self._dir
 
-    def acquire(self, code_zip: Path, code_sha256: str) -> Path:
-        """The directory holding the unzipped package (unzipping it if needed), referenced until `release`."""
-        key = sha_dirname(code_sha256)
+    def acquire(self, code_zip: Path, code_sha256: str, owner: str = "") -> Path:
+        """`owner`'s directory holding the unzipped package (unzipping it if needed), referenced until `release`."""
+        key = copy_key(code_sha256, owner)
         with self._lock:
             self._refs[key] = self._refs.get(key, 0) + 1
             key_lock = self._key_locks.setdefault(key, threading.Lock())
@@ -181,16 +195,16 @@ class CodeStore:
                     self._ready[key] = ready
                 return ready
         except BaseException:
-            self.release(code_sha256)
+            self.release(code_sha256, owner)
             raise
 
     def ensure(self, code_zip: Path, code_sha256: str) -> Path:
         """The unzipped package, referenced for as long as this store lives (tests, tools)."""
         return self.acquire(code_zip, code_sha256)
 
-    def release(self, code_sha256: str) -> None:
-        """One reference less; the last one deletes the unzipped copy."""
-        key = sha_dirname(code_sha256)
+    def release(self, code_sha256: str, owner: str = "") -> None:
+        """One reference less on `owner`'s copy; the last one deletes it."""
+        key = copy_key(code_sha256, owner)
         with self._lock:  # every acquire counts itself first: none is in flight for a key whose count reaches 0
             left = self._refs.get(key, 0) - 1
             if left > 0:

@@ -146,11 +146,11 @@ class Runtime:
                client_context: str | None = None) -> InvokeResult:
         """Run the handler once. Raises CodeError (bad package), UnsupportedRuntime, WorkerStartError,
         RuntimeClosed; every failure of the function itself is an InvokeResult with function_error."""
-        task_root = self._code.acquire(spec.code_zip, spec.code_sha256)  # held until a worker holds it
+        task_root = self._code.acquire(spec.code_zip, spec.code_sha256, spec.account)  # held until a worker holds it
         try:
             pool, worker = self._acquire(spec)
         except BaseException:
-            self._code.release(spec.code_sha256)
+            self._code.release(spec.code_sha256, spec.account)
             raise
         reusable = False
         try:
@@ -170,7 +170,7 @@ class Runtime:
             return result
         finally:
             pool.release(worker, reusable)
-            self._code.release(spec.code_sha256)
+            self._code.release(spec.code_sha256, spec.account)
 
     def evict(self, function_arn_prefix: str) -> None:
         """Drop the warm workers of every function ARN equal to the prefix or extending it at a ':'
@@ -308,11 +308,12 @@ class Runtime:
                 if uid is not None:
                     self._uids.release(uid)
                 raise WorkerStartError(f"cannot create the sandbox's memory cgroup: {e.strerror}") from None
-        self._code.acquire(spec.code_zip, spec.code_sha256)  # the worker's own reference: its sandbox mounts it
+        # the worker's own reference on its account's copy: its sandbox mounts it
+        self._code.acquire(spec.code_zip, spec.code_sha256, spec.account)
         spawned: list[Worker] = []
 
         def on_close() -> None:
-            self._code.release(spec.code_sha256)
+            self._code.release(spec.code_sha256, spec.account)
             release_owner()
             if uid is not None:
                 self._uids.release(uid)
