@@ -11,16 +11,17 @@ AttributeError, answered 500 InternalFailure; found by the fuzz campaign, docs/r
   https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html). A missing one (or an attribute value
   that is not a structure) reaches the backend as an empty `DataType`, which it refuses as the services do (400,
   "The message attribute 'a' must contain non-empty message attribute value.").
-- SQS SendMessage / SendMessageBatch entries: `MessageBody` is required (API_SendMessage.html,
-  API_SendMessageBatchRequestEntry.html); SQS answers a missing required parameter with 400 MissingParameter "The
-  request must contain the parameter MessageBody."
-  (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
+- SQS: a required member of the operation's input, or of a batch entry (botocore's model, as the API reference's
+  "Required: Yes": SendMessage's MessageBody, ChangeMessageVisibility's VisibilityTimeout, the entries' Id,
+  MessageBody, ReceiptHandle…), missing: SQS answers 400 MissingParameter "The request must contain the parameter
+  MessageBody." (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
 - SNS Subscribe with Protocol `sqs`: the Endpoint is the queue's ARN; a missing one is refused as a malformed one
   (400 InvalidParameter "Invalid parameter: SQS endpoint ARN").
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from lambdaperm.protocol.errors import ServiceError
@@ -53,11 +54,10 @@ def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str,
         and not isinstance(params.get("Endpoint"), str)
     ):
         raise ServiceError("InvalidParameter", "Invalid parameter: SQS endpoint ARN", 400)
-    if (service, operation) == ("sqs", "SendMessage") and params.get("MessageBody") is None:
-        raise _missing_parameter("MessageBody")
-    entries = params.get("Entries") if (service, operation) == ("sqs", "SendMessageBatch") else None
-    if isinstance(entries, list) and any(isinstance(e, dict) and e.get("MessageBody") is None for e in entries):
-        raise _missing_parameter("MessageBody")
+    if service == "sqs":
+        missing = _sqs_missing(operation, params)
+        if missing is not None:
+            raise ServiceError("MissingParameter", f"The request must contain the parameter {missing}.", 400)
     carrier = _ATTRIBUTE_CARRIERS.get((service, operation))
     if carrier is None:
         return params
@@ -69,8 +69,34 @@ def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str,
     return {**params, carrier: [_with_data_types(e) if isinstance(e, dict) else e for e in entries]}
 
 
-def _missing_parameter(name: str) -> ServiceError:
-    return ServiceError("MissingParameter", f"The request must contain the parameter {name}.", 400)
+@cache
+def _sqs_model() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("sqs")
+
+
+def _sqs_missing(operation: str, params: dict[str, Any]) -> str | None:
+    """The first required member of `operation`'s input — or of an entry of one of its lists of structures (the
+    batch entries) — that `params` lack."""
+    try:
+        shape = _sqs_model().operation_model(operation).input_shape
+    except Exception:  # an operation the model does not have is the catalog's to refuse
+        return None
+    if shape is None:
+        return None
+    for name in shape.required_members:
+        if params.get(name) is None:
+            return str(name)
+    for name, member in shape.members.items():
+        value = params.get(name)
+        if member.type_name != "list" or member.member.type_name != "structure" or not isinstance(value, list):
+            continue
+        for entry in value:
+            for required in member.member.required_members:
+                if isinstance(entry, dict) and entry.get(required) is None:
+                    return str(required)
+    return None
 
 
 def _with_data_types(holder: dict[str, Any]) -> dict[str, Any]:

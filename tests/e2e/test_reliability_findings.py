@@ -193,3 +193,18 @@ def test_send_message_without_a_body_is_missing_parameter_not_a_500(server: Endp
     assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"] == {
         "ApproximateNumberOfMessages": "0"
     }
+
+
+def test_sqs_calls_without_a_required_member_are_missing_parameter_not_a_500(server: Endpoint) -> None:
+    """SQS answers a request without a required parameter (the API reference's "Required: Yes"; a batch entry's too)
+    with 400 MissingParameter (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
+    moto compared None with an int (ChangeMessageVisibility) or read the missing key (the batch entries): 500."""
+    sqs = _unchecked(server, "sqs")
+    queue = sqs.create_queue(QueueName="no-members")["QueueUrl"]
+    cases = [
+        ("VisibilityTimeout", sqs.change_message_visibility, {"QueueUrl": queue, "ReceiptHandle": "r"}),
+        ("Id", sqs.send_message_batch, {"QueueUrl": queue, "Entries": [{"MessageBody": "m"}]}),
+        ("ReceiptHandle", sqs.delete_message_batch, {"QueueUrl": queue, "Entries": [{"Id": "1"}]}),
+    ]
+    for member, call, params in cases:
+        assert _error(call, **params) == (400, "MissingParameter", f"The request must contain the parameter {member}.")
