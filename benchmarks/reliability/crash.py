@@ -16,9 +16,11 @@ code downloads with its CodeSha256, every policy version has its document, exact
 5, every object's body matches its ETag and length.
 
 The restarted server is the next iteration's server (the state grows over the campaign, so later restarts replay
-longer journals and snapshots).
+longer journals: a `kill -9` never writes a snapshot, so the journal since the last one — up to 10,000 entries —
+is replayed at each start; `--clean-every N` adds a clean stop and start, which writes one, every N iterations).
 
-    python benchmarks/reliability/crash.py --iterations 100 --writers 6 [--seed 1] [--state DIR] [--json out.json]
+    python benchmarks/reliability/crash.py --iterations 100 --writers 6 [--seed 1] [--clean-every 10] [--state DIR]
+        [--json out.json]
 """
 
 from __future__ import annotations
@@ -460,6 +462,12 @@ def main() -> int:
     ap.add_argument("--min-run", type=float, default=0.3, help="shortest write phase before the kill (s)")
     ap.add_argument("--max-run", type=float, default=2.5, help="longest write phase before the kill (s)")
     ap.add_argument("--sweep-every", type=int, default=10)
+    ap.add_argument(
+        "--clean-every",
+        type=int,
+        default=0,
+        help="every N iterations also stop and restart cleanly (a snapshot: bounds the journal a kill replays)",
+    )
     ap.add_argument("--state", type=Path, help="state directory (default: a fresh temporary one, removed after)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary state directory")
     ap.add_argument("--json", type=Path)
@@ -515,6 +523,10 @@ def main() -> int:
             if iteration % args.sweep_every == 0 or iteration == args.iterations:
                 counts = sweep(server, problems)
                 print(f"  sweep: {counts}", flush=True)
+            if args.clean_every and iteration % args.clean_every == 0:  # a clean stop writes a snapshot
+                server.stop()
+                server = restart(state, work, port)
+                print("  clean restart (snapshot written)", flush=True)
             t3 = time.monotonic()
             timings.append({"write": t1 - t0, "restart": t2 - t1, "verify": t3 - t2})
             acked = sum(op.state == "acked" for w in writers for op in w.ops)
