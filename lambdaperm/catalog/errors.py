@@ -26,8 +26,11 @@ class UnresolvedResource(UnmappedOperation):
     """
 
     def __init__(self, service: str, operation: str, missing: tuple[str, ...], reason: str,
-                 implicit: dict[str, str] | None = None) -> None:
+                 implicit: dict[str, str] | None = None, unreadable: str | None = None) -> None:
         self.missing = missing
+        #: the ARN parameter's value when it is present but no ARN of a resource type the action is authorized on
+        #: (the gateway answers the service's invalid-input error for it; parameter confusion round 17)
+        self.unreadable = unreadable
         #: parameter -> what AWS uses when it is left out: "caller" (the calling IAM user's name) or
         #: "access-key-owner" (the user who owns the request's AccessKeyId).
         self.implicit = implicit or {}

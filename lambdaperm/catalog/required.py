@@ -214,6 +214,7 @@ class _Request:
                 self.operation,
                 (),
                 f"{info.full_name}: {arn_values[0]!r} is not an ARN of a resource type the action is authorized on",
+                unreadable=arn_values[0],
             )
         if any(r.required for r in refs) or self._names_required_member(info, refs, need):
             raise self._unresolved(info, refs, bound)

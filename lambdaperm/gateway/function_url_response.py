@@ -49,12 +49,12 @@ def malformed(response: dict[str, Any]) -> str | None:
     if not isinstance(headers, dict):
         return "headers is not an object"
     for name, value in headers.items():
-        if not _TOKEN.match(str(name)):
+        if not _TOKEN.fullmatch(str(name)):  # `$` passes a final newline (round 17)
             return "a header name is not an HTTP token"
-        if not _scalar(value) or not _FIELD_VALUE.match(str(value)):
+        if not _scalar(value) or not _FIELD_VALUE.fullmatch(str(value)):
             return "a header value is not an HTTP field value"
     cookies = response.get("cookies") or []
-    if not isinstance(cookies, list) or not all(_scalar(c) and _FIELD_VALUE.match(str(c)) for c in cookies):
+    if not isinstance(cookies, list) or not all(_scalar(c) and _FIELD_VALUE.fullmatch(str(c)) for c in cookies):
         return "cookies is not a list of HTTP field values"
     body = response.get("body")
     if response.get("isBase64Encoded") and body:

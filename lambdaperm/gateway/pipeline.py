@@ -42,7 +42,17 @@ from lambdaperm.services.iam.keys import note_key_used
 from lambdaperm.services.lambda_ import incarnation
 from lambdaperm.state.identity import Identity
 
-from . import bucket_names, data_plane, dynamodb_s3, function_urls, logs_s3, multi_delete, object_holds, request_log
+from . import (
+    bucket_names,
+    data_plane,
+    dynamodb_s3,
+    function_urls,
+    iam_unreadable_arns,
+    logs_s3,
+    multi_delete,
+    object_holds,
+    request_log,
+)
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
@@ -150,6 +160,9 @@ def _authorize(server: Server, call: Call, op: Operation, params: dict[str, Any]
     except InvalidRequest as err:  # malformed as AWS reads it (a copy source, a PartiQL statement): AWS's error
         raise ServiceError(err.code, err.message, err.status, fields=err.fields) from None
     except UnresolvedResource as err:
+        invalid = iam_unreadable_arns.refusal(op.service_name, err)  # IAM's InvalidInput (round 17)
+        if invalid is not None:
+            raise invalid from None
         implied = _implicit_params(server, err.implicit, params, identity)
         if implied is None:
             request_log.unmapped(call)
