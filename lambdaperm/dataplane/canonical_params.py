@@ -46,6 +46,7 @@ from . import (
     s3_ranges,
     sns_attributes,
     sns_lambda_endpoints,
+    sns_queue_endpoints,
     sqs_attributes,
 )
 
@@ -84,6 +85,7 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
     if service == "sns":
         sns_attributes.check_names(operation, params)  # topic attributes SNS knows
         sns_lambda_endpoints.check(operation, params)  # a lambda endpoint is a function ARN (round 7)
+        sns_queue_endpoints.check(operation, params)  # an sqs endpoint is an aws queue ARN (round 13)
         if operation == "Publish" and sum(1 for k in ("TopicArn", "TargetArn", "PhoneNumber") if params.get(k)) != 1:
             # SNS takes exactly one destination; the backend would publish to one while subscribers of another
             # are invoked (found in review round 4)
