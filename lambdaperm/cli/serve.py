@@ -57,9 +57,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.config import HTTP_PROTOCOLS
+    from uvicorn.importer import import_from_string
 
     from lambdaperm.gateway import Server, ServerConfig
     from lambdaperm.gateway.asgi import App
+    from lambdaperm.gateway.connection_caps import ConnectionCaps, capped_protocol
     from lambdaperm.gateway.event_loop import uvicorn_loop
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -93,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, _exit_cleanly)
     # proxy_headers=False: aws:SourceIp is the connection's peer, never a client's own X-Forwarded-For
     # (uvicorn trusts it from 127.0.0.1, i.e. from every local client, unless told not to)
+    # a bound per sandbox and in total on the connections the server holds (isolation round 11)
+    caps = ConnectionCaps.for_this_process()
     uvicorn_config = uvicorn.Config(
         App(server),
         host=args.host,
@@ -103,8 +108,10 @@ def run(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         proxy_headers=False,
         loop=uvicorn_loop(),  # not epoll where the sandboxes share the server's uid (its watches): review round 7
+        http=capped_protocol(import_from_string(HTTP_PROTOCOLS["auto"]), caps),
     )
     uvicorn.Server(uvicorn_config).run(sockets=[listener])
+    caps.close()
     if guard is not None:
         guard.close()
     return 0
