@@ -115,7 +115,9 @@ def handle(server: Server, req: HttpRequest, url_id: str, path: str) -> HttpResp
 def _event(req: HttpRequest, url_id: str, ref: FunctionRef, path: str, identity: Any) -> dict[str, Any]:
     """The payload format version 2.0 event Lambda builds for a URL request."""
     now = datetime.now(UTC)
-    headers = {k.lower(): v for k, v in req.headers}
+    headers: dict[str, str] = {}
+    for k, v in req.headers:  # payload 2.0: duplicate headers are combined with commas
+        headers[k.lower()] = f"{headers[k.lower()]},{v}" if k.lower() in headers else v
     body = req.body
     text: str | None
     try:
@@ -136,9 +138,12 @@ def _event(req: HttpRequest, url_id: str, ref: FunctionRef, path: str, identity:
         "isBase64Encoded": encoded,
     }
     if req.query_string:
-        event["queryStringParameters"] = dict(parse_qsl(req.query_string, keep_blank_values=True))
+        query: dict[str, str] = {}
+        for k, v in parse_qsl(req.query_string, keep_blank_values=True):  # duplicates combined with commas
+            query[k] = f"{query[k]},{v}" if k in query else v
+        event["queryStringParameters"] = query
     if "cookie" in headers:
-        event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
+        event["cookies"] = [c.strip() for value in req.header_values("cookie") for c in value.split(";")]
     if body:
         event["body"] = text
     if identity.caller.account:
