@@ -208,6 +208,10 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     forget_published_messages()  # moto keeps no copy of every published message (sns_retention)
     tags_die_with_their_resource(service)  # S3 object and log group tags (fresh_tags)
     side_tables_die_with_their_resource(service)  # DynamoDB resource policies, Logs metric filters
+    if service == "s3":  # a restore completes in its RestoreObject unit, not in a later read (s3_restore_status)
+        from . import s3_restore_status
+
+        s3_restore_status.install()
     if service == "dynamodb":  # PutResourcePolicy's ExpectedRevisionId without a policy (dynamodb_policies)
         dynamodb_policies.install()
     backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
