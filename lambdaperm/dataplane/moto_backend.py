@@ -194,7 +194,7 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.base_backend import BackendDict
 
-    from . import determinism, dynamodb_policies
+    from . import determinism, dynamodb_policies, s3_public_policies
     from .fresh_side_tables import install as side_tables_die_with_their_resource
     from .fresh_tags import install as tags_die_with_their_resource
     from .s3_policy_off import leave_bucket_policies_to_lambdaperm
@@ -208,6 +208,8 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     forget_published_messages()  # moto keeps no copy of every published message (sns_retention)
     tags_die_with_their_resource(service)  # S3 object and log group tags (fresh_tags)
     side_tables_die_with_their_resource(service)  # DynamoDB resource policies, Logs metric filters
+    if service == "s3":  # every new bucket starts with Block Public Access on (s3_public_policies)
+        s3_public_policies.install()
     if service == "s3":  # a restore completes in its RestoreObject unit, not in a later read (s3_restore_status)
         from . import s3_restore_status
 

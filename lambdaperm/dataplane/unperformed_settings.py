@@ -59,12 +59,8 @@ Refused here (moto 5.2.1 stores each and acts on none):
   (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html). moto's CreateTable does not
   read it: the table was created with no policy (a Deny in it never applied: a wrong allow) and PutResourcePolicy was
   never decided. PutResourcePolicy, served, attaches a table's policy.
-- S3 Block Public Access (implicit accesses review round 12): PutPublicAccessBlock with BlockPublicAcls,
-  BlockPublicPolicy or RestrictPublicBuckets true. S3 then refuses a public ACL or a public bucket policy and lets
-  only AWS service principals and the owner's account through a public policy
-  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PublicAccessBlockConfiguration.html); moto stored the block
-  and acted on none of it (a `Principal: *` policy was accepted, another account read through it). IgnorePublicAcls
-  is performed already: lambdaperm grants nothing by ACL.
+- (S3 Block Public Access, refused here in implicit accesses review round 12, is performed since its follow-up:
+  `s3_public_policies`.)
 - S3 Object Ownership ObjectWriter or BucketOwnerPreferred (CreateBucket's `ObjectOwnership`,
   PutBucketOwnershipControls; review round 12): the writing account owns what it uploads and the bucket owner
   reads it only through the object's ACL
@@ -225,7 +221,6 @@ def _update_table(p: Mapping[str, Any]) -> str | None:
     return _multi_account_table(p) or _table_sse("SSESpecification")(p)
 
 
-_BLOCKS = ("BlockPublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 _WRITER_OWNED = frozenset({"ObjectWriter", "BucketOwnerPreferred"})
 _GLOBAL_TABLE_MEMBERS = (
     "GlobalTableSourceArn",
@@ -233,14 +228,6 @@ _GLOBAL_TABLE_MEMBERS = (
     "GlobalTableWitnessUpdates",
     "MultiRegionConsistency",
 )
-
-
-def _public_access_block(p: Mapping[str, Any]) -> str | None:
-    config = p.get("PublicAccessBlockConfiguration")
-    if not isinstance(config, Mapping):
-        return None
-    on = (flag for flag in _BLOCKS if config.get(flag) is True or str(config.get(flag)).lower() == "true")
-    return next((f"{flag} true" for flag in on), None)
 
 
 def _ownership_controls(p: Mapping[str, Any]) -> str | None:
@@ -284,7 +271,6 @@ READERS: dict[tuple[str, str], tuple[Reader, ...]] = {
     ("s3", "PutBucketInventoryConfiguration"): (_inventory,),
     ("s3", "PutBucketNotificationConfiguration"): (_eventbridge,),
     ("s3", "RestoreObject"): (_select_restore,),
-    ("s3", "PutPublicAccessBlock"): (_public_access_block,),
     ("s3", "PutBucketOwnershipControls"): (_ownership_controls,),
     ("s3", "CreateBucket"): (_bucket_ownership,),
     ("sqs", "CreateQueue"): (_queue_kms,),

@@ -33,6 +33,7 @@ from lambdaperm.dataplane import (
     s3_checksums,
     s3_expected_owner,
     s3_grant_headers,
+    s3_public_policies,
     s3_support,
     s3_trailers,
     s3_xml_whitespace,
@@ -133,6 +134,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         return _forward(server, call, op, params, account, targets), None
     if op.service_name == "s3":
         check_upload(op.name, params)  # moto finds an upload by its ID alone; S3 by bucket, key and ID
+        s3_public_policies.check(op.service_name, op.name, params)  # Block Public Access (round 12 follow-up)
     if (op.service_name, op.name) == ("s3", "CreateBucket"):  # a name held across restarts, its owner's only
         bucket_registry.check_create(server.records, str(params["Bucket"]), account)
     executed = canonical_params(op.service_name, op.name, params, account, call.region)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lambdaperm.dataplane import dynamodb_keys, dynamodb_policies, moto_state
+from lambdaperm.dataplane import dynamodb_keys, dynamodb_policies, moto_state, s3_public_policies
 from lambdaperm.dataplane import tags as data_tags
 from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.services import principal_pins, resource_facts
@@ -42,7 +42,10 @@ class CompositePolicies:
         data = moto_state.resource_policy(resource)
         if data is None or data[1] is None:
             return None
-        return "resource", self._pinned(resource, data[1])
+        text = self._pinned(resource, data[1])
+        if resource.startswith("arn:aws:s3:::"):  # RestrictPublicBuckets (s3_public_policies)
+            text = s3_public_policies.policy_for(resource[len("arn:aws:s3:::") :].split("/", 1)[0], data[0], text)
+        return "resource", text
 
     def _pinned(self, resource: str, text: str) -> str:
         """The policy with the users and roles it names as they were when it was written (principal_pins)."""

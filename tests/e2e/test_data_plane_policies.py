@@ -26,6 +26,7 @@ def test_bucket_policy_governs_cross_account_and_anonymous_reads(server: Endpoin
     with pytest.raises(ClientError) as before:
         other.get_object(Bucket="shared-bucket", Key="public/readme.txt")
     assert error(before)[0] == "AccessDenied"
+    s3.delete_public_access_block(Bucket="shared-bucket")  # a new bucket blocks public policies (S3's default)
     s3.put_bucket_policy(Bucket="shared-bucket", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"}, "Action": "s3:GetObject",
          "Resource": "arn:aws:s3:::shared-bucket/public/*"},

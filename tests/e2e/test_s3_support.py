@@ -62,6 +62,7 @@ def test_bucket_configurations_round_trip(s3: Any) -> None:
     s3.delete_bucket_policy(Bucket="s3rt")
     with pytest.raises(ClientError):
         s3.get_bucket_policy(Bucket="s3rt")
+    s3.delete_public_access_block(Bucket="s3rt")  # a new bucket blocks public ACLs (S3's default)
     s3.put_bucket_acl(Bucket="s3rt", ACL="public-read")
     assert any(g["Permission"] == "READ" for g in s3.get_bucket_acl(Bucket="s3rt")["Grants"])
     s3.put_bucket_tagging(Bucket="s3rt", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
@@ -267,5 +268,6 @@ def test_head_object_reports_the_objects_length(s3: Any) -> None:
 
 def test_put_object_acl_round_trips(s3: Any) -> None:
     s3.put_object(Bucket="s3rt", Key="acl", Body=b"x")
+    s3.delete_public_access_block(Bucket="s3rt")  # a new bucket blocks public ACLs (S3's default)
     s3.put_object_acl(Bucket="s3rt", Key="acl", ACL="public-read")
     assert any(g["Permission"] == "READ" for g in s3.get_object_acl(Bucket="s3rt", Key="acl")["Grants"])

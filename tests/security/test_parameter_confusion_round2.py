@@ -51,6 +51,7 @@ def test_an_object_key_naming_an_aws_host_stays_an_object_operation(server: Endp
     account = "555500000001"
     admin = server.client("s3", key=account)
     admin.create_bucket(Bucket="pc2-router")
+    admin.delete_public_access_block(Bucket="pc2-router")  # a misrouted public ACL would be stored, not refused
     admin.put_object(Bucket="pc2-router", Key="private/payroll", Body=b"SALARIES")
     admin.create_bucket(Bucket="pc2-router-empty")
     resources = [f"arn:aws:s3:::{bucket}/public/*" for bucket in ("pc2-router", "pc2-router-empty")]

@@ -70,8 +70,8 @@ def test_a_bucket_name_taken_by_another_account_inherits_nothing_of_the_old_buck
 
     AWS: "after a bucket is deleted, the name becomes available for reuse"
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html); a new bucket has no policy
-    (NoSuchBucketPolicy), an ACL granting its owner FULL_CONTROL only, no CORS/lifecycle/tags/public access block
-    configuration (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html).
+    (NoSuchBucketPolicy), an ACL granting its owner FULL_CONTROL only, no CORS/lifecycle/tags, the default public access
+    block (all four on, not the old bucket's) (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html).
     """
     a = server.client("s3", key="777850000002")
     b = server.client("s3", key="777850000003")
@@ -87,8 +87,6 @@ def test_a_bucket_name_taken_by_another_account_inherits_nothing_of_the_old_buck
             }
         ],
     }
-    a.put_bucket_policy(Bucket="r5-shared", Policy=json.dumps(policy))
-    a.put_bucket_acl(Bucket="r5-shared", ACL="public-read-write")
     a.put_public_access_block(
         Bucket="r5-shared",
         PublicAccessBlockConfiguration={
@@ -98,6 +96,8 @@ def test_a_bucket_name_taken_by_another_account_inherits_nothing_of_the_old_buck
             "RestrictPublicBuckets": False,
         },
     )
+    a.put_bucket_policy(Bucket="r5-shared", Policy=json.dumps(policy))
+    a.put_bucket_acl(Bucket="r5-shared", ACL="public-read-write")
     a.put_bucket_cors(
         Bucket="r5-shared", CORSConfiguration={"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]}
     )
@@ -116,11 +116,11 @@ def test_a_bucket_name_taken_by_another_account_inherits_nothing_of_the_old_buck
         (lambda: b.get_bucket_tagging(Bucket="r5-shared"), "NoSuchTagSet"),
         (lambda: b.get_bucket_cors(Bucket="r5-shared"), "NoSuchCORSConfiguration"),
         (lambda: b.get_bucket_lifecycle_configuration(Bucket="r5-shared"), "NoSuchLifecycleConfiguration"),
-        (lambda: b.get_public_access_block(Bucket="r5-shared"), "NoSuchPublicAccessBlockConfiguration"),
     ):
         with pytest.raises(ClientError) as absent:
             read()
         assert code(absent) == missing
+    assert all(b.get_public_access_block(Bucket="r5-shared")["PublicAccessBlockConfiguration"].values())  # default
     grants = b.get_bucket_acl(Bucket="r5-shared")["Grants"]
     assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
     assert all(g["Grantee"]["Type"] == "CanonicalUser" for g in grants)
