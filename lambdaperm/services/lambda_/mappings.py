@@ -13,6 +13,7 @@ from . import store
 from .errors import access_denied, invalid, not_found
 from .functions import ref_of
 from .roles import assumable_role, calls, queue_url, role_account, role_allows
+from .sqs_source_arns import check as check_sqs_source
 from .undelivered import refuse_unpolled_source
 from .unserved_mapping_settings import refuse_unserved_mapping_settings
 
@@ -72,6 +73,7 @@ def create_event_source_mapping(ctx: RequestContext, p: Params) -> Output:
     version, _alias = store.resolve_qualifier(fn, ref)
     source = p.get("EventSourceArn") or ""
     check_region(source, fn["Region"])
+    check_sqs_source(source)  # an SQS source is an aws queue ARN (region/account review round 14)
     role = assumable_role(ctx, store.config_of(fn, version)["Role"], fn["Arn"])
     _check_role(ctx, role, source, fn["Name"])
     refuse_unpolled_source(source)  # streams are decided as AWS decides them, then 501: only SQS is polled
