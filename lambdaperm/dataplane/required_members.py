@@ -15,6 +15,11 @@ AttributeError, answered 500 InternalFailure; found by the fuzz campaign, docs/r
   "Required: Yes": SendMessage's MessageBody, ChangeMessageVisibility's VisibilityTimeout, the entries' Id,
   MessageBody, ReceiptHandle…), missing: SQS answers 400 MissingParameter "The request must contain the parameter
   MessageBody." (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
+- SNS: a required member of the operation's input missing (botocore's model, as the API reference's "Required:
+  Yes": Publish's Message, DeletePlatformApplication's PlatformApplicationArn, CheckIfPhoneNumberIsOptedOut's
+  phoneNumber…): SNS answers 400 ValidationError "1 validation error detected: Value null at 'message' failed to
+  satisfy constraint: Member must not be null" (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html,
+  https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html: ValidationError, 400).
 - SNS Subscribe with Protocol `sqs`: the Endpoint is the queue's ARN; a missing one is refused as a malformed one
   (400 InvalidParameter "Invalid parameter: SQS endpoint ARN").
 """
@@ -42,12 +47,7 @@ def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str,
     if (service, operation) == ("dynamodb", "CreateTable"):
         missing = [m for m in _CREATE_TABLE_REQUIRED if params.get(m) is None]
         if missing:
-            problems = [
-                f"Value null at '{m[0].lower() + m[1:]}' failed to satisfy constraint: Member must not be null"
-                for m in missing
-            ]
-            count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
-            raise ServiceError("ValidationException", count + "; ".join(problems), 400)
+            raise ServiceError("ValidationException", _null_members(missing), 400)
     if (
         (service, operation) == ("sns", "Subscribe")
         and str(params.get("Protocol", "")).lower() == "sqs"
@@ -55,9 +55,13 @@ def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str,
     ):
         raise ServiceError("InvalidParameter", "Invalid parameter: SQS endpoint ARN", 400)
     if service == "sqs":
-        missing = _sqs_missing(operation, params)
-        if missing is not None:
-            raise ServiceError("MissingParameter", f"The request must contain the parameter {missing}.", 400)
+        missing = _missing("sqs", operation, params, entries=True)
+        if missing:
+            raise ServiceError("MissingParameter", f"The request must contain the parameter {missing[0]}.", 400)
+    if service == "sns":
+        missing = _missing("sns", operation, params, entries=False)
+        if missing:
+            raise ServiceError("ValidationError", _null_members(missing), 400)
     carrier = _ATTRIBUTE_CARRIERS.get((service, operation))
     if carrier is None:
         return params
@@ -69,25 +73,33 @@ def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str,
     return {**params, carrier: [_with_data_types(e) if isinstance(e, dict) else e for e in entries]}
 
 
+def _null_members(missing: list[str]) -> str:
+    """The AWS constraint message for required members that are null (member names in lower camel case)."""
+    problems = [
+        f"Value null at '{m[0].lower() + m[1:]}' failed to satisfy constraint: Member must not be null" for m in missing
+    ]
+    return f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: " + "; ".join(problems)
+
+
 @cache
-def _sqs_model() -> Any:
+def _model(service: str) -> Any:
     import botocore.session
 
-    return botocore.session.get_session().get_service_model("sqs")
+    return botocore.session.get_session().get_service_model(service)
 
 
-def _sqs_missing(operation: str, params: dict[str, Any]) -> str | None:
-    """The first required member of `operation`'s input — or of an entry of one of its lists of structures (the
-    batch entries) — that `params` lack."""
+def _missing(service: str, operation: str, params: dict[str, Any], *, entries: bool) -> list[str]:
+    """The required members of `operation`'s input that `params` lack, in the model's order; with `entries`, if
+    none, the first required member of an entry of one of its lists of structures (the batch entries) lacking."""
     try:
-        shape = _sqs_model().operation_model(operation).input_shape
+        shape = _model(service).operation_model(operation).input_shape
     except Exception:  # an operation the model does not have is the catalog's to refuse
-        return None
+        return []
     if shape is None:
-        return None
-    for name in shape.required_members:
-        if params.get(name) is None:
-            return str(name)
+        return []
+    missing = [str(name) for name in shape.required_members if params.get(name) is None]
+    if missing or not entries:
+        return missing
     for name, member in shape.members.items():
         value = params.get(name)
         if member.type_name != "list" or member.member.type_name != "structure" or not isinstance(value, list):
@@ -95,8 +107,8 @@ def _sqs_missing(operation: str, params: dict[str, Any]) -> str | None:
         for entry in value:
             for required in member.member.required_members:
                 if isinstance(entry, dict) and entry.get(required) is None:
-                    return str(required)
-    return None
+                    return [str(required)]
+    return []
 
 
 def _with_data_types(holder: dict[str, Any]) -> dict[str, Any]:

@@ -208,3 +208,29 @@ def test_sqs_calls_without_a_required_member_are_missing_parameter_not_a_500(ser
     ]
     for member, call, params in cases:
         assert _error(call, **params) == (400, "MissingParameter", f"The request must contain the parameter {member}.")
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "member"),
+    [
+        ("publish", {"TopicArn": ""}, "message"),
+        ("delete_platform_application", {}, "platformApplicationArn"),
+        ("check_if_phone_number_is_opted_out", {}, "phoneNumber"),
+    ],
+)
+def test_sns_calls_without_a_required_member_are_a_validation_error_not_a_500(
+    server: Endpoint, operation: str, params: dict[str, Any], member: str
+) -> None:
+    """SNS answers a request without a required member (botocore's model; the API reference's "Required: Yes",
+    https://docs.aws.amazon.com/sns/latest/api/API_Publish.html) with 400 ValidationError "1 validation error
+    detected: Value null at 'message' failed to satisfy constraint: Member must not be null". moto took len() of the
+    missing Message or read the missing key (500)."""
+    sns = _unchecked(server, "sns")
+    topic = sns.create_topic(Name="no-message")["TopicArn"]
+    params = {k: topic for k in params}  # Publish to a topic that exists
+    assert _error(getattr(sns, operation), **params) == (
+        400,
+        "ValidationError",
+        f"1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null",
+    )
+
