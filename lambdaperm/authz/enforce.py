@@ -79,7 +79,9 @@ class Authorizer:
         if hit is not None or key in self._compiled:
             return hit
         try:
-            policy: Policy | None = parse_policy(text, ptype, name=name, max_size=10**6)
+            # stored=True: a resource policy written before the Resource ARN grammar keeps its unreadable ARNs
+            # undecidable (a Deny with one applies, an Allow does not) rather than failing as a whole
+            policy: Policy | None = parse_policy(text, ptype, name=name, max_size=10**6, stored=True)
         except PolicyError:
             policy = None
         with self._lock:

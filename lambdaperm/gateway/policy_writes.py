@@ -9,6 +9,7 @@ policy (`services.principal_pins`): S3 "Invalid principal in policy", SNS "Princ
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +64,9 @@ def check(
     except PolicyError as err:
         detail = f"{err.message}{f' ({err.detail})' if err.detail else ''}"
         if service == "s3":
-            raise ServiceError("MalformedPolicy", detail, 400) from None
+            # S3 names a Resource it cannot take "Policy has invalid resource" (docs/fidelity.md, "Resource-policy
+            # grammar"); the ARN grammar is IAM's (policy/resource_arns.py), reused by parse_policy
+            raise ServiceError("MalformedPolicy", _s3_message(err, detail), 400) from None
         if service == "sqs":
             raise ServiceError(
                 "InvalidAttributeValue", f"Invalid value for the parameter Policy. {detail}", 400
@@ -88,6 +91,12 @@ def check(
         raise ServiceError("InvalidParameter", "Invalid parameter: Policy Error: PrincipalNotFound", 400)
     resource = _resource(service, operation, params, account, region)
     return Pins(resource, text, ids) if resource is not None else None
+
+
+def _s3_message(err: PolicyError, detail: str) -> str:
+    """S3's message for `err`: "Policy has invalid resource" for a Resource/NotResource it refuses."""
+    element = re.sub(r"\[\d+\]$", "", err.path).rsplit(".", 1)[-1]  # Statement[0].Resource[1] -> Resource
+    return "Policy has invalid resource" if element in ("Resource", "NotResource") else detail
 
 
 def _resource(service: str, operation: str, params: dict[str, Any], account: str, region: str) -> str | None:

@@ -50,7 +50,9 @@ def _unsupplied_variable(spec: ResourceSpec, req: AuthzRequest) -> str | None:
 def resource_matches(spec: ResourceSpec, req: AuthzRequest, missing: list[str], effect: Effect) -> bool:
     """Resource/NotResource. A pattern with a wildcard in the service segment (not allowed by AWS) is
     globbed only where matching more cannot widen access: for Deny/Resource and Allow/NotResource.
-    A pattern whose variable names an unsupplied key is undecidable: a Deny applies, an Allow does not."""
+    A pattern whose variable names an unsupplied key is undecidable: a Deny applies, an Allow does not. So is an
+    unreadable pattern (a stored policy's ARN the grammar refuses) when no readable pattern matches: whether it
+    names the resource is unknown, for Resource as for NotResource."""
     if spec.dynamic and _unsupplied_variable(spec, req) is not None:
         return effect is Effect.DENY
     resource, parts = req.resource, req.resource_parts
@@ -68,6 +70,8 @@ def resource_matches(spec: ResourceSpec, req: AuthzRequest, missing: list[str], 
             ):
                 hit = True
                 break
+    if not hit and spec.unreadable:
+        return effect is Effect.DENY
     return hit != spec.negated
 
 

@@ -35,12 +35,14 @@ class ActionSpec:
 @dataclass(frozen=True, slots=True)
 class ResourceSpec:
     """Resource or NotResource. Patterns with policy variables keep their template for per-request
-    substitution; the others are compiled once."""
+    substitution; the others are compiled once. `unreadable`: patterns of a stored resource-based policy that the
+    Resource ARN grammar refuses (`parse_policy(stored=True)`); whether they match is undecidable."""
 
     negated: bool
     patterns: tuple[str, ...]
     static: tuple[ArnPattern, ...]
     dynamic: tuple[Template, ...]
+    unreadable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,9 @@ _ALNUM_SID = re.compile(r"^[0-9A-Za-z]*$")
 _SERVICE_PREFIX = re.compile(r"^[a-z0-9*?.-]+$")  # IAM accepts a dot in a vendor prefix (`s3.s:ListBucket`)
 _VENDOR_CHARS = re.compile(r"^[^\s]+$")
 MANAGED_VERSION = "Policy document must be version 2012-10-17 or greater."
+# Resource-based and VPC endpoint policies take IAM's Resource ARN grammar too (docs/fidelity.md,
+# "Resource-policy grammar"): a Deny on an ARN AWS reads differently from the engine would be a wrong allow.
+_RESOURCE_POLICY_TYPES = frozenset({PolicyType.RESOURCE, PolicyType.ENDPOINT})
 
 
 
@@ -51,15 +54,20 @@ def parse_policy(
     name: str = "",
     max_size: int | None = None,
     managed: bool = False,
+    stored: bool = False,
 ) -> Policy:
     """Parse and validate `doc` as a policy of `policy_type` (`managed`: a customer managed policy).
+
+    `stored`: a resource-based policy read back from state, which may predate the Resource ARN grammar: an ARN the
+    grammar refuses is kept as unreadable (an Allow naming only such ARNs never applies, a Deny always does) instead
+    of refusing the whole document (docs/fidelity.md, "Resource-policy grammar").
 
     Raises MalformedPolicyDocument or PolicySizeExceeded (never anything else): the first error of the document.
     """
     ptype = _policy_type(policy_type)
     text, obj = load(doc, ptype)
     try:
-        policy = _Parser(ptype, text, name, max_size, managed, collect=False).policy(obj)
+        policy = _Parser(ptype, text, name, max_size, managed, collect=False, stored=stored).policy(obj)
     except PolicyError as err:
         raise _located(err, text) from None
     assert policy is not None  # without collecting, the first error is raised
@@ -126,7 +134,14 @@ class _Parser:
     when nothing after the error can be read."""
 
     def __init__(
-        self, ptype: PolicyType, text: str | None, name: str, max_size: int | None, managed: bool, collect: bool
+        self,
+        ptype: PolicyType,
+        text: str | None,
+        name: str,
+        max_size: int | None,
+        managed: bool,
+        collect: bool,
+        stored: bool = False,
     ) -> None:
         self.ptype = ptype
         self.rules = RULES[ptype]
@@ -135,6 +150,7 @@ class _Parser:
         self.max_size = max_size if max_size is not None else self.rules.quota
         self.managed = managed
         self.collect = collect
+        self.stored = stored and ptype in _RESOURCE_POLICY_TYPES
         self.substitute = False
         self.errors: list[PolicyError] = []
 
@@ -396,13 +412,18 @@ class _Parser:
             raise MalformedPolicyDocument("Policy statement must contain resources.", path=format_path(where))
         static = []
         dynamic: list[Template] = []
+        unreadable: list[str] = []
         first_error = len(self.errors)
         for i, pattern in enumerate(patterns):
             at = format_path([*where, i] if isinstance(item[key], list) else where)
             if pattern != "*" and not pattern.startswith("arn:"):
                 self._fail(MalformedPolicyDocument(f'Resource {pattern} must be in ARN format or "*".', path=at))
                 continue
-            problem = resource_arn_error(pattern) if pattern != "*" and self.rules.iam_charset else None
+            checked = self.rules.iam_charset or self.ptype in _RESOURCE_POLICY_TYPES
+            problem = resource_arn_error(pattern) if pattern != "*" and checked else None
+            if problem is not None and self.stored:
+                unreadable.append(pattern)
+                continue
             if problem is not None:
                 self._fail(MalformedPolicyDocument(problem, detail=f"resource {pattern!r}", path=at))
                 continue
@@ -413,7 +434,7 @@ class _Parser:
                 static.append(compile_arn_tokens(template.tokens({}, None) or [], glob_service=False))
         if len(self.errors) > first_error:
             raise self.errors.pop()  # the element has failed: `_part` records its last error again
-        return ResourceSpec(has_nr, tuple(patterns), tuple(static), tuple(dynamic))
+        return ResourceSpec(has_nr, tuple(patterns), tuple(static), tuple(dynamic), tuple(unreadable))
 
     def _conditions(self, raw: JsonValue, path: list[PathItem]) -> tuple[Condition, ...]:
         if raw is None:
