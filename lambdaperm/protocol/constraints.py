@@ -27,6 +27,7 @@ from functools import cache
 
 from botocore.model import Shape  # type: ignore[import-untyped]
 
+from lambdaperm.protocol import dynamodb_transact_items
 from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.protocol.operation import Operation
 
@@ -64,6 +65,8 @@ def check_input(op: Operation, params: Mapping[str, object]) -> None:
     if problems:
         count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
         raise ServiceError(code, count + "; ".join(problems), 400)
+    if (op.service_name, op.name) == ("dynamodb", "TransactWriteItems"):  # one operation per item (fuzz campaign)
+        dynamodb_transact_items.check(params)
 
 
 def _camel(name: str) -> str:

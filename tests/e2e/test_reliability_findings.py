@@ -234,3 +234,92 @@ def test_sns_calls_without_a_required_member_are_a_validation_error_not_a_500(
         f"1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null",
     )
 
+
+def _dynamodb_raw(server: Endpoint, operation: str, body: str) -> tuple[int, str, str]:
+    """DynamoDB's JSON protocol, signed, with the body exactly as given (a `null` boto3 would not send)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
+    request = AWSRequest("POST", server.url + "/", data=body.encode(), headers=headers)
+    SigV4Auth(Credentials("test", "test"), "dynamodb", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    req = urllib.request.Request(prepared.url, data=body.encode(), headers=dict(prepared.headers), method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return int(resp.status), "", ""
+    except urllib.error.HTTPError as err:
+        data = json.loads(err.read() or b"{}")
+        return int(err.code), str(data.get("__type", "")).rsplit("#", 1)[-1], str(data.get("message", ""))
+
+
+def test_list_exports_without_a_table_arn_lists_the_accounts_exports_not_a_500(server: Endpoint) -> None:
+    """ListExports' TableArn is optional: without it DynamoDB lists the account's exports
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ListExports.html). moto read the missing key
+    (500)."""
+    ddb, s3 = server.client("dynamodb"), server.client("s3")
+    s3.create_bucket(Bucket="list-exports")
+    exported = set()
+    for name in ("export-one", "export-two"):
+        ddb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ddb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+        arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+        started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="list-exports", S3Prefix=name)
+        exported.add(started["ExportDescription"]["ExportArn"])
+    got = ddb.list_exports()
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert {e["ExportArn"] for e in got["ExportSummaries"]} >= exported  # both tables' exports
+    one = ddb.list_exports(TableArn=ddb.describe_table(TableName="export-one")["Table"]["TableArn"])
+    assert len(one["ExportSummaries"]) == 1 and one["ExportSummaries"][0]["ExportArn"] in exported
+
+
+def test_describe_export_of_an_unknown_export_is_export_not_found(server: Endpoint) -> None:
+    """DescribeExport of an export that does not exist: 400 ExportNotFoundException
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeExport.html, Errors). moto: KeyError."""
+    account = server.client("sts").get_caller_identity()["Account"]
+    arn = f"arn:aws:dynamodb:us-east-1:{account}:table/key-types/export/01234567890123-abcdefgh"
+    status, code, _message = _error(server.client("dynamodb").describe_export, ExportArn=arn)
+    assert (status, code) == (400, "ExportNotFoundException")
+
+
+NO_OPERATION = "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request"
+TWO_OPERATIONS = "TransactItems can only contain one of Check, Put, Update or Delete"
+KEY = '{"TableName": "key-types", "Key": {"id": {"S": "a"}}}'
+ITEM = '{"TableName": "key-types", "Item": {"id": {"S": "a"}}}'
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            '{"TransactItems": null}',
+            "1 validation error detected: Value null at 'transactItems' failed to satisfy constraint: "
+            "Member must not be null",
+        ),
+        ('{"TransactItems": [null]}', NO_OPERATION),
+        ('{"TransactItems": [{"Put": null}]}', NO_OPERATION),
+        ('{"TransactItems": [{}]}', NO_OPERATION),
+        (f'{{"TransactItems": [{{"Delete": {KEY}, "Put": {ITEM}}}]}}', TWO_OPERATIONS),
+    ],
+    ids=["null-list", "null-item", "null-put", "empty-item", "two-operations"],
+)
+def test_transact_write_items_without_exactly_one_operation_per_item_is_a_validation_error(
+    server: Endpoint, table: str, body: str, message: str
+) -> None:
+    """DynamoDB refuses a TransactWriteItems whose TransactItems is null, or an item of which does not hold exactly
+    one of ConditionCheck, Put, Update, Delete: 400 ValidationException
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html,
+    API_TransactWriteItem.html). lambdaperm denied the null and empty items as unmapped (AccessDeniedException)."""
+    assert _dynamodb_raw(server, "TransactWriteItems", body) == (400, "ValidationException", message)
