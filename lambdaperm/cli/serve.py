@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from lambdaperm.gateway.asgi import App
     from lambdaperm.gateway.connection_caps import ConnectionCaps, capped_protocol
     from lambdaperm.gateway.event_loop import uvicorn_loop
+    from lambdaperm.gateway.request_heads import bounded_heads
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:  # bound before anything is started or printed: a port in use is one line, nothing else
@@ -108,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         proxy_headers=False,
         loop=uvicorn_loop(),  # not epoll where the sandboxes share the server's uid (its watches): review round 7
-        http=capped_protocol(import_from_string(HTTP_PROTOCOLS["auto"]), caps),
+        # request heads bounded (isolation round 14)
+        http=capped_protocol(bounded_heads(import_from_string(HTTP_PROTOCOLS["auto"])), caps),
     )
     uvicorn.Server(uvicorn_config).run(sockets=[listener])
     caps.close()
