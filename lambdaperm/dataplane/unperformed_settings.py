@@ -42,7 +42,10 @@ Refused here (moto 5.2.1 stores each and acts on none):
 - CloudWatch Logs: `kmsKeyId` of CreateLogGroup (Logs encrypts with the key, and refuses when the key's policy
   does not let it, https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/logs/encrypt-log-data-kms.html);
   PutRetentionPolicy (Logs deletes events older than the retention,
-  https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html).
+  https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html);
+  PutResourcePolicy / DeleteResourcePolicy with `resourceArn` (region/account review round 15): a resource-scoped
+  policy is attached to that log group (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html);
+  moto drops the member, so the policy became the account's, for every group, whatever group (or text) was named.
 - DynamoDB: `SSESpecification` with a KMS key (Enabled true, SSEType KMS or left out: DynamoDB uses the key through
   a grant the caller's `kms:CreateGrant` makes, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.howitworks.html);
   UpdateTimeToLive enabling TTL (DynamoDB deletes expired items,
@@ -257,6 +260,10 @@ def _export_kms(p: Mapping[str, Any]) -> str | None:
     return "S3SseKmsKeyId" if _given(p.get("S3SseKmsKeyId")) else None
 
 
+def _resource_scoped(p: Mapping[str, Any]) -> str | None:
+    return "resourceArn (a resource-scoped policy)" if _given(p.get("resourceArn")) else None
+
+
 def _global_table(p: Mapping[str, Any]) -> str | None:
     return "global table replication"
 
@@ -280,6 +287,8 @@ READERS: dict[tuple[str, str], tuple[Reader, ...]] = {
     ("sns", "Subscribe"): (_subscribe,),
     ("logs", "CreateLogGroup"): (_log_group_kms,),
     ("logs", "PutRetentionPolicy"): (_retention,),
+    ("logs", "PutResourcePolicy"): (_resource_scoped,),
+    ("logs", "DeleteResourcePolicy"): (_resource_scoped,),
     ("dynamodb", "CreateTable"): (_table_sse("SSESpecification"), _table_policy, _multi_account_table),
     ("dynamodb", "UpdateTable"): (_update_table,),
     ("dynamodb", "RestoreTableFromBackup"): (_table_sse("SSESpecificationOverride"),),

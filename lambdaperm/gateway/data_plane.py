@@ -21,6 +21,7 @@ from lambdaperm.dataplane import (
     bucket_registry,
     deliveries,
     dynamodb_policies,
+    dynamodb_tag_targets,
     ec2_dry_run,
     ec2_endpoints,
     ec2_foreign_ids,
@@ -143,6 +144,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_destination(op.service_name, op.name, executed)  # a log group is no subscription destination
     if op.service_name == "sqs":  # the dead-letter queue's RedriveAllowPolicy (review round 3)
         check_redrive(op.name, executed, account, call.region, isinstance(server.dataplane, MotoBackend))
+    dynamodb_tag_targets.check(op.service_name, op.name, executed, account, call.region,  # round 15: no such table
+                               isinstance(server.dataplane, MotoBackend))
     if op.service_name == "s3" and "Bucket" in executed and (
         op.name not in _S3_NO_REGION_CHECK or call.region not in known_regions()  # no bucket in a non-region
     ):
