@@ -19,20 +19,20 @@ import re
 
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _YEAR_MIN, _YEAR_MAX = -292_275_054, 292_278_993  # the range of years IAM's date parser accepts
-_EPOCH = re.compile(r"^-?\d+$")
+_EPOCH = re.compile(r"^-?\d+$", re.ASCII)
 _ISO = re.compile(
     r"""^(?P<year>-?\d{1,9})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?
         (?:[Tt](?:(?P<hour>\d{1,2})(?::(?P<minute>\d{1,2})(?::(?P<second>\d{1,2})(?:\.\d{1,9})?)?)?
         (?:[Zz]|[+-](?P<zone_hour>\d{2})(?::?(?P<zone_minute>\d{2}))?)?)?)?$""",
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 
 
 def iam_accepts_date(value: str) -> bool:
     """Whether IAM's policy parser accepts `value` in a Date condition (see the module docstring)."""
-    if _EPOCH.match(value):
+    if _EPOCH.fullmatch(value):
         return _LONG_MIN <= int(value) <= _LONG_MAX
-    m = _ISO.match(value)
+    m = _ISO.fullmatch(value)
     if m is None:
         return False
     limits = {

@@ -259,7 +259,7 @@ class _Parser:
             if not isinstance(sid, str):
                 self._fail(_syntax("Sid must be a string", [*path, "Sid"]))
                 sid = None
-            elif self.rules.alnum_sid and not _ALNUM_SID.match(sid):
+            elif self.rules.alnum_sid and not _ALNUM_SID.fullmatch(sid):
                 self._fail(MalformedPolicyDocument(
                     "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the "
                     "regular expression [0-9A-Za-z]*",
@@ -363,8 +363,8 @@ class _Parser:
                     detail=f"action {pattern!r}", path=at,
                 ))
                 continue
-            if not _SERVICE_PREFIX.match(prefix.lower()):
-                text = f"Vendor {prefix} is not valid" if not _VENDOR_CHARS.match(prefix) else (
+            if not _SERVICE_PREFIX.fullmatch(prefix.lower()):
+                text = f"Vendor {prefix} is not valid" if not _VENDOR_CHARS.fullmatch(prefix) else (
                     "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")
                 self._fail(MalformedPolicyDocument(text, detail=f"action {pattern!r}", path=at))
                 continue

@@ -20,7 +20,7 @@ from .errors import MalformedPolicyDocument
 
 IdentityKey = tuple[str, ...]
 
-_ACCOUNT = re.compile(r"^\d{12}$")
+_ACCOUNT = re.compile(r"^\d{12}$", re.ASCII)
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazon(aws)?\.com(\.cn)?$")
 
 
@@ -107,9 +107,9 @@ def parse_caller(text: str, *, role_arn: str = "") -> Caller | None:
     users), or `*`/`anonymous`; None if not understood."""
     if text in ("*", "anonymous"):
         return Caller("anonymous", PrincipalKind.ANONYMOUS, "")
-    if _SERVICE.match(text):
+    if _SERVICE.fullmatch(text):
         return Caller(text, PrincipalKind.SERVICE, "", name=text)
-    provider = _PROVIDER.match(text)
+    provider = _PROVIDER.fullmatch(text)
     if provider:
         federated = PrincipalKind.WEB_IDENTITY if provider.group(2) == "oidc-provider" else PrincipalKind.SAML
         return Caller(text, federated, "", name=text)
@@ -131,10 +131,10 @@ def parse_caller(text: str, *, role_arn: str = "") -> Caller | None:
 
 def arn_identity(text: str) -> IdentityKey | None:
     """The identity key an AWS principal string names (account id, root, user, role, session, federated)."""
-    if _ACCOUNT.match(text):
+    if _ACCOUNT.fullmatch(text):
         return ("account", text)
     parts = text.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or not parts[1].startswith("aws") or not _ACCOUNT.match(parts[4]):
+    if len(parts) != 6 or parts[0] != "arn" or not parts[1].startswith("aws") or not _ACCOUNT.fullmatch(parts[4]):
         return None
     service, account, resource = parts[2], parts[4], parts[5]
     if parts[1] != "aws":
@@ -220,7 +220,7 @@ def compile_principal(element: object, path: str) -> PrincipalSpec:
                 if "*" in value or "?" in value:
                     raise _invalid(kind, value, where, "partial wildcards are not allowed in Principal")
                 key = arn_identity(value)
-                if key is None and re.match(r"^A[A-Z]{3}[A-Z0-9]{12,}$", value):
+                if key is None and re.fullmatch(r"^A[A-Z]{3}[A-Z0-9]{12,}$", value):
                     key = ("unique-id", value)  # a unique id of a deleted principal: matches nobody
                 if key is None:
                     raise _invalid(kind, value, where, "not an account id or an IAM/STS principal ARN")
@@ -231,6 +231,8 @@ def compile_principal(element: object, path: str) -> PrincipalSpec:
                     continue
                 if "*" in value or "?" in value or not value:
                     raise _invalid(kind, value, where, "a service principal takes no wildcard")
+                if not _SERVICE.fullmatch(value.lower()):
+                    raise _invalid(kind, value, where, "not a service principal name (<service>.amazonaws.com)")
                 keys.add(("service", value.lower()))
             elif kind == "Federated":
                 if value == "*":

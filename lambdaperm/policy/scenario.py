@@ -52,7 +52,7 @@ _POLICY_SLOTS = {
     "vpcEndpoint": PolicyType.ENDPOINT,
 }
 _ACTION = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9]+$")
-_ACCOUNT = re.compile(r"^\d{12}$")
+_ACCOUNT = re.compile(r"^\d{12}$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +76,14 @@ class Scenario:
                 path="principal",
             )
         action = _string(obj, "action")
-        if not _ACTION.match(action):
+        if not _ACTION.fullmatch(action):
             raise ScenarioError(f"The action {action!r} is not of the form service:Action.", path="action")
         resource = _string(obj, "resource")
         owner = obj.get("resourceOwnerAccount", "")
-        if not isinstance(owner, str) or (owner and not _ACCOUNT.match(owner)):
+        if not isinstance(owner, str) or (owner and not _ACCOUNT.fullmatch(owner)):
             raise ScenarioError("resourceOwnerAccount must be a 12-digit account id.", path="resourceOwnerAccount")
         org = obj.get("principalOrgId", "")
-        if not isinstance(org, str) or (org and not re.match(r"^o-[a-z0-9]{10,32}$", org)):
+        if not isinstance(org, str) or (org and not re.fullmatch(r"^o-[a-z0-9]{10,32}$", org)):
             raise ScenarioError("principalOrgId must look like o-abcdef1234.", path="principalOrgId")
         context = _context(obj.get("context", {}))
         unsupplied = _names(obj.get("unsuppliedKeys", []))

@@ -187,7 +187,6 @@ _URL_CASES = ["value-lf", "name-lf", "cookie-lf"]
 
 _LAMBDA_NAME_C = "^(?:arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:)?(?:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\\d{1}):)?(?:(?P<account>\\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9\\-_\\.]+)(?::(?P<qualifier>\\$LATEST(?:\\.PUBLISHED)?|[a-zA-Z0-9\\-_]+))?$"  # noqa: E501
 _IAM_ENTITY = "^arn:aws:iam::(?P<account>\\d{12}):(?P<kind>[a-z-]+)(?P<path>/(?:.*/)?)(?P<name>[^/]+)$"
-_LEGACY_ISO = "^(?P<year>-?\\d{1,9})(?:-(?P<month>\\d{1,2})(?:-(?P<day>\\d{1,2}))?)?\n        (?:[Tt](?:(?P<hour>\\d{1,2})(?::(?P<minute>\\d{1,2})(?::(?P<second>\\d{1,2})(?:\\.\\d{1,9})?)?)?\n        (?:[Zz]|[+-](?P<zone_hour>\\d{2})(?::?(?P<zone_minute>\\d{2}))?)?)?)?$"  # noqa: E501
 _SERVICE_HOST = "^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\\.amazonaws\\.com$"
 _LAMBDA_ROLE = "^arn:(aws[a-zA-Z-]*)?:iam::(\\d{12}):role/?[a-zA-Z_0-9+=,.@\\-_/]+$"
 _LAMBDA_NAME_S = "^(?:arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:)?(?:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\\d{1}):)?(?:(?P<account>\\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9-_.]+)(?::(?P<qualifier>\\$LATEST|[a-zA-Z0-9-_]+))?$"  # noqa: E501
@@ -222,24 +221,7 @@ _ALLOWED: dict[tuple[str, str], str] = {
     ("policy/conditions.py", r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"): (
         "a number in a condition, stripped first, then read by float(): no identity"
     ),
-    ("policy/legacy_dates.py", r"^-?\d+$"): "a date in policy text, then read by int(): no identity",
-    ("policy/legacy_dates.py", _LEGACY_ISO): "a date in policy text, read field by field: no identity",
     ("policy/loading.py", r"^[\u0009\u000A\u000D\u0020-\u00FF]*$"): "the class admits a newline anyway",
-    ("policy/parse.py", r"^[a-z0-9*?.-]+$"): "policy grammar: see the strict xfail (a vendor `s3\\n` is accepted)",
-    ("policy/parse.py", r"^[0-9A-Za-z]*$"): "policy grammar: see the strict xfail (a Sid `abc\\n` is accepted)",
-    ("policy/parse.py", r"^[^\s]+$"): "policy grammar: a value checked, then used as written",
-    ("policy/principals.py", r"^[a-z0-9][a-z0-9.-]*\.amazon(aws)?\.com(\.cn)?$"): (
-        "a service principal kept as written (`x.amazonaws.com\\n` matches no service; see the strict xfail)"
-    ),
-    ("policy/principals.py", r"^arn:aws[a-z-]*:iam::(\d{12}):(oidc-provider|saml-provider)/.+$"): _KEEPS,
-    (
-        "policy/principals.py",
-        r"^\d{12}$",
-    ): "an account kept as written (`…\\n` matches no caller; see the strict xfail)",
-    ("policy/principals.py", r"^A[A-Z]{3}[A-Z0-9]{12,}$"): "a deleted principal's unique id: matches nobody anyway",
-    ("policy/scenario.py", r"^[A-Za-z0-9-]+:[A-Za-z0-9]+$"): "a simulated action, then looked up exactly: no execution",
-    ("policy/scenario.py", r"^\d{12}$"): "a simulated owner, used as written: no execution",
-    ("policy/scenario.py", r"^o-[a-z0-9]{10,32}$"): "a simulated organization id, used as written: no execution",
     ("policy/variables.py", r"^\s*([^,\s]+)\s*,\s*'([^']*)'\s*$"): "policy text: a variable's default",
     ("services/iam/service_linked.py", _SERVICE_HOST): _MODEL + " (AWSServiceName)",
     ("services/iam/service_linked.py", r"^task/aws-service-role/([^/]+)/([^/]+)/([0-9a-f-]{36})$"): (
@@ -289,11 +271,6 @@ def test_every_dollar_anchored_match_in_the_package_is_reviewed() -> None:
         pytest.param({}, {"AWS": "111122223333\n"}, id="account-principal"),
         pytest.param({}, {"Service": "lambda.amazonaws.com\n"}, id="service-principal"),
     ],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 17: the policy grammar's `$`-anchored checks (policy/parse.py, policy/principals.py) "
-    "accept a final newline IAM refuses",
 )
 def test_a_policy_element_with_a_final_newline_is_malformed(
     server: Endpoint, statement: dict[str, str], principal: dict[str, str] | None
