@@ -223,8 +223,12 @@ shaped_pattern = st.one_of(
 # glob_match
 # --------------------------------------------------------------------------------------------------
 
-def _examples(n: int) -> settings:
-    return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _examples(n: int, *, derandomize: bool = False) -> settings:
+    """`derandomize` for the checks whose test asserts how often each kind of example was drawn: with a fixed
+    seed the counts are the same in every run, so the assertion cannot fail by chance."""
+    return settings(
+        max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=derandomize
+    )
 
 
 MANY = _examples(2000)  # the central oracle properties use 3,000 (set inline)
@@ -266,7 +270,7 @@ glob_pairs = st.one_of(
 )
 
 
-@_examples(3000)
+@_examples(3000, derandomize=True)
 @given(glob_pairs)
 def _check_glob_against_oracle(kind_pv: tuple[str, tuple[str, str]]) -> None:
     kind, (pattern, value) = kind_pv
@@ -309,7 +313,7 @@ def test_glob_case_sensitive_by_default(literal: str) -> None:
 _SHAPES_SEEN: Counter[str] = Counter()
 
 
-@_examples(1500)
+@_examples(1500, derandomize=True)
 @given(st.data())
 def _check_compiled_fast_paths(data: st.DataObject) -> None:
     pattern = data.draw(shaped_pattern)
