@@ -216,6 +216,7 @@ MULTI_ACTION_REQUESTS: dict[tuple[str, str], dict[str, Any]] = {
             "CreateVpcEndpoint": ({"VpcId": "vpc-1", "ServiceName": "com.amazonaws.us-east-1.s3"}, "vpc-endpoint"),
             "AuthorizeSecurityGroupIngress": ({"GroupId": "sg-1"}, "security-group-rule"),
             "AuthorizeSecurityGroupEgress": ({"GroupId": "sg-1"}, "security-group-rule"),
+            "CreateKeyPair": ({"KeyName": "k"}, "key-pair"),  # served since issue 8 §5
         }.items()
     },
     ("cloudtrail", "ListInsightsMetricData"): {
