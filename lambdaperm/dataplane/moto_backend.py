@@ -216,6 +216,9 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
         s3_restore_status.install()
     if service == "dynamodb":  # PutResourcePolicy's ExpectedRevisionId without a policy (dynamodb_policies)
         dynamodb_policies.install()
+        from . import dynamodb_export_reads
+
+        dynamodb_export_reads.install()  # ListExports / DescribeExport: installed before any replay, not lazily
     backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
     memoize_pure_moto_functions()  # after the service's modules are imported
     if isinstance(backend_dict, BackendDict):
