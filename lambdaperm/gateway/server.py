@@ -91,8 +91,12 @@ class Server:
         events.prune_bucket_notifications(self)  # after the restore: the restored buckets keep their targets
 
     def start_pollers(self) -> None:
+        from lambdaperm.services.lambda_ import async_queue_store
+
         from .events import SqsPoller
 
+        # Event invocations acknowledged before the last stop, run again (persistence round 12)
+        async_queue_store.resume(self.records, self.trail, self.lambda_env)
         self.poller = SqsPoller(self)
         self.poller.start()
         if self.journal is not None:

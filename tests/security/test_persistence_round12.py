@@ -362,24 +362,10 @@ def _runs(ddb: Any, until: Callable[[list[str]], bool], seconds: float) -> list[
         time.sleep(0.2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 12: acknowledged Event invocations live in memory (LambdaEnv.submit); a kill -9 loses them",
-)
-def test_an_acknowledged_event_invocation_survives_kill_9(make_server: Callable[..., Endpoint], tmp_path: Path) -> None:
-    """Attack: an asynchronous invocation answered 202 is held in the server's memory only (a thread pool's
-    queue, `LambdaEnv.submit`); a `kill -9` while it waits or runs loses it, and nothing runs it after the
-    restart — the acknowledged event is gone.
-
-    AWS: "Lambda places the event in a queue and returns a success response without additional information. A
-    separate process reads events from the queue and sends them to your function", retrying errors for up to
-    6 hours (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html): the event is durable once
-    acknowledged and is run to completion (or to its retries and destinations) whatever happens to the host."""
+def _runs_function(server: Endpoint, ddb: Any, code: str) -> Any:
+    """The table `r12-runs` and the function `r12-async` (running `code`, allowed to write the table); its client."""
     from tests.e2e.lambda_helpers import make_role, zip_of
 
-    state = tmp_path / "state"
-    server = make_server(state)
-    ddb = server.client("dynamodb")
     ddb.create_table(
         TableName="r12-runs",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -407,9 +393,26 @@ def test_an_acknowledged_event_invocation_survives_kill_9(make_server: Callable[
         Runtime="python3.11",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": zip_of({"app.py": _STARTS})},
+        Code={"ZipFile": zip_of({"app.py": code})},
         Timeout=60,
     )
+    return lam
+
+
+def test_an_acknowledged_event_invocation_survives_kill_9(make_server: Callable[..., Endpoint], tmp_path: Path) -> None:
+    """Attack: an asynchronous invocation answered 202 is held in the server's memory only (a thread pool's
+    queue, `LambdaEnv.submit`); a `kill -9` while it waits or runs loses it, and nothing runs it after the
+    restart — the acknowledged event is gone.
+
+    AWS: "Lambda places the event in a queue and returns a success response without additional information. A
+    separate process reads events from the queue and sends them to your function", retrying errors for up to
+    6 hours (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html): the event is durable once
+    acknowledged and is run to completion (or to its retries and destinations) whatever happens to the host.
+    Fixed: the event is in the SQLite state before the 202 and run again at start-up (async_queue_store)."""
+    state = tmp_path / "state"
+    server = make_server(state)
+    ddb = server.client("dynamodb")
+    lam = _runs_function(server, ddb, _STARTS)
     assert lam.invoke(FunctionName="r12-async", InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
     started = _runs(ddb, lambda items: len(items) >= 1, 60)
     assert [i for i in started if i.startswith("start:")], started  # acknowledged, running, not done
@@ -419,3 +422,61 @@ def test_an_acknowledged_event_invocation_survives_kill_9(make_server: Callable[
     restarted = make_server(state).client("dynamodb")
     after = _runs(restarted, lambda items: any(i.startswith("done:") for i in items), 45)
     assert any(i.startswith("done:") for i in after), f"the acknowledged event never completed: {after}"
+
+
+_RUNS = """
+import uuid
+import boto3
+
+def handler(event, context):
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    run = event["tag"] + ":" + context.aws_request_id + ":" + uuid.uuid4().hex  # one item per run, retries too
+    ddb.put_item(TableName="r12-runs", Item={"id": {"S": run}})
+    return {}
+"""
+
+
+def _stored_events(state: Path) -> list[str]:
+    """The accepted events the server's state holds (async_queue_store.EVENTS; a WAL database reads while served)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(state / "state.db")) as conn:
+        rows = conn.execute("SELECT key FROM records WHERE namespace='lambda.async-event'").fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def test_an_event_whose_run_ended_is_not_run_again_after_a_restart(
+    make_server: Callable[..., Endpoint], tmp_path: Path
+) -> None:
+    """Attack (the other side of the fix above): a completed event left in the state would run again at every
+    start-up — a second run AWS does not make after a clean restart. Lambda removes the event from its queue once
+    the function has processed it (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html); at least
+    once holds across a crash only. The completed event is gone from the state, and after the restart a later event
+    runs while the first one has still run once."""
+    from tests.e2e.conftest import stop_server
+
+    state = tmp_path / "state"
+    server = make_server(state)
+    ddb = server.client("dynamodb")
+    lam = _runs_function(server, ddb, _RUNS)
+    assert (
+        lam.invoke(FunctionName="r12-async", InvocationType="Event", Payload=b'{"tag": "first"}')["StatusCode"] == 202
+    )
+    first = _runs(ddb, lambda items: len(items) >= 1, 60)
+    assert len(first) == 1 and first[0].startswith("first:"), first
+    # the run ended: its record goes after the handler's write, so wait for the state to be empty (bounded)
+    deadline = time.monotonic() + 30
+    while _stored_events(state) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _stored_events(state) == []
+    assert stop_server(server) == 0
+    assert _stored_events(state) == []
+
+    restarted = make_server(state)
+    lam2 = restarted.client("lambda")
+    assert (
+        lam2.invoke(FunctionName="r12-async", InvocationType="Event", Payload=b'{"tag": "second"}')["StatusCode"] == 202
+    )
+    after = _runs(restarted.client("dynamodb"), lambda items: any(i.startswith("second:") for i in items), 60)
+    assert [i for i in after if i.startswith("second:")], after
+    assert [i for i in after if i.startswith("first:")] == first, after  # run once, not again at start-up

@@ -20,7 +20,7 @@ from lambdaperm.protocol.errors import ServiceError
 
 from ..context import Output, Params, RequestContext
 from ..sts import issue_role_session
-from . import incarnation, store
+from . import async_queue_store, incarnation, store
 from .errors import invalid
 from .functions import ref_of
 from .roles import calls, lambda_can_assume, role_allows, role_entity
@@ -175,7 +175,8 @@ def invoke(ctx: RequestContext, p: Params) -> Output:
         return {"StatusCode": 204}
     if kind == "Event":
         # the account's share of async threads; its queue full: throttled (isolation review round 8)
-        if not ctx.env.submit(lambda: run(ctx, fn, version, payload), fn["Account"], len(payload)):
+        # stored in the state before the 202, run again after a restart (persistence round 12: async_queue_store)
+        if not async_queue_store.accept(ctx, fn, version, payload):
             raise ServiceError("TooManyRequestsException", "Rate Exceeded.", 429,
                                fields={"Type": "User", "Reason": "ConcurrentInvocationLimitExceeded"})
         return {"StatusCode": 202}
