@@ -13,6 +13,12 @@ are committed in. What the backend draws during a unit is made a function of wha
   confirmation token — goes on the unit's `tape` live and is read back from it on replay (`taped`): a replay
   never asks today's policies about a delivery decided then.
 
+Each call entry carries the HTTP status the backend answered it live (`answered`; persistence review round 13).
+A replay answered another status — a refused write that now succeeds, or an acknowledged one now refused: another
+moto version, a changed replacement of moto's code — would restore state nobody was answered for, or lose what
+was: the start-up stops there (`ReplayDiverged`, a one-line refusal of `lambdaperm serve`) and leaves the state
+directory as it is, for the backend that wrote it. Entries written before this carry no status and are not checked.
+
 Entries wait in memory until the trail writer's next commit takes them (`take`) and inserts them in the same
 transaction as the records of that batch (gateway/trail_writer.py): a call is answered only after its trail
 record is committed, and every journal entry assigned before it — its own among them — is in that
@@ -72,6 +78,7 @@ class Entry(NamedTuple):
     seed: int
     time: float  # epoch seconds: the clock the backend read during the unit
     tape: tuple[Any, ...]
+    outcome: int | None = None  # the HTTP status the backend answered the call live (None: internal, or older)
 
 
 @dataclass
@@ -86,6 +93,7 @@ class Unit:
     position: int = 0
     writes: list[tuple[Write, Callable[[], None]]] = field(default_factory=list)  # `alongside`
     tape_bytes: int = 0  # what taped values weigh (`taped`'s `weigh`: an import's bytes), towards a snapshot
+    outcome: int | None = None  # the status the backend answered the unit's call (its first), live or replayed
 
 
 _current = threading.local()
@@ -127,8 +135,16 @@ def alongside(write: Write, committed: Callable[[], None]) -> bool:
     return True
 
 
-class ReplayDiverged(Exception):
-    """A replayed unit did not follow the path it took live."""
+def answered(status: int) -> None:
+    """The backend answered the running unit's call with `status` (the first answer of a unit is its outcome)."""
+    unit = current()
+    if unit is not None and unit.outcome is None:
+        unit.outcome = status
+
+
+class ReplayDiverged(ValueError):
+    """A replayed unit did not follow the path it took live (a ValueError: `lambdaperm serve` refuses to start
+    with its message, one line)."""
 
 
 _INTERNAL: dict[str, Callable[..., Any]] = {}
@@ -240,6 +256,7 @@ class Journal:
                         unit.seed,
                         unit.time,
                         tuple(unit.tape),
+                        unit.outcome,
                     )
                     self._next += 1
                     self.since_snapshot += 1
@@ -266,6 +283,13 @@ class Journal:
                 _current.unit = None
         if unit.position != len(entry.tape):
             raise ReplayDiverged(f"entry {entry.seq} used {unit.position} of its {len(entry.tape)} recorded decisions")
+        if entry.outcome is not None and unit.outcome != entry.outcome:
+            raise ReplayDiverged(
+                f"the data-plane journal's entry {entry.seq} ({entry.service}:{entry.operation}) was answered HTTP "
+                f"{entry.outcome} and its replay HTTP {unit.outcome}: this backend (moto, or lambdaperm's changes to "
+                "it) does not do what the one that wrote the journal did, and restoring would create or lose state "
+                "nobody was answered for; start the version that wrote this state directory"
+            )
 
     def commit(self) -> None:
         """Commit the waiting entries now (outside any unit); a failure leaves them waiting for the next commit."""

@@ -28,7 +28,7 @@ from lambdaperm.protocol.errors import ServiceError
 
 from .canonical import canonical_request, routing_url
 from .canonical_xml import keep_carriage_returns
-from .journal import Journal, Unit, taped
+from .journal import Journal, Unit, answered, taped
 from .reply_parsing import ResponseHeaders, parser
 
 log = logging.getLogger("lambdaperm.dataplane")
@@ -120,8 +120,8 @@ class MotoBackend:
 
                 plan = taped(logs_exports._PINNED.get)
                 with logs_exports.executing(plan):
-                    return self._dispatch(service, operation, request)
-            return self._dispatch(service, operation, request)
+                    return self._answered(service, operation, request)
+            return self._answered(service, operation, request)
 
     def _receive(self, request: Any, params: dict[str, Any], account: str, region: str,
                  model: OperationModel) -> tuple[int, Any, Any]:
@@ -136,7 +136,7 @@ class MotoBackend:
         wait = _receive_wait(params, account, region)
         if wait is None:  # invalid or unknown: moto answers its error at once
             with self.journal.unit("call", "sqs", "ReceiveMessage", params, account, region):
-                return self._dispatch("sqs", "ReceiveMessage", request)
+                return self._answered("sqs", "ReceiveMessage", request)
         attempt = {**params, "WaitTimeSeconds": 0}
         request = canonical_request(model, attempt, account, region)
         request = keep_carriage_returns(model, request)
@@ -144,12 +144,23 @@ class MotoBackend:
         while True:
             with self.journal.unit("call", "sqs", "ReceiveMessage", attempt, account, region) as unit:
                 before = _queue_state(params, account, region)
-                status, headers, body = self._dispatch("sqs", "ReceiveMessage", request)
+                status, headers, body = self._answered("sqs", "ReceiveMessage", request)
                 received = status >= 300 or b"ReceiptHandle" in _bytes(body)
                 unit.keep = received or _queue_state(params, account, region) != before
             if received or time.monotonic() >= deadline:
                 return status, headers, body
             time.sleep(0.02)
+
+    def _answered(self, service: str, operation: str, request: Any) -> tuple[int, Any, Any]:
+        """`_dispatch` inside a unit: the status the backend answered is the unit's outcome, kept with its journal
+        entry and checked when it is replayed (`journal.answered`; persistence review round 13)."""
+        try:
+            status, headers, body = self._dispatch(service, operation, request)
+        except ServiceError as err:
+            answered(err.status)
+            raise
+        answered(status)
+        return status, headers, body
 
     def _dispatch(self, service: str, operation: str, request: Any) -> tuple[int, Any, Any]:
         from moto.core.exceptions import HTTPException

@@ -8,7 +8,9 @@ was, whatever the destination's policy says today. Nothing else lambdaperm does 
 S3 or SNS event reaches a Lambda function (those deliveries are `gateway/events.py`'s, after the call, never
 part of a unit), no record is written (lambdaperm's records and the trail are already durable). An entry
 whose replay answers an error answered that error live too (a refused or failed call that reached the
-backend is journaled: what it did, if anything, is done again). A DynamoDB import or export, and a Logs export,
+backend is journaled: what it did, if anything, is done again); each entry carries the status it was answered and
+a replay answered another stops the start-up (`journal.Journal.replaying_unit`, persistence review round 13).
+A DynamoDB import or export, and a Logs export,
 runs inside its entry's unit, as it did live, from the plan on the entry's tape (`dynamodb_imports`,
 `dynamodb_exports`, `logs_exports`, installed before the first entry).
 """
