@@ -30,6 +30,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.botocore_members import served_members
 from tests.security.iam_users import clients_of, user_keys
 
 REGION = "us-east-1"
@@ -473,38 +474,19 @@ ROWS: dict[tuple[str, str, str], tuple[str, str]] = {
 }
 
 
-def _members(shape: Any, path: str, seen: frozenset[str], out: list[str]) -> None:
-    if shape is None or shape.name in seen:
-        return
-    seen = seen | {shape.name}
-    if shape.type_name == "structure":
-        for name, member in shape.members.items():
-            here = f"{path}.{name}" if path else name
-            named = _ROLE.search(name) or _KMS.search(name) or (path and _DESTINATION.search(name))
-            if named or (not path and name in _TOP_LEVEL):
-                out.append(here)
-            _members(member, here, seen, out)
-    elif shape.type_name == "list":
-        _members(shape.member, f"{path}[]", seen, out)
-    elif shape.type_name == "map":
-        _members(shape.value, f"{path}{{}}", seen, out)
+def _picked(name: str, parent: str) -> bool:
+    """A member naming a role or a KMS key anywhere, a destination below the top level, or a top-level member of
+    `_TOP_LEVEL`."""
+    return bool(
+        _ROLE.search(name)
+        or _KMS.search(name)
+        or (parent and _DESTINATION.search(name))
+        or (not parent and name in _TOP_LEVEL)
+    )
 
 
 def _inventory() -> set[tuple[str, str, str]]:
-    from lambdaperm.catalog.coverage import mapped_operations
-    from lambdaperm.cli import condition_keys as served_doc
-
-    served = served_doc.served()
-    session = botocore.session.get_session()
-    found: set[tuple[str, str, str]] = set()
-    for service, operation in sorted({(s, o) for s, o, _ in mapped_operations()}):
-        ops = served.get(service, ())
-        if service not in served or (ops is not None and operation not in ops):
-            continue
-        out: list[str] = []
-        _members(session.get_service_model(service).operation_model(operation).input_shape, "", frozenset(), out)
-        found |= {(service, operation, p) for p in out}
-    return found
+    return served_members(_picked)
 
 
 def test_every_role_key_or_destination_member_of_a_served_operation_is_classified() -> None:

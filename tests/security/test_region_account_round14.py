@@ -22,11 +22,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.botocore_members import served_members
 from tests.security.iam_users import clients_of, user_keys
 
 A = "791400000001"
@@ -180,37 +180,8 @@ EXPLICIT |= {
 _NAMED = re.compile(r"(Arn|ARN|arn|Arns|ARNs|Endpoint|endpoint|QueueUrl)$")
 
 
-def _members(shape: Any, path: str, seen: frozenset[str], out: list[str]) -> None:
-    if shape is None or shape.name in seen:
-        return
-    seen = seen | {shape.name}
-    if shape.type_name == "structure":
-        for name, member in shape.members.items():
-            here = f"{path}.{name}" if path else name
-            if _NAMED.search(name):
-                out.append(here)
-            _members(member, here, seen, out)
-    elif shape.type_name == "list":
-        _members(shape.member, f"{path}[]", seen, out)
-    elif shape.type_name == "map":
-        _members(shape.value, f"{path}{{}}", seen, out)
-
-
 def _inventory() -> set[tuple[str, str, str]]:
-    from lambdaperm.catalog.coverage import mapped_operations
-    from lambdaperm.cli import condition_keys as served_doc
-
-    served = served_doc.served()
-    session = botocore.session.get_session()
-    found: set[tuple[str, str, str]] = set()
-    for service, operation in sorted({(s, o) for s, o, _ in mapped_operations()}):
-        ops = served.get(service, ())
-        if service not in served or (ops is not None and operation not in ops):
-            continue
-        out: list[str] = []
-        _members(session.get_service_model(service).operation_model(operation).input_shape, "", frozenset(), out)
-        found |= {(service, operation, p) for p in out}
-    return found
+    return served_members(lambda name, _parent: bool(_NAMED.search(name)))
 
 
 def classify() -> dict[tuple[str, str, str], str]:
