@@ -26,6 +26,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.arn_spellings import spellings
 from tests.security.botocore_members import served_members
 from tests.security.iam_users import clients_of, user_keys
 
@@ -34,18 +35,7 @@ B = "791400000002"
 EAST = "us-east-1"
 
 # round 13's ten spellings of "resource <res> of service <s> in A's us-east-1" that are not its ARN
-SPELLINGS: dict[str, str] = {
-    "aws-cn": "arn:aws-cn:{s}:{r}:{a}:{res}",
-    "aws-us-gov": "arn:aws-us-gov:{s}:{r}:{a}:{res}",
-    "wrong-service": "arn:aws:iam:{r}:{a}:{res}",
-    "upper-service": "arn:aws:{S}:{r}:{a}:{res}",
-    "newline": "arn:aws:{s}:{r}:{a}:{res}\n",
-    "space": "arn:aws:{s}:{r}:{a}:{res} ",
-    "extra-colon-segment": "arn:aws:{s}:{r}:{a}:x:{res}",
-    "extra-path-segment": "arn:aws:{s}:{r}:{a}:x/{res}",
-    "other-region": "arn:aws:{s}:eu-west-1:{a}:{res}",
-    "other-account": "arn:aws:{s}:{r}:{b}:{res}",
-}
+SPELLINGS: dict[str, str] = spellings(wrong_service="iam")
 
 # ---- the table -------------------------------------------------------------------------------------------------
 
