@@ -1,8 +1,11 @@
-"""A bound on the connections one sandbox holds to the endpoint, and on all of them together (isolation round 11).
+"""A bound on the connections one sandbox holds to the endpoint, on one account's sandboxes together (isolation
+round 14), and on all of them together (isolation round 11).
 
 AWS's rule: one function's code cannot deny the service to other accounts — each execution environment is isolated
 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html) and holds at most 1,024 file
-descriptors (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+descriptors (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). What one account may hold is
+charged to that account, never to a pool every account draws on: concurrency is per account
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html).
 
 Why: every TCP connection a handler opens to the endpoint (the one address it is given) is a descriptor of the
 server's one process, and uvicorn never closes a connection that has sent no request (its keep-alive timeout is armed
@@ -14,10 +17,15 @@ How: as root each sandbox runs under a uid of its own (`runtime.sandbox_uids`) i
 the kernel knows which sandbox owns the peer of a loopback connection. When a connection is accepted the server asks
 the kernel for the owner of the one peer socket (a sock_diag netlink query of the exact 4-tuple: one request, one
 answer, no table scan; https://man7.org/linux/man-pages/man7/sock_diag.7.html) and closes it at once when its
-sandbox already holds `PER_SANDBOX` connections, or when all sandboxes together hold `sandbox_share` of the server's
-descriptors. Every connection, a sandbox's or not, is closed at once beyond `total` — the descriptors the server
-keeps for its own files (SQLite, botocore's models, workers' pipes) so that a call it accepted is answered, never a
-500 for lack of a descriptor. A refused connection costs the server one accept and one close.
+sandbox already holds `PER_SANDBOX` connections, when the sandboxes of the account it serves (the runtime's record,
+`runtime.sandbox_uids.account_of`) together hold `per_account`, or when all sandboxes together hold `sandbox_share`
+of the server's descriptors. The rule per account is fixed: `per_account` = max(`PER_SANDBOX`, sandbox share // 4), so
+one account — however many environments it keeps warm — takes at most a quarter of the sandboxes' share (and at
+least one sandbox's worth), and every other account's sandboxes keep the rest. A sandbox uid that serves no account
+(its sandbox is gone, the socket passed on) is refused. Every connection, a sandbox's or not, is closed at once
+beyond `total` — the descriptors the server keeps for its own files (SQLite, botocore's models, workers' pipes)
+so that a call it accepted is answered, never a 500 for lack of a descriptor. A refused connection costs the server
+one accept and one close.
 
 An unprivileged server's sandboxes share its uid (bwrap maps it), so no sandbox is told apart there: only `total`
 applies.
@@ -33,14 +41,16 @@ import resource
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lambdaperm.runtime.sandbox_uids import COUNT, FIRST
+from lambdaperm.runtime.sandbox_uids import COUNT, FIRST, account_of
 
 PER_SANDBOX = 64  # connections one sandbox (one uid) may hold to the endpoint at once
 RESERVE = 512  # descriptors the server keeps for everything but connections
 SANDBOX_SHARE = 0.5  # of the connections the server may hold, the part all sandboxes together may take
+ACCOUNT_PARTS = 4  # one account's sandboxes together may take 1/ACCOUNT_PARTS of the sandboxes' share (at least 64)
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -125,14 +135,15 @@ def _address(name: Any) -> tuple[str, int] | None:
 
 @dataclass(frozen=True)
 class Ticket:
-    """An admitted connection: `uid` is its sandbox's, None for any other caller."""
+    """An admitted connection: `uid` is its sandbox's and `account` the account it serves, None for any other caller."""
 
     uid: int | None
+    account: str | None = None
 
 
 class ConnectionCaps:
-    """Counts the connections the server holds, per sandbox uid and in total, and refuses those beyond the caps.
-    Called on the event loop's thread only."""
+    """Counts the connections the server holds, per sandbox uid, per account and in total, and refuses those beyond
+    the caps. Called on the event loop's thread only."""
 
     def __init__(
         self,
@@ -140,15 +151,19 @@ class ConnectionCaps:
         per_sandbox: int = PER_SANDBOX,
         sandbox_share: float = SANDBOX_SHARE,
         owners: PeerOwners | None = None,
+        accounts: Callable[[int], str | None] = account_of,
     ) -> None:
         self.total = total
         self.per_sandbox = per_sandbox
         self.sandbox_total = int(total * sandbox_share)
+        self.per_account = max(per_sandbox, self.sandbox_total // ACCOUNT_PARTS)
         self._owners = owners
+        self._accounts = accounts
         self._open = 0
         self._sandboxes = 0
         self._per_uid: dict[int, int] = {}
-        self._warned: set[int | None] = set()
+        self._per_account: dict[str, int] = {}
+        self._warned: set[int | str | None] = set()
         self.refused = 0
 
     @classmethod
@@ -176,15 +191,26 @@ class ConnectionCaps:
             self._refuse(None, f"the server holds {self._open} connections, its limit")
             return None
         if uid is not None:
+            account = self._accounts(uid)
+            if account is None:
+                self._refuse(uid, f"sandbox uid {uid} serves no account")
+                return None
             held = self._per_uid.get(uid, 0)
             if held >= self.per_sandbox:
                 self._refuse(uid, f"sandbox uid {uid} holds {held} connections, its limit")
+                return None
+            charged = self._per_account.get(account, 0)
+            if charged >= self.per_account:
+                self._refuse(account, f"account {account}'s sandboxes hold {charged} connections, its limit")
                 return None
             if self._sandboxes >= self.sandbox_total:
                 self._refuse(uid, f"sandboxes hold {self._sandboxes} connections, their limit")
                 return None
             self._per_uid[uid] = held + 1
+            self._per_account[account] = charged + 1
             self._sandboxes += 1
+            self._open += 1
+            return Ticket(uid, account)
         self._open += 1
         return Ticket(uid)
 
@@ -197,13 +223,19 @@ class ConnectionCaps:
                 self._per_uid[uid] = held
             else:
                 self._warned.discard(uid)
+        if (account := ticket.account) is not None:
+            charged = self._per_account.pop(account) - 1
+            if charged:
+                self._per_account[account] = charged
+            else:
+                self._warned.discard(account)
         if self._open == 0:
             self._warned.discard(None)
 
-    def _refuse(self, uid: int | None, why: str) -> None:
+    def _refuse(self, who: int | str | None, why: str) -> None:
         self.refused += 1
-        if uid not in self._warned:  # once until the cap is no longer reached: a flood is one line, not thousands
-            self._warned.add(uid)
+        if who not in self._warned:  # once until the cap is no longer reached: a flood is one line, not thousands
+            self._warned.add(who)
             log.warning(
                 "connection refused: %s (closed at once; AWS: one function cannot deny the service to others)", why
             )

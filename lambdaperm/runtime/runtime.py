@@ -295,7 +295,7 @@ class Runtime:
 
         if sandbox is not None and sandbox.privileged:
             try:
-                uid = self._uids.acquire()
+                uid = self._uids.acquire(owner)  # the uid names its account: connection caps (round 14)
             except UidsExhausted as e:
                 release_owner()
                 raise WorkerStartError(str(e)) from None

@@ -11,6 +11,11 @@ The uids come from ``[FIRST, FIRST + COUNT)``: above systemd's container range (
 systemd-nspawn and subuid ranges live) and below its foreign range (0x7FFE0000), with no passwd entry. A server
 starts at a random offset, so two servers on one host rarely meet; if they did, the two sandboxes would share one
 budget (each still bounded). A uid comes back when its worker has been reaped: its PID namespace is then empty.
+
+Each uid in use names the account its sandbox serves (`account_of`): the gateway charges a sandbox's connections to
+that account (`gateway/connection_caps.py`), as Lambda charges concurrency per account
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html). The record is process-wide, so no two
+`SandboxUids` of one process hand out the same uid while it names an account.
 """
 
 from __future__ import annotations
@@ -20,6 +25,15 @@ import threading
 
 FIRST = 0x70000000
 COUNT = 0x0FFE0000
+
+_accounts: dict[int, str] = {}  # every uid in use in this process that serves an account -> that account
+_accounts_lock = threading.Lock()
+
+
+def account_of(uid: int) -> str | None:
+    """The account whose sandbox runs under `uid` now, None when no sandbox of this process does."""
+    with _accounts_lock:
+        return _accounts.get(uid)
 
 
 class UidsExhausted(Exception):
@@ -36,19 +50,24 @@ class SandboxUids:
         self._used: set[int] = set()
         self._lock = threading.Lock()
 
-    def acquire(self) -> int:
-        with self._lock:
-            if len(self._used) >= self._count:
+    def acquire(self, account: str | None = None) -> int:
+        """A uid no live sandbox of this process holds; `account`, the account its sandbox serves (`account_of`)."""
+        with self._lock, _accounts_lock:
+            if len(self._used) + sum(1 for u in _accounts if u not in self._used) >= self._count:
                 raise UidsExhausted(f"all {self._count} sandbox uids are in use")
-            while (uid := self._first + self._next) in self._used:
+            while (uid := self._first + self._next) in self._used or uid in _accounts:
                 self._next = (self._next + 1) % self._count
             self._next = (self._next + 1) % self._count
             self._used.add(uid)
+            if account is not None:
+                _accounts[uid] = account
             return uid
 
     def release(self, uid: int) -> None:
-        with self._lock:
-            self._used.discard(uid)
+        with self._lock, _accounts_lock:
+            if uid in self._used:
+                self._used.discard(uid)
+                _accounts.pop(uid, None)
 
     def in_use(self) -> int:
         with self._lock:
