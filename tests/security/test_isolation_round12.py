@@ -10,11 +10,8 @@ attack and asserts the outcome the server promises in AWS's terms.
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,7 @@ import pytest
 
 from lambdaperm.runtime.code_store import CodeStore
 from tests.e2e.conftest import Endpoint
-from tests.e2e.lambda_helpers import make_role
+from tests.security.handler_probes import deploy, invoke, package
 from tests.security.test_runtime_limits import SANDBOX_MODES, sandboxed_server
 
 ATTACKER = "111111111111"
@@ -92,34 +89,11 @@ def server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
 
 
 def _package(code: str) -> bytes:
-    """A byte-for-byte reproducible package (fixed entry date): two accounts building the same source get the same
-    CodeSha256, as a deterministic build tool gives them."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr(zipfile.ZipInfo("app.py", date_time=(2024, 1, 1, 0, 0, 0)), code)
-    return buf.getvalue()
+    return package(code, reproducible=True)
 
 
 def _deploy(server: Endpoint, account: str, name: str, code: str) -> Any:
-    role = make_role(server.client("iam", key=account), f"{name}-role")
-    lam = server.client("lambda", key=account, region=REGION)
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": _package(code)},
-        Timeout=60,
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    return lam
-
-
-def _invoke(lam: Any, name: str, event: dict[str, Any]) -> Any:
-    reply = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
-    body = json.loads(reply["Payload"].read())
-    assert "FunctionError" not in reply, body
-    return body
+    return deploy(server, account, name, _package(code), region=REGION, timeout=60)
 
 
 def _victims_data(server: Endpoint, marker: str) -> dict[str, Any]:
@@ -169,7 +143,7 @@ def test_a_handler_cannot_reach_the_endpoints_internal_paths_or_motos_management
     _victim(server, "net")
     before = _victims_data(server, "net")
     lam = _deploy(server, ATTACKER, "prober", PROBER)
-    answers = _invoke(lam, "prober", {"probes": PROBES})
+    answers = invoke(lam, "prober", {"probes": PROBES})
     _held(answers, "net")
     assert _victims_data(server, "net") == before, "the victim's data changed after A's handler probed the endpoint"
 
@@ -202,18 +176,18 @@ def test_a_warm_worker_does_not_carry_module_state_across_accounts(server: Endpo
     only its own invocation's state."""
     a = _deploy(server, ATTACKER, "state-a", OBSERVER)
     b = _deploy(server, VICTIM, "state-b", OBSERVER)
-    assert _invoke(a, "state-a", {"secret": "a-secret"})["seen"] == ["a-secret"]
-    assert _invoke(b, "state-b", {"secret": "b-secret"})["seen"] == ["b-secret"]
-    assert _invoke(a, "state-a", {"secret": "a-again"})["seen"] == ["a-secret", "a-again"]  # A's worker: warm
+    assert invoke(a, "state-a", {"secret": "a-secret"})["seen"] == ["a-secret"]
+    assert invoke(b, "state-b", {"secret": "b-secret"})["seen"] == ["b-secret"]
+    assert invoke(a, "state-a", {"secret": "a-again"})["seen"] == ["a-secret", "a-again"]  # A's worker: warm
 
 
 def _copy_after_eviction(lam: Any, name: str) -> tuple[list[int], list[int]]:
     """The identity of the function's /var/task before and after an UpdateFunctionConfiguration, which evicts its
     warm environments (its own reference on the unzipped copy goes with them)."""
-    first = _invoke(lam, name, {})["copy"]
+    first = invoke(lam, name, {})["copy"]
     lam.update_function_configuration(FunctionName=name, Description="evict")
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
-    return first, _invoke(lam, name, {})["copy"]
+    return first, invoke(lam, name, {})["copy"]
 
 
 def test_a_fresh_environment_gets_a_fresh_copy_of_its_package(server: Endpoint) -> None:
@@ -238,7 +212,7 @@ def test_a_handler_cannot_learn_that_another_account_runs_the_same_package(serve
     (the control above)."""
     code = OBSERVER.replace("SEEN = []", "SEEN = ['shared']")
     b = _deploy(server, VICTIM, "victim-pkg", code)
-    _invoke(b, "victim-pkg", {})  # B's environment is warm, holding its package
+    invoke(b, "victim-pkg", {})  # B's environment is warm, holding its package
     a = _deploy(server, ATTACKER, "guess-pkg", code)
     first, second = _copy_after_eviction(a, "guess-pkg")
     assert first != second, "A's recreated environment got the copy B's environment kept alive: B runs this package"

@@ -9,17 +9,14 @@ lambda-isolation-technologies.html, https://docs.aws.amazon.com/lambda/latest/dg
 
 from __future__ import annotations
 
-import io
-import json
 import secrets
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Endpoint
-from tests.e2e.lambda_helpers import make_role
+from tests.security.handler_probes import deploy, invoke, package
 from tests.security.test_runtime_limits import SANDBOX_MODES, sandboxed_server
 
 ATTACKER = "111111111111"
@@ -110,33 +107,8 @@ def server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
     yield from sandboxed_server(request)
 
 
-def _package(code: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("app.py", code)
-    return buf.getvalue()
-
-
 def _deploy(server: Endpoint, account: str, name: str, code: str) -> Any:
-    role = make_role(server.client("iam", key=account), f"{name}-role")
-    lam = server.client("lambda", key=account, region=REGION)
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.11",
-        Role=role,
-        Handler="app.handler",
-        Code={"ZipFile": _package(code)},
-        Timeout=30,
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name)
-    return lam
-
-
-def _invoke(lam: Any, name: str, event: dict[str, Any]) -> Any:
-    reply = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
-    body = json.loads(reply["Payload"].read())
-    assert "FunctionError" not in reply, body
-    return body
+    return deploy(server, account, name, package(code), region=REGION, timeout=30)
 
 
 @pytest.mark.xfail(
@@ -160,10 +132,10 @@ def test_a_handler_cannot_reach_another_accounts_loopback_service(server: Endpoi
     message = "attacker-data-" + secrets.token_hex(8)
     abstract = "lp-r13-" + secrets.token_hex(8)
     victim = _deploy(server, VICTIM, "local-helper", LISTENER)
-    where = _invoke(victim, "local-helper", {"secret": secret, "abstract": abstract})
+    where = invoke(victim, "local-helper", {"secret": secret, "abstract": abstract})
     attacker = _deploy(server, ATTACKER, "neighbour", CONNECTOR)
-    seen = _invoke(attacker, "neighbour", {"port": where["port"], "abstract": where["abstract"], "message": message})
-    report = _invoke(victim, "local-helper", {"report": True})
+    seen = invoke(attacker, "neighbour", {"port": where["port"], "abstract": where["abstract"], "message": message})
+    report = invoke(victim, "local-helper", {"report": True})
     assert report["own"] == [secret, secret], report  # the control: the victim's listeners were up when A tried
     reached = {channel: seen[channel] for channel in ("tcp", "abstract") if seen[channel]["connected"]}
     assert not reached, (
