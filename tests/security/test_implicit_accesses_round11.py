@@ -19,7 +19,6 @@ classified here.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ from botocore.exceptions import ClientError
 from tests.e2e.conftest import Endpoint
 from tests.security.botocore_members import served_members
 from tests.security.iam_users import clients_of, user_keys
+from tests.security.queue_policies import allow_sns_to_send
 
 REGION = "us-east-1"
 ACCOUNT = "791100000011"
@@ -170,25 +170,7 @@ def test_sqs_subscriptions_are_still_served_and_delivered(server: Endpoint, acco
     sqs = server.client("sqs", key=ACCOUNT)
     url = sqs.create_queue(QueueName="r11-queue")["QueueUrl"]
     queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:r11-queue"
-    sqs.set_queue_attributes(
-        QueueUrl=url,
-        Attributes={
-            "Policy": json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "sns.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": queue,
-                            "Condition": {"ArnEquals": {"aws:SourceArn": TOPIC}},
-                        }
-                    ],
-                }
-            )
-        },
-    )
+    allow_sns_to_send(sqs, url, queue, {"ArnEquals": {"aws:SourceArn": TOPIC}})
     account["user_sns"].subscribe(
         TopicArn=TOPIC, Protocol="sqs", Endpoint=queue, Attributes={"RawMessageDelivery": "true"}
     )

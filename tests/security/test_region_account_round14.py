@@ -17,7 +17,6 @@ every request that acts on that resource
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +28,7 @@ from tests.e2e.conftest import Endpoint
 from tests.security.arn_spellings import spellings
 from tests.security.botocore_members import served_members
 from tests.security.iam_users import clients_of, user_keys
+from tests.security.queue_policies import allow_sns_to_send
 
 A = "791400000001"
 B = "791400000002"
@@ -242,24 +242,7 @@ def test_an_own_resource_arn_spelled_otherwise_does_not_escape_a_deny_on_it(serv
     topic = sns.create_topic(Name=name)["TopicArn"]
     logs.create_log_group(logGroupName=name)
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    sqs.set_queue_attributes(
-        QueueUrl=url,
-        Attributes={
-            "Policy": json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "sns.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": "*",
-                        }
-                    ],
-                }
-            )
-        },
-    )
+    allow_sns_to_send(sqs, url, "*")
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:{EAST}:{A}:{name}")
     table, group = f"arn:aws:dynamodb:{EAST}:{A}:table/{name}", f"arn:aws:logs:{EAST}:{A}:log-group:{name}"
     keys = user_keys(
