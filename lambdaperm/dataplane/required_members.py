@@ -14,7 +14,8 @@ AttributeError, answered 500 InternalFailure; found by the fuzz campaign, docs/r
 - SQS: a required member of the operation's input, or of a batch entry (botocore's model, as the API reference's
   "Required: Yes": SendMessage's MessageBody, ChangeMessageVisibility's VisibilityTimeout, the entries' Id,
   MessageBody, ReceiptHandle…), missing: SQS answers 400 MissingParameter "The request must contain the parameter
-  MessageBody." (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html).
+  MessageBody." (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html). A
+  MessageBody present but empty is answered the same ("The minimum size is one character", API_SendMessage.html).
 - SNS: a required member of the operation's input missing (botocore's model, as the API reference's "Required:
   Yes": Publish's Message, DeletePlatformApplication's PlatformApplicationArn, CheckIfPhoneNumberIsOptedOut's
   phoneNumber…): SNS answers 400 ValidationError "1 validation error detected: Value null at 'message' failed to
@@ -55,7 +56,7 @@ def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str,
     ):
         raise ServiceError("InvalidParameter", "Invalid parameter: SQS endpoint ARN", 400)
     if service == "sqs":
-        missing = _missing("sqs", operation, params, entries=True)
+        missing = _missing("sqs", operation, params, entries=True) or _empty_bodies(operation, params)
         if missing:
             raise ServiceError("MissingParameter", f"The request must contain the parameter {missing[0]}.", 400)
     if service == "sns":
@@ -71,6 +72,19 @@ def canonical(service: str, operation: str, params: dict[str, Any]) -> dict[str,
     if not isinstance(entries, list):
         return params
     return {**params, carrier: [_with_data_types(e) if isinstance(e, dict) else e for e in entries]}
+
+
+def _empty_bodies(operation: str, params: dict[str, Any]) -> list[str]:
+    """["MessageBody"] when SendMessage's body, or a SendMessageBatch entry's, is present but empty: "The minimum
+    size is one character" (API_SendMessage.html, API_SendMessageBatchRequestEntry.html); SQS answers it as a
+    missing parameter (parameter confusion review round 19)."""
+    if operation == "SendMessage":
+        bodies = [params.get("MessageBody")]
+    elif operation == "SendMessageBatch" and isinstance(params.get("Entries"), list):
+        bodies = [e.get("MessageBody") for e in params["Entries"] if isinstance(e, dict)]
+    else:
+        return []
+    return ["MessageBody"] if "" in bodies else []
 
 
 def _null_members(missing: list[str]) -> str:

@@ -286,7 +286,6 @@ DATA_PLANE_ACCEPTS: dict[str, str] = {
     "123-dynamodb-Query": "two conditions on one key: ValidationException",
     "132-dynamodb-BatchWriteItem": "a delete and a put of one key: ValidationException (duplicates)",
     "134-dynamodb-ExecuteStatement": "a WHERE without a condition: ValidationException",
-    "137-sqs-SendMessage": "an empty MessageBody: MissingParameter",
     "138-sqs-SendMessage": "DelaySeconds -1: InvalidParameterValue",
     "139-sqs-SendMessage": "a Number attribute 'abc': InvalidParameterValue",
     "141-sqs-SendMessage": "a String attribute without a value: InvalidParameterValue",
