@@ -44,6 +44,12 @@ _LIFECYCLE = frozenset(
         "DeleteTopic",
         "TagResource",  # an SNS topic's tags: what a decision on it reads (races review round 6)
         "UntagResource",
+        # what a decision on a bucket reads of it: its policy, then its Block Public Access (RestrictPublicBuckets);
+        # a decision read the old public policy and the block deleted after it (races review round 10)
+        "PutBucketPolicy",
+        "DeleteBucketPolicy",
+        "PutPublicAccessBlock",
+        "DeletePublicAccessBlock",
     }
 )
 _STRIPES = 64
