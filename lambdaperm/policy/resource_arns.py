@@ -16,6 +16,8 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html:
 
 from __future__ import annotations
 
+import fnmatch
+
 # https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html
 PARTITIONS = frozenset({"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"})
 LEGACY = "The policy failed legacy parsing"
@@ -43,20 +45,34 @@ _GLOBAL_SERVICES = {
 }
 
 
+def _known_partition(partition: str) -> bool:
+    """A partition IAM takes: one of AWS's, or a wildcard pattern matching one of them — AWS's own managed policies
+    write `arn:*:ssm:…` (160 Resource ARNs in moto's copy of them), so IAM accepts a wildcard partition."""
+    if partition in PARTITIONS:
+        return True
+    if not any(ch in partition for ch in "*?"):
+        return False
+    return any(fnmatch.fnmatchcase(known, partition.replace("[", "[[]")) for known in PARTITIONS)
+
+
 def resource_arn_error(arn: str) -> str | None:
     """IAM's message for the Resource pattern `arn` (which starts with `arn:`), or None when IAM takes it."""
     parts = arn.split(":", 5)
-    if len(parts) >= 2 and parts[1] not in PARTITIONS:
+    if len(parts) >= 2 and not _known_partition(parts[1]):
         return f'Partition "{parts[1]}" is not valid for resource "{arn}".'
     if len(parts) < 3 or any(ch in parts[2] for ch in "*?$"):
         return "Resource vendor must be fully qualified and cannot contain regexes."
     if len(parts) < 6 or not parts[2]:
         return LEGACY
-    _, _, service, region, _, resource = parts
-    if region and service in _GLOBAL_SERVICES:
+    _, _, service, region, account, resource = parts
+    # S3's bucket and object ARNs have neither region nor account (`arn:aws:s3:::b/k`); its access points, jobs and
+    # Storage Lens resources have both (AWS's own managed policies write `arn:aws:s3:*:*:accesspoint/…`).
+    regional_s3 = service == "s3" and account != ""
+    if region and service in _GLOBAL_SERVICES and not regional_s3:
         return _GLOBAL_SERVICES[service].format(arn=arn)
     # The case of the resource type is not documented; IAM's evaluation (iam-simulate) takes `ROLE/x`, which
     # then matches only what AWS matches (the resource part compares case-sensitively): not refused.
-    if service == "iam" and resource != "*" and not resource.lower().startswith(_IAM_PREFIXES):
+    # `root` names an account (`arn:aws:iam::*:root` in AWS's own managed policies)
+    if service == "iam" and resource not in ("*", "root") and not resource.lower().startswith(_IAM_PREFIXES):
         return IAM_PATH
     return None
