@@ -247,6 +247,8 @@ TAGGED: list[tuple[str, str, dict[str, Any], dict[str, Any], str, str, dict[str,
     _ec2("CreateVpcEndpoint", {"VpcId": "vpc-1", "ServiceName": "com.amazonaws.us-east-1.s3"}, "vpc-endpoint"),
     _ec2("AuthorizeSecurityGroupIngress", {"GroupId": "sg-1"}, "security-group-rule"),
     _ec2("AuthorizeSecurityGroupEgress", {"GroupId": "sg-1"}, "security-group-rule"),
+    # served since issue 8 §5; a key pair is named by its name (key-pair/<KeyName>), so the tagging is decided on it
+    (*_ec2("CreateKeyPair", {"KeyName": "k"}, "key-pair")[:5], f"arn:aws:ec2:{REGION}:{ACCOUNT}:key-pair/k", _AWS_KEYS),
 ]
 
 # Served operations with a tag member that create nothing tagged, with the reason (checked by the test below).
@@ -263,6 +265,7 @@ NOT_TAG_ON_CREATE = {
     ("logs", "TagResource"),
     ("ec2", "CreateTags"),  # the tagging actions themselves
     ("ec2", "DeleteTags"),  # removes tags
+    ("ec2", "RunInstances"),  # decided (tags included), then refused 501: it runs no instance (issue 8 §5)
     ("s3", "CompleteMultipartUpload"),
     ("s3", "DeleteObjects"),  # `ETag` members
     # tag FILTERS of a configuration, no tags written
