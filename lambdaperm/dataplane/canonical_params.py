@@ -37,7 +37,6 @@ from lambdaperm.catalog.s3_copy_source import copy_source
 from lambdaperm.protocol.errors import ServiceError
 
 from . import (
-    dynamodb_export_reads,
     dynamodb_key_types,
     dynamodb_restore_tables,
     logs_groups,
@@ -101,8 +100,6 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
         return {**params, "QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}"}
     if service == "dynamodb":
         dynamodb_key_types.check(operation, params)  # a key is a scalar (the fuzz campaign: docs/reliability.md)
-        if operation in ("ListExports", "DescribeExport"):
-            dynamodb_export_reads.install()  # all the account's exports; ExportNotFoundException (fuzz campaign)
         return _dynamodb_tables(params, account, region)
     if service == "s3" and "CopySource" in params:  # the object authorized, URL-encoded once (s3_copy_source)
         try:

@@ -205,7 +205,7 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.base_backend import BackendDict
 
-    from . import determinism, dynamodb_policies, s3_public_policies
+    from . import determinism, dynamodb_export_reads, dynamodb_policies, s3_public_policies, s3_restore_status
     from .fresh_side_tables import install as side_tables_die_with_their_resource
     from .fresh_tags import install as tags_die_with_their_resource
     from .s3_policy_off import leave_bucket_policies_to_lambdaperm
@@ -219,16 +219,11 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     forget_published_messages()  # moto keeps no copy of every published message (sns_retention)
     tags_die_with_their_resource(service)  # S3 object and log group tags (fresh_tags)
     side_tables_die_with_their_resource(service)  # DynamoDB resource policies, Logs metric filters
-    if service == "s3":  # every new bucket starts with Block Public Access on (s3_public_policies)
-        s3_public_policies.install()
-    if service == "s3":  # a restore completes in its RestoreObject unit, not in a later read (s3_restore_status)
-        from . import s3_restore_status
-
-        s3_restore_status.install()
+    if service == "s3":
+        s3_public_policies.install()  # every new bucket starts with Block Public Access on
+        s3_restore_status.install()  # a restore completes in its RestoreObject unit, not in a later read
     if service == "dynamodb":  # PutResourcePolicy's ExpectedRevisionId without a policy (dynamodb_policies)
         dynamodb_policies.install()
-        from . import dynamodb_export_reads
-
         dynamodb_export_reads.install()  # ListExports / DescribeExport: installed before any replay, not lazily
     backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
     memoize_pure_moto_functions()  # after the service's modules are imported
