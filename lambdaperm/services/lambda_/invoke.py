@@ -108,8 +108,9 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     config = store.config_of(fn, version)
     if not str(config["Runtime"]).startswith("python"):
         raise invalid(f"lambdaperm runs Python handlers only; the runtime {config['Runtime']} is not supported.")
+    seen = ctx.records.version  # before the role is read: the memo's key (races review round 11)
     role = role_entity(ctx, config["Role"])
-    if role is None or not _assumable(ctx, role, fn["Arn"]):  # Lambda assumes the role on every invoke
+    if role is None or not _assumable(ctx, seen, role, fn["Arn"]):  # Lambda assumes the role on every invoke
         raise invalid("The role defined for the function cannot be assumed by Lambda.")
     creds = credentials_for(ctx, role, fn["Name"], fn["Arn"])
     target = target_of(fn, config, version)
@@ -125,9 +126,12 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
 _trusted: dict[tuple[int, int, str, str], bool] = {}
 
 
-def _assumable(ctx: RequestContext, role: dict[str, Any], function_arn: str) -> bool:
-    """lambda_can_assume for this function, memoized until the records change."""
-    key = (id(ctx.records), ctx.records.version, role["Arn"], function_arn)
+def _assumable(ctx: RequestContext, seen: int, role: dict[str, Any], function_arn: str) -> bool:
+    """lambda_can_assume for this function, memoized until the records change. `seen` is the records' version read
+    before `role` was: a role read before a write committed is filed under a version older than the write's, never
+    served to an invocation that reads the role after the write (races review round 11: keyed by the version read
+    after the role, a trust read before an UpdateAssumeRolePolicy was served to every later invocation)."""
+    key = (id(ctx.records), seen, role["Arn"], function_arn)
     found = _trusted.get(key)
     if found is None:
         found = lambda_can_assume(role, function_arn)
