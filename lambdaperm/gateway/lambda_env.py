@@ -26,10 +26,12 @@ from lambdaperm.runtime.worker import BOOTSTRAP
 from lambdaperm.services.lambda_.invoke import SessionCredentials, Target
 from lambdaperm.services.lambda_.store import CodeStore
 
+from . import log_batches
 from .async_invokes import AsyncInvokes
 from .code_read_holds import held_read
 from .invoke_threads import InvokeThreads, on_request_thread
 from .role_sessions import authorize_role_session
+from .sandbox_links import SandboxLinks
 
 log = logging.getLogger("lambdaperm.lambda")
 MAX_TASKS_VARIABLE = "LAMBDAPERM_LAMBDA_MAX_TASKS"  # processes/threads per sandbox (default: Lambda's 1,024)
@@ -83,6 +85,7 @@ class LambdaEnv:
         else:
             log.warning("%s", self.isolation.log_line())
         self.endpoint_url = endpoint_url
+        self.links = SandboxLinks()  # each sandbox's one way to the endpoint, served by `lambdaperm serve`'s loop
         self._runtime: Any = None
         self._async = AsyncInvokes()  # each account's asynchronous invocations hold a bounded share (round 6)
         self._request_threads = InvokeThreads()  # one account's invocations hold a bounded share (round 6)
@@ -113,7 +116,7 @@ class LambdaEnv:
         if self._runtime is None:
             from lambdaperm.runtime import Runtime
 
-            self._runtime = Runtime(self.work_dir, self.endpoint_url, isolation=self.isolation)
+            self._runtime = Runtime(self.work_dir, self.endpoint_url, isolation=self.isolation, links=self.links)
         return self._runtime
 
     # --- implicit accesses (code from S3), authorized as the caller: gateway/implicit.py ---
@@ -177,11 +180,11 @@ class LambdaEnv:
                   create_group: bool = True) -> None:
         now = int(time.time() * 1000)
         lines = [(now, line) for line in _events(text)]
+        # decided without logs:CreateLogGroup: a group deleted since is not created again
+        put = moto_state.put_logs if create_group else moto_state.put_logs_existing
         try:
-            if create_group:
-                moto_state.put_logs(account, region, group, stream, lines)
-            else:  # decided without logs:CreateLogGroup: a group deleted since is not created again
-                moto_state.put_logs_existing(account, region, group, stream, lines)
+            for batch in log_batches.batches(lines):  # one unit each: the execution lock is released between them
+                put(account, region, group, stream, batch)
         except Exception:  # logs are best effort, as in Lambda: the invocation's result stands
             log.exception("could not write logs to %s", group)
 
