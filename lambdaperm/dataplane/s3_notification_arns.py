@@ -23,11 +23,20 @@ from lambdaperm.protocol.errors import ServiceError
 
 # configuration list -> (ARN member, the ARN form of its destination kind)
 _FORMS: dict[str, tuple[str, re.Pattern[str]]] = {
-    "QueueConfigurations": ("QueueArn", re.compile(r"arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?")),
-    "TopicConfigurations": ("TopicArn", re.compile(r"arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")),
+    "QueueConfigurations": (
+        "QueueArn",
+        re.compile(r"arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?", re.ASCII),
+    ),
+    "TopicConfigurations": (
+        "TopicArn",
+        re.compile(r"arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?", re.ASCII),
+    ),
     "LambdaFunctionConfigurations": (
         "LambdaFunctionArn",
-        re.compile(r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?"),
+        re.compile(
+            r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?",
+            re.ASCII,
+        ),
     ),
 }
 

@@ -18,7 +18,8 @@ from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.protocol.region import known_regions
 
 _FUNCTION_ARN = re.compile(
-    r"^arn:aws:lambda:(?P<region>[a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]{1,64}(?::(?:\$LATEST|[A-Za-z0-9_-]{1,128}))?$"
+    r"^arn:aws:lambda:(?P<region>[a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]{1,64}(?::(?:\$LATEST|[A-Za-z0-9_-]{1,128}))?$",
+    re.ASCII,
 )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from lambdaperm.protocol.errors import ServiceError
 from lambdaperm.protocol.region import known_regions
 
-_QUEUE_ARN = re.compile(r"arn:aws:sqs:(?P<region>[a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?")
+_QUEUE_ARN = re.compile(r"arn:aws:sqs:(?P<region>[a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?", re.ASCII)
 
 
 def is_queue_arn(endpoint: object) -> bool:

@@ -20,7 +20,7 @@ import re
 
 from .errors import invalid
 
-_QUEUE_ARN = re.compile(r"arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?")
+_QUEUE_ARN = re.compile(r"arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?", re.ASCII)
 
 
 def check(source: str) -> None:
