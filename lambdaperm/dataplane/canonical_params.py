@@ -37,6 +37,7 @@ from lambdaperm.catalog.s3_copy_source import copy_source
 from lambdaperm.protocol.errors import ServiceError
 
 from . import (
+    dynamodb_attribute_values,
     dynamodb_key_types,
     dynamodb_restore_tables,
     logs_groups,
@@ -99,6 +100,7 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
         account, name = queue_url_parts(str(params["QueueUrl"]), region)
         return {**params, "QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}"}
     if service == "dynamodb":
+        dynamodb_attribute_values.check(operation, params)  # one datatype per AttributeValue (review round 20)
         dynamodb_key_types.check(operation, params)  # a key is a scalar (the fuzz campaign: docs/reliability.md)
         return _dynamodb_tables(params, account, region)
     if service == "s3" and "CopySource" in params:  # the object authorized, URL-encoded once (s3_copy_source)

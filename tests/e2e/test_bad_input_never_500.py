@@ -272,16 +272,13 @@ _IDS = [case_id(i, c) for i, c in enumerate(CASES)]
 # to be removed.
 # The embedded backend crashes (500 InternalFailure, traceback in the server log) where AWS refuses:
 DATA_PLANE_5XX: dict[str, str] = {
-    "110-dynamodb-PutItem": "an empty AttributeValue {}: ValidationException",
     "113-dynamodb-PutItem": "a ConditionExpression syntax error: ValidationException",
-    "116-dynamodb-PutItem": "an empty AttributeValue nested in L/M: ValidationException",
     "122-dynamodb-Query": "an ExclusiveStartKey that is not the table's key: ValidationException",
     "172-s3-PUT-fuzz-bucket-lifecycle": "a lifecycle Rule without its elements: MalformedXML",
     "174-s3-GET-fuzz-bucket-list-type-2-max-keys-1": "max-keys=-1: InvalidArgument",
 }
 # The embedded backend answers 2xx where AWS refuses with a 4xx (a fidelity gap, not a crash):
 DATA_PLANE_ACCEPTS: dict[str, str] = {
-    "111-dynamodb-PutItem": "an AttributeValue with two types: ValidationException",
     "120-dynamodb-Query": "a key condition value of the wrong type: ValidationException",
     "123-dynamodb-Query": "two conditions on one key: ValidationException",
     "132-dynamodb-BatchWriteItem": "a delete and a put of one key: ValidationException (duplicates)",
