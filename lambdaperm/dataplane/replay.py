@@ -44,8 +44,9 @@ def restore(backend: MotoBackend, journal: Journal, directory: Path) -> Restored
     """Load the snapshot and replay the journal after it into the (empty) embedded backend."""
     journal.replaying = True
     try:
-        for service in snapshots.SERVICES:
-            backend.load(service)  # moto's modules, and lambdaperm's changes to them, before anything is restored
+        if snapshots.exists(directory) or journal.count():  # else nothing to restore: each loads at its first call
+            for service in snapshots.SERVICES:
+                backend.load(service)  # moto's modules, and lambdaperm's changes to them, before anything is restored
         dynamodb_imports.install()  # a replayed import reads the bytes on its tape, never the bucket as it is now
         dynamodb_exports.install()  # a replayed export writes the keys on its tape (persistence review round 8)
         logs_exports.install()  # a replayed Logs export writes its taped plan, not moto's own (round 9)

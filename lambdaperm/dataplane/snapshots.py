@@ -120,6 +120,11 @@ def take(journal: Journal, directory: Path) -> tuple[int, int]:
     return seq, size
 
 
+def exists(directory: Path) -> bool:
+    """Whether `directory` holds a snapshot to restore."""
+    return (directory / FILE).exists()
+
+
 def load(directory: Path) -> int:
     """Restore the backend from the snapshot in `directory`, if any; the sequence number it covers (0: none)."""
     path = directory / FILE

@@ -125,6 +125,8 @@ class Server:
 
     def close(self) -> None:
         self._closing.set()
+        if self.journal is not None:
+            self.journal.snapshot_due.set()  # wakes the snapshot thread now, which sees `_closing` and returns
         if self.poller is not None:
             self.poller.stop()
         if self._snapshotter is not None:

@@ -252,10 +252,14 @@ def test_every_replacement_of_the_backends_code_is_installed_before_the_first_re
 
     AWS: what was acknowledged is what is durable — a replayed call does what the call did
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel)."""
-    from tests.e2e.conftest import free_port
+    from tests.e2e.conftest import free_port, start_server, stop_server
 
     sites = patch_sites()
     assert len(sites) >= 30  # the scan reads the replacements (deliveries, fresh tags, exports, imports, …)
+    # a state with something to restore (a start-up with nothing to restore loads each backend at its first call)
+    first = start_server(tmp_path / "state", tmp_path)
+    first.client("sqs").create_queue(QueueName="r10-restored")
+    stop_server(first)
     out = tmp_path / "missing.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(R10_SITES=json.dumps(sites), R10_OUT=str(out))
