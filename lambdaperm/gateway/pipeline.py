@@ -21,6 +21,7 @@ from lambdaperm.catalog import RequiredAction, UnmappedOperation, UnresolvedReso
 from lambdaperm.catalog.invalid import InvalidRequest
 from lambdaperm.dataplane.ec2_default_groups import with_default_group
 from lambdaperm.dataplane.ec2_defaults import with_default_vpc
+from lambdaperm.dataplane.ec2_group_by_name import with_group_id
 from lambdaperm.dataplane.logs_stream_identifier import for_decision as logs_stream_for_decision
 from lambdaperm.protocol import (
     HttpRequest,
@@ -131,6 +132,9 @@ def _authorized_call(server: Server, call: Call, op: Operation, params: dict[str
     # the incarnation of an invoked function, read before the decision (services/lambda_/incarnation.py)
     pinned = (incarnation.pin(server.records, op.name, params, identity.account or "000000000000", call.region)
               if op.service_name == "lambda" else {})
+    if op.service_name == "ec2":  # a group by GroupName: its GroupId, decided on and executed (round 17)
+        params = with_group_id(op.name, params, identity.account or "000000000000", call.region,
+                               server.config.upstream is None)
     _authorize(server, call, op, params, identity)
     objects.check(op.service_name, call.resources)  # every S3 object decided on is held (object_holds.py)
     names.check(op.service_name, call.resources)  # every DynamoDB table decided on is held (table_holds.py)

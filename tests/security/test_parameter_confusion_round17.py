@@ -105,21 +105,75 @@ def test_a_user_denied_the_policy_is_still_denied_by_its_exact_arn(server: Endpo
     assert [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]] == ["v1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 17: a security group named by GroupName alone is denied as unmapped (no name -> id "
-    "resolution before the decision); AWS allows it in the default VPC",
-)
 def test_the_root_may_name_a_default_vpc_security_group_by_name(server: Endpoint) -> None:
-    """A wrong deny (round 16's record, kept open): "[Default VPC] You can use GroupName" — the account root calls
-    AuthorizeSecurityGroupIngress with `GroupName=web` alone and AWS adds the rule to the default VPC's group `web`
-    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AuthorizeSecurityGroupIngress.html). lambdaperm's
-    catalog has no group ARN to decide on and denies it, even for the root."""
+    """A wrong deny (round 16's record, fixed after round 20): "[Default VPC] You can use GroupName" — the account
+    root calls AuthorizeSecurityGroupIngress with `GroupName=web` alone and AWS adds the rule to the default VPC's
+    group `web` (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AuthorizeSecurityGroupIngress.html).
+    lambdaperm's catalog had no group ARN to decide on and denied it, even for the root; the name is now resolved
+    once to the group's id, decided on and executed (`dataplane/ec2_group_by_name.py`)."""
     ec2 = server.client("ec2", key="777700001705")
     group = ec2.create_security_group(GroupName="web", Description="d")["GroupId"]
     ec2.authorize_security_group_ingress(GroupName="web", IpProtocol="tcp", FromPort=80, ToPort=80, CidrIp="10.0.0.0/8")
     rules = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
     assert [r["FromPort"] for r in rules] == [80]
+
+
+def _group_user(server: Endpoint, account: str, name: str, denied_group: str) -> Any:
+    """An EC2 client of a user allowed ec2:* except on one security group's ARN."""
+    iam = server.client("iam", key=account)
+    iam.create_user(UserName=name)
+    denied = f"arn:aws:ec2:us-east-1:{account}:security-group/{denied_group}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "ec2:*", "Resource": denied},
+        ],
+    }
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return server.client("ec2", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+
+
+def test_a_group_named_by_name_is_decided_on_its_own_arn(server: Endpoint) -> None:
+    """The name is resolved to ONE group before the decision: a Deny on `security-group/<id of web>` applies to
+    `GroupName=web` (and `WEB`: names are case-insensitive) for every operation that takes a name, and a group of
+    another name stays allowed — the call acts on exactly the group decided on."""
+    account = "777700001706"
+    ec2 = server.client("ec2", key=account)
+    web = ec2.create_security_group(GroupName="web", Description="d")["GroupId"]
+    other = ec2.create_security_group(GroupName="other", Description="d")["GroupId"]
+    mine = _group_user(server, account, "alice", web)
+    permission = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+    for spelling in ("web", "WEB"):
+        for call in (
+            lambda n=spelling: mine.authorize_security_group_ingress(GroupName=n, IpPermissions=[permission]),
+            lambda n=spelling: mine.revoke_security_group_ingress(GroupName=n, IpPermissions=[permission]),
+            lambda n=spelling: mine.delete_security_group(GroupName=n),
+        ):
+            code, status, _ = _fails(call)
+            assert (code, status) == ("UnauthorizedOperation", 403)
+    assert ec2.describe_security_groups(GroupIds=[web])["SecurityGroups"][0]["IpPermissions"] == []
+    mine.authorize_security_group_ingress(GroupName="Other", IpPermissions=[permission])
+    rules = ec2.describe_security_groups(GroupIds=[other])["SecurityGroups"][0]["IpPermissions"]
+    assert [r["FromPort"] for r in rules] == [22]
+    mine.delete_security_group(GroupName="other")
+    assert _fails(lambda: ec2.describe_security_groups(GroupIds=[other]))[0] == "InvalidGroup.NotFound"
+
+
+def test_a_name_no_default_vpc_group_holds_is_ec2s_not_found(server: Endpoint) -> None:
+    """A name no group of the default VPC holds — nor one of another VPC's group — is 400 InvalidGroup.NotFound
+    "The security group 'X' does not exist in default VPC 'vpc-…'", as EC2 answers, and nothing is acted on."""
+    account = "777700001707"
+    ec2 = server.client("ec2", key=account)
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    elsewhere = ec2.create_security_group(GroupName="db", Description="d", VpcId=vpc)["GroupId"]
+    default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    for name in ("db", "nothing"):
+        code, status, message = _fails(lambda n=name: ec2.delete_security_group(GroupName=n))
+        assert (code, status) == ("InvalidGroup.NotFound", 400)
+        assert message == f"The security group '{name}' does not exist in default VPC '{default_vpc}'"
+    assert ec2.describe_security_groups(GroupIds=[elsewhere])["SecurityGroups"][0]["GroupName"] == "db"
 
 
 _URL_HANDLER = """
