@@ -455,7 +455,7 @@ class SqsPoller:
         )
         role = role_entity(ctx, lambda_store.config_of(fn, version)["Role"])
         source = mapping["EventSourceArn"]
-        if role is None or not lambda_can_assume(role, fn["Arn"]):
+        if role is None or not lambda_can_assume(role, fn["Arn"], now):
             return 0  # Lambda polls with credentials of the role it assumes: no role it can assume, no receive
         session = session_identity(role, fn["Name"], now)
         # a session of the role: the role's tags are its principal tags (aws:PrincipalTag)

@@ -123,18 +123,21 @@ def run(ctx: RequestContext, fn: dict[str, Any], version: str, payload: bytes, *
     return result
 
 
-_trusted: dict[tuple[int, int, str, str], bool] = {}
+_trusted: dict[tuple[int, int, str, str, int], bool] = {}
 
 
 def _assumable(ctx: RequestContext, seen: int, role: dict[str, Any], function_arn: str) -> bool:
-    """lambda_can_assume for this function, memoized until the records change. `seen` is the records' version read
-    before `role` was: a role read before a write committed is filed under a version older than the write's, never
-    served to an invocation that reads the role after the write (races review round 11: keyed by the version read
-    after the role, a trust read before an UpdateAssumeRolePolicy was served to every later invocation)."""
-    key = (id(ctx.records), seen, role["Arn"], function_arn)
+    """lambda_can_assume for this function, memoized until the records change or the clock moves on. `seen` is the
+    records' version read before `role` was: a role read before a write committed is filed under a version older than
+    the write's, never served to an invocation that reads the role after the write (races review round 11: keyed by
+    the version read after the role, a trust read before an UpdateAssumeRolePolicy was served to every later
+    invocation). The answer depends on the time too (aws:CurrentTime, aws:EpochTime: whole seconds), so the key holds
+    the second it was decided in (races review round 12: a trust's Deny from a date on was never applied once an
+    invocation before the date had filed "assumable")."""
+    key = (id(ctx.records), seen, role["Arn"], function_arn, int(ctx.now.timestamp()))
     found = _trusted.get(key)
     if found is None:
-        found = lambda_can_assume(role, function_arn)
+        found = lambda_can_assume(role, function_arn, ctx.now)
         if len(_trusted) > 4096:
             _trusted.clear()
         _trusted[key] = found

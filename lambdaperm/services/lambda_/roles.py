@@ -47,7 +47,7 @@ def assumable_role(ctx: RequestContext, role_arn: str, function_arn: str) -> dic
     """The role, if lambda.amazonaws.com may assume it for the function `function_arn`; else AWS's
     InvalidParameterValueException."""
     role = role_entity(ctx, role_arn)
-    if role is None or not lambda_can_assume(role, function_arn):
+    if role is None or not lambda_can_assume(role, function_arn, ctx.now):
         raise invalid("The role defined for the function cannot be assumed by Lambda.")
     return role
 
@@ -62,13 +62,16 @@ def queue_url(source: str) -> str:
     return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
 
 
-def lambda_can_assume(role: dict[str, Any], function_arn: str) -> bool:
+def lambda_can_assume(role: dict[str, Any], function_arn: str, now: datetime) -> bool:
     """Whether the role's trust policy lets lambda.amazonaws.com assume it for the function `function_arn`
     (unqualified). When a service assumes a role it supplies the resource it acts for: `aws:SourceArn` (the
     function) and `aws:SourceAccount` (its account), so a trust policy can limit the role to expected functions
     (https://docs.aws.amazon.com/lambda/latest/dg/permissions-managed-policies.html,
     https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html). Without them a Deny conditioned on
-    one function's ARN did not apply (review round 6)."""
+    one function's ARN did not apply (review round 6). `now`: the assumption's time — aws:CurrentTime and
+    aws:EpochTime are in every request context
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-currenttime);
+    without them a trust's Deny conditioned on the date never applied (races review round 12)."""
     try:
         trust = parse_policy(role["AssumeRolePolicyDocument"], PolicyType.TRUST, max_size=10**6)
     except PolicyError:
@@ -79,6 +82,8 @@ def lambda_can_assume(role: dict[str, Any], function_arn: str) -> bool:
         **principal_context(caller),
         "aws:sourcearn": (function_arn,),
         "aws:sourceaccount": (function_arn.split(":")[4],),
+        "aws:currenttime": (f"{now:%Y-%m-%dT%H:%M:%SZ}",),
+        "aws:epochtime": (str(int(now.timestamp())),),
     }
     req = AuthzRequest(caller, "sts:AssumeRole", role["Arn"], context)
     return decide(PolicySet(trust=trust, resource_required=True), req).allowed
