@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Kind = Literal["body", "encoding", "body_value", "value", "ambiguous", "signature", "content_type"]
+Kind = Literal["body", "encoding", "body_value", "value", "ambiguous", "signature", "content_type", "unknown"]
 
 
 class BadInput(Exception):
@@ -16,7 +16,8 @@ class BadInput(Exception):
     places, a JSON object with a repeated key); it is refused, never resolved by picking one reading.
     `signature`: the signed parts of the request can be read more than one way (two Authorization headers,
     a form body beside a query string).
-    `content_type`: the body's content type is not the protocol's (a form body sent to a JSON service)."""
+    `content_type`: the body's content type is not the protocol's (a form body sent to a JSON service).
+    `unknown`: a query parameter whose name no member of the input has (`protocol/query_parameter_names.py`)."""
 
     def __init__(self, kind: Kind, message: str) -> None:
         super().__init__(message)

@@ -37,6 +37,7 @@ Problem = Literal[
     "ambiguous_signature",
     "content_type",
     "region",
+    "unknown_parameter",
 ]
 
 
@@ -63,6 +64,7 @@ _QUERY: Mapping[Problem, ErrorTemplate] = {
     "ambiguous_signature": ErrorTemplate("IncompleteSignature", 400, "{detail}"),
     "content_type": ErrorTemplate("InvalidQueryParameter", 400, "{detail}"),
     "region": ErrorTemplate("SignatureDoesNotMatch", 403, "{detail}"),
+    "unknown_parameter": ErrorTemplate("InvalidQueryParameter", 400, "{detail}"),  # query_parameter_names.py
 }
 _EC2: Mapping[Problem, ErrorTemplate] = {
     **_QUERY,
@@ -71,6 +73,7 @@ _EC2: Mapping[Problem, ErrorTemplate] = {
     ),
     "body_value": ErrorTemplate("InvalidParameterValue", 400, "{detail}"),
     "param_value": ErrorTemplate("InvalidParameterValue", 400, "{detail}"),
+    "unknown_parameter": ErrorTemplate("UnknownParameter", 400, "{detail}"),
 }
 _JSON: Mapping[Problem, ErrorTemplate] = {
     "unknown_operation": ErrorTemplate("UnknownOperationException", 400, "Unknown operation {operation}"),
@@ -189,6 +192,7 @@ _PROBLEM_OF_KIND: Mapping[Kind, Problem] = {
     "ambiguous": "ambiguous",
     "signature": "ambiguous_signature",
     "content_type": "content_type",
+    "unknown": "unknown_parameter",
 }
 
 

@@ -16,6 +16,7 @@ from botocore.model import Shape  # type: ignore[import-untyped]
 
 from lambdaperm.protocol.bad_input import BadInput
 from lambdaperm.protocol.naming import EC2_INPUT_NAMING, MODEL_NAMING, Naming, flattened
+from lambdaperm.protocol.query_parameter_names import refuse_unknown
 from lambdaperm.protocol.scalars import from_text
 from lambdaperm.protocol.timestamps import ISO8601
 
@@ -69,9 +70,10 @@ class _Params:
 
 def parse_query_params(shape: Shape | None, pairs: Iterable[tuple[str, str]], naming: Naming) -> dict[str, object]:
     """The input parameters of a query/ec2 request. Raises BadInput for values of the wrong form."""
+    params = _Params(pairs)
+    refuse_unknown(shape, params.values, naming)
     if shape is None:
         return {}
-    params = _Params(pairs)
     value = _read_structure(shape, "", params, naming)
     _refuse_unread(shape, params, naming)
     return value if isinstance(value, dict) else {}
