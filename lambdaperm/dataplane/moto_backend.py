@@ -211,6 +211,7 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     from .s3_policy_off import leave_bucket_policies_to_lambdaperm
     from .sns_lambda import leave_lambda_delivery_to_lambdaperm
     from .sns_retention import forget_published_messages
+    from .sns_subscription_owners import install as list_the_requesters_subscriptions
     from .sqs_attributes import keep_queue_policies
 
     leave_lambda_delivery_to_lambdaperm()
@@ -222,6 +223,8 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     if service == "s3":
         s3_public_policies.install()  # every new bucket starts with Block Public Access on
         s3_restore_status.install()  # a restore completes in its RestoreObject unit, not in a later read
+    if service == "sns":  # ListSubscriptions: the requester's, in any account's topic (sns_subscription_owners)
+        list_the_requesters_subscriptions()
     if service == "dynamodb":  # PutResourcePolicy's ExpectedRevisionId without a policy (dynamodb_policies)
         dynamodb_policies.install()
         dynamodb_export_reads.install()  # ListExports / DescribeExport: installed before any replay, not lazily

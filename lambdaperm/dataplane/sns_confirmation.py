@@ -38,6 +38,7 @@ from urllib.parse import quote
 from lambdaperm.protocol.errors import ServiceError
 
 from .journal import taped
+from .sns_subscription_owners import subscribed as owned_by_subscriber
 
 # (topic ARN, queue ARN, message body) -> whether the queue's policy let SNS send it
 Send = Callable[[str, str, str], bool]
@@ -201,6 +202,7 @@ def after(operation: str, params: dict[str, Any], output: dict[str, Any], subscr
     serialized: `params` as executed, `subscriber` the authorized caller's account."""
     now = taped(time.time)  # a replay reads back the time of the call (journal.py)
     if operation == "Subscribe":
+        owned_by_subscriber(output, subscriber)  # the subscriber's, not the topic owner's (region/account round 7)
         subscribed(params, output, subscriber, send, now)
     elif operation == "ConfirmSubscription":
         confirmed(params, output, now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -231,15 +232,12 @@ def test_a_function_arn_of_any_region_and_account_subscribes(server: Endpoint, e
     assert arn.startswith(topic + ":")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 7: a cross-account subscription lives in the topic owner's moto backend, Owner = topic owner",
-)
 def test_a_subscription_to_another_accounts_topic_is_the_subscribers(server: Endpoint) -> None:
     """Account B subscribes its own function to A's topic (A's topic policy allows it). The subscription is B's:
     its Owner is B and B's ListSubscriptions lists it ("Returns a list of the requester's subscriptions",
     https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptions.html). lambdaperm executes the call in the
-    topic owner's account, where moto records the topic owner as the subscription's Owner and lists it to A."""
+    topic owner's account, where moto recorded the topic owner as the subscription's Owner and listed it to A; the
+    subscription is now recorded as B's (`dataplane/sns_subscription_owners.py`)."""
     a, b = "666700000051", "666700000052"
     topic = open_topic(server, a, "owned-by-a")
     mine = server.client("sns", key=b)
@@ -256,3 +254,53 @@ def test_a_subscription_to_another_accounts_topic_is_the_subscribers(server: End
     assert owners[arn] == b
     assert arn in [s["SubscriptionArn"] for s in mine.list_subscriptions()["Subscriptions"]]
     assert arn not in [s["SubscriptionArn"] for s in server.client("sns", key=a).list_subscriptions()["Subscriptions"]]
+
+
+def _owners(sns: Any, listing: str, **params: Any) -> dict[str, str]:
+    return {s["SubscriptionArn"]: s["Owner"] for s in getattr(sns, listing)(**params)["Subscriptions"]}
+
+
+def test_each_subscription_keeps_the_account_that_made_it(server: Endpoint) -> None:
+    """A's own subscription stays A's, B's to A's topic is B's — in the listings and in GetSubscriptionAttributes
+    (`Owner`: "The Amazon Web Services account ID of the subscription's owner",
+    https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html). B subscribing an endpoint A
+    already subscribed gets A's subscription back (SNS makes no duplicate), still A's. The topic owner keeps its
+    rights on its topic's subscriptions: it lists them all and unsubscribes B's."""
+    a, b = "666700000053", "666700000054"
+    topic = open_topic(server, a, "shared")
+    sns_a, sns_b = server.client("sns", key=a), server.client("sns", key=b)
+    endpoint_a, endpoint_b = (f"arn:aws:lambda:{REGION}:{x}:function:f" for x in (a, b))
+    own = sns_a.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=endpoint_a, ReturnSubscriptionArn=True)
+    theirs = sns_b.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=endpoint_b, ReturnSubscriptionArn=True)
+    again = sns_b.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=endpoint_a, ReturnSubscriptionArn=True)
+    own_arn, their_arn = own["SubscriptionArn"], theirs["SubscriptionArn"]
+    assert again["SubscriptionArn"] == own_arn
+    assert _owners(sns_a, "list_subscriptions_by_topic", TopicArn=topic) == {own_arn: a, their_arn: b}
+    assert _owners(sns_a, "list_subscriptions") == {own_arn: a}
+    assert _owners(sns_b, "list_subscriptions") == {their_arn: b}
+    for arn, owner in ((own_arn, a), (their_arn, b)):
+        assert sns_a.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["Owner"] == owner
+    sns_a.unsubscribe(SubscriptionArn=their_arn)
+    assert _owners(sns_b, "list_subscriptions") == {}
+    assert _owners(sns_a, "list_subscriptions_by_topic", TopicArn=topic) == {own_arn: a}
+
+
+def test_a_subscription_stays_the_subscribers_after_a_crash(
+    make_server: Callable[..., Endpoint], tmp_path: Path
+) -> None:
+    """The owner is recorded inside Subscribe's journaled unit: a server killed (no snapshot) replays the journal
+    and B's subscription to A's topic is still B's."""
+    state = tmp_path / "state"
+    first = make_server(state)
+    a, b = "666700000055", "666700000056"
+    topic = open_topic(first, a, "durable")
+    endpoint = f"arn:aws:lambda:{REGION}:{b}:function:f"
+    arn = first.client("sns", key=b).subscribe(
+        TopicArn=topic, Protocol="lambda", Endpoint=endpoint, ReturnSubscriptionArn=True
+    )["SubscriptionArn"]
+    first.proc.kill()
+    first.proc.wait(timeout=20)
+    second = make_server(state)
+    assert _owners(second.client("sns", key=a), "list_subscriptions_by_topic", TopicArn=topic) == {arn: b}
+    assert _owners(second.client("sns", key=b), "list_subscriptions") == {arn: b}
+    assert _owners(second.client("sns", key=a), "list_subscriptions") == {}
