@@ -39,6 +39,7 @@ from lambdaperm.protocol.errors import ServiceError
 from . import (
     dynamodb_attribute_values,
     dynamodb_key_types,
+    dynamodb_key_updates,
     dynamodb_restore_tables,
     logs_groups,
     required_members,
@@ -102,7 +103,9 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
     if service == "dynamodb":
         dynamodb_attribute_values.check(operation, params)  # one datatype per AttributeValue (review round 20)
         dynamodb_key_types.check(operation, params)  # a key is a scalar (the fuzz campaign: docs/reliability.md)
-        return _dynamodb_tables(params, account, region)
+        tables = _dynamodb_tables(params, account, region)
+        dynamodb_key_updates.check(operation, tables, account, region)  # no key in AttributeUpdates (round 22)
+        return tables
     if service == "s3" and "CopySource" in params:  # the object authorized, URL-encoded once (s3_copy_source)
         try:
             source = copy_source(params["CopySource"], operation)

@@ -30,6 +30,7 @@ from lambdaperm.dataplane import (
     enum_values,
     logs_delivery_sources,
     logs_exports,
+    pagination_tokens,
     partiql_support,
     s3_checksums,
     s3_expected_owner,
@@ -138,6 +139,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         s3_public_policies.check(op.service_name, op.name, params)  # Block Public Access (round 12 follow-up)
     if (op.service_name, op.name) == ("s3", "CreateBucket"):  # a name held across restarts, its owner's only
         bucket_registry.check_create(server.records, str(params["Bucket"]), account)
+    pagination_tokens.check(op.service_name, op.name, params, account, call.region)  # one it issued (round 22)
     executed = canonical_params(op.service_name, op.name, params, account, call.region)
     executed = ec2_endpoints.with_default_type(op.service_name, op.name, executed)  # EC2's default, moto's crash
     unknown_endpoints = ec2_endpoints.missing(op.service_name, op.name, executed, account, call.region)
