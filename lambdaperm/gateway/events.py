@@ -38,6 +38,7 @@ from lambdaperm.services.lambda_.names import named_region, parse_function
 from lambdaperm.services.lambda_.roles import lambda_can_assume, role_entity, session_identity
 from lambdaperm.state.identity import Identity
 
+from . import mapping_current
 from .recording import record
 from .server import Server
 
@@ -432,6 +433,12 @@ class SqsPoller:
 
     def poll(self, mapping: dict[str, Any]) -> int:
         """One poll of one mapping; returns how many messages were processed and deleted."""
+        # the mapping as it is now, not as the pass read it: disabled, deleted or moved since, not polled as it was
+        # (races review round 13; mapping_current.py)
+        found = mapping_current.current(self.server.records, mapping)
+        if found is None:
+            return 0
+        mapping = found
         _, _, _, region, account, queue = mapping["EventSourceArn"].split(":", 5)
         if moto_state.sqs_visible_count(account, region, queue) == 0:
             return 0
