@@ -128,7 +128,7 @@ def _parse_v2_query(params: dict[str, str]) -> V2Parts:
     if not all(params.get(name) for name in ("AWSAccessKeyId", "Signature", "Expires")):
         message = "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters"
         raise malformed(message, (403, "AccessDenied", message))
-    if not re.fullmatch(r"\d{1,10}", params["Expires"]):
+    if not re.fullmatch(r"\d{1,10}", params["Expires"], flags=re.ASCII):
         message = f"Invalid date (should be seconds since epoch): {params['Expires']}"
         raise malformed(message, (403, "AccessDenied", message))
     expires = int(params["Expires"])
@@ -154,7 +154,7 @@ def _parse_header(req: HttpRequest, authorization: str) -> SignedParts:
         raise malformed(message, (400, "InvalidArgument", "Unsupported Authorization Type"))
     fields: dict[str, str] = {}
     if algorithm == ALGORITHM:
-        for component in re.split(r"[,\s]+", rest.strip()):
+        for component in re.split(r"[,\s]+", rest.strip(), flags=re.ASCII):
             name, sep, value = component.partition("=")
             if sep:
                 fields.setdefault(name, value)

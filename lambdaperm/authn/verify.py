@@ -53,7 +53,7 @@ SERVICE_MAX_SKEW: dict[str, timedelta] = {
 }
 S3_PRESIGN_FUTURE_LIMIT = timedelta(minutes=15)
 MAX_PRESIGN_EXPIRES = 604800
-_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
+_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z", re.ASCII)
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -172,7 +172,7 @@ def _presign_expires(parts: SignedParts) -> int:
     if text is None:
         return 0
     code = "AuthorizationQueryParametersError"
-    if not re.fullmatch(r"-?\d{1,12}", text.strip()):
+    if not re.fullmatch(r"-?\d{1,12}", text.strip(), flags=re.ASCII):
         raise malformed("X-Amz-Expires should be a number", (400, code, "X-Amz-Expires should be a number"))
     seconds = int(text)
     if seconds < 0:

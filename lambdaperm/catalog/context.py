@@ -189,7 +189,7 @@ _FUNCTIONS = frozenset(
 )
 _OPERATORS = frozenset({"and", "or", "not", "between", "in"})
 _CLAUSES = frozenset({"set", "remove", "add", "delete"})
-_TOKEN = re.compile(r"\s*(#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*|\d+|.)", re.S)
+_TOKEN = re.compile(r"\s*(#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*|\d+|.)", re.S | re.ASCII)
 
 
 def _expression_names(expression: str, names: Mapping[str, object], update: bool = False) -> list[str]:

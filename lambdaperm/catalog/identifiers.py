@@ -24,7 +24,7 @@ Parser = Callable[[Mapping[str, object]], Bindings]
 _FUNCTION = re.compile(
     r"^(?:arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:)?(?:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d{1}):)?"
     r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9\-_\.]+)"
-    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9\-_]+))?$"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9\-_]+))?$", re.ASCII
 )
 
 
@@ -88,7 +88,7 @@ def sqs_queue_url(params: Mapping[str, object]) -> Bindings:
         return {}
     parts = urlsplit(values[0])
     segments = [s for s in parts.path.split("/") if s]
-    if len(segments) < 2 or not re.fullmatch(r"\d{12}", segments[-2]):
+    if len(segments) < 2 or not re.fullmatch(r"\d{12}", segments[-2], flags=re.ASCII):
         return {}
     out: Bindings = {"QueueName": (unquote(segments[-1]),), "Account": (segments[-2],)}
     try:  # the region the executor reads (sqs_queue_hosts; region/account review round 6)

@@ -35,8 +35,8 @@ _ITEM_PATHS = (
     "ConditionCheck.Key",
 )
 _OPERAND = r"(#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*)"
-_EQUALITY = re.compile(rf"^\(*\s*{_OPERAND}\s*=\s*{_OPERAND}\s*\)*$")
-_AND = re.compile(r"\s+AND\s+", re.I)
+_EQUALITY = re.compile(rf"^\(*\s*{_OPERAND}\s*=\s*{_OPERAND}\s*\)*$", re.ASCII)
+_AND = re.compile(r"\s+AND\s+", re.I | re.ASCII)
 
 
 def _scalar(value: object) -> str | None:

@@ -50,7 +50,7 @@ _TOKEN = re.compile(
   | (?P<op><>|!=|<=|>=|\|\||<<|>>|[(){}\[\],.*=<>+\-/%:?])
   | (?P<semicolon>;)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 
 

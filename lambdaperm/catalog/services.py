@@ -56,7 +56,7 @@ EC2_OPERATIONS: frozenset[str] = frozenset({
 # Lambda's REST API names carry the API version in CloudTrail event names and some tooling
 # (`GetFunction20150331v2`, `ListFunctions20150331`); they are the same operations.
 # Source: https://docs.aws.amazon.com/lambda/latest/dg/logging-using-cloudtrail.html
-_VERSIONED_NAME = re.compile(r"^([A-Za-z]+?)(?:20\d{6})(?:v\d+)?$")
+_VERSIONED_NAME = re.compile(r"^([A-Za-z]+?)(?:20\d{6})(?:v\d+)?$", re.ASCII)
 VERSIONED_NAME_SERVICES: frozenset[str] = frozenset({"lambda"})
 
 

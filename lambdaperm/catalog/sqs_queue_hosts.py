@@ -17,8 +17,8 @@ import re
 
 US_EAST_1 = "us-east-1"
 
-_SQS_HOST = re.compile(r"^sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?::\d+)?$")
-_LEGACY_HOST = re.compile(r"^(?:(?P<region>[a-z0-9-]+)\.)?queue\.amazonaws\.com(?::\d+)?$")
+_SQS_HOST = re.compile(r"^sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?::\d+)?$", re.ASCII)
+_LEGACY_HOST = re.compile(r"^(?:(?P<region>[a-z0-9-]+)\.)?queue\.amazonaws\.com(?::\d+)?$", re.ASCII)
 _AWS = re.compile(r"amazonaws\.com(?:[.:]|$)")  # AWS's domain, whatever follows it
 
 

@@ -125,7 +125,7 @@ def report(d: Diff) -> list[str]:
     return lines or ["no operation added or dropped in the services lambdaperm serves"]
 
 
-_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)")
+_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)", re.ASCII)
 
 
 def pinned_versions(constraints: str) -> dict[str, str]:

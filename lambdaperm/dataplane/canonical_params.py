@@ -53,10 +53,10 @@ from . import (
 )
 
 _QUEUE_URL = re.compile(
-    r"^https?://(?P<host>[^/?#@\s]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)$")
-_ACCOUNT = re.compile(r"\d{12}")
+    r"^https?://(?P<host>[^/?#@\s]+)/(?P<account>\d{12})/(?P<name>[A-Za-z0-9_-]{1,80}(?:\.fifo)?)$", re.ASCII)
+_ACCOUNT = re.compile(r"\d{12}", re.ASCII)
 _TABLE_ARN = re.compile(
-    r"^arn:aws:dynamodb:(?P<region>[^:]*):(?P<account>\d{12}):table/(?P<name>[A-Za-z0-9_.-]{3,255})$")
+    r"^arn:aws:dynamodb:(?P<region>[^:]*):(?P<account>\d{12}):table/(?P<name>[A-Za-z0-9_.-]{3,255})$", re.ASCII)
 
 
 def queue_url_parts(url: str, region: str) -> tuple[str, str]:

@@ -29,7 +29,7 @@ from lambdaperm.protocol.errors import ServiceError
 
 _ARN = re.compile(
     r"^arn:aws:dynamodb:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):table/(?P<table>[A-Za-z0-9_.-]{3,255})"
-    r"(?:/(?P<kind>index|stream)/(?P<sub>[^/]+))?$"
+    r"(?:/(?P<kind>index|stream)/(?P<sub>[^/]+))?$", re.ASCII
 )
 _POLICY_OPERATIONS = frozenset({"PutResourcePolicy", "GetResourcePolicy", "DeleteResourcePolicy"})
 

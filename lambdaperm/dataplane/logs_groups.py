@@ -21,7 +21,9 @@ from lambdaperm.protocol.errors import ServiceError
 # The operations whose input has both members (botocore's logs model)
 OPERATIONS = frozenset({"DescribeLogStreams", "GetLogEvents", "FilterLogEvents", "GetLogGroupFields"})
 
-_GROUP_ARN = re.compile(r"^arn:aws:logs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):log-group:(?P<name>[^:]+)(?::\*)?$")
+_GROUP_ARN = re.compile(
+    r"^arn:aws:logs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):log-group:(?P<name>[^:]+)(?::\*)?$", re.ASCII
+)
 
 
 def by_name(operation: str, params: Mapping[str, Any], account: str, region: str) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_GROUP_ARN = re.compile(r"^arn:aws:logs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):log-group:(?P<name>[^:]+)(?::\*)?$")
+_GROUP_ARN = re.compile(
+    r"^arn:aws:logs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):log-group:(?P<name>[^:]+)(?::\*)?$", re.ASCII
+)
 
 
 def for_decision(operation: str, params: dict[str, Any], account: str, region: str) -> dict[str, Any]:

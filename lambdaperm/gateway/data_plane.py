@@ -23,6 +23,7 @@ from lambdaperm.dataplane import (
     dynamodb_policies,
     dynamodb_tag_targets,
     ec2_dry_run,
+    ec2_endpoint_regions,
     ec2_endpoints,
     ec2_foreign_ids,
     ec2_group_names,
@@ -121,6 +122,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
                           isinstance(server.dataplane, MotoBackend))
     ec2_group_names.check(op.service_name, op.name, params, account, call.region,  # a name in any case (round 16)
                           isinstance(server.dataplane, MotoBackend))
+    ec2_endpoint_regions.check(op.service_name, op.name, params, account, call.region,  # another Region's service
+                               isinstance(server.dataplane, MotoBackend))  # (region/account round 17)
     logs_delivery_sources.check(op.service_name, op.name, params)  # vended logs not served (round 8)
     targets = None
     if (op.service_name, op.name) == ("s3", "PutBucketNotificationConfiguration"):

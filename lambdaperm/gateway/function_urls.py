@@ -31,14 +31,14 @@ from lambdaperm.services.lambda_.invoke import run
 from lambdaperm.services.lambda_.names import FunctionRef
 from lambdaperm.services.lambda_.urls import URL_INDEX
 
-from . import function_url_response
+from . import function_url_hosts, function_url_response
 from .call import ANONYMOUS, Call
 from .credentials import authenticate_call
 from .recording import record
 from .server import Server
 from .url_pins import same_target
 
-_HOST = re.compile(r"^(?P<id>[a-z0-9]{32})\.lambda-url\.(?P<region>[a-z0-9-]+)\.[^:]+(:\d+)?$")
+_HOST = re.compile(r"^(?P<id>[a-z0-9]{32})\.lambda-url\.(?P<region>[a-z0-9-]+)\.[^:]+(:\d+)?$", re.ASCII)
 _PATH = re.compile(r"^/_lambdaperm/url/(?P<id>[a-z0-9]{32})(?P<path>/.*)?$")
 
 
@@ -60,7 +60,7 @@ def _json(status: int, body: dict[str, Any]) -> HttpResponse:
 
 def handle(server: Server, req: HttpRequest, url_id: str, path: str) -> HttpResponse:
     entry = server.records.get(URL_INDEX, "", url_id)
-    if entry is None:
+    if entry is None or not function_url_hosts.reaches(req, entry["Region"]):  # another region knows no such URL
         return _json(404, {"Message": None})
     ref = FunctionRef(entry["Account"], entry["Region"], entry["Name"], entry["Slot"] or None)
     fn = lambda_store.find(server.records, ref)

@@ -37,7 +37,9 @@ from lambdaperm.catalog import RequiredAction
 if TYPE_CHECKING:
     from .server import Server
 
-_IAM_ARN = re.compile(r"^arn:aws:iam::(?P<account>\d{12}):(?P<kind>[a-z-]+)(?P<path>/(?:.*/)?)(?P<name>[^/]+)$")
+_IAM_ARN = re.compile(
+    r"^arn:aws:iam::(?P<account>\d{12}):(?P<kind>[a-z-]+)(?P<path>/(?:.*/)?)(?P<name>[^/]+)$", re.ASCII
+)
 
 # IAM entity kinds the state stores (and so can look up by name): the kind in the ARN → the record kind.
 LOOKUP_KINDS: dict[str, str] = {"user": "iam.user", "group": "iam.group", "role": "iam.role"}

@@ -95,7 +95,8 @@ def check(
 
 def _s3_message(err: PolicyError, detail: str) -> str:
     """S3's message for `err`: "Policy has invalid resource" for a Resource/NotResource it refuses."""
-    element = re.sub(r"\[\d+\]$", "", err.path).rsplit(".", 1)[-1]  # Statement[0].Resource[1] -> Resource
+    # Statement[0].Resource[1] -> Resource
+    element = re.sub(r"\[\d+\]$", "", err.path, flags=re.ASCII).rsplit(".", 1)[-1]
     return "Policy has invalid resource" if element in ("Resource", "NotResource") else detail
 
 

@@ -38,7 +38,7 @@ _STATEMENT_KEYS = frozenset(
 )
 _ALNUM_SID = re.compile(r"^[0-9A-Za-z]*$")
 _SERVICE_PREFIX = re.compile(r"^[a-z0-9*?.-]+$")  # IAM accepts a dot in a vendor prefix (`s3.s:ListBucket`)
-_VENDOR_CHARS = re.compile(r"^[^\s]+$")
+_VENDOR_CHARS = re.compile(r"^[^\s]+$", re.ASCII)
 MANAGED_VERSION = "Policy document must be version 2012-10-17 or greater."
 # Resource-based and VPC endpoint policies take IAM's Resource ARN grammar too (docs/fidelity.md,
 # "Resource-policy grammar"): a Deny on an ARN AWS reads differently from the engine would be a wrong allow.
@@ -115,7 +115,7 @@ def _located(err: PolicyError, text: str | None) -> PolicyError:
     return err
 
 
-_PATH_TOKEN = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
+_PATH_TOKEN = re.compile(r"\[(\d+)\]|\.?([^.\[]+)", re.ASCII)
 
 
 def _path_items(path: str) -> list[PathItem]:

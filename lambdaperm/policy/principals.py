@@ -99,7 +99,7 @@ class Caller:
         return self.role_arn if self.kind is PrincipalKind.ASSUMED_ROLE else self.arn
 
 
-_PROVIDER = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(oidc-provider|saml-provider)/.+$")
+_PROVIDER = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(oidc-provider|saml-provider)/.+$", re.ASCII)
 
 
 def parse_caller(text: str, *, role_arn: str = "") -> Caller | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .glob import QMARK, STAR, Token, tokenize
 
 _VARIABLE = re.compile(r"\$\{([^{}]*)\}")
-_DEFAULT = re.compile(r"^\s*([^,\s]+)\s*,\s*'([^']*)'\s*$")
+_DEFAULT = re.compile(r"^\s*([^,\s]+)\s*,\s*'([^']*)'\s*$", re.ASCII)
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
 Context = Mapping[str, tuple[str, ...]]

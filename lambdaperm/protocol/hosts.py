@@ -15,7 +15,7 @@ from lambdaperm.protocol.models import service_for_endpoint_prefix
 
 _S3_VIRTUAL = re.compile(r"(?P<bucket>.+)\.s3(?:[.-].*)?")  # the last `.s3` label: bucket names may hold `.s3-`
 _LOCALHOST_VIRTUAL = re.compile(r"(?P<bucket>.+)\.localhost")
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 
 # service → the input member a virtual host's first labels stand for
 VIRTUAL_HOST_MEMBERS: Mapping[str, str] = {"s3": "Bucket"}

@@ -51,7 +51,7 @@ def _partitions() -> list[dict[str, Any]]:
 
 @cache
 def _region_patterns() -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(str(partition["regionRegex"])) for partition in _partitions())
+    return tuple(re.compile(str(partition["regionRegex"]), re.ASCII) for partition in _partitions())
 
 
 @cache
@@ -77,7 +77,7 @@ def signed_region(req: HttpRequest) -> tuple[str, bool] | None:
         if algorithm != _SIGV4:
             return None
         components: dict[str, str] = {}
-        for component in re.split(r"[,\s]+", rest.strip()):
+        for component in re.split(r"[,\s]+", rest.strip(), flags=re.ASCII):
             name, sep, value = component.partition("=")
             if not sep:
                 continue

@@ -87,7 +87,7 @@ def _service(req: HttpRequest, signing_service: str | None) -> str:
     return found
 
 
-_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request", re.ASCII)
 
 
 def claimed_signing_name(req: HttpRequest) -> str | None:

@@ -32,7 +32,7 @@ from lambdaperm.protocol.operation import Operation
 _LEGACY = re.compile(r"[A-Za-z0-9._-]{1,255}")
 # CreateBucket: the general purpose bucket naming rules
 _GENERAL = re.compile(r"[a-z0-9](?:[a-z0-9.-]{1,61}[a-z0-9])")
-_IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_IP_ADDRESS = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 

@@ -17,8 +17,8 @@ from .lambda_.names import FunctionRef
 from .lambda_.permissions import policy_text
 from .sts import resolve_key
 
-_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
-_FUNCTION_ARN = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_.]+)(?::([^:]+))?$")
+_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$", re.ASCII)
+_FUNCTION_ARN = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_.]+)(?::([^:]+))?$", re.ASCII)
 # Actions authorized against the role's trust policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/
 # id_roles_manage-assume.html; sts:TagSession and sts:SetSourceIdentity are checked there too).
 TRUST_ACTIONS = frozenset(

@@ -25,8 +25,8 @@ from .lambda_ import store as lambda_store
 from .lambda_.mappings import MAPPING
 from .lambda_.names import FunctionRef
 
-_FUNCTION = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_.]+)(?::[^:]+)?$")
-_IAM = re.compile(r"^arn:aws:iam::(\d{12}|aws):(user|role|policy)(?:/.*)?/([^/]+)$")
+_FUNCTION = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_.]+)(?::[^:]+)?$", re.ASCII)
+_IAM = re.compile(r"^arn:aws:iam::(\d{12}|aws):(user|role|policy)(?:/.*)?/([^/]+)$", re.ASCII)
 _IAM_KINDS = {"user": store.USER, "role": store.ROLE, "policy": store.POLICY}
 
 
@@ -57,7 +57,7 @@ def permissions_boundary(records: Records, resource: str) -> tuple[str, ...] | N
     return (str(boundary),) if boundary else ()
 
 
-_MAPPING = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):event-source-mapping:([^:/]+)$")
+_MAPPING = re.compile(r"^arn:aws:lambda:([a-z0-9-]+):(\d{12}):event-source-mapping:([^:/]+)$", re.ASCII)
 
 
 def mapping_function(records: Records, resource: str) -> tuple[str, ...] | None:

@@ -28,7 +28,7 @@ SESSION = "sts.session"
 DEFAULT_ACCOUNT = "000000000000"
 CHAINED_MAX_SECONDS = 3600
 PACKED_POLICY_LIMIT = 2048
-_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def resolve_key(records: Records, key_id: str) -> KeyRecord | None:
     """
     if key_id == "test":
         return KeyRecord("", None, None, root_identity(DEFAULT_ACCOUNT, key_id))
-    if re.fullmatch(r"\d{12}", key_id):
+    if re.fullmatch(r"\d{12}", key_id, flags=re.ASCII):
         return KeyRecord("", None, None, root_identity(key_id, key_id))
     key = records.get(store.ACCESS_KEY, store.GLOBAL, key_id)
     if key is not None:
@@ -72,7 +72,7 @@ def resolve_key(records: Records, key_id: str) -> KeyRecord | None:
 
 
 def accepts_any_secret(key_id: str) -> bool:
-    return key_id == "test" or re.fullmatch(r"\d{12}", key_id) is not None
+    return key_id == "test" or re.fullmatch(r"\d{12}", key_id, flags=re.ASCII) is not None
 
 
 def _session_identity(s: dict[str, Any]) -> Identity:
@@ -212,7 +212,7 @@ def assume_role(ctx: RequestContext, p: Params) -> Output:
         raise ServiceError("ValidationError", f"1 validation error detected: Value '{name}' at 'roleSessionName' "
                            "failed to satisfy constraint: Member must satisfy regular expression pattern: "
                            "[\\w+=,.@-]*", 400)
-    m = re.match(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$", role_arn)
+    m = re.match(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$", role_arn, flags=re.ASCII)
     role = store.find(ctx.records, store.ROLE, m.group(1), m.group(2)) if m else None
     if role is None or role["Arn"] != role_arn:  # the path is part of the ARN: role/x/R is not role/R
         # authorization already ran against the (absent) trust policy; AWS answers the same way

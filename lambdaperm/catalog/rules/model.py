@@ -47,7 +47,7 @@ class When:
             case "true":
                 return "true" in values
             case "matches":
-                return any(re.search(str(self.value), v) for v in values)
+                return any(re.search(str(self.value), v, flags=re.ASCII) for v in values)
         return False  # pragma: no cover - exhaustive
 
     @staticmethod

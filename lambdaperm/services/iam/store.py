@@ -19,7 +19,7 @@ ACCESS_KEY = "iam.access_key"  # account "" : keys are looked up by id alone
 GLOBAL = ""
 
 KIND_NAMES = {USER: "user", GROUP: "group", ROLE: "role"}
-_NAME = re.compile(r"^[\w+=,.@-]+$")
+_NAME = re.compile(r"^[\w+=,.@-]+$", re.ASCII)
 _PATH = re.compile(r"^(/|/[\u0021-\u007E]+/)$")
 
 Entity = dict[str, Any]
@@ -67,7 +67,7 @@ def entity_arn(ctx: RequestContext, kind: str, path: str, name: str) -> str:
 
 def parse_policy_arn(arn: str) -> tuple[str, str, str]:
     """(account or 'aws', path, name) of a managed policy ARN."""
-    m = re.match(r"^arn:aws:iam::(\d{12}|aws):policy(/(?:[^/]+/)*)([^/]+)$", arn)
+    m = re.match(r"^arn:aws:iam::(\d{12}|aws):policy(/(?:[^/]+/)*)([^/]+)$", arn, flags=re.ASCII)
     if not m:
         raise invalid_input(f"ARN {arn} is not valid.")
     return m.group(1), m.group(2), m.group(3)

@@ -12,7 +12,7 @@ from typing import Any
 from ..context import RequestContext
 from .errors import access_denied, invalid, too_large, validation
 
-ROLE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::(\d{12}):role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+ROLE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::(\d{12}):role/?[a-zA-Z_0-9+=,.@\-_/]+$", re.ASCII)
 RUNTIMES = {"python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14",
             "nodejs18.x", "nodejs20.x", "nodejs22.x", "java11", "java17", "java21", "dotnet8", "ruby3.2",
             "ruby3.3", "provided.al2", "provided.al2023"}
@@ -25,7 +25,7 @@ ENV_LIMIT = 4096
 ZIP_LIMIT = 50 * 1024 * 1024  # direct upload quota (zipped)
 ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
                "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
-_HANDLER = re.compile(r"^[^\s]+$")
+_HANDLER = re.compile(r"^[^\s]+$", re.ASCII)
 
 
 def check_role(ctx: RequestContext, role: object) -> str:

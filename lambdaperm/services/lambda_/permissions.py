@@ -35,7 +35,7 @@ _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.(amazonaws\.com|am
 def _check(value: object, member: str, pattern: str | None = None) -> None:
     regex, max_len = _PATTERNS[member]
     regex = pattern or regex
-    if not isinstance(value, str) or not value or re.fullmatch(regex.strip("^$"), value) is None:
+    if not isinstance(value, str) or not value or re.fullmatch(regex.strip("^$"), value, flags=re.ASCII) is None:
         raise validation(value, member, f"Member must satisfy regular expression pattern: {regex}")
     if max_len is not None and len(value) > max_len:
         raise validation(value, member, f"Member must have length less than or equal to {max_len}")
@@ -47,9 +47,9 @@ _INVALID_PRINCIPAL = "The provided principal was invalid. Please check the princ
 def principal_element(principal: str) -> Any:
     if principal == "*":
         return "*"
-    if re.fullmatch(r"\d{12}", principal):
+    if re.fullmatch(r"\d{12}", principal, flags=re.ASCII):
         return {"AWS": f"arn:aws:iam::{principal}:root"}
-    if re.match(r"^arn:aws[a-zA-Z-]*:(iam|sts)::\d{12}:", principal):
+    if re.match(r"^arn:aws[a-zA-Z-]*:(iam|sts)::\d{12}:", principal, flags=re.ASCII):
         return {"AWS": principal}
     if _SERVICE_PRINCIPAL.match(principal):
         return {"Service": principal}

@@ -32,7 +32,7 @@ from ..iam import store as iam_store
 from .errors import invalid
 
 LAMBDA_PRINCIPAL = "lambda.amazonaws.com"
-_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$", re.ASCII)
 
 
 def role_entity(ctx: RequestContext, role_arn: str) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from .names import FunctionRef, parse_function
 # the botocore model's TaggableResource pattern, function branch (other branches name resources not served here)
 _FUNCTION_ARN = re.compile(
     r"^arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
-    r"function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$"
+    r"function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?$", re.ASCII
 )
 PATTERN = (
     r"arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
