@@ -156,7 +156,7 @@ class LambdaEnv:
             handler=target.handler, runtime=target.runtime, code_zip=self.code.path(target.code_hex),
             code_sha256=target.code_hex, environment=target.environment, timeout=target.timeout,
             memory_size=target.memory_size, region=target.region, account=target.account,
-            log_group=target.log_group,
+            log_group=target.log_group, role_arn=target.role_arn, incarnation=target.incarnation,
         )
         creds = Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
         if not on_request_thread():  # an asynchronous invocation, an event source's poll: threads of their own

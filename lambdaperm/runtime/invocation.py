@@ -16,6 +16,13 @@ class FunctionSpec:
     as Lambda's Python runtime accepts. runtime: python3.8 to python3.13, all run on this interpreter.
     function_arn: qualified with the version (``...:function:f:3`` or ``...:function:f:$LATEST``).
     code_sha256: Lambda's CodeSha256 (base64); it names the unzipped code, which is trusted to match.
+    role_arn, incarnation: the execution role whose credentials a worker's init phase gets, and the function's
+    incarnation (a function deleted and created again under its name is another function). A configuration update
+    makes Lambda prepare new execution environments
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html): a worker initialized for one role
+    or incarnation never serves another (races review round 14: a worker started for the old role by an invocation
+    in flight across UpdateFunctionConfiguration served every later invocation, its init-time clients acting as the
+    old role).
     """
 
     function_name: str
@@ -31,12 +38,14 @@ class FunctionSpec:
     region: str
     account: str
     log_group: str
+    role_arn: str = ""
+    incarnation: str = ""
 
     def config_hash(self) -> str:
         """Everything but the code that a warm environment depends on: a change means new workers."""
         config = [self.function_name, self.version, self.handler, self.runtime,
                   sorted(self.environment.items()), self.timeout, self.memory_size, self.region, self.account,
-                  self.log_group]
+                  self.log_group, self.role_arn, self.incarnation]
         return hashlib.sha256(json.dumps(config).encode()).hexdigest()[:32]
 
 

@@ -46,6 +46,8 @@ class Target:
     region: str
     account: str
     log_group: str
+    role_arn: str = ""  # what a worker's init read: a worker never serves another role or incarnation (round 14)
+    incarnation: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,8 @@ def target_of(fn: dict[str, Any], config: dict[str, Any], version: str) -> Targe
         handler=config["Handler"], runtime=config["Runtime"], code_hex=config["_CodeHex"],
         environment=dict((config.get("Environment") or {}).get("Variables") or {}), timeout=config["Timeout"],
         memory_size=config["MemorySize"], region=fn["Region"], account=fn["Account"],
-        log_group=f"/aws/lambda/{fn['Name']}",
+        log_group=f"/aws/lambda/{fn['Name']}", role_arn=str(config["Role"]),
+        incarnation=str(fn.get("Incarnation") or ""),
     )
 
 
