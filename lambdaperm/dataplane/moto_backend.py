@@ -213,7 +213,9 @@ def _load_routes(service: str) -> list[tuple[re.Pattern[str], Dispatch]]:
     from .sns_retention import forget_published_messages
     from .sns_subscription_owners import install as list_the_requesters_subscriptions
     from .sqs_attributes import keep_queue_policies
+    from .untracked_models import stop_tracking_model_instances
 
+    stop_tracking_model_instances()  # moto keeps no list of every model instance it ever made (untracked_models)
     leave_lambda_delivery_to_lambdaperm()
     leave_bucket_policies_to_lambdaperm()  # lambdaperm decided the call, bucket policy included
     keep_queue_policies()  # an update that does not name the policy keeps it (sqs_attributes)
