@@ -7,6 +7,7 @@ authenticated (SigV4), authorized by the policy engine and recorded as CloudTrai
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import logging
 import signal
@@ -14,6 +15,7 @@ import socket
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, _exit_cleanly)
     # proxy_headers=False: aws:SourceIp is the connection's peer, never a client's own X-Forwarded-For
     # (uvicorn trusts it from 127.0.0.1, i.e. from every local client, unless told not to)
-    # a bound per sandbox and in total on the connections the server holds (isolation round 11)
+    # a bound per sandbox, per account and in total on the connections the server holds (isolation rounds 11, 14)
     caps = ConnectionCaps.for_this_process()
     uvicorn_config = uvicorn.Config(
         App(server),
@@ -112,11 +114,46 @@ def run(args: argparse.Namespace) -> int:
         # request heads bounded (isolation round 14)
         http=capped_protocol(bounded_heads(import_from_string(HTTP_PROTOCOLS["auto"])), caps),
     )
-    uvicorn.Server(uvicorn_config).run(sockets=[listener])
-    caps.close()
+    _linked_server(uvicorn_config, server.lambda_env.links).run(sockets=[listener])
     if guard is not None:
         guard.close()
     return 0
+
+
+def _linked_server_class() -> type[Any]:
+    import uvicorn
+
+    class LinkedServer(uvicorn.Server):
+        """uvicorn's server that also serves the sandboxes' links to the endpoint (`gateway/sandbox_links.py`, isolation
+        round 13) on its event loop, each connection with the same HTTP protocol as its own listener's."""
+
+        def __init__(self, config: Any, links: Any) -> None:
+            super().__init__(config)
+            self._links = links
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            loop = asyncio.get_running_loop()
+            config = self.config
+
+            def protocol(origin: Any) -> asyncio.Protocol:
+                made: asyncio.Protocol = config.http_protocol_class(  # as uvicorn makes its own listener's
+                    config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop
+                )
+                made._lambdaperm_origin = origin  # type: ignore[attr-defined]  # the caps charge the sandbox
+                return made
+
+            self._links.attach(loop, protocol)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            self._links.detach()
+            await super().shutdown(sockets)
+
+    return LinkedServer
+
+
+def _linked_server(config: Any, links: Any) -> Any:  # a class made on first use: uvicorn is imported late
+    return _linked_server_class()(config, links)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -31,6 +31,7 @@ from .async_invokes import AsyncInvokes
 from .code_read_holds import held_read
 from .invoke_threads import InvokeThreads, on_request_thread
 from .role_sessions import authorize_role_session
+from .sandbox_links import SandboxLinks
 
 log = logging.getLogger("lambdaperm.lambda")
 MAX_TASKS_VARIABLE = "LAMBDAPERM_LAMBDA_MAX_TASKS"  # processes/threads per sandbox (default: Lambda's 1,024)
@@ -84,6 +85,7 @@ class LambdaEnv:
         else:
             log.warning("%s", self.isolation.log_line())
         self.endpoint_url = endpoint_url
+        self.links = SandboxLinks()  # each sandbox's one way to the endpoint, served by `lambdaperm serve`'s loop
         self._runtime: Any = None
         self._async = AsyncInvokes()  # each account's asynchronous invocations hold a bounded share (round 6)
         self._request_threads = InvokeThreads()  # one account's invocations hold a bounded share (round 6)
@@ -114,7 +116,7 @@ class LambdaEnv:
         if self._runtime is None:
             from lambdaperm.runtime import Runtime
 
-            self._runtime = Runtime(self.work_dir, self.endpoint_url, isolation=self.isolation)
+            self._runtime = Runtime(self.work_dir, self.endpoint_url, isolation=self.isolation, links=self.links)
         return self._runtime
 
     # --- implicit accesses (code from S3), authorized as the caller: gateway/implicit.py ---

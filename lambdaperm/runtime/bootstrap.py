@@ -20,7 +20,8 @@ Wire protocol with the parent, on private copies of the original stdin/stdout pi
 any child process output land in the function's log): each message is a frame
 ``FRAME(header_len, body_len) + JSON header + body``.
 
-    parent → worker  {"type": "init", "task_root", "paths", "data_limit", "log_limit", "max_tasks", "environ"} (once)
+    parent → worker  {"type": "init", "task_root", "paths", "data_limit", "log_limit", "max_tasks", "environ",
+                      "relay"} (once)
     worker → parent  {"type": "ready", "rss"}  or  {"type": "init_error", "error_type", "rss"} + payload
     parent → worker  {"type": "invoke", "id", "arn", "deadline_ms", "client_context", "creds"} + event
     worker → parent  {"type": "result", "error_type", "oversized", "ms", "rss"} + payload
@@ -38,6 +39,11 @@ import struct
 import sys
 import threading
 import time
+
+try:  # this file's neighbour: the runtime directory is on sys.path while a worker imports this file
+    import endpoint_relay
+except ImportError:  # imported by the server as lambdaperm.runtime.bootstrap (for FRAME)
+    from lambdaperm.runtime import endpoint_relay
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs a few ms per cold start
 if TYPE_CHECKING:
@@ -367,6 +373,10 @@ def initialize(config: dict[str, Any]) -> Handler:
     max_tasks = config.get("max_tasks")
     if max_tasks:  # the sandbox's processes and threads, this one included; before any code of the function runs
         resource.setrlimit(resource.RLIMIT_NPROC, (max_tasks, max_tasks))
+    relay = config.get("relay")
+    if relay:  # the sandbox's network is its own: the endpoint's address on its loopback, relayed to the server
+        for failure in endpoint_relay.start(relay["socket"], relay["listen"]):
+            print(f"lambdaperm: the endpoint is not reachable at {failure}", file=sys.stderr)
     import site  # with -S the module is imported but not run: only restore exit()/quit()/help()
 
     site.setquit()

@@ -14,9 +14,12 @@ sandbox a worker sees
   function, the other workers' logs), not another worker's process (no /proc entry, no signal target),
   not the server's environment.
 
-Namespaces: mount, PID, IPC, UTS and cgroup always; the network is shared (the handler calls the endpoint
-on the loopback address, as on AWS it calls the service endpoints). As an ordinary user the sandbox is a
-new user namespace (bwrap's unprivileged mode) in which nested user namespaces are disabled. As root,
+Namespaces: mount, PID, IPC, UTS, cgroup and network always. The network namespace holds only the sandbox's own
+loopback (another sandbox's loopback listeners and abstract Unix sockets are out of reach, isolation round 13); the
+handler reaches the endpoint at the address AWS_ENDPOINT_URL names through the sandbox's link (`endpoint_links`, a
+Unix socket of its own bound at ``/run/lambdaperm``), as on AWS it calls the service endpoints. Where bwrap cannot
+make the network namespace the probe fails: there is no sandbox that shares the host's network. As an ordinary user
+the sandbox is a new user namespace (bwrap's unprivileged mode) in which nested user namespaces are disabled. As root,
 bwrap sets up the same mounts with its privileges and the worker then runs as a uid/gid of its own
 (`sandbox_uids`, no supplementary groups, empty capability sets, ``no_new_privs``) through ``setpriv`` — Lambda
 also runs handlers as an unprivileged user — so that it does not hold root's file ownership either.
@@ -54,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaperm.runtime import memory_cgroups
+from lambdaperm.runtime.endpoint_links import INNER_DIR
 from lambdaperm.runtime.kernel_budgets import MAX_SANDBOXES, RLIMITS, KernelBudgets, applicable, fair_shares
 from lambdaperm.runtime.memory_cgroups import MemoryCgroups, SandboxMemory
 from lambdaperm.runtime.sandbox_uids import SandboxUids
@@ -94,7 +98,7 @@ ETC_ENTRIES = (
 # And that RLIMIT_NPROC counts this sandbox alone: under a limit of (the tasks it can see + 1) it can fork, under
 # a limit of 1 it cannot (were the count the uid's across the host, the server's own threads would exceed it).
 PROBE = (
-    "import json, os, resource, sys\n"
+    "import json, os, resource, socket, sys\n"
     "caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith(('CapEff', 'CapPrm'))]\n"
     "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
     "def forks(limit):\n"
@@ -110,7 +114,10 @@ PROBE = (
     "tasks = sum(len(os.listdir(f'/proc/{p}/task')) for p in pids)\n"
     "nproc = forks(tasks + 1) and not forks(1)\n"
     f"rlimits = {{n: resource.getrlimit(getattr(resource, n))[1] for n in {RLIMITS!r}}}\n"
+    "def interfaces():\n"
+    "    return sorted(name for _, name in socket.if_nameindex())\n"
     "print(json.dumps({'uid': os.getuid(), 'pids': pids, 'caps': caps, 'nproc': nproc, 'rlimits': rlimits,\n"
+    "                  'net': os.readlink('/proc/self/ns/net'), 'interfaces': interfaces(),\n"
     "                  'visible': [p for p in sys.argv[1:] if os.path.exists(p)]}))\n"
 )
 NO_TASK_LIMIT = ("RLIMIT_NPROC is not counted per sandbox here (Linux < 5.14 counts a uid across user namespaces):"
@@ -138,18 +145,20 @@ class Sandbox:
         return self.setpriv is not None
 
     def command(self, argv: list[str], *, task_root: Path, runtime_dir: Path, info_fd: int | None = None,
-                uid: int = SANDBOX_UID, memory: SandboxMemory | None = None) -> list[str]:
+                uid: int = SANDBOX_UID, memory: SandboxMemory | None = None, link: Path | None = None) -> list[str]:
         """``argv`` (a path inside the sandbox) in a new sandbox whose /var/task is ``task_root``. bwrap
         writes ``{"child-pid": N}`` to `info_fd`: the host pid of the sandbox's init, whose death ends every
         process of the sandbox (see `Worker.kill`). `uid`: the worker's uid and gid when the server is root.
-        `memory`: the sandbox's memory cgroup (see `memory_cgroups`), joined before anything else runs."""
-        args = self._command(argv, task_root=task_root, runtime_dir=runtime_dir, info_fd=info_fd, uid=uid)
+        `memory`: the sandbox's memory cgroup (see `memory_cgroups`), joined before anything else runs.
+        `link`: the directory of the sandbox's link to the endpoint (`endpoint_links`), bound read-only at
+        ``/run/lambdaperm``."""
+        args = self._command(argv, task_root=task_root, runtime_dir=runtime_dir, info_fd=info_fd, uid=uid, link=link)
         if memory is not None and self.memory is not None:
             return self.memory.command(memory, args)
         return args
 
     def _command(self, argv: list[str], *, task_root: Path, runtime_dir: Path, info_fd: int | None,
-                 uid: int) -> list[str]:
+                 uid: int, link: Path | None) -> list[str]:
         args = [
             self.bwrap,
             *(("--info-fd", str(info_fd)) if info_fd is not None else ()),
@@ -157,6 +166,7 @@ class Sandbox:
             "--unshare-ipc",
             "--unshare-uts",
             "--unshare-cgroup-try",
+            "--unshare-net",  # only its own loopback: the endpoint through its link (isolation round 13)
             "--die-with-parent",
             "--new-session",
             "--cap-drop",
@@ -194,6 +204,10 @@ class Sandbox:
             "--ro-bind",
             str(runtime_dir),
             RUNTIME_DIR,
+        ]
+        if link is not None:
+            args += ["--perms", "0755", "--dir", os.path.dirname(INNER_DIR), "--ro-bind", str(link), INNER_DIR]
+        args += [
             "--chdir",
             TASK_DIR,
         ]
@@ -223,8 +237,8 @@ class Sandbox:
     def describe(self) -> str:
         who = "a uid of its own via setpriv" if self.privileged else "an unprivileged user namespace"
         return (
-            f"bubblewrap {self.version}: mount, pid, ipc, uts and cgroup namespaces, {who}; "
-            f"code read-only at {TASK_DIR}, private /tmp and /proc"
+            f"bubblewrap {self.version}: mount, pid, ipc, uts, cgroup and network namespaces, {who}; "
+            f"code read-only at {TASK_DIR}, private /tmp and /proc, the endpoint through a link of its own"
         )
 
     def limits(self) -> dict[str, object]:
@@ -422,6 +436,9 @@ def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS,
         return Isolation(None, seen)
     if seen["visible"] or seen["uid"] == 0 or len(seen["pids"]) > 2 or any(int(c, 16) for c in seen["caps"]):
         return Isolation(None, f"the sandbox does not isolate: {json.dumps(seen)}")
+    if seen.get("net") == os.readlink("/proc/self/ns/net") or seen.get("interfaces") != ["lo"]:
+        return Isolation(None, "the sandbox does not have a network namespace of its own (it would share the host's "
+                               f"network): {json.dumps({k: seen.get(k) for k in ('net', 'interfaces')})}")
     memory = memory_cgroups.probe()
     sandbox = replace(sandbox, no_memory=memory) if isinstance(memory, str) else replace(sandbox, memory=memory)
     if seen.get("nproc") is not True:

@@ -15,12 +15,16 @@ threaded boto3 code). Allocations past it raise MemoryError in the handler.
 Processes and threads: at most the sandbox's ``max_tasks`` (RLIMIT_NPROC, set by the bootstrap; see `isolation`),
 each root-mode sandbox with a uid of its own (`sandbox_uids`). Disk: a worker and an invocation about to start one
 hold a reference on their unzipped code; the last reference deletes it (`code_store`).
+
+Network: each sandbox is a network namespace of its own, whose one way out is its link to the endpoint
+(`endpoint_links`: a Unix socket of its own, served by `links`, the gateway's event loop).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import math
 import os
 import threading
@@ -33,6 +37,7 @@ from lambdaperm.runtime import logs, payloads
 from lambdaperm.runtime.account_memory import AccountMemory
 from lambdaperm.runtime.code_store import CodeStore
 from lambdaperm.runtime.endpoint_guard import EndpointGuard
+from lambdaperm.runtime.endpoint_links import INNER_SOCKET, EndpointLinks, Origin, SandboxLink, relay_plan
 from lambdaperm.runtime.environment import library_paths, log_stream_name, worker_environment
 from lambdaperm.runtime.errors import RuntimeClosed, WorkerStartError
 from lambdaperm.runtime.invocation import Credentials, FunctionSpec, InvokeResult
@@ -115,15 +120,19 @@ class Runtime:
     """Thread-safe: invoke() is called from many server threads at once."""
 
     def __init__(self, work_dir: Path, endpoint_url: str, *, max_workers_per_function: int = 4,
-                 idle_timeout: float = 600, isolation: Isolation | None = None) -> None:
+                 idle_timeout: float = 600, isolation: Isolation | None = None,
+                 links: EndpointLinks | None = None) -> None:
         """`isolation`: the workers' sandbox (see `isolation.probe`); by default probed here, with
-        `work_dir` as the private path. An unavailable one runs workers unisolated: the caller says so."""
+        `work_dir` as the private path. An unavailable one runs workers unisolated: the caller says so.
+        `links`: what serves each sandbox's link to the endpoint (the gateway); None: a sandbox reaches nothing."""
         if max_workers_per_function < 1:
             raise ValueError("max_workers_per_function must be at least 1")
         self._work_dir = Path(work_dir).resolve()  # the code dir becomes cwd and sys.path[0]
         self._work_dir.mkdir(parents=True, exist_ok=True)
         self.isolation = isolation if isolation is not None else probe([self._work_dir], BOOTSTRAP.parent)
         self._endpoint_url = endpoint_url
+        self._inner_url, self._relay_addresses = relay_plan(endpoint_url)  # what a sandbox is given, where it listens
+        self._links = links
         self._guard = EndpointGuard(endpoint_url)  # before any worker: no handler listens on the endpoint's port
         self._cap = max_workers_per_function
         self._idle_timeout = idle_timeout
@@ -133,6 +142,7 @@ class Runtime:
         self._slots = SandboxSlots(self.isolation.sandbox.max_sandboxes if self.isolation.sandbox else None)
         self._account_memory = AccountMemory()  # what each account's live sandboxes may hold (round 10)
         self._paths = library_paths()
+        self._sandbox_numbers = itertools.count(1)  # names an unprivileged server's sandboxes in its log
         self._memory: dict[Worker, SandboxMemory] = {}  # each live sandbox's memory cgroup, where there is one
         self._pools: dict[PoolKey, WorkerPool] = {}
         self._lock = threading.Lock()
@@ -270,13 +280,14 @@ class Runtime:
         stream = log_stream_name(spec.version)
         sandbox = self.isolation.sandbox
         inner_root, inner_runtime = (TASK_DIR, RUNTIME_DIR) if sandbox else (str(task_root), str(BOOTSTRAP.parent))
+        endpoint_url = self._inner_url if sandbox else self._endpoint_url
         env = worker_environment(spec, task_root=Path(inner_root), runtime_dir=Path(inner_runtime),
-                                 endpoint_url=self._endpoint_url, stream=stream, credentials=credentials)
+                                 endpoint_url=endpoint_url, stream=stream, credentials=credentials)
         # The process starts with the server's variables only: the function's own (LD_PRELOAD, GLIBC_TUNABLES…)
         # would otherwise be the environment of bwrap and setpriv, outside the sandbox or before the uid drop.
         # The bootstrap applies the complete environment from the init frame, inside the sandbox.
         launch_env = worker_environment(replace(spec, environment={}), task_root=Path(inner_root),
-                                        runtime_dir=Path(inner_runtime), endpoint_url=self._endpoint_url,
+                                        runtime_dir=Path(inner_runtime), endpoint_url=endpoint_url,
                                         stream=stream, credentials=credentials)
         command = worker_command(inner_runtime)
         info: tuple[int, int] | None = None
@@ -308,6 +319,18 @@ class Runtime:
                 if uid is not None:
                     self._uids.release(uid)
                 raise WorkerStartError(f"cannot create the sandbox's memory cgroup: {e.strerror}") from None
+        link: SandboxLink | None = None
+        if sandbox is not None:  # the sandbox's one way out of its network namespace (isolation round 13)
+            try:
+                origin = Origin(f"uid {uid}" if uid is not None else f"#{next(self._sandbox_numbers)}", owner)
+                link = SandboxLink(self._work_dir / "links", origin, self._links, uid)
+            except OSError as e:
+                release_owner()
+                if uid is not None:
+                    self._uids.release(uid)
+                if memory is not None:
+                    memory.remove()
+                raise WorkerStartError(f"cannot create the sandbox's link to the endpoint: {e.strerror}") from None
         # the worker's own reference on its account's copy: its sandbox mounts it
         self._code.acquire(spec.code_zip, spec.code_sha256, spec.account)
         spawned: list[Worker] = []
@@ -315,6 +338,8 @@ class Runtime:
         def on_close() -> None:
             self._code.release(spec.code_sha256, spec.account)
             release_owner()
+            if link is not None:
+                link.close()
             if uid is not None:
                 self._uids.release(uid)
             for done in spawned:
@@ -328,6 +353,7 @@ class Runtime:
                 try:
                     command = sandbox.command(command, task_root=task_root, runtime_dir=BOOTSTRAP.parent,
                                               info_fd=info[1], memory=memory,
+                                              link=link.directory if link is not None else None,
                                               **({"uid": uid} if uid is not None else {}))
                 except BaseException:  # the launcher is gone (WorkerStartError): Worker.spawn never gets the pipe
                     os.close(info[0])
@@ -345,7 +371,8 @@ class Runtime:
         pool.adopt(worker)  # from now on shutdown() can kill it, even mid-init
         config = {"type": "init", "task_root": inner_root, "paths": self._paths,
                   "data_limit": (spec.memory_size + DATA_LIMIT_OVERHEAD_MB) << 20, "log_limit": LOG_FILE_BYTES,
-                  "max_tasks": sandbox.max_tasks if sandbox is not None else None, "environ": env}
+                  "max_tasks": sandbox.max_tasks if sandbox is not None else None, "environ": env,
+                  "relay": {"socket": INNER_SOCKET, "listen": self._relay_addresses} if link is not None else None}
         try:
             reply = worker.request(config, b"", started + INIT_PHASE_SECONDS + spec.timeout)
             duration_ms = (time.monotonic() - started) * 1000

@@ -62,9 +62,10 @@ class Reply:
 def worker_command(runtime_dir: str) -> list[str]:
     """The worker's command line, with the bootstrap's directory as the worker sees it: import the
     bootstrap (from its cached .pyc: running the file as a script would recompile it, 5 ms per cold
-    start), then take it off sys.path and sys.modules so a handler's own "bootstrap" module is its own."""
+    start), then take it off sys.path and sys.modules (with its neighbour `endpoint_relay`) so a handler's own
+    "bootstrap" module is its own."""
     stub = (f"import sys; sys.path.insert(0, {runtime_dir!r}); import bootstrap; del sys.path[0]; "
-            "del sys.modules['bootstrap']; bootstrap.main()")
+            "del sys.modules['bootstrap'], sys.modules['endpoint_relay']; bootstrap.main()")
     return [sys.executable, *INTERPRETER_FLAGS, "-c", stub]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from lambdaperm.runtime import Credentials, FunctionSpec, InvokeResult, Runtime
+from tests.runtime.gate import LINKS
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -62,7 +63,7 @@ def functions(tmp_path: Path) -> Functions:
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime(tmp_path / "work", ENDPOINT, max_workers_per_function=4)
+    rt = Runtime(tmp_path / "work", ENDPOINT, max_workers_per_function=4, links=LINKS)
     yield rt
     rt.shutdown()
 

@@ -129,11 +129,11 @@ ORPHAN_SCRIPT = """
 import json, os, signal, sys, threading
 sys.path.insert(0, {repo!r})
 from tests.runtime.conftest import Functions, host_pid, invoke
-from tests.runtime.gate import Gate
+from tests.runtime.gate import LINKS, Gate
 from lambdaperm.runtime import Runtime
 from pathlib import Path
 root = Path({root!r})
-rt = Runtime(root / "work", "http://127.0.0.1:9")
+rt = Runtime(root / "work", "http://127.0.0.1:4566", links=LINKS)  # a port a sandbox can listen on
 spec = Functions(root).spec({{"app.py": {code!r}}}, timeout=120)
 print(host_pid(json.loads(invoke(rt, spec, b'{{"s": 0}}').payload)), flush=True)
 gate = Gate()

@@ -11,7 +11,7 @@ import pytest
 
 from lambdaperm.runtime import Runtime, RuntimeClosed
 from tests.runtime.conftest import ENDPOINT, Functions, host_pid, invoke, pid_alive
-from tests.runtime.gate import GATE, WAIT, Gate
+from tests.runtime.gate import GATE, LINKS, WAIT, Gate
 
 SPAN = GATE + """
 import os, time
@@ -35,7 +35,7 @@ def _max_overlap(spans: list[tuple[float, float]]) -> int:
 
 
 def test_concurrency_cap(tmp_path: Path, functions: Functions) -> None:
-    rt = Runtime(tmp_path / "work", ENDPOINT, max_workers_per_function=2)
+    rt = Runtime(tmp_path / "work", ENDPOINT, max_workers_per_function=2, links=LINKS)
     try:
         spec = functions.spec({"app.py": SPAN}, timeout=int(WAIT))
         with Gate() as gate, ThreadPoolExecutor(6) as pool:
@@ -127,7 +127,7 @@ def test_idle_workers_are_reaped(tmp_path: Path, functions: Functions) -> None:
 
 
 def test_shutdown_kills_everything(tmp_path: Path, functions: Functions) -> None:
-    rt = Runtime(tmp_path / "work", ENDPOINT)
+    rt = Runtime(tmp_path / "work", ENDPOINT, links=LINKS)
     spec = functions.spec({"app.py": SPAN}, timeout=int(WAIT))
     with Gate() as gate, ThreadPoolExecutor(1) as pool:
         busy = pool.submit(invoke, rt, spec, json.dumps({"gate": gate.port}).encode())

@@ -111,12 +111,6 @@ def _deploy(server: Endpoint, account: str, name: str, code: str) -> Any:
     return deploy(server, account, name, package(code), region=REGION, timeout=30)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 13: the sandboxes share the host's network namespace, so one account's handler reaches "
-    "another account's listener on the loopback (TCP and abstract Unix sockets); needs a network namespace per "
-    "sandbox with only the endpoint forwarded",
-)
 def test_a_handler_cannot_reach_another_accounts_loopback_service(server: Endpoint) -> None:
     """Attack (another account's environment-local service): the victim's handler runs a helper on its loopback — a TCP
     port of 127.0.0.1 and an abstract Unix socket — from a thread that outlives its invocation, trusting, as it may on

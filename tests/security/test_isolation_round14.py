@@ -1,5 +1,6 @@
 """Isolation review, round 14: one account's handler code against the connection caps of the round 11 follow-up
-(`gateway/connection_caps.py`: connections attributed by the peer socket's uid, 64 per sandbox, half the server's
+(`gateway/connection_caps.py`: connections attributed by the sandbox's link since round 13's fix (by the peer socket's
+uid before), 64 per sandbox, half the server's
 share for all sandboxes together), with real boto3 and raw sockets against a real `lambdaperm serve`
 (docs/security.md, "Isolation review round 14"; issue 7, class 8).
 
@@ -105,52 +106,31 @@ def test_one_accounts_sandboxes_cannot_take_every_other_accounts_connections(roo
     assert outcome["answered"] is True, outcome
 
 
-class _PeerIsUid:
-    """The kernel's answer for a test: the peer's port is the uid that owns it."""
-
-    def owner(self, peer: tuple[str, int], local: tuple[str, int]) -> int | None:
-        return peer[1]
-
-    def close(self) -> None:
-        pass
-
-
 def test_the_sandboxes_connection_budget_is_charged_per_account() -> None:
-    """The rule beneath the end-to-end test, at every count (gateway/connection_caps.py, with the runtime's own record
-    of which account each sandbox uid serves): one account's sandboxes together hold at most max(64, sandbox share //
-    4) connections, each sandbox at most 64, so another account's sandbox is admitted while the first is at its cap;
-    a released connection gives the account its room back; a sandbox uid serving no account is refused. AWS:
-    concurrency is charged per account (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html)."""
+    """The rule beneath the end-to-end test, at every count (gateway/connection_caps.py, with the sandbox and account
+    each connection's link names, `runtime.endpoint_links.Origin`): one account's sandboxes together hold at most
+    max(64, sandbox share // 4) connections, each sandbox at most 64, so another account's sandbox is admitted while
+    the first is at its cap; a released connection gives the account its room back. AWS: concurrency is charged per
+    account (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html)."""
     from lambdaperm.gateway.connection_caps import PER_SANDBOX, ConnectionCaps
-    from lambdaperm.runtime.sandbox_uids import SandboxUids, account_of
+    from lambdaperm.runtime.endpoint_links import Origin
 
-    uids = SandboxUids()
-    a = [uids.acquire(ATTACKER) for _ in range(5)]
-    b = uids.acquire(VICTIM)
-    gone = uids.acquire(ATTACKER)
-    uids.release(gone)
-    try:
-        assert account_of(a[0]) == ATTACKER and account_of(b) == VICTIM and account_of(gone) is None
-        caps = ConnectionCaps(total=2048, owners=_PeerIsUid())  # type: ignore[arg-type]
-        assert caps.per_account == 256 and caps.sandbox_total == 1024
-        local = ("127.0.0.1", 4566)
-        tickets = []
-        for uid in a:
-            admitted = [caps.admit(("127.0.0.1", uid), local) for _ in range(PER_SANDBOX + 1)]
-            assert admitted[-1] is None  # each sandbox: at most 64
-            tickets += [t for t in admitted if t is not None]
-        assert len(tickets) == 256 and {t.account for t in tickets} == {ATTACKER}  # the account: at most 256
-        assert caps.admit(("127.0.0.1", a[4]), local) is None
-        victim = caps.admit(("127.0.0.1", b), local)
-        assert victim is not None and victim.account == VICTIM  # another account's sandbox is still admitted
-        assert caps.admit(("127.0.0.1", gone), local) is None  # a uid that serves no account
-        caps.release(tickets.pop())
-        assert caps.admit(("127.0.0.1", a[4]), local) is not None  # the account's room is back
-        assert caps.admit(None, None) is not None  # not a sandbox: only the total applies
-    finally:
-        for uid in [*a, b]:
-            uids.release(uid)
-    assert account_of(b) is None
+    a = [Origin(f"uid {1879048192 + i}", ATTACKER) for i in range(5)]
+    b = Origin("uid 1879048197", VICTIM)
+    caps = ConnectionCaps(total=2048)
+    assert caps.per_account == 256 and caps.sandbox_total == 1024
+    tickets = []
+    for origin in a:
+        admitted = [caps.admit(origin) for _ in range(PER_SANDBOX + 1)]
+        assert admitted[-1] is None  # each sandbox: at most 64
+        tickets += [t for t in admitted if t is not None]
+    assert len(tickets) == 256 and {t.account for t in tickets} == {ATTACKER}  # the account: at most 256
+    assert caps.admit(a[4]) is None
+    victim = caps.admit(b)
+    assert victim is not None and victim.account == VICTIM  # another account's sandbox is still admitted
+    caps.release(tickets.pop())
+    assert caps.admit(a[4]) is not None  # the account's room is back
+    assert caps.admit(None) is not None  # not a sandbox's link: only the total applies
 
 
 HEAD_BYTES = 16 << 20  # per connection: one header value never ended (more than loopback's socket buffers)

@@ -118,7 +118,17 @@ def handler(event, context):
             pass
         finally:
             s.close()
-    return {"fds": fds, "env": sorted(os.environ), "abstract": abstract, "reached": reached}
+    listening = {}  # the TCP listeners of the sandbox's own network namespace: inode -> port
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                for line in f.read().splitlines()[1:]:
+                    cols = line.split()
+                    if cols[3] == "0A":
+                        listening[cols[9]] = int(cols[1].rsplit(":", 1)[1], 16)
+        except OSError:
+            pass
+    return {"fds": fds, "env": sorted(os.environ), "abstract": abstract, "reached": reached, "listening": listening}
 """
 
 LAMBDA_ENV = {
@@ -155,8 +165,9 @@ def test_a_handler_inherits_no_descriptor_variable_or_socket_of_the_server(serve
     Unix sockets of the network namespace it shares with the server, and connects to each.
     AWS rule: an execution environment holds its own runtime's descriptors and Lambda's documented variables
     (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
-    Secure outcome: descriptors 0–2 and the runtime's two pipes only (no socket, no file of the host), Lambda's
-    variables only, and no abstract socket of the server or of its workers to connect to."""
+    Secure outcome: descriptors 0–2 and the runtime's two pipes only (no file of the host, no socket but the sandbox's
+    own endpoint relay: one listening socket on its loopback per address family at the endpoint's port, isolation
+    round 13), Lambda's variables only, and no abstract socket of the server or of its workers to connect to."""
     lam = _deploy(server, ATTACKER, "inherit-probe", INHERITED)
     seen = payload(lam.invoke(FunctionName="inherit-probe"))
     # the descriptor listdir itself opened is closed by the time it is read (FileNotFoundError)
@@ -164,7 +175,12 @@ def test_a_handler_inherits_no_descriptor_variable_or_socket_of_the_server(serve
     assert targets["0"] == "/dev/null"
     assert targets["1"] == targets["2"] == "/memfd:lambda-log (deleted)"
     others = [t for fd, t in targets.items() if fd not in ("0", "1", "2")]
-    assert len(others) == 2 and all(t.startswith("pipe:[") for t in others), json.dumps(seen["fds"])
+    pipes = [t for t in others if t.startswith("pipe:[")]
+    sockets = [t.removeprefix("socket:[").rstrip("]") for t in others if t.startswith("socket:[")]
+    assert len(pipes) == 2 and len(pipes) + len(sockets) == len(others), json.dumps(seen["fds"])
+    # the relay's two listening sockets (127.0.0.1 and ::1 at the endpoint's port), nothing else
+    port = int(server.url.rsplit(":", 1)[1])
+    assert len(sockets) == 2 and all(seen["listening"].get(i) == port for i in sockets), json.dumps(seen)
     assert set(seen["env"]) <= LAMBDA_ENV, set(seen["env"]) - LAMBDA_ENV
     ours = set()
     for pid in _server_pids(server):

@@ -9,8 +9,6 @@ attack and asserts AWS's outcome.
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ from botocore.exceptions import ClientError
 from lambdaperm.runtime.kernel_budgets import MAX_SANDBOXES
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import payload
+from tests.security.endpoint_gates import GATE, EndpointGate
 from tests.security.test_runtime_limits import SANDBOX_MODES, _deploy, sandboxed_server
 
 ATTACKER, VICTIM = "000000000000", "222233334444"
@@ -37,16 +36,15 @@ def server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
 
 # ---------------------------------------------------------------- 1. the sandbox cap, one account holding every slot
 
-HOLDER = """
-import socket
-
+HOLDER = (
+    GATE
+    + """
 def handler(event, context):
     # tell the test this invocation runs, then stay busy until the test lets go (bounded by the function timeout)
-    with socket.create_connection(("127.0.0.1", event["port"]), timeout=25) as s:
-        s.sendall(b"busy")
-        s.recv(1)
+    arrive(event["gate"], "busy")
     return "released"
 """
+)
 
 
 def _slow_client(server: Endpoint, account: str) -> Any:
@@ -74,13 +72,12 @@ def test_one_account_holding_busy_invocations_does_not_starve_another_accounts_c
     Secure outcome: B's cold start runs while A holds all it can. Measured before the fix (throwaway uid): A's three
     handlers all ran, B's Invoke failed after 10 s with ServiceException. Fixed (`sandbox_slots`): an account holds
     at most MAX_SANDBOXES - 1 sandboxes, so one always remains for the other accounts (as root: no cap, held)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(1.0)
-    port = listener.getsockname()[1]
+    gate = EndpointGate(server, ATTACKER, REGION)
     attacker = _slow_client(server, ATTACKER)
     names = [f"holder-{i}" for i in range(MAX_SANDBOXES)]
     for name in names:
         _deploy(server, ATTACKER, name, HOLDER)
+        gate.allow(f"{name}-role")
     _deploy(server, VICTIM, "starved", "def handler(event, context):\n    return 'ran'\n")
     victim = _slow_client(server, VICTIM)
 
@@ -88,25 +85,21 @@ def test_one_account_holding_busy_invocations_does_not_starve_another_accounts_c
 
     def hold(name: str) -> None:
         try:
-            outcomes[name] = payload(attacker.invoke(FunctionName=name, Payload=json.dumps({"port": port})))
+            outcomes[name] = payload(attacker.invoke(FunctionName=name, Payload=gate.event()))
         except ClientError as e:
             outcomes[name] = e.response["Error"]["Code"]
 
     threads = [threading.Thread(target=hold, args=(name,), daemon=True) for name in names]
-    held: list[socket.socket] = []
+    held: list[str] = []
     try:
         for t in threads:
             t.start()
         # A holds everything it can: every handler runs, or the invocations it cannot start have given up
         deadline = time.monotonic() + 60
         while len(held) + len(outcomes) < len(names) and time.monotonic() < deadline:
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(10)
-            assert conn.recv(4) == b"busy"
-            held.append(conn)
+            held = gate.arrived()
+            time.sleep(0.05)
+        held = gate.arrived()
         assert len(held) + len(outcomes) == len(names), f"the attacker's invocations neither ran nor ended: {outcomes}"
         assert held, f"no attacker invocation ran at all (the positive control failed): {outcomes}"
         started = time.monotonic()
@@ -116,10 +109,8 @@ def test_one_account_holding_busy_invocations_does_not_starve_another_accounts_c
             answer = (e.response["Error"]["Code"], round(time.monotonic() - started, 1))
         assert answer == "ran", f"account A's {len(held)} busy invocations left account B no sandbox: {answer}"
     finally:
-        for conn in held:
-            conn.close()
+        gate.open()
         for t in threads:
             t.join(60)
-        listener.close()
     # an invocation the account's own cap cannot start is throttled, as Lambda throttles an account at its quota
     assert all(outcomes.get(name) in ("released", "TooManyRequestsException") for name in names), outcomes

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import threading
 import time
 import urllib.error
@@ -31,6 +30,7 @@ from lambdaperm.gateway.invoke_threads import PER_ACCOUNT, REQUEST_THREADS
 from lambdaperm.runtime.memory_cgroups import MARGIN_MB
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import payload
+from tests.security.endpoint_gates import GATE, EndpointGate
 from tests.security.test_runtime_limits import SANDBOX_MODES, _deploy, sandboxed_server
 
 ATTACKER, VICTIM = "000000000000", "222233334444"
@@ -69,16 +69,16 @@ def _invoke(client: Any, name: str, event: dict[str, Any] | None = None) -> Any:
 
 # ---------------------------------------------------------------- 1. the server's request threads
 
-HOLDER = """
-import socket
-
+HOLDER = (
+    GATE
+    + """
 def handler(event, context):
-    # tell the test this invocation runs, then stay busy until the test lets go (bounded by the function timeout)
-    with socket.create_connection(("127.0.0.1", event["port"]), timeout=25) as s:
-        s.sendall(b"busy")
-        s.recv(1)
+    # tell the test this invocation runs, then stay busy until the test lets go (bounded by the function timeout):
+    # one quick GetItem every 0.1 s, no server request thread held in between
+    arrive(event["gate"], "busy")
     return "released"
 """
+)
 
 
 def test_one_accounts_waiting_invocations_do_not_hold_every_request_thread(server: Endpoint) -> None:
@@ -95,37 +95,21 @@ def test_one_accounts_waiting_invocations_do_not_hold_every_request_thread(serve
     Secure outcome: while A holds all it may, B's STS and Lambda calls are answered, B's own invocation runs, and A's
     invocations over its share are throttled. Measured before the fix (both modes): B's GetCallerIdentity got no
     answer within 10 s."""
-    listener = socket.create_server(("127.0.0.1", 0), backlog=REQUEST_THREADS + 16)
-    listener.settimeout(0.5)
-    port = listener.getsockname()[1]
+    gate = EndpointGate(server, ATTACKER, REGION)
     _deploy(server, ATTACKER, "hog", HOLDER)
+    gate.allow("hog-role")
     _deploy(server, VICTIM, "own", "def handler(event, context):\n    return 'ran'\n")
     attacker = _client(server, ATTACKER)
-    held: list[socket.socket] = []
-    done = threading.Event()
-
-    def accept() -> None:
-        while not done.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            held.append(conn)
-
     outcomes: list[Any] = []
     threads = [
-        threading.Thread(target=lambda: outcomes.append(_invoke(attacker, "hog", {"port": port})), daemon=True)
+        threading.Thread(target=lambda: outcomes.append(_invoke(attacker, "hog", {"gate": gate.name})), daemon=True)
         for _ in range(REQUEST_THREADS + 8)
     ]
-    acceptor = threading.Thread(target=accept, daemon=True)
-    acceptor.start()
     try:
         for t in threads:
             t.start()
-        deadline = time.monotonic() + 60
-        while not held and time.monotonic() < deadline:  # A's invocations reached the server and one runs
-            time.sleep(0.05)
-        assert held, f"no attacker invocation ran (the positive control failed): {outcomes}"
+        # A's invocations reached the server and one runs
+        assert gate.wait_arrived(1, 60), f"no attacker invocation ran (the positive control failed): {outcomes}"
         victim_sts = _client(server, VICTIM, "sts", read_timeout=10)
         try:
             identity = victim_sts.get_caller_identity()["Account"]
@@ -143,16 +127,10 @@ def test_one_accounts_waiting_invocations_do_not_hold_every_request_thread(serve
             time.sleep(0.05)
         assert outcomes.count("TooManyRequestsException") >= REQUEST_THREADS + 8 - PER_ACCOUNT, outcomes
     finally:
-        done.set()
-        for conn in held:
-            conn.close()
+        gate.open()
         for t in threads:
             t.join(90)
-        acceptor.join(5)
-        for conn in held:  # accepted after the first close
-            conn.close()
-        listener.close()
-    # each attacker invocation ran (its handler returned, or failed once the test closed its listener) or was throttled
+    # each attacker invocation ran (its handler returned once the test opened the gate, or failed) or was throttled
     assert all(
         o in ("released", "TooManyRequestsException") or (isinstance(o, dict) and "errorType" in o) for o in outcomes
     ), outcomes
@@ -369,61 +347,42 @@ def test_a_throttled_function_url_request_is_429_not_502(server: Endpoint) -> No
 
 # ---------------------------------------------------------------- 6. the threads of asynchronous invocations
 
-NOTIFY = """
-import socket
-
+NOTIFY = (
+    GATE
+    + """
 def handler(event, context):
-    with socket.create_connection(("127.0.0.1", event["port"]), timeout=10) as s:
-        s.sendall(b"ran")
+    arrive(event["gate"], "ran", wait=False)
     return "ran"
 """
+)
 
 
 @contextmanager
-def _held(server: Endpoint, name: str, count: int, *, sync: bool) -> Iterator[list[socket.socket]]:
-    """`count` invocations of account A's HOLDER function `name` (synchronous or Event), yielded once at least one
-    runs; released on exit."""
-    listener = socket.create_server(("127.0.0.1", 0), backlog=count + 8)
-    listener.settimeout(0.5)
-    port = listener.getsockname()[1]
+def _held(server: Endpoint, name: str, count: int, *, sync: bool) -> Iterator[EndpointGate]:
+    """`count` invocations of account A's HOLDER function `name` (deployed with the role `<name>-role`; synchronous or
+    Event), yielded once at least one runs; released on exit."""
+    gate = EndpointGate(server, ATTACKER, REGION)
+    gate.allow(f"{name}-role")
     attacker = _client(server, ATTACKER)
-    held: list[socket.socket] = []
-    done = threading.Event()
-
-    def accept() -> None:
-        while not done.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
 
     def call() -> None:
         if sync:
-            _invoke(attacker, name, {"port": port})
+            _invoke(attacker, name, {"gate": gate.name})
         else:
-            attacker.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"port": port}))
+            attacker.invoke(FunctionName=name, InvocationType="Event", Payload=gate.event())
 
-    acceptor = threading.Thread(target=accept, daemon=True)
-    acceptor.start()
     callers = [threading.Thread(target=call, daemon=True) for _ in range(count)]
     try:
         for t in callers:
             t.start()
-        deadline = time.monotonic() + 60
-        while not held and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert held, "no attacker invocation ran (the positive control failed)"
+        assert gate.wait_arrived(1, 60), "no attacker invocation ran (the positive control failed)"
         for t in callers if not sync else ():  # every Event invocation accepted (202) before the test goes on
             t.join(30)
-        yield held
+        yield gate
     finally:
-        done.set()
-        acceptor.join(5)
-        for conn in held:
-            conn.close()
+        gate.open()
         for t in callers:
             t.join(90)
-        listener.close()
 
 
 def test_one_accounts_waiting_event_invocations_do_not_delay_another_accounts(server: Endpoint) -> None:
@@ -438,24 +397,13 @@ def test_one_accounts_waiting_event_invocations_do_not_delay_another_accounts(se
     A's held the pool."""
     _deploy(server, ATTACKER, "async-hog", HOLDER)
     victim = _deploy(server, VICTIM, "async-own", NOTIFY)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(20)
-    try:
-        with _held(server, "async-hog", 16, sync=False):
-            victim.invoke(
-                FunctionName="async-own",
-                InvocationType="Event",
-                Payload=json.dumps({"port": listener.getsockname()[1]}),
-            )
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                conn = None
-            assert conn is not None, "account B's Event invocation did not run while account A's waited"
-            with conn:
-                assert conn.recv(16) == b"ran"
-    finally:
-        listener.close()
+    ran = EndpointGate(server, VICTIM, REGION)
+    ran.allow("async-own-role")
+    with _held(server, "async-hog", 16, sync=False):
+        victim.invoke(FunctionName="async-own", InvocationType="Event", Payload=ran.event())
+        arrived = ran.wait_arrived(1, 20)
+        assert arrived is not None, "account B's Event invocation did not run while account A's waited"
+        assert arrived == ["ran"]
 
 
 def test_the_async_pool_runs_each_accounts_jobs_in_turn_within_its_share() -> None:

@@ -8,8 +8,6 @@ attack and asserts AWS's outcome.
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +21,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, payload, zip_of
+from tests.security.endpoint_gates import GATE, EndpointGate
 from tests.security.test_runtime_limits import SANDBOX_MODES, sandboxed_server
 
 ATTACKER, VICTIM = "000000000000", "222233334444"
@@ -71,8 +70,10 @@ def _answer(call: Any) -> Any:
 
 # ---------------------------------------------------------------- 1. the uid's epoll watches
 
-EPOLL_HOG = """
-import errno, os, resource, select, socket
+EPOLL_HOG = (
+    GATE
+    + """
+import errno, os, resource, select
 
 def handler(event, context):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -92,11 +93,10 @@ def handler(event, context):
             if watches >= event["target"]:
                 break
     # tell the test, then hold every watch until the test lets go
-    with socket.create_connection(("127.0.0.1", event["port"]), timeout=90) as s:
-        s.sendall(f"{watches} {stop}".encode())
-        s.recv(1)
+    arrive(event["gate"], f"{watches} {stop}", timeout=150)
     return {"watches": watches, "stop": stop}
 """
+)
 
 
 def test_a_handler_cannot_exhaust_the_servers_epoll_watches(server: Endpoint) -> None:
@@ -113,39 +113,32 @@ def test_a_handler_cannot_exhaust_the_servers_epoll_watches(server: Endpoint) ->
     Secure outcome: while the handler holds every watch it could add, account B's STS call is answered and the
     server stays up; the handler's invocation returns (positive control: it reached the uid's limit, ENOSPC, or
     the host's whole budget)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(150)
-    port = listener.getsockname()[1]
     lam = _deploy(server, ATTACKER, "epoll-hog", EPOLL_HOG, timeout=240, memory=2048)
+    gate = EndpointGate(server, ATTACKER, REGION)
+    gate.allow("epoll-hog-role")
     outcome: dict[str, Any] = {}
     target = MAX_USER_WATCHES + 1
     hog = threading.Thread(
         target=lambda: outcome.update(
-            r=_answer(
-                lambda: payload(
-                    lam.invoke(FunctionName="epoll-hog", Payload=json.dumps({"target": target, "port": port}))
-                )
-            )
+            r=_answer(lambda: payload(lam.invoke(FunctionName="epoll-hog", Payload=gate.event(target=target))))
         ),
         daemon=True,
     )
     hog.start()
-    try:
-        conn, _ = listener.accept()
-    except TimeoutError:
+    arrived = gate.wait_arrived(1, 150)
+    if arrived is None:
+        gate.open()
         hog.join(5)
         pytest.fail(f"the handler never reported (the positive control failed): {outcome}")
-    with conn:
-        conn.settimeout(150)
-        said = conn.recv(100).decode().split()
-        try:
-            watches, stop = int(said[0]), said[1]
-            assert stop == "ENOSPC" or watches >= MAX_USER_WATCHES, said  # the handler holds all it could add
-            sts = _client(server, VICTIM, "sts", read_timeout=10)
-            identity = _answer(lambda: sts.get_caller_identity()["Account"])
-            assert identity == VICTIM, f"one handler's epoll watches denied the server to every account: {identity}"
-        finally:
-            conn.sendall(b"x")
+    said = arrived[0].split()
+    try:
+        watches, stop = int(said[0]), said[1]
+        assert stop == "ENOSPC" or watches >= MAX_USER_WATCHES, said  # the handler holds all it could add
+        sts = _client(server, VICTIM, "sts", read_timeout=10)
+        identity = _answer(lambda: sts.get_caller_identity()["Account"])
+        assert identity == VICTIM, f"one handler's epoll watches denied the server to every account: {identity}"
+    finally:
+        gate.open()
     hog.join(60)
     assert outcome.get("r") == {"watches": watches, "stop": stop}, outcome
     assert server.proc.poll() is None, "the server died"
@@ -154,14 +147,14 @@ def test_a_handler_cannot_exhaust_the_servers_epoll_watches(server: Endpoint) ->
 
 # ---------------------------------------------------------------- 2. the asynchronous threads' per-account queues
 
-PING = """
-import socket
-
+PING = (
+    GATE
+    + """
 def handler(event, context):
-    with socket.create_connection(("127.0.0.1", event["port"]), timeout=10) as s:
-        s.sendall(b"ran")
+    arrive(event["gate"], "ran", wait=False)
     return "ran"
 """
+)
 SUBSCRIPTIONS, PUBLISHES = 200, 300  # 60,000 deliveries the victim's function policy refuses
 VICTIM_WAIT_SECONDS = 10.0
 
@@ -180,10 +173,9 @@ def test_another_accounts_refused_deliveries_do_not_queue_ahead_of_an_accounts_e
     without invoking the function (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html,
     https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html): nothing of B's capacity is
     used by A. Secure outcome: B's Event invocation runs within VICTIM_WAIT_SECONDS of the flood."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(VICTIM_WAIT_SECONDS)
-    port = listener.getsockname()[1]
     victim = _deploy(server, VICTIM, "own", PING)
+    ran = EndpointGate(server, VICTIM, REGION)
+    ran.allow("own-role")
     sns = _client(server, ATTACKER, "sns")
     topic = sns.create_topic(Name="flood")["TopicArn"]
     for i in range(SUBSCRIPTIONS):
@@ -191,11 +183,9 @@ def test_another_accounts_refused_deliveries_do_not_queue_ahead_of_an_accounts_e
     for _ in range(PUBLISHES):
         sns.publish(TopicArn=topic, Message="flood")
     started = time.monotonic()
-    victim.invoke(FunctionName="own", InvocationType="Event", Payload=json.dumps({"port": port}))
-    try:
-        conn, _ = listener.accept()
-    except TimeoutError:
+    victim.invoke(FunctionName="own", InvocationType="Event", Payload=ran.event())
+    arrived = ran.wait_arrived(1, VICTIM_WAIT_SECONDS)
+    if arrived is None:
         pytest.fail(f"B's Event invocation did not run within {VICTIM_WAIT_SECONDS} s of A's refused deliveries")
-    with conn:
-        assert conn.recv(10) == b"ran"
+    assert arrived == ["ran"]
     assert time.monotonic() - started < VICTIM_WAIT_SECONDS

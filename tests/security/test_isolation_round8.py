@@ -9,7 +9,6 @@ and asserts AWS's outcome.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from botocore.exceptions import ClientError
 from lambdaperm.gateway.async_invokes import JOB_OVERHEAD, AsyncInvokes
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import make_role, zip_of
+from tests.security.endpoint_gates import GATE, EndpointGate
 from tests.security.test_runtime_limits import SANDBOX_MODES, sandboxed_server
 
 ATTACKER, VICTIM = "000000000000", "222233334444"
@@ -75,14 +75,14 @@ def _rss_kib(pid: int) -> int:
 
 
 SLOW = "import time\n\ndef handler(event, context):\n    time.sleep(25)\n    return 'slow'\n"
-NOTIFY = """
-import socket
-
+NOTIFY = (
+    GATE
+    + """
 def handler(event, context):
-    with socket.create_connection(("127.0.0.1", event["port"]), timeout=10) as s:
-        s.sendall(b"ran")
+    arrive(event["gate"], "ran", wait=False)
     return "ran"
 """
+)
 
 
 def test_one_accounts_queued_event_invocations_are_bounded(server: Endpoint) -> None:
@@ -115,18 +115,11 @@ def test_one_accounts_queued_event_invocations_are_bounded(server: Endpoint) -> 
     assert throttle["ResponseMetadata"]["HTTPStatusCode"] == 429
     assert throttle.get("Reason") == "ConcurrentInvocationLimitExceeded"
     assert grown_mib < 200, f"the server grew {grown_mib} MiB"
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(30)
-    try:
-        answer = victim.invoke(
-            FunctionName="queue-own", InvocationType="Event", Payload=json.dumps({"port": listener.getsockname()[1]})
-        )
-        assert answer["StatusCode"] == 202
-        conn, _ = listener.accept()
-        with conn:
-            assert conn.recv(16) == b"ran"
-    finally:
-        listener.close()
+    ran = EndpointGate(server, VICTIM, REGION)
+    ran.allow("queue-own-role")
+    answer = victim.invoke(FunctionName="queue-own", InvocationType="Event", Payload=ran.event())
+    assert answer["StatusCode"] == 202
+    assert ran.wait_arrived(1, 30) == ["ran"], "account B's Event invocation did not run"
 
 
 def test_the_async_pool_bounds_each_accounts_queued_bytes() -> None:
@@ -195,15 +188,8 @@ def test_one_accounts_queued_push_deliveries_are_bounded(server: Endpoint) -> No
     grown_mib = (_rss_kib(server.proc.pid) - before) // 1024
     print(f"published {EVENTS} messages of {EVENT_BYTES} bytes; server RSS grew {grown_mib} MiB")
     assert grown_mib < 200, f"the server grew {grown_mib} MiB"
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(30)
-    try:
-        answer = victim.invoke(
-            FunctionName="sns-own", InvocationType="Event", Payload=json.dumps({"port": listener.getsockname()[1]})
-        )
-        assert answer["StatusCode"] == 202
-        conn, _ = listener.accept()
-        with conn:
-            assert conn.recv(16) == b"ran"
-    finally:
-        listener.close()
+    ran = EndpointGate(server, VICTIM, REGION)
+    ran.allow("sns-own-role")
+    answer = victim.invoke(FunctionName="sns-own", InvocationType="Event", Payload=ran.event())
+    assert answer["StatusCode"] == 202
+    assert ran.wait_arrived(1, 30) == ["ran"], "account B's Event invocation did not run"
