@@ -34,7 +34,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server_process import Server, start, trail_request_ids, tree_sample
+from server_process import Server, descendants, fd_count, start, trail_request_ids, tree_sample
 
 ACCOUNT = "000000000000"
 MIX = {
@@ -218,6 +218,36 @@ def client_loop(args: tuple[str, str, int, float, int]) -> dict[str, Any]:
     return {"calls": calls, "acked": acked, "statuses": dict(statuses), "errors": dict(errors)}
 
 
+def slope(samples: list[dict[str, float]], field: str) -> float | None:
+    """Least-squares slope of `field` per minute over the samples (None with fewer than 3)."""
+    if len(samples) < 3:
+        return None
+    ts = [s["t"] / 60 for s in samples]
+    ys = [s[field] for s in samples]
+    mt, my = sum(ts) / len(ts), sum(ys) / len(ys)
+    var = sum((t - mt) ** 2 for t in ts)
+    return round(sum((t - mt) * (y - my) for t, y in zip(ts, ys, strict=True)) / var, 2) if var else None
+
+
+def stored_by_design(server: Server) -> dict[str, Any]:
+    """What the mix legitimately keeps in the server's memory (the rest of its working set is bounded): the
+    CloudWatch Logs events of PutLogEvents and of the function's invocations, which moto holds as Python objects.
+    Their count and message bytes, read through the API; the RSS slope is the server's growth *including* them."""
+    logs = server.client("logs")
+    events = stored = 0
+    for group in ("/load/group", "/aws/lambda/load-fn"):
+        try:
+            streams = logs.get_paginator("describe_log_streams").paginate(logGroupName=group)
+            for page in streams:
+                for stream in page["logStreams"]:
+                    stored += stream.get("storedBytes", 0)
+                    got = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"], limit=10000)
+                    events += len(got["events"])
+        except ClientError:
+            continue
+    return {"log_events": events, "log_message_bytes": stored}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=8)
@@ -246,6 +276,8 @@ def main() -> int:
                         "server_rss_mib": round(rss / 2**20, 1),
                         "workers_rss_mib": round(children_rss / 2**20, 1),
                         "workers": children,
+                        "server_fds": fd_count(server.proc.pid),
+                        "workers_fds": sum(fd_count(p) for p in descendants(server.proc.pid)),
                     }
                 )
                 stop.wait(args.sample)
@@ -261,6 +293,7 @@ def main() -> int:
         stop.set()
         thread.join()
         alive = server.healthy()
+        stored = stored_by_design(server)
     finally:
         code = server.stop()
     trail = trail_request_ids(server.state)
@@ -291,6 +324,15 @@ def main() -> int:
             "last": samples[-1]["server_rss_mib"],
             "max": max(s["server_rss_mib"] for s in samples),
         },
+        "server_rss_slope_mib_per_min": slope(steady, "server_rss_mib"),
+        "stored_by_design": stored,
+        "server_fds": {
+            "first": samples[0]["server_fds"],
+            "after_warmup": steady[0]["server_fds"] if steady else None,
+            "last": samples[-1]["server_fds"],
+            "max": max(s["server_fds"] for s in samples),
+        },
+        "workers_fds_max": max(s["workers_fds"] for s in samples),
         "workers_max": max(s["workers"] for s in samples),
         "workers_rss_mib_max": max(s["workers_rss_mib"] for s in samples),
         "tracebacks_in_server_log": server.log.read_text(errors="replace").count("Traceback (most recent call last)"),
@@ -299,7 +341,8 @@ def main() -> int:
     print(json.dumps({k: v for k, v in report.items() if k != "samples"}, indent=1))
     for s in samples[:: max(1, len(samples) // 20)]:
         print(
-            f"  t={s['t']:>7}s server {s['server_rss_mib']:>7} MiB, workers {s['workers']} ({s['workers_rss_mib']} MiB)"
+            f"  t={s['t']:>7}s server {s['server_rss_mib']:>7} MiB, {s['server_fds']} fds;"
+            f" workers {s['workers']} ({s['workers_rss_mib']} MiB, {s['workers_fds']} fds)"
         )
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))

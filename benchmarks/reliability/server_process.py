@@ -91,6 +91,10 @@ def start(state: Path, log_dir: Path, *extra: str, port: int = 0, timeout: float
     log = log_dir / f"server-{port}-{time.time_ns()}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     args = [sys.executable, "-m", "lambdaperm.cli.main", "serve", "--port", str(port), "--state", str(state), *extra]
+    traced = os.environ.get("LAMBDAPERM_BENCH_TRACEMALLOC")  # DIR[:SECONDS[:FRAMES]]: see traced_serve.py
+    if traced:
+        directory, seconds, frames = [*traced.split(":"), "60", "25"][:3]
+        args[1:3] = [str(Path(__file__).with_name("traced_serve.py")), directory, seconds, frames]
     with log.open("wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     server = Server(f"http://127.0.0.1:{port}", state, proc, log)
@@ -136,6 +140,14 @@ def tree_sample(pid: int) -> tuple[int, int, int]:
     """(RSS of the server process, total RSS of its descendants, number of descendants)."""
     children = descendants(pid)
     return rss_bytes(pid), sum(rss_bytes(c) for c in children), len(children)
+
+
+def fd_count(pid: int) -> int:
+    """Open descriptors of a process (/proc/PID/fd), 0 if it is gone."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
 
 
 def trail_request_ids(state: Path) -> dict[str, str]:
