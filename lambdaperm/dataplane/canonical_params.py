@@ -40,6 +40,7 @@ from . import (
     dynamodb_attribute_values,
     dynamodb_key_types,
     dynamodb_key_updates,
+    dynamodb_parameter_families,
     dynamodb_restore_tables,
     logs_groups,
     required_members,
@@ -104,6 +105,7 @@ def canonical_params(service: str, operation: str, params: dict[str, Any], accou
         dynamodb_attribute_values.check(operation, params)  # one datatype per AttributeValue (review round 20)
         dynamodb_key_types.check(operation, params)  # a key is a scalar (the fuzz campaign: docs/reliability.md)
         tables = _dynamodb_tables(params, account, region)
+        tables = dynamodb_parameter_families.canonical(operation, tables)  # UpdateItem, no update (round 23)
         dynamodb_key_updates.check(operation, tables, account, region)  # no key in AttributeUpdates (round 22)
         return tables
     if service == "s3" and "CopySource" in params:  # the object authorized, URL-encoded once (s3_copy_source)

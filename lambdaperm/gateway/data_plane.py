@@ -48,6 +48,7 @@ from lambdaperm.dataplane import (
 from lambdaperm.dataplane.canonical_params import canonical_params, queue_url_parts
 from lambdaperm.dataplane.dynamodb_expressions import check_expressions
 from lambdaperm.dataplane.dynamodb_legacy_conditions import check as check_legacy_conditions
+from lambdaperm.dataplane.dynamodb_parameter_families import check as check_parameter_families
 from lambdaperm.dataplane.dynamodb_read_projection import check as check_read_projection
 from lambdaperm.dataplane.dynamodb_read_projection import project as read_projection
 from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
@@ -104,6 +105,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_tag_keys(op.service_name, op.name, params)  # a DynamoDB tag key once
     enum_values.check(op.service_name, op.model, params)  # an enum as the service reads it (round 12)
     s3_grant_headers.check(op.service_name, op.model, params)  # grantees as S3 reads them (round 13)
+    if op.service_name == "dynamodb":  # no legacy parameter beside an expression one (round 23)
+        check_parameter_families(op.name, params)
     check_expressions(op.service_name, op.name, params)  # what DynamoDB refuses, moto reads wider
     check_transact_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
     check_read_projection(op.service_name, op.name, params, isinstance(server.dataplane, MotoBackend))
