@@ -1,4 +1,4 @@
-"""S3 endpoints lambdaperm does not serve: Object Lambda access points, access points, S3 Control, Outposts.
+"""S3 endpoints lambdaperm does not serve: Object Lambda, access points, S3 Control, Outposts, Multi-Region access.
 
 AWS reaches these through hosts of their own, each naming a resource that is not a bucket:
 
@@ -10,6 +10,11 @@ AWS reaches these through hosts of their own, each naming a resource that is not
 - `<account>.s3-control.<region>.amazonaws.com`: the S3 Control API (account settings, access points, jobs),
   another service (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_AWS_S3_Control.html);
 - `s3-outposts.<region>.amazonaws.com`: S3 on Outposts;
+- `<alias>.accesspoint.s3-global.amazonaws.com`: a Multi-Region Access Point, a global endpoint routing to buckets of
+  several Regions, named `arn:aws:s3::<account>:accesspoint/<alias>` and signed with SigV4A
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointRequests.html); read as a
+  virtual-hosted bucket `<alias>.accesspoint` of the signed region, a CreateBucket there created that bucket
+  (region/account review round 18);
 - `<bucket>.s3-website-<region>.amazonaws.com`, `<bucket>.s3-website.<region>.amazonaws.com`: a bucket's static
   website, which is not the REST API: it serves only publicly readable content to anonymous GET and HEAD, supports
   no authenticated request and answers other methods 405
@@ -39,6 +44,7 @@ _UNSERVED: dict[str, str] = {
     "s3-accesspoint": "S3 access points",
     "s3-control": "the S3 Control API",
     "s3-outposts": "S3 on Outposts",
+    "s3-global": "S3 Multi-Region Access Points",
     "s3-website": "S3 website endpoints (static website hosting)",
     "s3express": "directory buckets (S3 Express One Zone)",
 }
