@@ -56,10 +56,19 @@ class ServicePolicies:
         if action.lower() in TRUST_ACTIONS:
             m = _ROLE_ARN.match(resource)
             if m:
-                role = self.records.get(store.ROLE, m.group(1), m.group(2).lower())
-                if role is None or role["Arn"] != resource:  # the path is part of the ARN
-                    return "trust", None
-                return "trust", self._cache.get(("trust", resource), lambda: pinned_trust(self.records, role))
+                account, name = m.group(1), m.group(2).lower()
+
+                def trust() -> str | None:
+                    # The role is read inside the memo's compute, after `Derived` read the records' version: a
+                    # trust read before a commit is filed under the version before it, never served after the
+                    # write is acknowledged (races review round 15; round 14 found this safe only because every
+                    # caller holds the role, gateway/iam_holds.py).
+                    role = self.records.get(store.ROLE, account, name)
+                    if role is None or role["Arn"] != resource:  # the path is part of the ARN
+                        return None
+                    return pinned_trust(self.records, role)
+
+                return "trust", self._cache.get(("trust", resource), trust)
         m = _FUNCTION_ARN.match(resource)
         if m and action.lower().startswith("lambda:"):
             fn = lambda_store.find(self.records, FunctionRef(m.group(2), m.group(1), m.group(3), m.group(4)))
