@@ -55,8 +55,13 @@ from lambdaperm.dataplane.dynamodb_tagging import check_tag_keys
 from lambdaperm.dataplane.dynamodb_transact_projection import check as check_transact_projection
 from lambdaperm.dataplane.dynamodb_transact_projection import project as transact_projection
 from lambdaperm.dataplane.ec2_groups import check_groups
+from lambdaperm.dataplane.exclusive_members import check as check_exclusive_members
+from lambdaperm.dataplane.logs_stream_prefix import check as check_stream_prefix
 from lambdaperm.dataplane.logs_subscriptions import check_destination
 from lambdaperm.dataplane.moto_backend import BackendResult
+from lambdaperm.dataplane.partiql_insert_tail import check as check_insert_tail
+from lambdaperm.dataplane.partiql_parameters import canonical as partiql_canonical
+from lambdaperm.dataplane.partiql_parameters import check as check_partiql_parameters
 from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_bucket_region
 from lambdaperm.dataplane.s3_list_max_keys import check as check_list_max_keys
 from lambdaperm.dataplane.s3_list_max_keys import check_answer as list_max_keys
@@ -65,6 +70,7 @@ from lambdaperm.dataplane.s3_retention import check as check_retention
 from lambdaperm.dataplane.s3_tagging import check_tags
 from lambdaperm.dataplane.s3_tagging_keys import check_key
 from lambdaperm.dataplane.s3_uploads import check_upload
+from lambdaperm.dataplane.sns_message_structure import check as check_message_structure
 from lambdaperm.dataplane.sqs_attribute_values import check as check_sqs_values
 from lambdaperm.dataplane.sqs_deletions import lifecycle
 from lambdaperm.dataplane.sqs_redrive import check_redrive
@@ -98,6 +104,9 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     dynamodb_policies.check_resource_arn(op.service_name, op.name, params, account, call.region)
     pins = policy_writes.check(op.service_name, op.name, params, server.records, account, call.region)
     check_groups(op.service_name, op.name, params)  # a security group by ID only, and by one member
+    check_exclusive_members(op.service_name, op.name, params)  # documented alternatives given together (round 24)
+    check_stream_prefix(op.service_name, op.name, params)  # a filter the backend ignores: 501 (round 24)
+    check_message_structure(op.service_name, op.name, params)  # MessageStructure=json as SNS reads it (round 24)
     check_sqs_values(op.service_name, op.name, params)  # SQS attribute values as SQS reads them
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
     s3_xml_whitespace.check(op.service_name, op.model, params)  # an S3 XML value moto would strip
@@ -135,6 +144,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
         s3_support.check(op.name, call.req)
     if op.service_name == "dynamodb":  # PartiQL: moto's executor must read each statement as authorized
         partiql_support.check(op.name, params)
+        check_partiql_parameters(op.name, params)  # a value for every `?` (round 24)
+        check_insert_tail(op.name, params)  # nothing after an INSERT's item (round 24)
     if not isinstance(server.dataplane, MotoBackend):
         upstream_reading.check(op.service_name, op.protocol, call.req)  # what the upstream reads otherwise
         if call.refused:  # the signed bytes cannot be forwarded without the refused keys: refuse them all
@@ -146,6 +157,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     if (op.service_name, op.name) == ("s3", "CreateBucket"):  # a name held across restarts, its owner's only
         bucket_registry.check_create(server.records, str(params["Bucket"]), account)
     pagination_tokens.check(op.service_name, op.name, params, account, call.region)  # one it issued (round 22)
+    if op.service_name == "dynamodb":  # the values the `?` read, no more (round 24)
+        params = partiql_canonical(op.name, params)
     executed = canonical_params(op.service_name, op.name, params, account, call.region)
     executed = ec2_endpoints.with_default_type(op.service_name, op.name, executed)  # EC2's default, moto's crash
     unknown_endpoints = ec2_endpoints.missing(op.service_name, op.name, executed, account, call.region)

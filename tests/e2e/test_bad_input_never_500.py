@@ -289,8 +289,6 @@ DATA_PLANE_ACCEPTS: dict[str, str] = {
     "145-sqs-ReceiveMessage": "VisibilityTimeout -1: InvalidParameterValue",
     "148-sqs-SetQueueAttributes": "a RedrivePolicy without deadLetterTargetArn: InvalidParameterValue",
     "152-sns-Publish": "an empty Message: InvalidParameter",
-    "153-sns-Publish": "MessageStructure json with a Message that is not JSON: InvalidParameter",
-    "154-sns-Publish": "MessageStructure json without a default entry: InvalidParameter",
     "163-logs-FilterLogEvents": "an unterminated filter pattern: InvalidParameterException",
     # served since issue 8 §5 (before: unmapped, denied); moto applies filters per instance, so with none there is
     # nothing to refuse the unknown name on
