@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from lambdaperm.gateway.connection_caps import ConnectionCaps, capped_protocol
     from lambdaperm.gateway.event_loop import uvicorn_loop
     from lambdaperm.gateway.request_heads import bounded_heads
+    from lambdaperm.gateway.request_targets import recorded_targets
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:  # bound before anything is started or printed: a port in use is one line, nothing else
@@ -111,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         proxy_headers=False,
         loop=uvicorn_loop(),  # not epoll where the sandboxes share the server's uid (its watches): review round 7
-        # request heads bounded (isolation round 14)
-        http=capped_protocol(bounded_heads(import_from_string(HTTP_PROTOCOLS["auto"])), caps),
+        # request heads bounded (isolation round 14); absolute-form targets kept (region/account round 19)
+        http=capped_protocol(bounded_heads(recorded_targets(import_from_string(HTTP_PROTOCOLS["auto"]))), caps),
     )
     _linked_server(uvicorn_config, server.lambda_env.links).run(sockets=[listener])
     if guard is not None:

@@ -13,6 +13,7 @@ from lambdaperm.protocol import HttpRequest, HttpResponse
 
 from .invoke_threads import REQUEST_THREADS, mark_request_thread
 from .pipeline import handle
+from .request_targets import origin_form
 from .server import Server
 
 Scope = MutableMapping[str, Any]
@@ -52,9 +53,10 @@ class App:
             more = message.get("more_body", False)
         client = scope.get("client") or ("127.0.0.1", 0)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        path, headers = origin_form(scope, headers)  # an absolute-form target names the host (region round 19)
         req = HttpRequest(
             method=scope["method"],
-            path=scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
+            path=path,
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers, body=b"".join(chunks), remote_addr=client[0], scheme=scope.get("scheme", "http"),
         )

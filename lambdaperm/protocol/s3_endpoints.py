@@ -1,4 +1,5 @@
-"""S3 endpoints lambdaperm does not serve: Object Lambda, access points, S3 Control, Outposts, Multi-Region access.
+"""S3 endpoints lambdaperm does not serve: Object Lambda, access points, S3 Control, Outposts, Multi-Region access,
+Transfer Acceleration.
 
 AWS reaches these through hosts of their own, each naming a resource that is not a bucket:
 
@@ -20,6 +21,11 @@ AWS reaches these through hosts of their own, each naming a resource that is not
   no authenticated request and answers other methods 405
   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/WebsiteEndpoints.html); a signed GET of a private object
   and a signed PUT there were executed as REST calls on the bucket (implicit accesses review round 8);
+- `<bucket>.s3-accelerate.amazonaws.com` (and `.s3-accelerate.dualstack.`): S3 Transfer Acceleration's global
+  endpoint, which serves only a bucket whose acceleration is enabled and never ListBuckets, CreateBucket or
+  DeleteBucket (https://docs.aws.amazon.com/AmazonS3/latest/userguide/transfer-acceleration.html); read as a bucket
+  endpoint of the signed region, it created, listed and deleted buckets and wrote objects of buckets without
+  acceleration (region/account review round 19);
 - `<bucket>--<az-id>--x-s3.s3express-<az-id>.<region>.amazonaws.com` and `s3express-control.<region>…`: directory
   buckets (S3 Express One Zone), authorized by `s3express:CreateSession` on the directory bucket
   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-express-security-iam.html). `virtual_host_label` does
@@ -45,6 +51,7 @@ _UNSERVED: dict[str, str] = {
     "s3-control": "the S3 Control API",
     "s3-outposts": "S3 on Outposts",
     "s3-global": "S3 Multi-Region Access Points",
+    "s3-accelerate": "S3 Transfer Acceleration endpoints",
     "s3-website": "S3 website endpoints (static website hosting)",
     "s3express": "directory buckets (S3 Express One Zone)",
 }

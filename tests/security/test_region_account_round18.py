@@ -425,10 +425,7 @@ def _s3_host_templates() -> list[str]:
 # virtual-hosted bucket): S3's regional and FIPS endpoints, IPv4 or dualstack. Every other host of the rule set is
 # refused before it is read (protocol/s3_endpoints.py), or noted here with why it is served.
 _BUCKET_ENDPOINT_LABELS = {"s3", "s3-fips"}
-_NOTED = {
-    "s3-accelerate": "Transfer Acceleration's global endpoint: a bucket endpoint, read in the signed region with the "
-    "bucket's region check (round 18 noted: AWS serves it only for a bucket with acceleration enabled)",
-}
+_NOTED: dict[str, str] = {}  # round 18 noted s3-accelerate as served; refused since round 19 (s3_endpoints.py)
 
 
 def test_every_s3_endpoint_is_a_bucket_endpoint_or_refused() -> None:
