@@ -20,7 +20,12 @@ and by nothing else:
    `*` id in the call's scope (`vpc/*` for CreateVpc); or the backend created it while making such a
    resource (a new VPC's default security group, main route table and network ACL, which AWS creates with
    the VPC under ec2:CreateVpc alone). Any later touch of a resource so created is covered.
-6. **Rule peer**: a security-group rule operation (Authorize/Revoke ingress or egress, the rule
+6. **Log group read**: a CloudWatch Logs call *reads* a log stream of a log group it was authorized on
+   (`log-group:G` ⊃ `log-group:G:log-stream:S`): Logs authorizes its reads (FilterLogEvents, GetLogEvents,
+   DescribeLogStreams) on the log group, whose streams they read
+   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html). Writing a
+   stream is not covered.
+7. **Rule peer**: a security-group rule operation (Authorize/Revoke ingress or egress, the rule
    descriptions, ModifySecurityGroupRules) *reads* a security group of its own account and region named as
    the rule's peer (`UserIdGroupPairs`): AWS authorizes these actions on the rule's group only — the peer is
    a reference the rule carries, not a resource of the action
@@ -120,6 +125,9 @@ def covered(touch: Touch, scope: Scope, created: frozenset[str]) -> str | None:
         return "wildcard read"
     if arn in created:
         return "creation"
+    in_group = any(arn.startswith(f"{a}:log-stream:") for a in scope.authorized)
+    if touch.mode == READ and scope.service == "logs" and in_group:
+        return "log group read"
     if touch.mode == READ and scope.operation in _RULE_OPERATIONS and ":security-group/" in arn and _in_scope(
         touch, scope
     ):
