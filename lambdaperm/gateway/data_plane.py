@@ -60,8 +60,10 @@ from lambdaperm.dataplane.logs_stream_prefix import check as check_stream_prefix
 from lambdaperm.dataplane.logs_subscriptions import check_destination
 from lambdaperm.dataplane.moto_backend import BackendResult
 from lambdaperm.dataplane.partiql_insert_tail import check as check_insert_tail
+from lambdaperm.dataplane.partiql_key_updates import check as check_partiql_key_updates
 from lambdaperm.dataplane.partiql_parameters import canonical as partiql_canonical
 from lambdaperm.dataplane.partiql_parameters import check as check_partiql_parameters
+from lambdaperm.dataplane.partiql_returning import check as check_partiql_returning
 from lambdaperm.dataplane.s3_buckets import bucket_owner, bucket_region, check_bucket_region
 from lambdaperm.dataplane.s3_list_max_keys import check as check_list_max_keys
 from lambdaperm.dataplane.s3_list_max_keys import check_answer as list_max_keys
@@ -73,6 +75,7 @@ from lambdaperm.dataplane.s3_uploads import check_upload
 from lambdaperm.dataplane.sns_message_structure import check as check_message_structure
 from lambdaperm.dataplane.sqs_attribute_values import check as check_sqs_values
 from lambdaperm.dataplane.sqs_deletions import lifecycle
+from lambdaperm.dataplane.sqs_message_attribute_names import check as check_sqs_attribute_names
 from lambdaperm.dataplane.sqs_redrive import check_redrive
 from lambdaperm.dataplane.unexecuted_parameters import check as check_unexecuted
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
@@ -108,6 +111,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_stream_prefix(op.service_name, op.name, params)  # a filter the backend ignores: 501 (round 24)
     check_message_structure(op.service_name, op.name, params)  # MessageStructure=json as SNS reads it (round 24)
     check_sqs_values(op.service_name, op.name, params)  # SQS attribute values as SQS reads them
+    check_sqs_attribute_names(op.service_name, op.name, params)  # message attribute names' rules (round 25)
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
     s3_xml_whitespace.check(op.service_name, op.model, params)  # an S3 XML value moto would strip
     s3_trailers.check(op.service_name, call.req)  # an aws-chunked trailer: an announced checksum only
@@ -143,6 +147,8 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     if op.service_name == "s3":  # what moto (embedded or upstream) does not implement faithfully, or S3 checks
         s3_support.check(op.name, call.req)
     if op.service_name == "dynamodb":  # PartiQL: moto's executor must read each statement as authorized
+        check_partiql_returning(op.name, params)  # a documented RETURNING not served: 501 (round 25)
+        check_partiql_key_updates(op.name, params, account, call.region)  # no SET/REMOVE of a key (round 25)
         partiql_support.check(op.name, params)
         check_partiql_parameters(op.name, params)  # a value for every `?` (round 24)
         check_insert_tail(op.name, params)  # nothing after an INSERT's item (round 24)
