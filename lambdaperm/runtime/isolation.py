@@ -52,6 +52,7 @@ import shutil
 import site
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ from lambdaperm.runtime import memory_cgroups
 from lambdaperm.runtime.endpoint_links import INNER_DIR
 from lambdaperm.runtime.kernel_budgets import MAX_SANDBOXES, RLIMITS, KernelBudgets, applicable, fair_shares
 from lambdaperm.runtime.memory_cgroups import MemoryCgroups, SandboxMemory
+from lambdaperm.runtime.proc_views import DEFAULT_MEMORY_MB, ProcViews
 from lambdaperm.runtime.sandbox_uids import SandboxUids
 
 TASK_DIR = "/var/task"  # LAMBDA_TASK_ROOT on AWS
@@ -118,6 +120,7 @@ PROBE = (
     "    return sorted(name for _, name in socket.if_nameindex())\n"
     "print(json.dumps({'uid': os.getuid(), 'pids': pids, 'caps': caps, 'nproc': nproc, 'rlimits': rlimits,\n"
     "                  'net': os.readlink('/proc/self/ns/net'), 'interfaces': interfaces(),\n"
+    "                  'loadavg': open('/proc/loadavg').read(),\n"
     "                  'visible': [p for p in sys.argv[1:] if os.path.exists(p)]}))\n"
 )
 NO_TASK_LIMIT = ("RLIMIT_NPROC is not counted per sandbox here (Linux < 5.14 counts a uid across user namespaces):"
@@ -138,6 +141,7 @@ class Sandbox:
     budgets: KernelBudgets | None = None  # unprivileged: each sandbox's share of the uid's kernel budgets
     no_budgets: str = ""  # unprivileged without budgets: why
     memory: MemoryCgroups | None = None  # a memory cgroup per sandbox (review round 6), None where none can be made
+    views: ProcViews | None = None  # the sandbox's own view of /proc's host-wide counters (isolation round 16)
     no_memory: str = ""  # why memory is None
 
     @property
@@ -145,20 +149,23 @@ class Sandbox:
         return self.setpriv is not None
 
     def command(self, argv: list[str], *, task_root: Path, runtime_dir: Path, info_fd: int | None = None,
-                uid: int = SANDBOX_UID, memory: SandboxMemory | None = None, link: Path | None = None) -> list[str]:
+                uid: int = SANDBOX_UID, memory: SandboxMemory | None = None, link: Path | None = None,
+                memory_mb: int | None = None) -> list[str]:
         """``argv`` (a path inside the sandbox) in a new sandbox whose /var/task is ``task_root``. bwrap
         writes ``{"child-pid": N}`` to `info_fd`: the host pid of the sandbox's init, whose death ends every
         process of the sandbox (see `Worker.kill`). `uid`: the worker's uid and gid when the server is root.
         `memory`: the sandbox's memory cgroup (see `memory_cgroups`), joined before anything else runs.
         `link`: the directory of the sandbox's link to the endpoint (`endpoint_links`), bound read-only at
-        ``/run/lambdaperm``."""
-        args = self._command(argv, task_root=task_root, runtime_dir=runtime_dir, info_fd=info_fd, uid=uid, link=link)
+        ``/run/lambdaperm``. `memory_mb`: the function's MemorySize, which its view of ``/proc/meminfo`` shows
+        (`proc_views`)."""
+        args = self._command(argv, task_root=task_root, runtime_dir=runtime_dir, info_fd=info_fd, uid=uid, link=link,
+                             memory_mb=memory_mb)
         if memory is not None and self.memory is not None:
             return self.memory.command(memory, args)
         return args
 
     def _command(self, argv: list[str], *, task_root: Path, runtime_dir: Path, info_fd: int | None,
-                 uid: int, link: Path | None) -> list[str]:
+                 uid: int, link: Path | None, memory_mb: int | None) -> list[str]:
         args = [
             self.bwrap,
             *(("--info-fd", str(info_fd)) if info_fd is not None else ()),
@@ -181,6 +188,8 @@ class Sandbox:
         args += [
             "--proc",
             "/proc",
+            # the sandbox's own view over the host-wide counters, after --proc (bwrap applies options in order)
+            *(self.views.args(memory_mb) if self.views is not None else ()),
             "--dev",
             "/dev",
             "--remount-ro",  # no /dev/shm to write, as on Lambda; unprivileged, the tmpfs was the handler's own
@@ -408,10 +417,12 @@ def _with_budgets(sandbox: Sandbox, max_sandboxes: int, private: list[Path],
 
 
 def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS,
-          max_sandboxes: int = MAX_SANDBOXES) -> Isolation:
+          max_sandboxes: int = MAX_SANDBOXES, views: Path | None = None) -> Isolation:
     """Build the sandbox and start one to check it from inside. `private` are the paths (the state
     directory) that must not be visible in a sandbox; `max_tasks` the processes and threads a sandbox may hold;
-    `max_sandboxes` how many sandboxes share an unprivileged server's kernel budgets (see `kernel_budgets`)."""
+    `max_sandboxes` how many sandboxes share an unprivileged server's kernel budgets (see `kernel_budgets`);
+    `views` the directory of the sandboxes' views of /proc's host-wide counters (`proc_views`; default: a new
+    temporary directory)."""
     if not sys.platform.startswith("linux"):
         return Isolation(None, f"needs Linux namespaces (bubblewrap); this platform is {sys.platform}")
     bwrap = shutil.which("bwrap")
@@ -427,7 +438,14 @@ def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS,
         system = system_view(private)
     except ValueError as e:
         return Isolation(None, str(e))
-    sandbox = Sandbox(bwrap, setpriv, system, _version(bwrap), _options(bwrap))
+    try:
+        directory = views if views is not None else Path(tempfile.mkdtemp(prefix="lambdaperm-proc-views-"))
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        proc_views = ProcViews(directory)
+        proc_views.args(None)  # written now: a directory that cannot hold them means no sandbox, said at start-up
+    except OSError as e:
+        return Isolation(None, f"cannot write the sandboxes' views of /proc: {e.strerror}")
+    sandbox = Sandbox(bwrap, setpriv, system, _version(bwrap), _options(bwrap), views=proc_views)
     budgeted: dict[str, Any] | None = None
     if not sandbox.privileged:  # the budgets' launcher runs in front of bwrap: the probe checks that command
         sandbox, budgeted = _with_budgets(sandbox, max_sandboxes, private, runtime_dir)
@@ -436,6 +454,9 @@ def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS,
         return Isolation(None, seen)
     if seen["visible"] or seen["uid"] == 0 or len(seen["pids"]) > 2 or any(int(c, 16) for c in seen["caps"]):
         return Isolation(None, f"the sandbox does not isolate: {json.dumps(seen)}")
+    if "loadavg" in proc_views.paths and seen.get("loadavg") != proc_views.view("loadavg", DEFAULT_MEMORY_MB):
+        return Isolation(None, "the sandbox's /proc shows the host's counters, not its own view (/proc/loadavg: "
+                               f"{json.dumps(seen.get('loadavg'))})")
     if seen.get("net") == os.readlink("/proc/self/ns/net") or seen.get("interfaces") != ["lo"]:
         return Isolation(None, "the sandbox does not have a network namespace of its own (it would share the host's "
                                f"network): {json.dumps({k: seen.get(k) for k in ('net', 'interfaces')})}")

@@ -129,7 +129,8 @@ class Runtime:
             raise ValueError("max_workers_per_function must be at least 1")
         self._work_dir = Path(work_dir).resolve()  # the code dir becomes cwd and sys.path[0]
         self._work_dir.mkdir(parents=True, exist_ok=True)
-        self.isolation = isolation if isolation is not None else probe([self._work_dir], BOOTSTRAP.parent)
+        self.isolation = isolation if isolation is not None else probe(
+            [self._work_dir], BOOTSTRAP.parent, views=self._work_dir / "proc-views")
         self._endpoint_url = endpoint_url
         self._inner_url, self._relay_addresses = relay_plan(endpoint_url)  # what a sandbox is given, where it listens
         self._links = links
@@ -354,6 +355,7 @@ class Runtime:
                     command = sandbox.command(command, task_root=task_root, runtime_dir=BOOTSTRAP.parent,
                                               info_fd=info[1], memory=memory,
                                               link=link.directory if link is not None else None,
+                                              memory_mb=spec.memory_size,
                                               **({"uid": uid} if uid is not None else {}))
                 except BaseException:  # the launcher is gone (WorkerStartError): Worker.spawn never gets the pipe
                     os.close(info[0])
