@@ -79,7 +79,9 @@ class LambdaEnv:
         sweep_unzipped_code(self.work_dir / "code")  # what a killed server left: no worker of ours uses it yet
         # Handlers are untrusted: each worker runs in a sandbox that cannot see `base` (the state database,
         # every function's code). Probed now, so that start-up says whether handlers will be isolated.
-        self.isolation = probe_isolation([Path(base)], BOOTSTRAP.parent, max_tasks=_max_tasks())
+        self.isolation = probe_isolation(
+            [Path(base)], BOOTSTRAP.parent, max_tasks=_max_tasks(), views=self.work_dir / "proc-views"
+        )
         if self.isolation.available:
             log.info("%s", self.isolation.log_line())
         else:

@@ -45,6 +45,7 @@ bubblewrap: https://github.com/containers/bubblewrap (Debian package ``bubblewra
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import resource
@@ -439,7 +440,10 @@ def probe(private: list[Path], runtime_dir: Path, *, max_tasks: int = MAX_TASKS,
     except ValueError as e:
         return Isolation(None, str(e))
     try:
-        directory = views if views is not None else Path(tempfile.mkdtemp(prefix="lambdaperm-proc-views-"))
+        if views is None:  # a temporary directory, removed when the process ends
+            views = Path(tempfile.mkdtemp(prefix="lambdaperm-proc-views-"))
+            atexit.register(shutil.rmtree, views, True)
+        directory = views
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         proc_views = ProcViews(directory)
         proc_views.args(None)  # written now: a directory that cannot hold them means no sandbox, said at start-up
