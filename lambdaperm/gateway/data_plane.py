@@ -76,6 +76,7 @@ from lambdaperm.dataplane.sns_message_structure import check as check_message_st
 from lambdaperm.dataplane.sqs_attribute_values import check as check_sqs_values
 from lambdaperm.dataplane.sqs_deletions import lifecycle
 from lambdaperm.dataplane.sqs_message_attribute_names import check as check_sqs_attribute_names
+from lambdaperm.dataplane.sqs_message_system_attributes import check as check_sqs_system_attributes
 from lambdaperm.dataplane.sqs_redrive import check_redrive
 from lambdaperm.dataplane.unexecuted_parameters import check as check_unexecuted
 from lambdaperm.protocol import HttpResponse, Operation, ServiceError, serialize
@@ -112,6 +113,7 @@ def run(server: Server, call: Call, op: Operation, params: dict[str, Any],
     check_message_structure(op.service_name, op.name, params)  # MessageStructure=json as SNS reads it (round 24)
     check_sqs_values(op.service_name, op.name, params)  # SQS attribute values as SQS reads them
     check_sqs_attribute_names(op.service_name, op.name, params)  # message attribute names' rules (round 25)
+    check_sqs_system_attributes(op.service_name, op.model, params)  # AWSTraceHeader of type String only (round 26)
     check_tags(op.service_name, op.name, params)  # an S3 tag key once
     s3_xml_whitespace.check(op.service_name, op.model, params)  # an S3 XML value moto would strip
     s3_trailers.check(op.service_name, call.req)  # an aws-chunked trailer: an announced checksum only

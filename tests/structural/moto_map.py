@@ -322,7 +322,34 @@ def _logs(backend: Any, method: str, args: dict[str, Any], mode: str) -> list[Re
             arn = value[:-2] if value.endswith(":*") else value
             acc, reg = arn_scope(arn)
             out.append(Resolved(arn, mode, acc, reg, arg))
+    # resources the backend keys by a name or id of their own (review round 26): their own ARN types
+    kind = next((_LOGS_KINDS[k] for k in _LOGS_KINDS if k in method), None)
+    for arg in ("name", "id", *_LOGS_NAMED):
+        value = args.get(arg)
+        own = _LOGS_NAMED.get(arg, kind if arg in ("name", "id") else None)
+        if isinstance(value, str) and value and own is not None:
+            arn = f"arn:aws:logs:{region}:{account}:{own}:{value}"
+            out.append(Resolved(arn, mode, account, region, arg))
+    value = args.get("delivery_destination_arn")  # CreateDelivery: the destination it links
+    if isinstance(value, str) and value.startswith("arn:"):
+        acc, reg = arn_scope(value)
+        out.append(Resolved(value, READ, acc, reg, "delivery_destination_arn"))
     return out
+
+
+# the Logs resource types the backend keys by a name or an id (in the order a method's name is matched), and the
+# arguments that name one of a given type: `arn:aws:logs:R:A:<type>:<name or id>`
+_LOGS_KINDS = {
+    "delivery_destination": "delivery-destination",
+    "delivery_source": "delivery-source",
+    "delivery": "delivery",
+    "destination": "destination",
+}
+_LOGS_NAMED = {
+    "delivery_destination_name": "delivery-destination",
+    "delivery_source_name": "delivery-source",
+    "destination_name": "destination",
+}
 
 
 def _ec2_arn(region: str, account: str, ident: str) -> str:
