@@ -156,7 +156,8 @@ def test_one_accounts_queued_push_deliveries_are_bounded(server: Endpoint) -> No
     queue without being sent to the function",
     https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html); SNS's Publish is not failed by
     a subscriber (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). Secure outcome: every Publish answers
-    a MessageId, the server grows by less than 200 MB (deliveries past A's queue bound are dropped), and account B's
+    a MessageId, the server grows by less than 300 MiB — three quarters of the 400 MB offered; bounded, it grew 190–203
+    MiB, allocator high water included (deliveries past A's queue bound are dropped), and account B's
     Event invocation is still accepted and runs. Measured: +784 MiB before the delivery was counted with its event,
     +468 MiB after — the rest is moto's SNS keeping every published message in `Topic.sent_notifications` (its test
     backdoor), unbounded for any account that may Publish, subscribers or not: emptied after each publish since
@@ -187,7 +188,7 @@ def test_one_accounts_queued_push_deliveries_are_bounded(server: Endpoint) -> No
         assert sns.publish(TopicArn=topic, Message=message)["MessageId"]
     grown_mib = (_rss_kib(server.proc.pid) - before) // 1024
     print(f"published {EVENTS} messages of {EVENT_BYTES} bytes; server RSS grew {grown_mib} MiB")
-    assert grown_mib < 200, f"the server grew {grown_mib} MiB"
+    assert grown_mib < 300, f"the server grew {grown_mib} MiB"
     ran = EndpointGate(server, VICTIM, REGION)
     ran.allow("sns-own-role")
     answer = victim.invoke(FunctionName="sns-own", InvocationType="Event", Payload=ran.event())
