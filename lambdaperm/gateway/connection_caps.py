@@ -34,6 +34,7 @@ import contextlib
 import logging
 import resource
 from dataclasses import dataclass
+from typing import Any
 
 from lambdaperm.runtime.endpoint_links import Origin
 
@@ -41,6 +42,8 @@ PER_SANDBOX = 64  # connections one sandbox may hold to the endpoint at once
 RESERVE = 512  # descriptors the server keeps for everything but connections
 SANDBOX_SHARE = 0.5  # of the connections the server may hold, the part all sandboxes together may take
 ACCOUNT_PARTS = 4  # one account's sandboxes together may take 1/ACCOUNT_PARTS of the sandboxes' share (at least 64)
+
+TICKET_KEY = "lambdaperm.ticket"  # the ASGI scope's key for the request's connection's `Ticket`
 
 log = logging.getLogger("lambdaperm.connections")
 
@@ -153,6 +156,13 @@ def capped_protocol(base: type[asyncio.Protocol], caps: ConnectionCaps) -> type[
                 return
             self._lambdaperm_ticket = ticket
             super().connection_made(transport)
+            app = self.app  # each request's scope names its connection's ticket (body budget, isolation round 16)
+
+            async def ticketed(scope: Any, receive: Any, send: Any) -> None:
+                scope[TICKET_KEY] = ticket
+                await app(scope, receive, send)
+
+            self.app = ticketed
 
         def data_received(self, data: bytes) -> None:
             if self._lambdaperm_ticket is not None:

@@ -9,16 +9,24 @@ attack, against a real `lambdaperm serve` with real boto3 and raw sockets, and a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from botocore.exceptions import ClientError
 
+from lambdaperm.gateway import asgi
+from lambdaperm.gateway.asgi import App
+from lambdaperm.gateway.body_budget import FREE, BodyBudget
+from lambdaperm.gateway.connection_caps import Ticket
+from lambdaperm.protocol import HttpResponse
 from lambdaperm.runtime import isolation, proc_views
 from tests.e2e.conftest import Endpoint, start_server, stop_server
 from tests.e2e.lambda_helpers import payload
@@ -126,10 +134,6 @@ BODY_BYTES = 60 << 20  # per connection: a body within the server's 64 MiB reque
 BODY_CONNECTIONS = 8  # an eighth of what one sandbox may hold (PER_SANDBOX = 64); any local caller too
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 16: unfinished request bodies are held in the server's memory, up to 64 MiB per connection",
-)
 def test_unfinished_request_bodies_do_not_grow_the_server_without_bound(tmp_path: Path) -> None:
     """Attack (round 14's unbounded head, moved to the body): within one sandbox's cap of 64 connections (or as any
     local caller, unauthenticated), send a request head declaring a body under the server's 64 MiB request limit
@@ -171,6 +175,234 @@ def test_unfinished_request_bodies_do_not_grow_the_server_without_bound(tmp_path
         for s in socks:
             s.close()
         stop_server(server)
+
+
+MIB = 1 << 20
+
+
+def _held_open(port: int, declared: int, send: int) -> socket.socket:
+    """A connection that declared a body of `declared` bytes, sent `send` of them and stays open."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"PUT /bodies/held HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % declared)
+    s.sendall(b"h" * send)
+    return s
+
+
+def _until(attempt: Callable[[], bool], seconds: float = 15) -> bool:
+    """Whether `attempt` succeeded within `seconds` (a bound on a positive signal, never a sleep that passes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if attempt():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _code(call: Callable[[], Any]) -> tuple[str, int]:
+    try:
+        call()
+    except ClientError as e:
+        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return "", 200
+
+
+def test_a_body_beyond_the_budget_is_refused_at_once_with_the_services_503(tmp_path: Path) -> None:
+    """The budget's refusal (`gateway/body_budget.py`): while other local connections hold the callers' budget
+    (`LOCAL`, 128 MiB) in unfinished bodies, a large S3 PutObject is answered at once with S3's 503 `SlowDown` (the
+    SDKs back off and retry it; https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html), a large DynamoDB
+    call with 503 `ServiceUnavailable` — never a 500, never a hang — while small calls are served; once the holders
+    close, the same PutObject is served (their charge was given back on disconnect)."""
+    server = start_server(tmp_path / "state", tmp_path)
+    socks: list[socket.socket] = []
+    try:
+        s3, sts, ddb = server.client("s3"), server.client("sts"), server.client("dynamodb")
+        s3.create_bucket(Bucket="bodies")
+        port = int(server.url.rsplit(":", 1)[1])
+        socks = [_held_open(port, 60 * MIB, MIB) for _ in range(2)]
+        big = b"b" * (20 * MIB)
+        outcomes: list[tuple[str, int, float]] = []
+
+        def refused() -> bool:
+            started = time.monotonic()
+            code, status = _code(lambda: s3.put_object(Bucket="bodies", Key="big", Body=big))
+            outcomes.append((code, status, time.monotonic() - started))
+            return code == "SlowDown"
+
+        assert _until(refused), outcomes[-3:]
+        assert outcomes[-1][1] == 503 and outcomes[-1][2] < 5, outcomes[-1]
+        item = {"pk": {"S": "k"}, "v": {"S": "d" * (20 * MIB)}}
+        assert _code(lambda: ddb.put_item(TableName="t", Item=item)) == ("ServiceUnavailable", 503)
+        assert sts.get_caller_identity()["Account"]  # small calls are served meanwhile
+        s3.put_object(Bucket="bodies", Key="small", Body=b"s" * 1000)
+        for s in socks:
+            s.close()
+        assert _until(lambda: _code(lambda: s3.put_object(Bucket="bodies", Key="big", Body=big))[0] == ""), outcomes
+        assert s3.head_object(Bucket="bodies", Key="big")["ContentLength"] == len(big)
+        assert "Traceback" not in server.log.read_text(errors="replace")
+    finally:
+        for s in socks:
+            s.close()
+        stop_server(server)
+
+
+def test_the_body_budget_is_given_back_after_each_body_and_each_cut_off_connection(tmp_path: Path) -> None:
+    """No leak of the budget: three 60 MiB PutObjects one after another from one client (180 MiB, more than the
+    callers' 128 MiB budget) are all served, and three connections that each declared 60 MiB, sent half and closed give
+    their charge back — after each, a 60 MiB PutObject is served within a bound (without the release, the second
+    would be refused for ever)."""
+    server = start_server(tmp_path / "state", tmp_path)
+    try:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket="bodies")
+        body = b"p" * (60 * MIB)
+        for _ in range(3):
+            s3.put_object(Bucket="bodies", Key="one", Body=body)
+        port = int(server.url.rsplit(":", 1)[1])
+        for _ in range(3):
+            _held_open(port, 60 * MIB, 30 * MIB).close()
+            served = _until(lambda: _code(lambda: s3.put_object(Bucket="bodies", Key="one", Body=body))[0] == "")
+            assert served, "a cut-off connection kept its body's charge"
+        assert s3.head_object(Bucket="bodies", Key="one")["ContentLength"] == len(body)
+    finally:
+        stop_server(server)
+
+
+# Over its sandbox's link: holds one connection that declared 60 MiB and sent 1 MiB, then opens others declaring 60 MiB
+# until one is refused (a bound of 10 s: one admitted is closed after 2 s unanswered), sends a small request, and keeps
+# the first open for `hold` seconds. With `send`, instead sends one whole 60 MiB unsigned PUT and answers its status.
+BODIES = """
+import os, socket, time
+from urllib.parse import urlsplit
+
+def _open(url, declared, send):
+    s = socket.create_connection((url.hostname, url.port), timeout=10)
+    host = url.netloc.encode()
+    s.sendall(b"PUT /bodies/k HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: %d\\r\\n\\r\\n" % (host, declared))
+    for _ in range(send >> 20):
+        s.sendall(b"h" * (1 << 20))
+    return s
+
+def _status(s, timeout):
+    s.settimeout(timeout)
+    try:
+        return s.recv(4096).split(b"\\r\\n")[0].decode()
+    except OSError as e:
+        return repr(e)
+
+def handler(event, context):
+    url = urlsplit(os.environ["AWS_ENDPOINT_URL"])
+    if event.get("send"):
+        return {"whole": _status(_open(url, 60 << 20, 60 << 20), 20)}
+    held = _open(url, 60 << 20, 1 << 20)
+    refused, end = "", time.monotonic() + 10
+    while time.monotonic() < end and not refused.startswith("HTTP/1.1 503"):
+        other = _open(url, 60 << 20, 0)
+        refused = _status(other, 2)
+        other.close()
+    small = _open(url, 0, 0)
+    answer = _status(small, 10)
+    time.sleep(event["hold"])
+    held.close()
+    return {"refused": refused, "small": answer}
+"""
+
+
+def test_a_sandboxs_bodies_are_charged_to_its_own_budget(tmp_path: Path) -> None:
+    """Over a sandbox's link a body is charged to that sandbox (`PER_SANDBOX`, 96 MiB) and its account: a handler
+    holding one unfinished 60 MiB body has its next 60 MiB declaration refused at once with a 503 (120 MiB would fit
+    the other callers' 128 MiB budget: the charge is the sandbox's), its small request is served, and meanwhile
+    another account's handler sends a whole 60 MiB body (answered, not refused) and a local caller's 60 MiB PutObject
+    is served."""
+    if os.geteuid() != 0:
+        pytest.skip("a sandbox's link (a network namespace per sandbox) needs a root server")
+    with _server(home=tmp_path) as server:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket="bodies")
+        attacker = _deploy(server, ATTACKER, "bodies", BODIES, MemorySize=256)
+        victim = _deploy(server, VICTIM, "bodies", BODIES, MemorySize=256)
+        with ThreadPoolExecutor(1) as pool:
+            held = pool.submit(attacker.invoke, FunctionName="bodies", Payload=b'{"hold": 8}')
+            whole = payload(victim.invoke(FunctionName="bodies", Payload=b'{"send": true}'))
+            s3.put_object(Bucket="bodies", Key="local", Body=b"l" * (60 * MIB))
+            outcome = payload(held.result(timeout=60))
+        assert outcome["refused"].startswith("HTTP/1.1 503"), outcome
+        assert outcome["small"].startswith("HTTP/1.1") and " 503" not in outcome["small"], outcome
+        assert whole["whole"].startswith("HTTP/1.1 4"), whole  # read whole, then refused by authentication
+
+
+def _run_app(app: App, messages: list[dict[str, Any]], headers: list[tuple[bytes, bytes]]) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    queue = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "PUT",
+        "path": "/b/k",
+        "raw_path": b"/b/k",
+        "query_string": b"",
+        "headers": [(b"host", b"s3.amazonaws.com"), *headers],
+    }
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_the_app_gives_the_body_budget_back_on_every_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every way out of `gateway/asgi.App` gives the body's charge back: completion, the pipeline failing, the client
+    disconnecting mid-body, a refusal for room (503 SlowDown, the connection closed) and a body beyond MAX_BODY."""
+    budget = BodyBudget(local=8 * MIB)
+    app = App(cast(Any, None), workers=1, budget=budget)
+    seen: list[int] = []
+
+    def answered(server: Any, req: Any) -> HttpResponse:
+        seen.append(budget.held)  # the body is charged while the pipeline reads it
+        return HttpResponse(200, [], b"ok")
+
+    def failing(server: Any, req: Any) -> HttpResponse:
+        raise RuntimeError("the pipeline failed")
+
+    body = {"type": "http.request", "body": b"x" * MIB, "more_body": True}
+    last = {"type": "http.request", "body": b"x", "more_body": False}
+    declared = [(b"content-length", b"%d" % (4 * MIB + 1))]
+    monkeypatch.setattr(asgi, "handle", answered)
+    sent = _run_app(app, [body] * 4 + [last], declared)
+    assert sent[0]["status"] == 200 and seen == [4 * MIB + 1 - FREE] and budget.held == 0
+    sent = _run_app(app, [body] * 4 + [last], [])  # chunked: charged as it arrives
+    assert sent[0]["status"] == 200 and seen[-1] == 4 * MIB + 1 - FREE and budget.held == 0
+    monkeypatch.setattr(asgi, "handle", failing)
+    with pytest.raises(RuntimeError):
+        _run_app(app, [body] * 4 + [last], declared)
+    assert budget.held == 0
+    assert _run_app(app, [body] * 2, declared) == [] and budget.held == 0  # disconnected mid-body
+    sent = _run_app(app, [body] * 9, [])  # a chunked body outgrowing the room
+    assert sent[0]["status"] == 503 and (b"connection", b"close") in sent[0]["headers"]
+    assert b"<Code>SlowDown</Code>" in sent[1]["body"] and budget.held == 0
+    sent = _run_app(app, [body], [(b"content-length", b"%d" % (9 * MIB))])  # declared beyond the room: not read
+    assert sent[0]["status"] == 503 and budget.held == 0
+    assert budget.refused == 2
+    app.pool.shutdown()
+
+
+def test_the_body_budget_is_charged_per_sandbox_per_account_and_for_other_callers() -> None:
+    """The budget's arithmetic (`gateway/body_budget.py`): a sandbox's bodies are charged to it, its account and all
+    sandboxes, another caller's to theirs alone; one account's sandboxes exhaust only that account's room."""
+    budget = BodyBudget(per_sandbox=3, per_account=5, sandboxes=8, local=4)
+    a1, a2, a3 = (Ticket(f"a{i}", ATTACKER) for i in range(3))
+    b1, c1 = Ticket("b1", VICTIM), Ticket("c1", "333333333333")
+    assert budget.charge(a1, 3) and not budget.charge(a1, 1)  # the sandbox's room
+    assert budget.charge(a2, 2) and not budget.charge(a3, 1)  # the account's room, with another sandbox free
+    assert budget.charge(b1, 3) and not budget.charge(c1, 1)  # all sandboxes' room
+    assert budget.charge(Ticket(None), 4) and not budget.charge(None, 1)  # other callers' room, apart
+    budget.give_back(a1, 3)
+    assert budget.charge(a3, 3) and budget.held == 12
+    for ticket, size in ((a2, 2), (a3, 3), (b1, 3), (None, 4)):
+        budget.give_back(ticket, size)
+    assert budget.held == 0 and budget.charge(b1, 3) and budget.charge(c1, 3)
 
 
 # Holds `threads` idle threads for `hold` seconds, then answers how many it held.
