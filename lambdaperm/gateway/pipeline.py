@@ -53,13 +53,14 @@ from . import (
     multi_delete,
     object_holds,
     request_log,
+    state_disk,
 )
 from .call import Call
 from .credentials import authenticate_call
 from .denials import access_denied, unmapped
 from .iam_paths import with_iam_paths
 from .inherited_tags import with_inherited_tags
-from .recording import record
+from .recording import is_read_only, record
 from .server import DATA_PLANE, PRECHECKS, Server
 from .trail_writer import WAIT_SECONDS, TrailNotCommitted
 from .transport_keys import s3_transport_keys
@@ -138,6 +139,8 @@ def _authorized_call(server: Server, call: Call, op: Operation, params: dict[str
     _authorize(server, call, op, params, identity)
     objects.check(op.service_name, call.resources)  # every S3 object decided on is held (object_holds.py)
     names.check(op.service_name, call.resources)  # every DynamoDB table decided on is held (table_holds.py)
+    if server.state_disk is not None and not is_read_only(op.name) and not server.state_disk.admit(len(req.body)):
+        raise state_disk.refusal(op.service_name)  # the state disk's reserve: refused before it runs (round 17)
     if op.service_name in server.services and op.name in server.services[op.service_name]:
         ctx = RequestContext(identity=identity, region=call.region, request_id=call.request_id, now=call.now,
                              records=server.records, trail=server.trail, env=server.lambda_env,

@@ -20,6 +20,7 @@ from lambdaperm.trail import TrailStore
 from .implicit import ImplicitAccess
 from .lambda_env import LambdaEnv
 from .policy_source import CompositePolicies
+from .state_disk import StateDisk
 from .trail_writer import TrailWriter
 
 # our own control plane; every other supported service goes to the data plane
@@ -43,6 +44,8 @@ class Server:
         self.config = config
         self.db = Database(config.state_dir)
         self.records = Records(self.db)
+        # a write is refused (503) before it runs when the state filesystem is down to its reserve (state_disk.py)
+        self.state_disk = None if config.state_dir is None or self.db.ephemeral else StateDisk(config.state_dir)
         self.policies = ServicePolicies(self.records)
         self.trail_store = TrailStore(self.db.connection, owns_connections=False)
         # the leaders' commits use one connection of their own (one leader at a time: trail_writer)

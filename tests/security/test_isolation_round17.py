@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from lambdaperm.gateway.state_disk import FRESH_SECONDS, RESERVE_VARIABLE, StateDisk
 from tests.e2e.conftest import Endpoint
 from tests.e2e.lambda_helpers import payload
 from tests.security.test_runtime_limits import SANDBOX_MODES, _deploy, _server, sandboxed_server
@@ -244,6 +245,7 @@ def handler(event, context):
 """
 
 STATE_FS_MIB = 64  # the state directory's filesystem in this test: a tmpfs of its own
+RESERVE_MIB = 3  # the state disk's reserve in this test (gateway/state_disk.py)
 
 
 @pytest.fixture
@@ -255,17 +257,16 @@ def small_disk_server(tmp_path: Path) -> Iterator[Endpoint]:
     state.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={STATE_FS_MIB}m,mode=0700", "tmpfs", str(state)], check=True)
     try:
-        with _server(home=tmp_path, state=state) as endpoint:
-            assert endpoint.health()["isolation"]["available"] is True
-            yield endpoint
+        with pytest.MonkeyPatch.context() as mp:
+            # the operator's reserve, smaller than the default 256 MiB this 64 MiB filesystem could not hold
+            mp.setenv(RESERVE_VARIABLE, str(RESERVE_MIB))
+            with _server(home=tmp_path, state=state) as endpoint:
+                assert endpoint.health()["isolation"]["available"] is True
+                yield endpoint
     finally:
         subprocess.run(["umount", "-l", str(state)], check=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review round 17: one account filling the state directory's disk makes every account's every call a 500",
-)
 def test_one_account_filling_the_state_disk_does_not_deny_another_accounts_calls(small_disk_server: Endpoint) -> None:
     """Attack: account A's handler writes 1 MiB objects into A's own bucket — authorized data, each journaled in the
     state directory — until the state directory's filesystem is full. Every call of every account is then answered
@@ -308,3 +309,71 @@ def test_one_account_filling_the_state_disk_does_not_deny_another_accounts_calls
             if not (name == "PutObject" and status == 503):
                 failures.append((name, status, e.response["Error"].get("Code")))
     assert not failures, f"A filled the state disk; B's calls failed: {failures}"
+
+
+def test_a_write_refused_for_the_disk_reserve_is_not_carried_out_and_writes_resume_once_space_is_freed(
+    small_disk_server: Endpoint,
+) -> None:
+    """Round 17's follow-up: below the state disk's reserve a write is refused before it runs — S3 PutObject with
+    S3's 503 SlowDown, IAM CreateUser with 503 ServiceUnavailable (both retried by the SDKs,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html) — never executed, never a 500; reads
+    and the refused call's trail record are served from the reserve; once space is freed the same writes succeed,
+    without a restart. The state filesystem is filled by a file of the test's own (the filler's journaled objects
+    would stay: S3 deletes do not shrink the journal before a snapshot)."""
+    server = small_disk_server
+    assert server.state is not None
+    s3 = server.client("s3", key=VICTIM)
+    iam = server.client("iam", key=VICTIM)
+    s3.create_bucket(Bucket="victim-bucket")
+    s3.put_object(Bucket="victim-bucket", Key="before", Body=b"acknowledged")
+    ballast = server.state / "ballast"
+    with open(ballast, "wb") as f:  # leave 2 MiB free: under the 3 MiB reserve
+        f.truncate(0)
+        f.write(b"\0" * max(0, shutil.disk_usage(server.state).free - (2 << 20)))
+    assert shutil.disk_usage(server.state).free < RESERVE_MIB << 20, "positive control: the filesystem was not filled"
+    time.sleep(FRESH_SECONDS + 0.2)  # the guard's last measurement (of before the ballast) is reused at most this long
+    refused = []
+    for name, call in [
+        ("PutObject", lambda: s3.put_object(Bucket="victim-bucket", Key="refused", Body=b"y" * 1024)),
+        ("CreateUser", lambda: iam.create_user(UserName="refused-user")),
+    ]:
+        with pytest.raises(ClientError) as caught:
+            call()
+        refused.append(
+            (name, caught.value.response["ResponseMetadata"]["HTTPStatusCode"], caught.value.response["Error"]["Code"])
+        )
+    assert refused == [("PutObject", 503, "SlowDown"), ("CreateUser", 503, "ServiceUnavailable")], refused
+    # not carried out; reads served from the reserve
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="victim-bucket").get("Contents", [])] == ["before"]
+    assert s3.get_object(Bucket="victim-bucket", Key="before")["Body"].read() == b"acknowledged"
+    with pytest.raises(ClientError) as missing:
+        iam.get_user(UserName="refused-user")
+    assert missing.value.response["Error"]["Code"] == "NoSuchEntity"
+    # the refused call's trail record was written
+    trail = server.client("cloudtrail", key=VICTIM)
+    events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}])
+    errors = [json.loads(e["CloudTrailEvent"]).get("errorCode") for e in events["Events"]]
+    assert errors and set(errors) == {"ServiceUnavailable"}, errors  # each attempt (the SDK retries a 503) recorded
+    ballast.unlink()  # space freed: the same writes succeed at once, no restart
+    s3.put_object(Bucket="victim-bucket", Key="refused", Body=b"y" * 1024)
+    assert s3.get_object(Bucket="victim-bucket", Key="refused")["Body"].read() == b"y" * 1024
+    assert iam.create_user(UserName="refused-user")["User"]["UserName"] == "refused-user"
+
+
+def test_the_disk_reserve_arithmetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guard alone: a write is admitted only while the free space holds it and the reserve (its body counted);
+    the operator's knob is a whole number of MiB (0: off), anything else refused at start-up; the default is
+    max(256 MiB, 5% of the filesystem)."""
+    free = shutil.disk_usage(tmp_path).free
+    assert StateDisk(tmp_path, reserve=0).admit(1 << 40)
+    assert not StateDisk(tmp_path, reserve=free + (1 << 30)).admit(0)
+    roomy = StateDisk(tmp_path, reserve=1 << 20)
+    assert roomy.admit(1024) and not roomy.admit(free)  # the body counts against the free space
+    monkeypatch.setenv(RESERVE_VARIABLE, "5")
+    assert StateDisk(tmp_path).reserve == 5 << 20
+    monkeypatch.setenv(RESERVE_VARIABLE, "5%")
+    with pytest.raises(ValueError, match=RESERVE_VARIABLE):
+        StateDisk(tmp_path)
+    monkeypatch.delenv(RESERVE_VARIABLE)
+    stats = os.statvfs(tmp_path)
+    assert StateDisk(tmp_path).reserve == max(256 << 20, int(stats.f_blocks * stats.f_frsize * 0.05))
