@@ -45,6 +45,7 @@ from lambdaperm.catalog import arns, bindings, condition_keys, context, leading_
 from lambdaperm.catalog.rules import Need, rule
 from lambdaperm.dataplane.moto_backend import SERVED
 from lambdaperm.dataplane.s3_support import MOTO_S3_OPERATIONS
+from tests.security.fresh_interpreter import fresh_interpreter
 
 # --------------------------------------------------------------------------------------------------------------
 # 1. What the decision reads
@@ -717,6 +718,7 @@ def test_every_extractor_is_understood() -> None:
         assert _extractor_paths(extractor) is not None
 
 
+@fresh_interpreter
 def test_the_detector_finds_what_earlier_rounds_found_by_hand() -> None:
     """Without lambdaperm's handling, the static check flags the members rounds 8 and 9 found moto ignores
     (and the audit enumerates them as decision members): the detector can fail."""
@@ -746,6 +748,7 @@ def test_every_lambdaperm_entry_is_a_decision_member() -> None:
             assert resolve(service, op, shown), (service, op, shown)
 
 
+@fresh_interpreter
 def test_stored_documents_are_read() -> None:
     """The documents MOTO_STORES_WHOLE relies on are read by the handler (as a literal)."""
     for (service, op, shown), parent in MOTO_STORES_WHOLE.items():
@@ -753,6 +756,7 @@ def test_stored_documents_are_read() -> None:
         assert f'"{parent}"' in (moto_closure(service, op) or ""), (service, op, parent)
 
 
+@fresh_interpreter
 def test_the_audit_covers_the_data_plane() -> None:
     result = audit()
     total = sum(len(v) for v in result.values())
@@ -761,6 +765,7 @@ def test_the_audit_covers_the_data_plane() -> None:
     assert total > 450, total
 
 
+@fresh_interpreter
 def test_every_decision_member_is_executed_or_handled() -> None:
     """Each member the decision reads is read by moto's handler, or refused / post-processed by lambdaperm."""
     unhandled = audit()["unhandled"]

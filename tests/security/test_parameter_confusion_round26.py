@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.fresh_interpreter import fresh_interpreter
 from tests.security.iam_users import clients_of, user_keys
 
 _ACCOUNT = "202600000001"
@@ -314,6 +315,7 @@ _UNMAPPED_WRITES = {
 _MODEL_ARGS = frozenset({"table", "key", "src_key", "topic", "bucket"})
 
 
+@fresh_interpreter
 def test_every_backend_write_names_a_resource_to_the_oracle() -> None:
     """Structural: every public write method of the instrumented moto backends (but EC2, mapped by id pattern) maps
     its arguments to a resource ARN in tests/structural/moto_map.py, or is on the reviewed list above. A write the

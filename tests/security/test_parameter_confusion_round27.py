@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.fresh_interpreter import fresh_interpreter
 from tests.security.iam_users import clients_of, user_keys
 
 _ACCOUNT = "202700000001"
@@ -202,6 +203,7 @@ _UNMAPPED_READS = {
 }
 
 
+@fresh_interpreter
 def test_every_backend_read_names_a_resource_or_is_reviewed() -> None:
     """Structural: every public read method of the instrumented moto backends (but EC2, mapped by id pattern) maps its
     arguments to a resource ARN in tests/structural/moto_map.py, or is on the reviewed list above with the reason a

@@ -167,6 +167,8 @@ def serialized(
 
     model = botocore.session.get_session().get_service_model(service).operation_model(operation)
     request_dict = create_serializer(protocol, include_validation=False).serialize_to_request(params, model)
+    if protocol == "query" and isinstance(request_dict["body"], dict):
+        request_dict["body"] = _legacy_names(service, model, request_dict["body"])
     prepare_request_dict(request_dict, endpoint_url=f"http://{host}")
     request = create_request_object(request_dict).prepare()
     parts = urlsplit(request.url)
@@ -176,6 +178,24 @@ def serialized(
     return Raw(
         service, region, account, request.method, parts.path or "/", parts.query, (("Host", host), *headers), body
     ).signed(host)
+
+
+def _legacy_names(service: str, model: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """The parameter names an SDK speaking the service's query protocol sends: botocore's current model of a
+    query-compatible JSON service (SQS) dropped the query names (`AttributeNames.1` for `AttributeName.1`), which
+    lambdaperm reads as the older SDKs write them (lambdaperm/protocol/legacy_query.py)."""
+    from lambdaperm.protocol.legacy_query import query_dialect
+
+    dialect = query_dialect(service)
+    shape = model.input_shape
+    if dialect is None or shape is None:
+        return body
+    renamed = {name: dialect.naming.member(shape, name, member) for name, member in shape.members.items()}
+    out: dict[str, Any] = {}
+    for key, value in body.items():
+        first, dot, rest = key.partition(".")
+        out[renamed.get(first, first) + dot + rest] = value
+    return out
 
 
 def _snake(name: str) -> str:
