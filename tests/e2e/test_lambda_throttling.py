@@ -9,6 +9,7 @@ ServiceException after its bounded wait.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,16 +21,18 @@ from botocore.exceptions import ClientError
 
 from lambdaperm.runtime.kernel_budgets import MAX_SANDBOXES
 from tests.e2e.conftest import Endpoint
+from tests.security.endpoint_gates import GATE, EndpointGate
 from tests.security.test_runtime_limits import _deploy, sandboxed_server
 
-HOLD_SECONDS = 45  # well above the runtime's wait for a sandbox (10 s) plus the spread of the holders' cold starts
-BUSY = f"""
-import time
-
+HOLD_SECONDS = 100  # a holder waits at its gate at most this long (the test opens the gates once it has its answers)
+BUSY = (
+    GATE
+    + f"""
 def handler(event, context):
-    time.sleep({HOLD_SECONDS})
+    arrive(event["gate"], "busy", timeout={HOLD_SECONDS})
     return {{"held": True}}
 """
+)
 
 
 @pytest.fixture(scope="module", params=["as-a-throwaway-unprivileged-user"])
@@ -37,7 +40,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Endpoint]:
     yield from sandboxed_server(request)
 
 
-def _invoke(server: Endpoint, account: str, name: str) -> Any:
+def _invoke(server: Endpoint, account: str, name: str, event: str) -> Any:
     """Invoke `name` of `account` with a read timeout above the hold: its payload, or the error response."""
     lam = boto3.client(
         "lambda",
@@ -45,25 +48,39 @@ def _invoke(server: Endpoint, account: str, name: str) -> Any:
         region_name="us-east-1",
         aws_access_key_id=account,
         aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, read_timeout=HOLD_SECONDS * 3),
+        config=Config(retries={"max_attempts": 1}, read_timeout=HOLD_SECONDS * 2),
     )
     try:
-        return json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
+        return json.loads(lam.invoke(FunctionName=name, Payload=event.encode())["Payload"].read())
     except ClientError as e:
         return e.response
 
 
 def test_an_invoke_with_every_sandbox_busy_is_throttled(server: Endpoint) -> None:
     """``MAX_SANDBOXES`` + 1 functions (of three accounts, none holding more than ``MAX_SANDBOXES`` - 1) invoked at
-    once, each holding its sandbox for longer than the runtime waits for one: exactly one invocation is refused,
-    with Lambda's throttle — 429 TooManyRequestsException "Rate Exceeded." — and the others run."""
+    once, each holding its sandbox at a gate until the test has its answers (not for a fixed time: the holders' cold
+    starts may spread past any hold under load): exactly one invocation is refused, with Lambda's throttle — 429
+    TooManyRequestsException "Rate Exceeded." — and the others run."""
     accounts = ["111100000001", "111100000002", "111100000003"]
+    gates = {account: EndpointGate(server, account) for account in accounts}
     targets = [(accounts[i % len(accounts)], f"busy-{i}") for i in range(MAX_SANDBOXES + 1)]
     for account, name in targets:
         lam = _deploy(server, account, name, BUSY)
-        lam.update_function_configuration(FunctionName=name, Timeout=HOLD_SECONDS * 2)
+        lam.update_function_configuration(FunctionName=name, Timeout=HOLD_SECONDS + 20)
+        gates[account].allow(f"{name}-role")
     with ThreadPoolExecutor(len(targets)) as pool:
-        outcomes = list(pool.map(lambda t: _invoke(server, *t), targets))
+        futures = [pool.submit(_invoke, server, account, name, gates[account].event()) for account, name in targets]
+        try:  # every invocation holds its sandbox at its gate or has been answered
+            deadline = time.monotonic() + HOLD_SECONDS
+            while time.monotonic() < deadline:
+                arrived = sum(len(gate.arrived()) for gate in gates.values())
+                if arrived + sum(f.done() for f in futures) >= len(targets):
+                    break
+                time.sleep(0.1)
+        finally:
+            for gate in gates.values():
+                gate.open()
+        outcomes = [f.result() for f in futures]
     throttled = [o for o in outcomes if "Error" in o]
     held = [o for o in outcomes if o == {"held": True}]
     assert len(held) == MAX_SANDBOXES and len(throttled) == 1, outcomes
