@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.backend_methods import unmapped_methods
 from tests.security.fresh_interpreter import fresh_interpreter
 from tests.security.iam_users import clients_of, user_keys
 
@@ -312,7 +313,6 @@ _UNMAPPED_WRITES = {
 }
 
 # arguments the oracle's mappers read as moto model objects
-_MODEL_ARGS = frozenset({"table", "key", "src_key", "topic", "bucket"})
 
 
 @fresh_interpreter
@@ -323,31 +323,6 @@ def test_every_backend_write_names_a_resource_to_the_oracle() -> None:
     read of the whole collection, which it covers for any call (containment rule 3) — so a mapped read is what lets
     the oracle see a read of another resource. The logs delivery-destination / delivery-source / delivery /
     destination methods were such (round 26; `test_a_delivery_destination_is_decided_by_its_name`)."""
-    import importlib
-    import inspect
-    from types import SimpleNamespace
-
-    from moto.core.base_backend import BaseBackend
-
-    from tests.structural import moto_map
-    from tests.structural.instrument import BACKENDS
-
-    base = set(dir(BaseBackend))
-    backend = SimpleNamespace(account_id=_ACCOUNT, region_name="us-east-1")
-    unmapped: dict[str, set[str]] = {}
-    for service, (module, name) in BACKENDS.items():
-        if service == "ec2":
-            continue
-        cls = getattr(importlib.import_module(module), name)
-        for attr in dir(cls):
-            static = inspect.getattr_static(cls, attr)
-            if attr.startswith("_") or attr in base or not inspect.isfunction(static):
-                continue
-            params = [p for p in inspect.signature(static).parameters if p != "self"]
-            if _MODEL_ARGS & set(params):
-                continue  # a model object (a table, a key, a topic): mapped by moto_map.object_arn
-            args = {p: (f"arn:aws:{service}:us-east-1:{_ACCOUNT}:x" if "arn" in p else "x") for p in params}
-            if not moto_map.arg_touches(service, backend, attr, args) and moto_map.method_mode(attr) != "read":
-                unmapped.setdefault(service, set()).add(attr)
+    unmapped = unmapped_methods(_ACCOUNT, reads=False)
     reviewed = {service: set(methods) for service, methods in _UNMAPPED_WRITES.items()}
     assert unmapped == reviewed

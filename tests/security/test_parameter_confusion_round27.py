@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import Endpoint
+from tests.security.backend_methods import unmapped_methods
 from tests.security.fresh_interpreter import fresh_interpreter
 from tests.security.iam_users import clients_of, user_keys
 
@@ -209,31 +210,5 @@ def test_every_backend_read_names_a_resource_or_is_reviewed() -> None:
     arguments to a resource ARN in tests/structural/moto_map.py, or is on the reviewed list above with the reason a
     read of the whole collection is what it does. Round 26's write-side test left reads out; a new backend read that
     names one resource by an id of its own would make this test fail until it is mapped or reviewed."""
-    import importlib
-    import inspect
-    from types import SimpleNamespace
-
-    from moto.core.base_backend import BaseBackend
-
-    from tests.structural import moto_map
-    from tests.structural.instrument import BACKENDS
-
-    base = set(dir(BaseBackend))
-    backend = SimpleNamespace(account_id=_ACCOUNT, region_name="us-east-1")
-    model_args = {"table", "key", "src_key", "topic", "bucket"}  # read as model objects by moto_map.object_arn
-    unmapped: dict[str, set[str]] = {}
-    for service, (module, name) in BACKENDS.items():
-        if service == "ec2":
-            continue
-        cls = getattr(importlib.import_module(module), name)
-        for attr in dir(cls):
-            static = inspect.getattr_static(cls, attr)
-            if attr.startswith("_") or attr in base or not inspect.isfunction(static):
-                continue
-            params = [p for p in inspect.signature(static).parameters if p != "self"]
-            if model_args & set(params) or moto_map.method_mode(attr) != "read":
-                continue
-            args = {p: (f"arn:aws:{service}:us-east-1:{_ACCOUNT}:x" if "arn" in p else "x") for p in params}
-            if not moto_map.arg_touches(service, backend, attr, args):
-                unmapped.setdefault(service, set()).add(attr)
+    unmapped = unmapped_methods(_ACCOUNT, reads=True)
     assert unmapped == {service: set(methods) for service, methods in _UNMAPPED_READS.items()}
